@@ -1,0 +1,207 @@
+// Package entra builds Microsoft Entra ID (azidentity) credentials from a provider block. It is
+// shared by the providers that sign in to Microsoft clouds (teams, microsoft365, powerplatform).
+package entra
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Cloud is a Microsoft cloud's sign-in and Graph endpoints.
+type Cloud struct {
+	Name      string
+	LoginHost string // authority host, e.g. https://login.microsoftonline.com/
+	Graph     string // e.g. https://graph.microsoft.com
+}
+
+// Clouds are the national clouds c4sctl knows, by the names used in provider blocks.
+// Sources: https://learn.microsoft.com/graph/deployments
+var Clouds = map[string]Cloud{
+	"public":    {"public", "https://login.microsoftonline.com/", "https://graph.microsoft.com"},
+	"usgov":     {"usgov", "https://login.microsoftonline.com/", "https://graph.microsoft.com"}, // GCC uses the commercial endpoints
+	"usgovhigh": {"usgovhigh", "https://login.microsoftonline.us/", "https://graph.microsoft.us"},
+	"dod":       {"dod", "https://login.microsoftonline.us/", "https://dod-graph.microsoft.us"},
+	"china":     {"china", "https://login.chinacloudapi.cn/", "https://microsoftgraph.chinacloudapi.cn"},
+}
+
+// AuthMethods are the values of the `auth` attribute.
+var AuthMethods = []string{"client_secret", "client_certificate", "workload_identity", "azure_cli", "managed_identity", "device_code", "environment"}
+
+// Attributes are the sign-in attributes every Microsoft provider block has.
+func Attributes() []*schema.Attribute {
+	return []*schema.Attribute{
+		{Name: "tenant_id", Type: cty.String, Optional: true, Description: "Microsoft Entra tenant id or primary domain (default: AZURE_TENANT_ID)."},
+		{Name: "cloud", Type: cty.String, Optional: true, Default: cty.StringVal("public"), Enum: []string{"public", "usgov", "usgovhigh", "dod", "china"}, Description: "Microsoft cloud; selects the sign-in and API endpoints."},
+		{Name: "auth", Type: cty.String, Optional: true, Default: cty.StringVal("environment"), Enum: AuthMethods, Description: "How c4sctl signs in: client_secret, client_certificate, workload_identity (CI federation), azure_cli, managed_identity, device_code (a person), or environment (azidentity's EnvironmentCredential: the AZURE_* variables)."},
+		{Name: "client_id", Type: cty.String, Optional: true, Description: "Application (client) id of the app registration (default: AZURE_CLIENT_ID)."},
+		{Name: "client_secret", Type: cty.String, Optional: true, Sensitive: true, Description: "Client secret (default: AZURE_CLIENT_SECRET). Prefer the environment variable to writing it in a file."},
+		{Name: "client_certificate_path", Type: cty.String, Optional: true, Description: "PEM or PKCS#12 file with the certificate and private key (default: AZURE_CLIENT_CERTIFICATE_PATH)."},
+		{Name: "client_certificate_password", Type: cty.String, Optional: true, Sensitive: true, Description: "Password of the certificate file (default: AZURE_CLIENT_CERTIFICATE_PASSWORD)."},
+		{Name: "login_endpoint", Type: cty.String, Optional: true, Description: "Override of the sign-in authority host (https), e.g. for a sovereign cloud or the sandbox."},
+		{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's tls.pem, a TLS-inspecting proxy)."},
+	}
+}
+
+// SandboxValues are the sign-in values that point a Microsoft provider at the sandbox.
+func SandboxValues(baseURL, tenantID, clientID, secret string) map[string]cty.Value {
+	return map[string]cty.Value{
+		"tenant_id":      cty.StringVal(tenantID),
+		"auth":           cty.StringVal("client_secret"),
+		"client_id":      cty.StringVal(clientID),
+		"client_secret":  cty.StringVal(secret),
+		"login_endpoint": cty.StringVal(strings.TrimSuffix(baseURL, "/") + "/"),
+	}
+}
+
+// Settings are the decoded sign-in attributes.
+type Settings struct {
+	TenantID, Cloud, Auth, ClientID, ClientSecret, CertPath, CertPassword, LoginEndpoint, CAFile string
+}
+
+// Decode reads the sign-in attributes from a provider block value, filling gaps from the
+// AZURE_* environment variables.
+func Decode(cfg cty.Value, getenv func(string) string) Settings {
+	s := Settings{
+		TenantID:      str(cfg, "tenant_id"),
+		Cloud:         str(cfg, "cloud"),
+		Auth:          str(cfg, "auth"),
+		ClientID:      str(cfg, "client_id"),
+		ClientSecret:  str(cfg, "client_secret"),
+		CertPath:      str(cfg, "client_certificate_path"),
+		CertPassword:  str(cfg, "client_certificate_password"),
+		LoginEndpoint: str(cfg, "login_endpoint"),
+		CAFile:        str(cfg, "ca_file"),
+	}
+	fill := func(dst *string, env string) {
+		if *dst == "" {
+			*dst = getenv(env)
+		}
+	}
+	fill(&s.TenantID, "AZURE_TENANT_ID")
+	fill(&s.ClientID, "AZURE_CLIENT_ID")
+	fill(&s.ClientSecret, "AZURE_CLIENT_SECRET")
+	fill(&s.CertPath, "AZURE_CLIENT_CERTIFICATE_PATH")
+	fill(&s.CertPassword, "AZURE_CLIENT_CERTIFICATE_PASSWORD")
+	if s.Cloud == "" {
+		s.Cloud = "public"
+	}
+	if s.Auth == "" {
+		s.Auth = "environment"
+	}
+	return s
+}
+
+// CloudEndpoints returns the cloud's endpoints with the login override applied.
+func (s Settings) CloudEndpoints() (Cloud, error) {
+	c, ok := Clouds[s.Cloud]
+	if !ok {
+		return Cloud{}, fmt.Errorf("unknown cloud %q; use one of public, usgov, usgovhigh, dod, china", s.Cloud)
+	}
+	if s.LoginEndpoint != "" {
+		c.LoginHost = strings.TrimSuffix(s.LoginEndpoint, "/") + "/"
+	}
+	return c, nil
+}
+
+// Credential builds the azidentity credential the settings describe. Every credential sends its
+// requests through env.HTTPClient, so retries, logging redaction and sandbox trust apply.
+func Credential(s Settings, env *providers.Env) (azcore.TokenCredential, error) {
+	c, err := s.CloudEndpoints()
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(c.LoginHost, "https://") {
+		return nil, fmt.Errorf("login_endpoint %q must be an https URL", c.LoginHost)
+	}
+	opts := azcore.ClientOptions{
+		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: c.LoginHost, Services: map[cloud.ServiceName]cloud.ServiceConfiguration{}},
+		Transport: env.HTTPClient,
+		Retry:     policy.RetryOptions{MaxRetries: -1}, // the shared HTTP layer retries
+	}
+	// The sandbox and private clouds have no instance-discovery metadata.
+	disco := c.LoginHost != Clouds[s.Cloud].LoginHost
+	need := func(v, attr, envName string) error {
+		if v == "" {
+			return fmt.Errorf("auth = %q needs %s (or the %s environment variable)", s.Auth, attr, envName)
+		}
+		return nil
+	}
+	switch s.Auth {
+	case "client_secret":
+		for _, e := range []error{need(s.TenantID, "tenant_id", "AZURE_TENANT_ID"), need(s.ClientID, "client_id", "AZURE_CLIENT_ID"), need(s.ClientSecret, "client_secret", "AZURE_CLIENT_SECRET")} {
+			if e != nil {
+				return nil, e
+			}
+		}
+		return azidentity.NewClientSecretCredential(s.TenantID, s.ClientID, s.ClientSecret, &azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: disco})
+	case "client_certificate":
+		for _, e := range []error{need(s.TenantID, "tenant_id", "AZURE_TENANT_ID"), need(s.ClientID, "client_id", "AZURE_CLIENT_ID"), need(s.CertPath, "client_certificate_path", "AZURE_CLIENT_CERTIFICATE_PATH")} {
+			if e != nil {
+				return nil, e
+			}
+		}
+		certs, key, err := loadCert(s.CertPath, s.CertPassword)
+		if err != nil {
+			return nil, err
+		}
+		return azidentity.NewClientCertificateCredential(s.TenantID, s.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: disco})
+	case "workload_identity":
+		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientOptions: opts, TenantID: s.TenantID, ClientID: s.ClientID, DisableInstanceDiscovery: disco})
+	case "azure_cli":
+		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: s.TenantID})
+	case "managed_identity":
+		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		if s.ClientID != "" {
+			o.ID = azidentity.ClientID(s.ClientID)
+		}
+		return azidentity.NewManagedIdentityCredential(o)
+	case "device_code":
+		return azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{ClientOptions: opts, TenantID: s.TenantID, ClientID: s.ClientID, DisableInstanceDiscovery: disco,
+			UserPrompt: func(_ context.Context, m azidentity.DeviceCodeMessage) error {
+				fmt.Fprintln(os.Stderr, m.Message)
+				return nil
+			}})
+	case "environment":
+		return azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: disco})
+	}
+	return nil, fmt.Errorf("unknown auth %q; use one of %s", s.Auth, strings.Join(AuthMethods, ", "))
+}
+
+func loadCert(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read client certificate: %w", err)
+	}
+	var pw []byte
+	if password != "" {
+		pw = []byte(password)
+	}
+	certs, key, err := azidentity.ParseCertificates(b, pw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client certificate %s: %v (expected PEM with certificate and key, or PKCS#12)", path, err)
+	}
+	return certs, key, nil
+}
+
+func str(v cty.Value, name string) string {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return ""
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}

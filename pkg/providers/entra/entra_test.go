@@ -1,0 +1,46 @@
+package entra_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestClientSecretAgainstSandbox(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	env := &providers.Env{HTTPClient: sb.Client(), Getenv: func(string) string { return "" }, Log: slog.New(slog.DiscardHandler)}
+	vals := entra.SandboxValues(sb.URL, sandbox.TenantID, sandbox.ClientID, sandbox.ClientSecret)
+	cred, err := entra.Credential(entra.Decode(cty.ObjectVal(vals), os.Getenv), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(tok.Token, ".") != 2 {
+		t.Fatalf("token is not a JWT: %q", tok.Token)
+	}
+
+	vals["client_secret"] = cty.StringVal("wrong")
+	cred, _ = entra.Credential(entra.Decode(cty.ObjectVal(vals), os.Getenv), env)
+	_, err = cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	if err == nil || !strings.Contains(err.Error(), "AADSTS7000215") {
+		t.Fatalf("wrong secret: got %v, want AADSTS7000215", err)
+	}
+	if strings.Contains(err.Error(), "wrong") && strings.Contains(err.Error(), "client_secret=wrong") {
+		t.Fatalf("error leaks the secret: %v", err)
+	}
+}

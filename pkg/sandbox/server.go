@@ -1,0 +1,417 @@
+// Package sandbox is an in-process emulator of the cloud APIs c4sctl talks to: the Microsoft
+// identity platform, Microsoft Graph, the Teams policy service, the Power Platform admin API,
+// Dataverse and Salesforce. The real adapters reach it over HTTPS, exactly as they reach the
+// clouds. This package holds the server core (TLS, routing, tokens, persistence, request log);
+// each API lives in a sub-package implementing Service.
+package sandbox
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Service is one emulated API, mounted under its own path prefix ("/graph", "/teams", ...).
+// The identity endpoint is served at the root by the core.
+type Service interface {
+	// Name is the service's key in the persisted data file and its URL prefix ("/"+Name).
+	Name() string
+	// Register adds the service's routes.
+	Register(r *Router)
+	// Reset restores the seed: a fresh tenant or org in which none of the guide's steps are done.
+	Reset()
+	// MarshalState and UnmarshalState persist the service's data between runs.
+	MarshalState() ([]byte, error)
+	UnmarshalState([]byte) error
+}
+
+// Options configure a sandbox server.
+type Options struct {
+	// Addr to listen on; default "127.0.0.1:0".
+	Addr string
+	// Dir keeps the tenant data (data.json) and the TLS certificate between runs; "" keeps
+	// everything in memory.
+	Dir string
+}
+
+// Server is a running sandbox.
+type Server struct {
+	// URL is the base address, e.g. https://127.0.0.1:41234 (no trailing slash).
+	URL string
+
+	opts     Options
+	ln       net.Listener
+	srv      *http.Server
+	cert     tls.Certificate
+	certPEM  []byte
+	services []Service
+	prefixes map[string]*http.ServeMux
+	root     *http.ServeMux
+
+	// mu serialises handlers: readers share it, writers hold it alone.
+	mu    sync.RWMutex
+	dirty bool
+
+	Tokens  *TokenIssuer
+	log     *RequestLog
+	appRegs *Apps
+
+	wrapMu   sync.Mutex
+	wrappers []func(http.Handler) http.Handler
+}
+
+// Start starts a sandbox with the given services, restoring persisted data from opts.Dir when
+// present and seeding it otherwise.
+func Start(opts Options, services ...Service) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	s := &Server{opts: opts, services: services, prefixes: map[string]*http.ServeMux{}, root: http.NewServeMux(), log: newRequestLog(), appRegs: newApps()}
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: create %s: %w", opts.Dir, err)
+		}
+	}
+	var err error
+	s.cert, s.certPEM, err = loadOrCreateCert(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s.Tokens, err = newTokenIssuer(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	registerIdentity(s)
+	for _, svc := range services {
+		mux := http.NewServeMux()
+		s.prefixes[svc.Name()] = mux
+		svc.Register(&Router{s: s, mux: mux, prefix: "/" + svc.Name()})
+		svc.Reset()
+	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen on %s: %w", opts.Addr, err)
+	}
+	s.ln = ln
+	s.URL = "https://" + ln.Addr().String()
+	s.srv = &http.Server{
+		Handler:           http.HandlerFunc(s.serve),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
+	return s, nil
+}
+
+// Use adds a middleware around every request (fault injection, latency, throttling).
+func (s *Server) Use(mw func(http.Handler) http.Handler) {
+	s.wrapMu.Lock()
+	defer s.wrapMu.Unlock()
+	s.wrappers = append(s.wrappers, mw)
+}
+
+// CACertPEM is the certificate clients must trust to reach the sandbox.
+func (s *Server) CACertPEM() []byte { return s.certPEM }
+
+// CertPool returns a pool holding the sandbox certificate.
+func (s *Server) CertPool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.certPEM)
+	return pool
+}
+
+// Client returns an HTTP client that trusts the sandbox (for tests and the CLI's sandbox commands).
+func (s *Server) Client() *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CertPool(), MinVersion: tls.VersionTLS12}}, Timeout: 60 * time.Second}
+}
+
+// Services returns the mounted services.
+func (s *Server) Services() []Service { return s.services }
+
+// Service returns the mounted service with that name, or nil.
+func (s *Server) Service(name string) Service {
+	for _, svc := range s.services {
+		if svc.Name() == name {
+			return svc
+		}
+	}
+	return nil
+}
+
+// RequestLog is the log of requests served, for tests and benchmarks.
+func (s *Server) RequestLog() *RequestLog { return s.log }
+
+// Mutate runs fn with exclusive access to the services' data and persists the result (used by
+// `c4sctl sandbox` subcommands and tests to change the tenant "by hand").
+func (s *Server) Mutate(fn func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dirty = true
+	return fn()
+}
+
+// View runs fn with shared access to the services' data.
+func (s *Server) View(fn func()) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fn()
+}
+
+// Reset restores every service's seed.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, svc := range s.services {
+		svc.Reset()
+	}
+	s.dirty = true
+}
+
+// Flush writes the services' data to opts.Dir if anything changed.
+func (s *Server) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushLocked()
+}
+
+// Close stops the server and persists its data.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if ferr := s.Flush(); ferr != nil {
+		return ferr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	s.wrapMu.Lock()
+	for i := len(s.wrappers) - 1; i >= 0; i-- {
+		h = s.wrappers[i](h)
+	}
+	s.wrapMu.Unlock()
+	h.ServeHTTP(w, r)
+}
+
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	first := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)[0]
+	if mux, ok := s.prefixes[first]; ok {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	s.root.ServeHTTP(w, r)
+}
+
+// Router registers a service's handlers under its prefix.
+type Router struct {
+	s      *Server
+	mux    *http.ServeMux
+	prefix string
+}
+
+// Server returns the sandbox the router belongs to.
+func (r *Router) Server() *Server { return r.s }
+
+// Handle registers fn for "METHOD /path/{var}" (relative to the service prefix, Go ServeMux
+// syntax). Handlers for GET and HEAD run under a shared lock; all others run alone and mark the
+// data dirty for persistence. The request is counted in the request log under the pattern.
+func (r *Router) Handle(pattern string, fn http.HandlerFunc) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		panic("sandbox: pattern needs a method: " + pattern)
+	}
+	full := method + " " + r.prefix + path
+	readOnly := method == http.MethodGet || method == http.MethodHead
+	r.mux.HandleFunc(full, func(w http.ResponseWriter, req *http.Request) {
+		r.s.log.record(full)
+		if readOnly {
+			r.s.mu.RLock()
+			defer r.s.mu.RUnlock()
+		} else {
+			r.s.mu.Lock()
+			defer r.s.mu.Unlock()
+			r.s.dirty = true
+		}
+		fn(w, req)
+	})
+}
+
+// HandleUnlocked registers fn without taking the data lock (for handlers that take it
+// themselves through Server.View / Server.Mutate, e.g. to stream or batch sub-requests).
+func (r *Router) HandleUnlocked(pattern string, fn http.HandlerFunc) {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		panic("sandbox: pattern needs a method: " + pattern)
+	}
+	full := method + " " + r.prefix + path
+	r.mux.HandleFunc(full, func(w http.ResponseWriter, req *http.Request) {
+		r.s.log.record(full)
+		fn(w, req)
+	})
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+const dataFile = "data.json"
+
+func (s *Server) load() error {
+	if s.opts.Dir == "" {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.opts.Dir, dataFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: read %s: %w", filepath.Join(s.opts.Dir, dataFile), err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return fmt.Errorf("sandbox: %s is not valid JSON (%v); run `c4sctl sandbox reset` to start from the seed", filepath.Join(s.opts.Dir, dataFile), err)
+	}
+	for _, svc := range s.services {
+		if raw, ok := all[svc.Name()]; ok {
+			if err := svc.UnmarshalState(raw); err != nil {
+				return fmt.Errorf("sandbox: restore %s data: %v; run `c4sctl sandbox reset` to start from the seed", svc.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) flushLocked() error {
+	if s.opts.Dir == "" || !s.dirty {
+		return nil
+	}
+	all := map[string]json.RawMessage{}
+	for _, svc := range s.services {
+		b, err := svc.MarshalState()
+		if err != nil {
+			return fmt.Errorf("sandbox: save %s data: %w", svc.Name(), err)
+		}
+		all[svc.Name()] = b
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(s.opts.Dir, dataFile), b); err != nil {
+		return err
+	}
+	s.dirty = false
+	return nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// RequestLog counts requests by route pattern ("GET /graph/v1.0/users").
+type RequestLog struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func newRequestLog() *RequestLog { return &RequestLog{counts: map[string]int{}} }
+
+func (l *RequestLog) record(pattern string) {
+	l.mu.Lock()
+	l.counts[pattern]++
+	l.mu.Unlock()
+}
+
+// Count returns how many requests matched the pattern.
+func (l *RequestLog) Count(pattern string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[pattern]
+}
+
+// Counts returns a copy of all counts.
+func (l *RequestLog) Counts() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]int, len(l.counts))
+	for k, v := range l.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Total is the number of requests served (token requests included).
+func (l *RequestLog) Total() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, v := range l.counts {
+		n += v
+	}
+	return n
+}
+
+// Reset clears the counts.
+func (l *RequestLog) Reset() {
+	l.mu.Lock()
+	l.counts = map[string]int{}
+	l.mu.Unlock()
+}
+
+// String lists the counts, one pattern a line, sorted.
+func (l *RequestLog) String() string {
+	c := l.Counts()
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%6d %s\n", c[k], k)
+	}
+	return b.String()
+}

@@ -1,0 +1,115 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Claims are the claims of a sandbox access token. They follow the Microsoft identity platform's
+// v1 access token claims where they exist, so that code reading them (preflight) is real.
+type Claims struct {
+	TenantID string   `json:"tid,omitempty"`
+	AppID    string   `json:"appid,omitempty"`
+	ObjectID string   `json:"oid,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	// Subject-specific extras (e.g. the Salesforce username).
+	Username string `json:"preferred_username,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// TokenIssuer signs and verifies sandbox bearer tokens (HS256 with a per-process key: tokens do
+// not outlive the sandbox process, as cached tokens do not outlive a c4sctl run).
+type TokenIssuer struct {
+	key []byte
+	ttl time.Duration
+
+	mu      sync.Mutex
+	revoked map[string]bool
+	issued  int
+}
+
+func newTokenIssuer(string) (*TokenIssuer, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	return &TokenIssuer{key: key, ttl: time.Hour, revoked: map[string]bool{}}, nil
+}
+
+// SetTTL changes the lifetime of tokens issued from now on (tests of expiry use a short one).
+func (t *TokenIssuer) SetTTL(d time.Duration) { t.mu.Lock(); t.ttl = d; t.mu.Unlock() }
+
+// Issue signs a token for the claims, setting iat, exp and a unique id.
+func (t *TokenIssuer) Issue(c Claims) (token string, expiresIn int, err error) {
+	t.mu.Lock()
+	ttl := t.ttl
+	t.issued++
+	n := t.issued
+	t.mu.Unlock()
+	now := time.Now()
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.NotBefore = jwt.NewNumericDate(now.Add(-time.Minute))
+	c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
+	c.ID = fmt.Sprintf("sbx-%d-%d", now.UnixNano(), n)
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	return s, int(ttl.Seconds()), err
+}
+
+// Revoke makes a token invalid before it expires (tests of re-authentication).
+func (t *TokenIssuer) Revoke(token string) {
+	t.mu.Lock()
+	t.revoked[token] = true
+	t.mu.Unlock()
+}
+
+// Issued is the number of tokens issued so far.
+func (t *TokenIssuer) Issued() int { t.mu.Lock(); defer t.mu.Unlock(); return t.issued }
+
+// ErrNoToken, ErrBadToken and ErrWrongAudience tell the services which 401/403 to answer.
+var (
+	ErrNoToken       = errors.New("no bearer token")
+	ErrBadToken      = errors.New("invalid or expired token")
+	ErrWrongAudience = errors.New("token audience is not this API")
+)
+
+// Verify checks the request's bearer token and that its audience is one of audiences (any
+// audience when none are given).
+func (t *TokenIssuer) Verify(r *http.Request, audiences ...string) (*Claims, error) {
+	h := r.Header.Get("Authorization")
+	raw, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || raw == "" {
+		// Salesforce clients also send "OAuth <token>".
+		if raw, ok = strings.CutPrefix(h, "OAuth "); !ok || raw == "" {
+			return nil, ErrNoToken
+		}
+	}
+	t.mu.Lock()
+	revoked := t.revoked[raw]
+	t.mu.Unlock()
+	if revoked {
+		return nil, ErrBadToken
+	}
+	var c Claims
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.key, nil }, jwt.WithValidMethods([]string{"HS256"}))
+	if err != nil {
+		return nil, ErrBadToken
+	}
+	if len(audiences) == 0 {
+		return &c, nil
+	}
+	for _, a := range audiences {
+		for _, have := range c.Audience {
+			if strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(have, "/")) {
+				return &c, nil
+			}
+		}
+	}
+	return nil, ErrWrongAudience
+}
