@@ -1,0 +1,255 @@
+// Package state holds what c4sctl last applied: for each resource address, its remote identity
+// and the attributes it had after apply (sensitive values never stored). Plan compares live
+// objects with it to tell drift (changed outside c4sctl) from configuration changes.
+package state
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// FormatVersion is the state file format this build reads and writes.
+const FormatVersion = 1
+
+// State is the decoded state file.
+type State struct {
+	Version       int         `json:"version"`
+	Serial        uint64      `json:"serial"`
+	Lineage       string      `json:"lineage"`
+	C4sctlVersion string      `json:"c4sctl_version,omitempty"`
+	Resources     []*Resource `json:"resources"`
+}
+
+// Resource is one managed object in state.
+type Resource struct {
+	Address  string `json:"address"`
+	Type     string `json:"type"`
+	Provider string `json:"provider"`
+	ID       string `json:"id"`
+	// Attributes is the object as applied, JSON-encoded with its schema type; sensitive
+	// attributes are null.
+	Attributes json.RawMessage `json:"attributes"`
+	// Sensitive names the attributes that were removed because they are sensitive.
+	Sensitive []string `json:"sensitive_attributes,omitempty"`
+}
+
+// New returns an empty state with a fresh lineage.
+func New() *State {
+	return &State{Version: FormatVersion, Lineage: newLineage()}
+}
+
+// Get returns the resource at addr or nil.
+func (s *State) Get(addr string) *Resource {
+	for _, r := range s.Resources {
+		if r.Address == addr {
+			return r
+		}
+	}
+	return nil
+}
+
+// Addresses lists the resource addresses, sorted.
+func (s *State) Addresses() []string {
+	out := make([]string, 0, len(s.Resources))
+	for _, r := range s.Resources {
+		out = append(out, r.Address)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Set records a resource after apply. Sensitive attributes (by name) are nulled before the value
+// is stored.
+func (s *State) Set(addr, typ, provider, id string, v cty.Value, sensitive []string) error {
+	v = stripSensitive(v, sensitive)
+	raw, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return fmt.Errorf("state: encode %s: %w", addr, err)
+	}
+	r := &Resource{Address: addr, Type: typ, Provider: provider, ID: id, Attributes: raw, Sensitive: sortedCopy(sensitive)}
+	for i, old := range s.Resources {
+		if old.Address == addr {
+			s.Resources[i] = r
+			return nil
+		}
+	}
+	s.Resources = append(s.Resources, r)
+	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].Address < s.Resources[j].Address })
+	return nil
+}
+
+// Remove forgets a resource; it reports whether it was there.
+func (s *State) Remove(addr string) bool {
+	for i, r := range s.Resources {
+		if r.Address == addr {
+			s.Resources = append(s.Resources[:i], s.Resources[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Value decodes the stored attributes with the resource's current schema type. Attributes the
+// schema gained since are null; attributes it lost are dropped.
+func (r *Resource) Value(ty cty.Type) (cty.Value, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(r.Attributes, &m); err != nil {
+		return cty.NilVal, fmt.Errorf("state: %s: attributes are not a JSON object: %w", r.Address, err)
+	}
+	vals := map[string]cty.Value{}
+	for name, at := range ty.AttributeTypes() {
+		raw, ok := m[name]
+		if !ok {
+			vals[name] = cty.NullVal(at)
+			continue
+		}
+		v, err := ctyjson.Unmarshal(raw, at)
+		if err != nil {
+			return cty.NilVal, fmt.Errorf("state: %s: attribute %s: %w", r.Address, name, err)
+		}
+		vals[name] = v
+	}
+	return cty.ObjectVal(vals), nil
+}
+
+func stripSensitive(v cty.Value, names []string) cty.Value {
+	if len(names) == 0 || v.IsNull() || !v.Type().IsObjectType() {
+		return v
+	}
+	vals := v.AsValueMap()
+	for _, n := range names {
+		if at, ok := vals[n]; ok {
+			vals[n] = cty.NullVal(at.Type())
+		}
+	}
+	return cty.ObjectVal(vals)
+}
+
+func sortedCopy(xs []string) []string {
+	if len(xs) == 0 {
+		return nil
+	}
+	out := append([]string(nil), xs...)
+	sort.Strings(out)
+	return out
+}
+
+func newLineage() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// Decode parses a state file's bytes; name is used in errors.
+func Decode(name string, b []byte) (*State, error) {
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("state file %s is not valid JSON (%v); restore it from a backup (%s.backup) or remove it to start over", name, err, filepath.Base(name))
+	}
+	if s.Version != FormatVersion {
+		return nil, fmt.Errorf("state file %s has format version %d; this c4sctl reads version %d", name, s.Version, FormatVersion)
+	}
+	if s.Lineage == "" {
+		return nil, fmt.Errorf("state file %s has no lineage; it was not written by c4sctl", name)
+	}
+	for _, r := range s.Resources {
+		if r == nil || r.Address == "" {
+			return nil, fmt.Errorf("state file %s has a resource without an address", name)
+		}
+	}
+	return &s, nil
+}
+
+// ErrNoState is returned by Load when there is no state file yet.
+var ErrNoState = errors.New("no state")
+
+// Local is the default backend: a JSON file beside the configuration, written atomically with
+// mode 0600, and a lock file next to it.
+type Local struct {
+	// Path of the state file, e.g. ./.c4sctl/state.json.
+	Path string
+}
+
+// Load reads the state; a missing file yields a new empty state.
+func (l *Local) Load() (*State, error) {
+	b, err := os.ReadFile(l.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return New(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	return Decode(l.Path, b)
+}
+
+// Write stores s with serial+1: a temp file in the same directory, fsync, rename, fsync of the
+// directory, so a crash leaves either the old or the new state, never a torn one. The previous
+// file is kept as PATH.backup.
+func (l *Local) Write(s *State) error {
+	s.Serial++
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	b = append(b, '\n')
+	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if old, err := os.ReadFile(l.Path); err == nil {
+		if err := WriteFileAtomic(l.Path+".backup", old); err != nil {
+			return fmt.Errorf("write state backup: %w", err)
+		}
+	}
+	if err := WriteFileAtomic(l.Path, b); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes b to path through a synced temp file and a rename; the file is 0600.
+func WriteFileAtomic(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
