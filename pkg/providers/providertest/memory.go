@@ -1,0 +1,164 @@
+package providertest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Memory is an in-memory provider named "mem" for the engine's own tests (plan, apply, CLI
+// flows that need no cloud). Provider adapters are tested against the sandbox instead.
+//
+//	mem_setting    identity (required), value, enabled, tags (set), secret (sensitive), id (computed)
+//	mem_singleton  identity (default "Global"), value; cannot be created or deleted
+//	data mem_lookup  identity -> value
+type Memory struct {
+	mu      sync.Mutex
+	Objects map[string]map[string]cty.Value // type -> id -> value
+	// FailApply makes Apply of these ids fail; Unstick makes their changes silently not stick.
+	FailApply map[string]bool
+	Unstick   map[string]bool
+	Calls     map[string]int // "read", "apply:create", ...
+	nextID    int
+}
+
+// NewMemory returns a Memory provider holding a Global singleton.
+func NewMemory() *Memory {
+	m := &Memory{Objects: map[string]map[string]cty.Value{}, FailApply: map[string]bool{}, Unstick: map[string]bool{}, Calls: map[string]int{}}
+	m.Put("mem_singleton", "Global", map[string]cty.Value{"identity": cty.StringVal("Global"), "value": cty.StringVal("initial")})
+	return m
+}
+
+var (
+	memSetting = &schema.Resource{Type: "mem_setting", Provider: "mem", Description: "a test object", Attributes: []*schema.Attribute{
+		{Name: "identity", Type: cty.String, Required: true},
+		{Name: "value", Type: cty.String, Optional: true, Enum: []string{"a", "b", "c"}},
+		{Name: "enabled", Type: cty.Bool, Optional: true},
+		{Name: "tags", Type: cty.Set(cty.String), Optional: true},
+		{Name: "secret", Type: cty.String, Optional: true, Sensitive: true},
+		{Name: "id", Type: cty.String, Computed: true},
+	}}
+	memSingleton = &schema.Resource{Type: "mem_singleton", Provider: "mem", Singleton: true, Description: "a tenant singleton", Attributes: []*schema.Attribute{
+		{Name: "identity", Type: cty.String, Optional: true, Default: cty.StringVal("Global")},
+		{Name: "value", Type: cty.String, Optional: true},
+	}}
+	memLookup = &schema.Resource{Type: "mem_lookup", Provider: "mem", DataSource: true, Description: "reads a mem_setting", Attributes: []*schema.Attribute{
+		{Name: "identity", Type: cty.String, Required: true},
+		{Name: "value", Type: cty.String, Computed: true},
+		{Name: "id", Type: cty.String, Computed: true},
+	}}
+)
+
+func (m *Memory) Name() string { return "mem" }
+func (m *Memory) ConfigSchema() *schema.Block {
+	return &schema.Block{Attributes: []*schema.Attribute{{Name: "token", Type: cty.String, Optional: true, Sensitive: true}}}
+}
+func (m *Memory) Resources() []*schema.Resource {
+	return []*schema.Resource{memSetting, memSingleton, memLookup}
+}
+func (m *Memory) SandboxConfig(string) map[string]cty.Value { return nil }
+func (m *Memory) Configure(context.Context, cty.Value, *providers.Env) (providers.Client, error) {
+	return m, nil
+}
+
+// Put stores an object "by hand" (a change made outside c4sctl).
+func (m *Memory) Put(typ, id string, attrs map[string]cty.Value) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := memSetting
+	switch typ {
+	case "mem_singleton":
+		s = memSingleton
+	}
+	if typ == "mem_setting" {
+		attrs["id"] = cty.StringVal(id)
+	}
+	if m.Objects[typ] == nil {
+		m.Objects[typ] = map[string]cty.Value{}
+	}
+	m.Objects[typ][id] = Object(s.ImpliedType(), attrs)
+}
+
+// Get returns a stored object or a null value.
+func (m *Memory) Get(typ, id string) cty.Value {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.Objects[typ][id]
+	if !ok {
+		return cty.NilVal
+	}
+	return v
+}
+
+func (m *Memory) Read(_ context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Calls["read"]++
+	id := req.ID
+	if id == "" && !req.Config.IsNull() {
+		if iv := req.Config.GetAttr("identity"); iv.IsKnown() && !iv.IsNull() {
+			id = iv.AsString()
+		}
+	}
+	if req.Type == "mem_lookup" {
+		v, ok := m.Objects["mem_setting"][id]
+		if !ok {
+			return providers.ReadResponse{Value: cty.NullVal(memLookup.ImpliedType())}, nil
+		}
+		return providers.ReadResponse{ID: id, Value: cty.ObjectVal(map[string]cty.Value{"identity": cty.StringVal(id), "value": v.GetAttr("value"), "id": cty.StringVal(id)})}, nil
+	}
+	v, ok := m.Objects[req.Type][id]
+	if !ok {
+		return providers.ReadResponse{}, nil
+	}
+	return providers.ReadResponse{ID: id, Value: v}, nil
+}
+
+func (m *Memory) Apply(_ context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Calls["apply:"+string(req.Action)]++
+	id := req.ID
+	if req.Action == providers.Create {
+		id = req.Planned.GetAttr("identity").AsString()
+	}
+	if m.FailApply[id] {
+		return providers.ApplyResponse{}, fmt.Errorf("the API refused the change to %s (test failure)", id)
+	}
+	if m.Unstick[id] {
+		return providers.ApplyResponse{ID: id}, nil
+	}
+	switch req.Action {
+	case providers.Delete:
+		delete(m.Objects[req.Type], id)
+	default:
+		v := req.Planned
+		if req.Type == "mem_setting" {
+			vals := v.AsValueMap()
+			vals["id"] = cty.StringVal(id)
+			v = cty.ObjectVal(vals)
+		}
+		if m.Objects[req.Type] == nil {
+			m.Objects[req.Type] = map[string]cty.Value{}
+		}
+		m.Objects[req.Type][id] = v
+	}
+	return providers.ApplyResponse{ID: id}, nil
+}
+
+// IDs lists the stored ids of a type, sorted.
+func (m *Memory) IDs(typ string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for id := range m.Objects[typ] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
