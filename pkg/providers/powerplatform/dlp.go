@@ -1,0 +1,649 @@
+package powerplatform
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Connector groups: the API's classifications and the names c4sctl's configuration uses.
+var (
+	groupToAPI   = map[string]string{"business": "Confidential", "non_business": "General", "blocked": "Blocked"}
+	groupFromAPI = map[string]string{"Confidential": "business", "General": "non_business", "Blocked": "blocked"}
+)
+
+const connectorIDPrefix = "/providers/Microsoft.PowerApps/apis/"
+
+var policyEntryType = cty.Object(map[string]cty.Type{"name": cty.String, "display_name": cty.String, "scope": cty.String, "connector_group": cty.String, "excluded": cty.Bool})
+
+var ruleSchema = &schema.Resource{Type: "powerplatform_dlp_connector_rule", Provider: "powerplatform", Singleton: true,
+	Description: "Step 5: no data loss prevention policy that applies to the environment (tenant-wide, all-except lists that do not exclude it, policies that name it) blocks the connector. Apply moves only that connector between groups of each policy.",
+	Attributes: []*schema.Attribute{
+		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment), Description: "Environment the rule protects (display name, unique name or id)."},
+		{Name: "connector", Type: cty.String, Optional: true, Default: cty.StringVal("shared_salesforce"), Description: "Connector name, e.g. shared_salesforce."},
+		{Name: "blocked", Type: cty.Bool, Optional: true, Default: cty.False, Description: "Whether a policy c4sctl may edit blocks the connector; only false is supported (a blocked connector moves to business).",
+			Validate: func(v cty.Value) error {
+				if v.True() {
+					return fmt.Errorf("blocked = true is not supported: this resource only unblocks the connector")
+				}
+				return nil
+			}},
+		{Name: "group", Type: cty.String, Optional: true, Enum: []string{"business", "non_business"}, Description: "Force a group in every applicable policy (business = Confidential, non_business = General). Unset: any group but blocked."},
+		{Name: "exclude_policies", Type: cty.Set(cty.String), Optional: true, Description: "Policies (display names or ids) c4sctl must not edit; plan reports them when they block the connector."},
+		{Name: "policies", Type: cty.List(policyEntryType), Computed: true, Description: "The policies that apply to the environment: name, display_name, scope, connector_group, excluded."},
+	}}
+
+// dlpPolicy is a policy as the admin API returns it (Raw: the whole body, sent back unchanged
+// but for the fields c4sctl manages).
+type dlpPolicy struct {
+	Raw                                 map[string]any
+	Name, DisplayName, EnvType, Default string
+	Envs                                []string // environment ids
+}
+
+func parsePolicy(raw map[string]any) (*dlpPolicy, error) {
+	d, ok := raw["policyDefinition"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("unexpected DLP policy JSON: no policyDefinition object")
+	}
+	p := &dlpPolicy{Raw: raw, Name: s(d["name"]), DisplayName: s(d["displayName"]), EnvType: s(d["environmentType"]), Default: s(d["defaultConnectorsClassification"])}
+	if p.Name == "" {
+		return nil, fmt.Errorf("unexpected DLP policy JSON: policyDefinition.name is empty")
+	}
+	envs, _ := d["environments"].([]any)
+	for _, e := range envs {
+		em, _ := e.(map[string]any)
+		name := s(em["name"])
+		if name == "" {
+			id := s(em["id"])
+			name = id[strings.LastIndex(id, "/")+1:]
+		}
+		if name != "" {
+			p.Envs = append(p.Envs, name)
+		}
+	}
+	return p, nil
+}
+
+func s(v any) string {
+	x, _ := v.(string)
+	return x
+}
+
+func connectorName(c map[string]any) string {
+	if n := s(c["name"]); n != "" {
+		return n
+	}
+	id := s(c["id"])
+	return id[strings.LastIndex(id, "/")+1:]
+}
+
+func (p *dlpPolicy) groups() []map[string]any {
+	d, _ := p.Raw["policyDefinition"].(map[string]any)
+	gs, _ := d["connectorGroups"].([]any)
+	var out []map[string]any
+	for _, g := range gs {
+		if gm, ok := g.(map[string]any); ok {
+			out = append(out, gm)
+		}
+	}
+	return out
+}
+
+// group is the connector's classification: the group listing it, else the default.
+func (p *dlpPolicy) group(connector string) string {
+	for _, g := range p.groups() {
+		cs, _ := g["connectors"].([]any)
+		for _, c := range cs {
+			if cm, ok := c.(map[string]any); ok && strings.EqualFold(connectorName(cm), connector) {
+				return s(g["classification"])
+			}
+		}
+	}
+	return p.Default
+}
+
+// moveConnector moves one connector into the classification, keeping its JSON object (and
+// everything else in the policy) unchanged.
+func (p *dlpPolicy) moveConnector(connector, class string) error {
+	var moved map[string]any
+	for _, g := range p.groups() {
+		cs, _ := g["connectors"].([]any)
+		keep := make([]any, 0, len(cs))
+		for _, c := range cs {
+			if cm, ok := c.(map[string]any); ok && strings.EqualFold(connectorName(cm), connector) {
+				moved = cm
+				continue
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) != len(cs) {
+			g["connectors"] = keep
+		}
+	}
+	if moved == nil {
+		moved = map[string]any{"id": connectorIDPrefix + connector, "name": connector, "type": "Microsoft.PowerApps/apis"}
+	}
+	for _, g := range p.groups() {
+		if s(g["classification"]) == class {
+			cs, _ := g["connectors"].([]any)
+			g["connectors"] = append(cs, moved)
+			return nil
+		}
+	}
+	d := p.Raw["policyDefinition"].(map[string]any)
+	gs, _ := d["connectorGroups"].([]any)
+	d["connectorGroups"] = append(gs, map[string]any{"classification": class, "connectors": []any{moved}})
+	return nil
+}
+
+// applies tells whether the policy applies to the environment (nil: it does not exist yet, and
+// the policy would apply to it once created) and describes its scope.
+func (p *dlpPolicy) applies(env *Environment) (bool, string) {
+	in := env != nil && containsFold(p.Envs, env.Name)
+	switch p.EnvType {
+	case "AllEnvironments":
+		return true, "all environments"
+	case "ExceptEnvironments":
+		return !in, fmt.Sprintf("all environments except %d", len(p.Envs))
+	case "OnlyEnvironments":
+		return in, fmt.Sprintf("only %d named environment(s)", len(p.Envs))
+	}
+	// An unknown scope is reported as applying: better a false alarm than a silent block.
+	return true, "scope " + p.EnvType
+}
+
+func (c *Client) policyNames(ctx context.Context) ([]string, error) {
+	var body struct {
+		Value []map[string]any `json:"value"`
+	}
+	if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
+		return nil, fmt.Errorf("list DLP policies: %w", err)
+	}
+	var out []string
+	for _, v := range body.Value {
+		d, _ := v["policyDefinition"].(map[string]any)
+		if n := s(d["name"]); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// getPolicy reads one policy; nil when it does not exist.
+func (c *Client) getPolicy(ctx context.Context, name string) (*dlpPolicy, error) {
+	var raw map[string]any
+	if err := c.bapDo(ctx, "GET", bapPolicies+"/"+url.PathEscape(name), nil, &raw); err != nil {
+		if isStatus(err, 404) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read DLP policy %s: %w", name, err)
+	}
+	return parsePolicy(raw)
+}
+
+func (c *Client) policies(ctx context.Context) ([]*dlpPolicy, error) {
+	names, err := c.policyNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dlpPolicy
+	for _, n := range names {
+		p, err := c.getPolicy(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].DisplayName) < strings.ToLower(out[j].DisplayName) })
+	return out, nil
+}
+
+// patchPolicy sends the whole policy body back (the API replaces the policy).
+func (c *Client) patchPolicy(ctx context.Context, p *dlpPolicy) error {
+	if err := c.bapDo(ctx, "PATCH", bapPolicies+"/"+url.PathEscape(p.Name), p.Raw, nil); err != nil {
+		return fmt.Errorf("update DLP policy %q: %w", p.DisplayName, err)
+	}
+	return nil
+}
+
+// --- powerplatform_dlp_connector_rule --------------------------------------------------------
+
+type ruleEntry struct {
+	policy   *dlpPolicy
+	scope    string
+	group    string // API classification
+	excluded bool
+}
+
+type ruleState struct {
+	envName, connector, group string // group: desired API classification ("" = any but Blocked)
+	excludes                  []string
+	env                       *Environment
+	entries                   []ruleEntry
+	warnings                  []string
+}
+
+func ruleInputs(cfg cty.Value, id string) (env, connector, group string, excludes []string) {
+	env, connector = getStr(cfg, "environment"), getStr(cfg, "connector")
+	if env == "" || connector == "" {
+		if e, cn, ok := strings.Cut(id, "/"); ok {
+			env, connector = e, cn
+		}
+	}
+	if env == "" {
+		env = VivaEnvironment
+	}
+	if connector == "" {
+		connector = "shared_salesforce"
+	}
+	connector = strings.TrimPrefix(connector, connectorIDPrefix)
+	group = groupToAPI[getStr(cfg, "group")]
+	excludes, _ = getStrings(cfg, "exclude_policies")
+	return
+}
+
+func (c *Client) ruleState(ctx context.Context, cfg cty.Value, id string) (*ruleState, error) {
+	st := &ruleState{}
+	st.envName, st.connector, st.group, st.excludes = ruleInputs(cfg, id)
+	var err error
+	if st.env, err = c.findEnvironment(ctx, st.envName); err != nil {
+		return nil, err
+	}
+	ps, err := c.policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matched := map[string]bool{}
+	for _, p := range ps {
+		excluded := false
+		for _, x := range st.excludes {
+			if strings.EqualFold(x, p.Name) || strings.EqualFold(x, p.DisplayName) {
+				excluded, matched[strings.ToLower(x)] = true, true
+			}
+		}
+		ok, scope := p.applies(st.env)
+		if !ok {
+			continue
+		}
+		e := ruleEntry{policy: p, scope: scope, group: p.group(st.connector), excluded: excluded}
+		st.entries = append(st.entries, e)
+		if excluded && e.group == "Blocked" {
+			st.warnings = append(st.warnings, fmt.Sprintf("DLP policy %q (%s) blocks %s for %s, but it is in exclude_policies, so c4sctl does not change it: Copilot for Sales cannot reach Salesforce until an admin moves the connector out of Blocked in that policy.", p.DisplayName, scope, st.connector, st.envName))
+		}
+	}
+	for _, x := range st.excludes {
+		if !matched[strings.ToLower(x)] {
+			st.warnings = append(st.warnings, fmt.Sprintf("exclude_policies names %q, but no DLP policy has that name or id.", x))
+		}
+	}
+	if st.env == nil {
+		st.warnings = append(st.warnings, fmt.Sprintf("Environment %s does not exist yet (%s). The policies that will apply to it once created (all environments, or all except a list) are checked now.", st.envName, step7))
+	}
+	return st, nil
+}
+
+// target is the classification an entry must move to, or "" when it is fine.
+func (st *ruleState) target(e ruleEntry) string {
+	if e.excluded {
+		return ""
+	}
+	if st.group != "" {
+		if e.group != st.group {
+			return st.group
+		}
+		return ""
+	}
+	if e.group == "Blocked" {
+		return "Confidential"
+	}
+	return ""
+}
+
+func (c *Client) readRule(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	st, err := c.ruleState(ctx, req.Config, req.ID)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	blocked := false
+	var live string // the group to report for `group`
+	var entries []cty.Value
+	for _, e := range st.entries {
+		if !e.excluded {
+			blocked = blocked || e.group == "Blocked"
+			if st.group != "" && e.group != st.group && live == "" {
+				live = e.group
+			}
+		}
+		entries = append(entries, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(e.policy.Name), "display_name": cty.StringVal(e.policy.DisplayName),
+			"scope": cty.StringVal(e.scope), "connector_group": cty.StringVal(groupName(e.group)), "excluded": cty.BoolVal(e.excluded)}))
+	}
+	group := cty.NullVal(cty.String)
+	if st.group != "" {
+		if live == "" {
+			live = st.group
+		}
+		group = cty.StringVal(groupName(live))
+	}
+	pols := cty.ListValEmpty(policyEntryType)
+	if len(entries) > 0 {
+		pols = cty.ListVal(entries)
+	}
+	val := cty.ObjectVal(map[string]cty.Value{
+		"environment": cty.StringVal(st.envName), "connector": cty.StringVal(st.connector), "blocked": cty.BoolVal(blocked), "group": group,
+		"exclude_policies": configOr(req.Config, "exclude_policies", cty.Set(cty.String)), "policies": pols,
+	})
+	return providers.ReadResponse{ID: st.envName + "/" + st.connector, Value: val, Warnings: st.warnings}, nil
+}
+
+func groupName(class string) string {
+	if g, ok := groupFromAPI[class]; ok {
+		return g
+	}
+	return class
+}
+
+func describeGroup(class string) string {
+	switch class {
+	case "Confidential":
+		return "business (Confidential)"
+	case "General":
+		return "non-business (General)"
+	case "Blocked":
+		return "Blocked"
+	}
+	return class
+}
+
+func planRule(req providers.PlanRequest) providers.PlanResponse {
+	var resp providers.PlanResponse
+	if req.Action != providers.Update && req.Action != providers.Create {
+		return resp
+	}
+	_, connector, group, _ := ruleInputs(req.Config, req.ID)
+	st := &ruleState{connector: connector, group: group}
+	pols := attr(req.Prior, "policies")
+	if pols == cty.NilVal || pols.IsNull() || !pols.IsWhollyKnown() {
+		return resp
+	}
+	for it := pols.ElementIterator(); it.Next(); {
+		_, p := it.Element()
+		e := ruleEntry{policy: &dlpPolicy{DisplayName: getStr(p, "display_name")}, scope: getStr(p, "scope"), group: groupToAPI[getStr(p, "connector_group")], excluded: getBool(p, "excluded")}
+		if e.group == "" {
+			e.group = getStr(p, "connector_group")
+		}
+		line := fmt.Sprintf("DLP policy %q (%s): %s is in %s", e.policy.DisplayName, e.scope, connector, describeGroup(e.group))
+		switch t := st.target(e); {
+		case e.excluded:
+			line += "; excluded, not changed"
+		case t != "":
+			line += "; moves to " + describeGroup(t) + " (only this connector changes)"
+		default:
+			line += "; unchanged"
+		}
+		resp.Notes = append(resp.Notes, line)
+	}
+	return resp
+}
+
+func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	cfg := req.Planned
+	if req.Action == providers.Delete {
+		return providers.ApplyResponse{ID: req.ID}, nil // nothing to undo: c4sctl stops managing the rule
+	}
+	st, err := c.ruleState(ctx, cfg, req.ID)
+	if err != nil {
+		return providers.ApplyResponse{}, err
+	}
+	var notes []string
+	for _, e := range st.entries {
+		t := st.target(e)
+		if t == "" {
+			continue
+		}
+		// Re-read right before the update: the etag is not known to be honoured, and another
+		// admin may have changed the policy since plan.
+		p, err := c.getPolicy(ctx, e.policy.Name)
+		if err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		if p == nil {
+			notes = append(notes, fmt.Sprintf("DLP policy %q was deleted meanwhile", e.policy.DisplayName))
+			continue
+		}
+		if p.group(st.connector) == t {
+			continue
+		}
+		if err := p.moveConnector(st.connector, t); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		if err := c.patchPolicy(ctx, p); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		notes = append(notes, fmt.Sprintf("DLP policy %q: %s moved to %s", p.DisplayName, st.connector, describeGroup(t)))
+	}
+	return providers.ApplyResponse{ID: st.envName + "/" + st.connector, Notes: notes}, nil
+}
+
+// --- powerplatform_dlp_policy ----------------------------------------------------------------
+
+var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: "powerplatform",
+	Description: "A whole data loss prevention policy owned by c4sctl: display name, environment scope, connector groups and the group of new connectors.",
+	Attributes: []*schema.Attribute{
+		{Name: "display_name", Type: cty.String, Required: true, Description: "Display name; identifies the policy."},
+		{Name: "environment_type", Type: cty.String, Optional: true, Default: cty.StringVal("AllEnvironments"), Enum: []string{"AllEnvironments", "ExceptEnvironments", "OnlyEnvironments"}, Description: "Scope of the policy."},
+		{Name: "environments", Type: cty.Set(cty.String), Optional: true, Description: "Environments (display name, unique name or id) excluded (ExceptEnvironments) or included (OnlyEnvironments)."},
+		{Name: "business_connectors", Type: cty.Set(cty.String), Optional: true, Description: "Connectors in the business (Confidential) group, e.g. shared_salesforce."},
+		{Name: "non_business_connectors", Type: cty.Set(cty.String), Optional: true, Description: "Connectors in the non-business (General) group."},
+		{Name: "blocked_connectors", Type: cty.Set(cty.String), Optional: true, Description: "Blocked connectors."},
+		{Name: "default_group", Type: cty.String, Optional: true, Default: cty.StringVal("non_business"), Enum: []string{"business", "non_business", "blocked"}, Description: "Group of connectors not listed (defaultConnectorsClassification)."},
+		{Name: "id", Type: cty.String, Computed: true, Description: "Policy id (name in the admin API)."},
+	}}
+
+var groupAttrs = []struct{ attr, class string }{{"business_connectors", "Confidential"}, {"non_business_connectors", "General"}, {"blocked_connectors", "Blocked"}}
+
+func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	var p *dlpPolicy
+	var err error
+	if req.ID != "" {
+		if p, err = c.getPolicy(ctx, req.ID); err != nil {
+			return providers.ReadResponse{}, err
+		}
+	} else {
+		name := getStr(req.Config, "display_name")
+		var body struct {
+			Value []map[string]any `json:"value"`
+		}
+		if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
+			return providers.ReadResponse{}, fmt.Errorf("list DLP policies: %w", err)
+		}
+		var ids []string
+		for _, v := range body.Value {
+			d, _ := v["policyDefinition"].(map[string]any)
+			if strings.EqualFold(s(d["displayName"]), name) && s(d["name"]) != "" {
+				ids = append(ids, s(d["name"]))
+			}
+		}
+		if len(ids) > 1 {
+			return providers.ReadResponse{}, fmt.Errorf("%d DLP policies are named %q (%s); rename one in the Power Platform admin centre so that c4sctl can tell which it owns", len(ids), name, strings.Join(ids, ", "))
+		}
+		if len(ids) == 1 {
+			if p, err = c.getPolicy(ctx, ids[0]); err != nil {
+				return providers.ReadResponse{}, err
+			}
+		}
+	}
+	ty := policySchema.ImpliedType()
+	if p == nil {
+		return providers.ReadResponse{Value: cty.NullVal(ty)}, nil
+	}
+	vals := map[string]cty.Value{"display_name": cty.StringVal(p.DisplayName), "environment_type": cty.StringVal(p.EnvType),
+		"default_group": cty.StringVal(groupName(p.Default)), "id": cty.StringVal(p.Name)}
+	for _, ga := range groupAttrs {
+		var names []string
+		for _, g := range p.groups() {
+			if s(g["classification"]) != ga.class {
+				continue
+			}
+			cs, _ := g["connectors"].([]any)
+			for _, cn := range cs {
+				if cm, ok := cn.(map[string]any); ok {
+					names = append(names, connectorName(cm))
+				}
+			}
+		}
+		vals[ga.attr] = stringSet(names)
+	}
+	// Environments: in the configuration's spelling when it names the same environment.
+	envNames := []string{}
+	if len(p.Envs) > 0 {
+		envs, err := c.environments(ctx)
+		if err != nil {
+			return providers.ReadResponse{}, err
+		}
+		declared, _ := getStrings(req.Config, "environments")
+		for _, id := range p.Envs {
+			name := id
+			if e, _ := matchEnvironment(envs, id); e != nil {
+				name = e.DisplayName
+				for _, d := range declared {
+					if de, _ := matchEnvironment(envs, d); de != nil && de.Name == e.Name {
+						name = d
+					}
+				}
+			}
+			envNames = append(envNames, name)
+		}
+	}
+	vals["environments"] = stringSet(envNames)
+	return providers.ReadResponse{ID: p.Name, Value: cty.ObjectVal(vals)}, nil
+}
+
+func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
+	if req.Action != providers.Create && req.Action != providers.Update {
+		return providers.PlanResponse{}, nil
+	}
+	seen := map[string]string{}
+	for _, ga := range groupAttrs {
+		names, _ := getStrings(req.Planned, ga.attr)
+		for _, n := range names {
+			k := strings.ToLower(strings.TrimPrefix(n, connectorIDPrefix))
+			if prev, dup := seen[k]; dup {
+				return providers.PlanResponse{}, fmt.Errorf("connector %s is in both %s and %s; a connector belongs to one group", n, prev, ga.attr)
+			}
+			seen[k] = ga.attr
+		}
+	}
+	envs, _ := getStrings(req.Planned, "environments")
+	if getStr(req.Planned, "environment_type") == "OnlyEnvironments" && len(envs) == 0 {
+		return providers.PlanResponse{}, fmt.Errorf("environment_type = \"OnlyEnvironments\" needs at least one entry in environments")
+	}
+	return providers.PlanResponse{}, nil
+}
+
+// setPolicyFields writes the managed fields of planned into the policy body, keeping the JSON of
+// connectors that stay where they are.
+func (c *Client) setPolicyFields(ctx context.Context, raw map[string]any, planned cty.Value) error {
+	d, _ := raw["policyDefinition"].(map[string]any)
+	if d == nil {
+		d = map[string]any{}
+		raw["policyDefinition"] = d
+	}
+	d["displayName"] = getStr(planned, "display_name")
+	d["environmentType"] = getStr(planned, "environment_type")
+	d["defaultConnectorsClassification"] = groupToAPI[getStr(planned, "default_group")]
+	envNames, _ := getStrings(planned, "environments")
+	envList := []any{}
+	if len(envNames) > 0 && d["environmentType"] != "AllEnvironments" {
+		envs, err := c.environments(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range envNames {
+			e, err := matchEnvironment(envs, n)
+			if err != nil {
+				return err
+			}
+			if e == nil {
+				return fmt.Errorf("environments names %q, but no environment has that display name, unique name or id", n)
+			}
+			envList = append(envList, map[string]any{"id": "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/" + e.Name, "name": e.Name, "type": "Microsoft.BusinessAppPlatform/scopes/environments"})
+		}
+	}
+	d["environments"] = envList
+	existing := map[string]map[string]any{}
+	old, _ := d["connectorGroups"].([]any)
+	for _, g := range old {
+		gm, _ := g.(map[string]any)
+		cs, _ := gm["connectors"].([]any)
+		for _, cn := range cs {
+			if cm, ok := cn.(map[string]any); ok {
+				existing[strings.ToLower(connectorName(cm))] = cm
+			}
+		}
+	}
+	groups := []any{}
+	for _, ga := range groupAttrs {
+		names, _ := getStrings(planned, ga.attr)
+		sort.Strings(names)
+		cs := []any{}
+		for _, n := range names {
+			n = strings.TrimPrefix(n, connectorIDPrefix)
+			if cm, ok := existing[strings.ToLower(n)]; ok {
+				cs = append(cs, cm)
+			} else {
+				cs = append(cs, map[string]any{"id": connectorIDPrefix + n, "name": n, "type": "Microsoft.PowerApps/apis"})
+			}
+		}
+		groups = append(groups, map[string]any{"classification": ga.class, "connectors": cs})
+	}
+	d["connectorGroups"] = groups
+	return nil
+}
+
+func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Action {
+	case providers.Delete:
+		if err := c.bapDo(ctx, "DELETE", bapPolicies+"/"+url.PathEscape(req.ID), nil, nil); err != nil && !isStatus(err, 404) {
+			return providers.ApplyResponse{}, fmt.Errorf("delete DLP policy: %w", err)
+		}
+		return providers.ApplyResponse{}, nil
+	case providers.Create:
+		raw := map[string]any{"customConnectorUrlPatternsDefinition": map[string]any{"rules": []any{}}}
+		if err := c.setPolicyFields(ctx, raw, req.Planned); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		var out map[string]any
+		if err := c.bapDo(ctx, "POST", bapPolicies, raw, &out); err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", getStr(req.Planned, "display_name"), err)
+		}
+		p, err := parsePolicy(out)
+		if err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		return providers.ApplyResponse{ID: p.Name}, nil
+	default:
+		p, err := c.getPolicy(ctx, req.ID)
+		if err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		if p == nil {
+			return providers.ApplyResponse{}, fmt.Errorf("DLP policy %s no longer exists; run plan again to create it", req.ID)
+		}
+		if err := c.setPolicyFields(ctx, p.Raw, req.Planned); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		if err := c.patchPolicy(ctx, p); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		return providers.ApplyResponse{ID: p.Name}, nil
+	}
+}

@@ -1,0 +1,483 @@
+// Package powerplatform is the adapter for the Power Platform side of the deployment guide:
+// data loss prevention policies (step 5) through the Power Platform admin API ("BAP"), the
+// msdyn_viva environment and its System Administrators (step 7) and the Copilot for Sales admin
+// settings (step 8) through the environment's Dataverse Web API. It talks plain HTTP through
+// env.HTTPClient with azidentity tokens (pkg/providers/entra). Endpoints, fields and values with
+// their sources: docs/api/powerplatform.md.
+package powerplatform
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+const (
+	// DefaultBAPEndpoint is the public cloud's Power Platform admin API.
+	DefaultBAPEndpoint = "https://api.bap.microsoft.com"
+	// BAPScope is the token scope of the admin API (the PowerApps service).
+	BAPScope = "https://service.powerapps.com/.default"
+	// VivaEnvironment is the environment the first Copilot for Sales sign-in creates.
+	VivaEnvironment = "msdyn_viva"
+	// SystemAdministratorTemplate is the role template id of System Administrator.
+	SystemAdministratorTemplate = "627090ff-40a3-4053-8790-584edc5be201"
+
+	bapEnvironments = "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2023-06-01"
+	bapPolicies     = "/providers/PowerPlatform.Governance/v2/policies"
+	step7           = "it is created by the first seller's sign-in (guide step 7)"
+)
+
+// Provider is the "powerplatform" provider.
+type Provider struct{}
+
+// New returns the provider.
+func New() providers.Provider { return &Provider{} }
+
+// Name is the provider block label.
+func (*Provider) Name() string { return "powerplatform" }
+
+// ConfigSchema: the Microsoft sign-in attributes and the endpoint overrides.
+func (*Provider) ConfigSchema() *schema.Block {
+	attrs := entra.Attributes()
+	attrs = append(attrs,
+		&schema.Attribute{Name: "bap_endpoint", Type: cty.String, Optional: true, Default: cty.StringVal(DefaultBAPEndpoint), Validate: httpsURL,
+			Description: "Power Platform admin API base URL (set it for sovereign clouds and the sandbox)."},
+		&schema.Attribute{Name: "dataverse_url", Type: cty.String, Optional: true, Validate: httpsURL,
+			Description: "Dataverse URL of the environment (https://ORG.crm.dynamics.com); by default taken from the environment list."},
+	)
+	return &schema.Block{Description: "Power Platform admin API and Dataverse (guide steps 5, 7 and 8).", Attributes: attrs}
+}
+
+func httpsURL(v cty.Value) error {
+	u, err := url.Parse(v.AsString())
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("expected an https URL such as https://api.bap.microsoft.com, got %q", v.AsString())
+	}
+	return nil
+}
+
+// SandboxConfig points the provider at the sandbox's bap service (the Dataverse URL comes from
+// the sandbox's environment list).
+func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
+	vals := entra.SandboxValues(baseURL, sandbox.TenantID, sandbox.ClientID, sandbox.ClientSecret)
+	vals["bap_endpoint"] = cty.StringVal(strings.TrimSuffix(baseURL, "/") + "/bap")
+	return vals
+}
+
+// Configure builds the client.
+func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
+	s := entra.Decode(config, env.Getenv)
+	cred, err := entra.Credential(s, env)
+	if err != nil {
+		return nil, err
+	}
+	bap := getStr(config, "bap_endpoint")
+	if bap == "" {
+		bap = DefaultBAPEndpoint
+	}
+	for name, v := range map[string]string{"bap_endpoint": bap, "dataverse_url": getStr(config, "dataverse_url")} {
+		if v != "" {
+			if err := httpsURL(cty.StringVal(v)); err != nil {
+				return nil, fmt.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	return &Client{http: env.HTTPClient, cred: cred, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}, nil
+}
+
+// Client is the configured provider.
+type Client struct {
+	http      *http.Client
+	cred      azcore.TokenCredential
+	bap       string
+	dataverse string // override of the environment's instance URL
+	pageSize  int
+}
+
+// APIError is an error answer of the admin API or Dataverse.
+type APIError struct {
+	API        string // "Power Platform admin API" or "Dataverse"
+	Method     string
+	Path       string // without query
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s %s %s: %d %s", e.API, e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	if e.Code != "" || e.Message != "" {
+		msg += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
+	}
+	switch {
+	case e.Status == http.StatusTooManyRequests:
+		wait := "a while"
+		if e.RetryAfter != "" {
+			wait = e.RetryAfter + " seconds"
+		}
+		msg += fmt.Sprintf(". The service is throttling requests and asked to retry after %s; run c4sctl again then", wait)
+	case e.Status == http.StatusUnauthorized:
+		msg += ". The access token was refused: check tenant_id, client_id and the credential"
+	case e.Status == http.StatusForbidden && e.API == "Dataverse":
+		msg += ". Add the app c4sctl signs in with as an application user of the environment with the System Administrator role (Power Platform admin centre > Environments > the environment > Settings > Users + permissions > Application users)"
+	case e.Status == http.StatusForbidden:
+		msg += ". Register the app c4sctl signs in with as a Power Platform management application (`pac admin application register` or New-PowerAppManagementApp), or sign in as a Power Platform admin"
+	case e.Status >= 500:
+		msg += ". The service failed; try again later"
+	}
+	return msg
+}
+
+func (c *Client) token(ctx context.Context, scope string) (string, error) {
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+	if err != nil {
+		return "", fmt.Errorf("sign in to Microsoft Entra ID for %s: %w", strings.TrimSuffix(scope, "/.default"), err)
+	}
+	return tok.Token, nil
+}
+
+// do sends one request and decodes a JSON answer into out (when non-nil).
+func (c *Client) do(ctx context.Context, api, scope, method, rawURL string, body, out any, hdr map[string]string) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return fmt.Errorf("%s: bad request URL: %v", api, err)
+	}
+	tok, err := c.token(ctx, scope)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s %s: %w", api, method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s %s: reading the answer: %w", api, method, req.URL.Path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := &APIError{API: api, Method: method, Path: req.URL.Path, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+		var eb struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(b, &eb) == nil {
+			e.Code, e.Message = eb.Error.Code, truncate(eb.Error.Message, 500)
+		}
+		return e
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s %s: unexpected answer (not the expected JSON): %v", api, method, req.URL.Path, err)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (c *Client) bapDo(ctx context.Context, method, path string, body, out any) error {
+	return c.do(ctx, "Power Platform admin API", BAPScope, method, c.bap+path, body, out, nil)
+}
+
+func isStatus(err error, status int) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == status
+}
+
+// Read dispatches on the resource type.
+func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	switch req.Type {
+	case "powerplatform_dlp_connector_rule":
+		return c.readRule(ctx, req)
+	case "powerplatform_dlp_policy":
+		return c.readPolicy(ctx, req)
+	case "powerplatform_environment":
+		return c.readEnvironment(ctx, req)
+	case "dataverse_environment_admins":
+		return c.readAdmins(ctx, req)
+	case "copilot_for_sales_settings":
+		return c.readSettings(ctx, req)
+	}
+	return providers.ReadResponse{}, fmt.Errorf("the powerplatform provider has no resource type %q", req.Type)
+}
+
+// Apply dispatches on the resource type.
+func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Type {
+	case "powerplatform_dlp_connector_rule":
+		return c.applyRule(ctx, req)
+	case "powerplatform_dlp_policy":
+		return c.applyPolicy(ctx, req)
+	case "dataverse_environment_admins":
+		return c.applyAdmins(ctx, req)
+	case "copilot_for_sales_settings":
+		return c.applySettings(ctx, req)
+	}
+	return providers.ApplyResponse{}, fmt.Errorf("the powerplatform provider cannot change %q", req.Type)
+}
+
+// PlanChange adds the per-policy detail, the admin warnings and the manual steps.
+func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+	switch req.Type {
+	case "powerplatform_dlp_connector_rule":
+		return planRule(req), nil
+	case "powerplatform_dlp_policy":
+		return planPolicy(req)
+	case "dataverse_environment_admins":
+		return planAdmins(req), nil
+	case "copilot_for_sales_settings":
+		return planSettings(req), nil
+	}
+	return providers.PlanResponse{}, nil
+}
+
+// --- environments ---------------------------------------------------------------------------
+
+// Environment is one entry of the admin API's environment list.
+type Environment struct {
+	Name, DisplayName, UniqueName, Sku, Location, Region, State, InstanceURL string
+	IsDefault                                                                bool
+}
+
+func (c *Client) environments(ctx context.Context) ([]Environment, error) {
+	type envDTO struct {
+		Name       string `json:"name"`
+		Location   string `json:"location"`
+		Properties struct {
+			DisplayName       string `json:"displayName"`
+			AzureRegion       string `json:"azureRegion"`
+			EnvironmentSku    string `json:"environmentSku"`
+			IsDefault         bool   `json:"isDefault"`
+			ProvisioningState string `json:"provisioningState"`
+			States            struct {
+				Runtime struct {
+					ID string `json:"id"`
+				} `json:"runtime"`
+			} `json:"states"`
+			Linked *struct {
+				UniqueName  string `json:"uniqueName"`
+				InstanceURL string `json:"instanceUrl"`
+			} `json:"linkedEnvironmentMetadata"`
+		} `json:"properties"`
+	}
+	var out []Environment
+	next := c.bap + bapEnvironments
+	for page := 0; next != "" && page < 100; page++ {
+		var body struct {
+			Value    []envDTO `json:"value"`
+			NextLink string   `json:"nextLink"`
+		}
+		if err := c.do(ctx, "Power Platform admin API", BAPScope, "GET", next, nil, &body, nil); err != nil {
+			return nil, fmt.Errorf("list environments: %w", err)
+		}
+		for _, e := range body.Value {
+			env := Environment{Name: e.Name, DisplayName: e.Properties.DisplayName, Sku: e.Properties.EnvironmentSku, Location: e.Location,
+				Region: e.Properties.AzureRegion, State: e.Properties.States.Runtime.ID, IsDefault: e.Properties.IsDefault}
+			if env.State == "" {
+				env.State = e.Properties.ProvisioningState
+			}
+			if e.Properties.Linked != nil {
+				env.UniqueName, env.InstanceURL = e.Properties.Linked.UniqueName, e.Properties.Linked.InstanceURL
+			}
+			out = append(out, env)
+		}
+		next = ""
+		if body.NextLink != "" && strings.HasPrefix(body.NextLink, c.bap+"/") {
+			next = body.NextLink
+		}
+	}
+	return out, nil
+}
+
+// findEnvironment matches an environment by id, Dataverse unique name or display name; nil when
+// none matches.
+func (c *Client) findEnvironment(ctx context.Context, name string) (*Environment, error) {
+	envs, err := c.environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return matchEnvironment(envs, name)
+}
+
+func matchEnvironment(envs []Environment, name string) (*Environment, error) {
+	for i := range envs {
+		if strings.EqualFold(envs[i].Name, name) || (envs[i].UniqueName != "" && strings.EqualFold(envs[i].UniqueName, name)) {
+			return &envs[i], nil
+		}
+	}
+	var found []*Environment
+	for i := range envs {
+		if strings.EqualFold(envs[i].DisplayName, name) {
+			found = append(found, &envs[i])
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("%d environments are named %q; name the environment by its id (%s or %s)", len(found), name, found[0].Name, found[1].Name)
+}
+
+var environmentSchema = &schema.Resource{Type: "powerplatform_environment", Provider: "powerplatform", DataSource: true,
+	Description: "A Power Platform environment (by default msdyn_viva, created by the first Copilot for Sales sign-in): whether it exists, its id, type, region, state and Dataverse URL.",
+	Attributes: []*schema.Attribute{
+		{Name: "name", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment), Description: "Display name, Dataverse unique name or id of the environment."},
+		{Name: "exists", Type: cty.Bool, Computed: true, Description: "Whether the environment exists."},
+		{Name: "id", Type: cty.String, Computed: true, Description: "Environment id (name in the admin API)."},
+		{Name: "display_name", Type: cty.String, Computed: true},
+		{Name: "type", Type: cty.String, Computed: true, Description: "Environment SKU: Default, Production, Sandbox, Trial, Developer."},
+		{Name: "region", Type: cty.String, Computed: true, Description: "Geography (location), e.g. europe."},
+		{Name: "state", Type: cty.String, Computed: true, Description: "Runtime state, e.g. Enabled."},
+		{Name: "url", Type: cty.String, Computed: true, Description: "Dataverse instance URL; null without Dataverse."},
+	}}
+
+func (c *Client) readEnvironment(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	name := getStr(req.Config, "name")
+	if name == "" {
+		name = VivaEnvironment
+	}
+	env, err := c.findEnvironment(ctx, name)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	null := cty.NullVal(cty.String)
+	vals := map[string]cty.Value{"name": cty.StringVal(name), "exists": cty.False, "id": null, "display_name": null, "type": null, "region": null, "state": null, "url": null}
+	if env == nil {
+		msg := fmt.Sprintf("environment %s does not exist yet", name)
+		if strings.EqualFold(name, VivaEnvironment) {
+			msg += ": " + step7 + "; resources that depend on it are deferred until then"
+		}
+		return providers.ReadResponse{Value: cty.ObjectVal(vals), Warnings: []string{msg}}, nil
+	}
+	vals["exists"] = cty.True
+	vals["id"] = cty.StringVal(env.Name)
+	vals["display_name"] = cty.StringVal(env.DisplayName)
+	vals["type"] = strOrNull(env.Sku)
+	vals["region"] = strOrNull(env.Location)
+	vals["state"] = strOrNull(env.State)
+	vals["url"] = strOrNull(env.InstanceURL)
+	return providers.ReadResponse{ID: env.Name, Value: cty.ObjectVal(vals)}, nil
+}
+
+// Resources lists the resource types and data sources.
+func (*Provider) Resources() []*schema.Resource {
+	return []*schema.Resource{ruleSchema, policySchema, environmentSchema, adminsSchema, settingsSchema}
+}
+
+// --- cty helpers ----------------------------------------------------------------------------
+
+func attr(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NilVal
+	}
+	return v.GetAttr(name)
+}
+
+func getStr(v cty.Value, name string) string {
+	a := attr(v, name)
+	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}
+
+func getBool(v cty.Value, name string) bool {
+	a := attr(v, name)
+	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.Bool {
+		return false
+	}
+	return a.True()
+}
+
+// getStrings returns the elements of a set or list of strings (nil when null or unknown).
+func getStrings(v cty.Value, name string) ([]string, bool) {
+	a := attr(v, name)
+	if a == cty.NilVal || a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType() || a.Type().IsTupleType()) {
+		return nil, false
+	}
+	var out []string
+	for it := a.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if !e.IsNull() && e.Type() == cty.String {
+			out = append(out, e.AsString())
+		}
+	}
+	return out, true
+}
+
+func strOrNull(s string) cty.Value {
+	if s == "" {
+		return cty.NullVal(cty.String)
+	}
+	return cty.StringVal(s)
+}
+
+func stringSet(xs []string) cty.Value {
+	if len(xs) == 0 {
+		return cty.SetValEmpty(cty.String)
+	}
+	vs := make([]cty.Value, len(xs))
+	for i, x := range xs {
+		vs[i] = cty.StringVal(x)
+	}
+	return cty.SetVal(vs)
+}
+
+// configOr returns the config's attribute value or a null of type t.
+func configOr(cfg cty.Value, name string, t cty.Type) cty.Value {
+	a := attr(cfg, name)
+	if a == cty.NilVal || !a.IsWhollyKnown() {
+		return cty.NullVal(t)
+	}
+	return a
+}
+
+func containsFold(xs []string, s string) bool {
+	for _, x := range xs {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

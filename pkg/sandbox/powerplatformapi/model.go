@@ -1,0 +1,495 @@
+// Package powerplatformapi emulates the Power Platform admin API ("BAP": environments and data
+// loss prevention policies, service "bap") and the Dataverse Web API of the msdyn_viva
+// environment (users, security roles, Copilot for Sales settings tables, service "dataverse").
+// Both services share one tenant: the environment list lives in bap, and dataverse serves an
+// organisation only once its environment exists. Endpoints, fields and values, with their
+// sources, are listed in docs/api/powerplatform.md.
+package powerplatformapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+)
+
+// Fixed identities of the seeded tenant.
+const (
+	// BAPAudience is the token audience of the Power Platform admin API.
+	BAPAudience = "https://service.powerapps.com"
+	// ManagementAppRole is the sandbox's stand-in for registering an app as a Power Platform
+	// management application (New-PowerAppManagementApp): a role on the BAP audience.
+	ManagementAppRole = "PowerPlatform.ManagementApp"
+
+	DefaultEnvironmentID  = "Default-" + sandbox.TenantID
+	SalesOpsEnvironmentID = "3f6b2d1e-8a4c-4e5f-9b7a-1c2d3e4f5a6b"
+	VivaEnvironmentID     = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+	// VivaUniqueName is the Dataverse unique name (and display name) of the environment the first
+	// Copilot for Sales sign-in creates.
+	VivaUniqueName = "msdyn_viva"
+
+	TenantWidePolicyID = "6a1e2b3c-4d5e-4f60-8a71-b2c3d4e5f601"
+	SalesOpsPolicyID   = "6a1e2b3c-4d5e-4f60-8a71-b2c3d4e5f602"
+
+	// SystemAdministratorTemplateID is the role template id of System Administrator.
+	SystemAdministratorTemplateID = "627090ff-40a3-4053-8790-584edc5be201"
+	// BasicUserTemplateID is the role template id of Basic User.
+	BasicUserTemplateID = "d58407f2-48d5-e711-a82c-000d3a37c848"
+
+	GlobalAdminUPN = "admin@" + sandbox.TenantDomain
+	PPAdminUPN     = "ppadmin@" + sandbox.TenantDomain
+
+	// SalesforceConnectorID is the connector id of the Salesforce connector in DLP policies.
+	SalesforceConnectorID = "/providers/Microsoft.PowerApps/apis/shared_salesforce"
+)
+
+// TenantAdmin is a seeded admin of the tenant: global admins and Power Platform admins get System
+// Administrator in msdyn_viva when it is created (guide step 7).
+type TenantAdmin struct {
+	UPN         string `json:"upn"`
+	DisplayName string `json:"displayName"`
+	ObjectID    string `json:"objectId"`
+	Role        string `json:"role"` // "Global Administrator" or "Power Platform Administrator"
+}
+
+// Environment is a Power Platform environment.
+type Environment struct {
+	Name        string `json:"name"` // environment id
+	DisplayName string `json:"displayName"`
+	Location    string `json:"location"`
+	AzureRegion string `json:"azureRegion"`
+	Sku         string `json:"sku"` // Default, Production, Sandbox, Trial, Developer
+	IsDefault   bool   `json:"isDefault"`
+	// UniqueName is the Dataverse organisation's unique name; "" without Dataverse.
+	UniqueName string `json:"uniqueName,omitempty"`
+	CreatedBy  string `json:"createdBy,omitempty"`
+	Created    string `json:"created"`
+}
+
+// SystemUser is a Dataverse user (a person or an application user).
+type SystemUser struct {
+	ID            string   `json:"systemuserid"`
+	DomainName    string   `json:"domainname"`
+	FullName      string   `json:"fullname"`
+	Email         string   `json:"internalemailaddress,omitempty"`
+	ApplicationID string   `json:"applicationid,omitempty"`
+	AADObjectID   string   `json:"azureactivedirectoryobjectid,omitempty"`
+	IsDisabled    bool     `json:"isdisabled"`
+	RoleIDs       []string `json:"roleIds"`
+}
+
+// Role is a Dataverse security role.
+type Role struct {
+	ID         string `json:"roleid"`
+	Name       string `json:"name"`
+	TemplateID string `json:"roletemplateid"`
+}
+
+// SettingRow is a row of msdyn_vivaorgsettings (Key = msdyn_featurename) or
+// msdyn_vivaentitysettings (Key = msdyn_entitytype); JSON is the settings memo.
+type SettingRow struct {
+	ID          string `json:"id"`
+	Key         string `json:"key"`
+	ProductType int    `json:"productType,omitempty"`
+	JSON        string `json:"json"`
+}
+
+// Org is a Dataverse organisation.
+type Org struct {
+	UniqueName     string        `json:"uniqueName"`
+	OrganizationID string        `json:"organizationId"`
+	BusinessUnitID string        `json:"businessUnitId"`
+	Users          []*SystemUser `json:"users"`
+	Roles          []*Role       `json:"roles"`
+	OrgSettings    []*SettingRow `json:"orgSettings"`
+	EntitySettings []*SettingRow `json:"entitySettings"`
+}
+
+// Tenant is the data both services share.
+type Tenant struct {
+	Admins       []TenantAdmin    `json:"admins"`
+	Environments []*Environment   `json:"environments"`
+	Policies     []map[string]any `json:"policies"` // DLP policies as the API's JSON
+	Orgs         map[string]*Org  `json:"orgs"`     // by lower-case unique name
+	Seq          int              `json:"seq"`
+}
+
+// API is the shared state of the two services. Create it with New and mount BAP() and
+// Dataverse() in the same sandbox.
+type API struct {
+	t *Tenant
+
+	throttle   atomic.Int64 // number of next requests answered 429
+	retryAfter atomic.Int64 // seconds
+	srv        *sandbox.Server
+}
+
+// New returns the shared Power Platform tenant, seeded.
+func New() *API {
+	a := &API{}
+	a.reset()
+	return a
+}
+
+// BAP is the "bap" service: the Power Platform admin API.
+func (a *API) BAP() *BAPService { return &BAPService{api: a} }
+
+// Dataverse is the "dataverse" service: the Dataverse Web API of each organisation.
+func (a *API) Dataverse() *DataverseService { return &DataverseService{api: a} }
+
+// NewBAP returns a bap service with a fresh tenant; NewDataverse returns a dataverse service
+// that shares the tenant of the bap service mounted in the same sandbox.
+func NewBAP() *BAPService { return New().BAP() }
+
+// NewDataverse: see NewBAP.
+func NewDataverse() *DataverseService { return &DataverseService{} }
+
+// Tenant gives direct access to the data (tests and sandbox commands; hold the sandbox lock
+// through Server.Mutate or Server.View).
+func (a *API) Tenant() *Tenant { return a.t }
+
+// Throttle makes the next n requests to either service answer 429 with Retry-After.
+func (a *API) Throttle(n int, retryAfter time.Duration) {
+	a.retryAfter.Store(int64(retryAfter / time.Second))
+	a.throttle.Store(int64(n))
+}
+
+func (a *API) takeThrottle() (bool, int64) {
+	for {
+		n := a.throttle.Load()
+		if n <= 0 {
+			return false, 0
+		}
+		if a.throttle.CompareAndSwap(n, n-1) {
+			return true, a.retryAfter.Load()
+		}
+	}
+}
+
+func (a *API) reset() {
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	a.t = &Tenant{
+		Admins: []TenantAdmin{
+			{UPN: GlobalAdminUPN, DisplayName: "Contoso Admin", ObjectID: "1b2c3d4e-5f60-4a71-8b82-93a4b5c6d7e8", Role: "Global Administrator"},
+			{UPN: PPAdminUPN, DisplayName: "Power Platform Admin", ObjectID: "2c3d4e5f-6071-4b82-9c93-a4b5c6d7e8f9", Role: "Power Platform Administrator"},
+		},
+		Environments: []*Environment{
+			{Name: DefaultEnvironmentID, DisplayName: "Contoso Sandbox (default)", Location: "europe", AzureRegion: "northeurope", Sku: "Default", IsDefault: true, Created: now},
+			{Name: SalesOpsEnvironmentID, DisplayName: "Sales Operations", Location: "europe", AzureRegion: "westeurope", Sku: "Production", UniqueName: "unq3f6b2d1e8a4c", Created: now},
+		},
+		Orgs: map[string]*Org{},
+	}
+	a.t.Policies = []map[string]any{
+		policyJSON(TenantWidePolicyID, "Contoso tenant-wide baseline", "AllEnvironments", nil, "General",
+			[]string{"shared_sharepointonline", "shared_office365", "shared_teams"},
+			[]string{"shared_twitter", "shared_rss"},
+			[]string{"shared_salesforce", "shared_dropbox"}, now),
+		policyJSON(SalesOpsPolicyID, "Sales Operations apps", "OnlyEnvironments", []*Environment{a.t.Environments[1]}, "Blocked",
+			[]string{"shared_salesforce", "shared_commondataserviceforapps"},
+			[]string{"shared_office365users"},
+			nil, now),
+	}
+}
+
+func connectorJSON(name string) map[string]any {
+	return map[string]any{"id": "/providers/Microsoft.PowerApps/apis/" + name, "name": name, "type": "Microsoft.PowerApps/apis"}
+}
+
+func envRef(e *Environment) map[string]any {
+	return map[string]any{"id": "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/" + e.Name, "name": e.Name, "type": "Microsoft.BusinessAppPlatform/scopes/environments"}
+}
+
+func policyJSON(name, display, envType string, envs []*Environment, def string, business, nonBusiness, blocked []string, now string) map[string]any {
+	group := func(class string, names []string) map[string]any {
+		cs := []any{}
+		for _, n := range names {
+			cs = append(cs, connectorJSON(n))
+		}
+		return map[string]any{"classification": class, "connectors": cs}
+	}
+	es := []any{}
+	for _, e := range envs {
+		es = append(es, envRef(e))
+	}
+	return map[string]any{
+		"policyDefinition": map[string]any{
+			"name": name, "displayName": display, "defaultConnectorsClassification": def,
+			"connectorGroups": []any{group("Confidential", business), group("General", nonBusiness), group("Blocked", blocked)},
+			"environmentType": envType, "environments": es,
+			"createdBy": map[string]any{"displayName": "Contoso Admin"}, "createdTime": now,
+			"lastModifiedBy": map[string]any{"displayName": "Contoso Admin"}, "lastModifiedTime": now,
+			"etag": "e-" + name[len(name)-4:] + "-1", "isLegacySchemaVersion": false,
+		},
+		"customConnectorUrlPatternsDefinition": map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Ignore", "pattern": "*"}}},
+	}
+}
+
+func (t *Tenant) nextID(prefix string) string {
+	t.Seq++
+	return fmt.Sprintf("%s%04x-0000-4000-8000-%012x", prefix, t.Seq, t.Seq)
+}
+
+// Environment returns the environment whose id, display name or unique name is name, or nil.
+func (t *Tenant) Environment(name string) *Environment {
+	for _, e := range t.Environments {
+		if strings.EqualFold(e.Name, name) || strings.EqualFold(e.DisplayName, name) || (e.UniqueName != "" && strings.EqualFold(e.UniqueName, name)) {
+			return e
+		}
+	}
+	return nil
+}
+
+// Policy returns the DLP policy with that name (id) or display name, or nil.
+func (t *Tenant) Policy(name string) map[string]any {
+	for _, p := range t.Policies {
+		d := def(p)
+		if strings.EqualFold(str(d["name"]), name) || strings.EqualFold(str(d["displayName"]), name) {
+			return p
+		}
+	}
+	return nil
+}
+
+func def(p map[string]any) map[string]any {
+	d, _ := p["policyDefinition"].(map[string]any)
+	if d == nil {
+		d = map[string]any{}
+		p["policyDefinition"] = d
+	}
+	return d
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// ConnectorGroup returns the classification of a connector (by name, e.g. shared_salesforce) in
+// a policy: the group listing it, else the policy's default classification.
+func ConnectorGroup(p map[string]any, connector string) string {
+	d := def(p)
+	groups, _ := d["connectorGroups"].([]any)
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		cs, _ := gm["connectors"].([]any)
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			if connectorMatches(cm, connector) {
+				return str(gm["classification"])
+			}
+		}
+	}
+	return str(d["defaultConnectorsClassification"])
+}
+
+func connectorMatches(c map[string]any, connector string) bool {
+	id := str(c["id"])
+	return strings.EqualFold(str(c["name"]), connector) || strings.EqualFold(id, connector) || strings.EqualFold(id[strings.LastIndex(id, "/")+1:], connector)
+}
+
+// SetConnectorGroup moves a connector into a classification (Confidential, General, Blocked) of
+// the named policy, as an admin would in the admin centre.
+func (a *API) SetConnectorGroup(policy, connector, classification string) error {
+	p := a.t.Policy(policy)
+	if p == nil {
+		return fmt.Errorf("no DLP policy %q", policy)
+	}
+	d := def(p)
+	groups, _ := d["connectorGroups"].([]any)
+	var moved map[string]any
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		cs, _ := gm["connectors"].([]any)
+		keep := []any{}
+		for _, c := range cs {
+			cm, _ := c.(map[string]any)
+			if connectorMatches(cm, connector) {
+				moved = cm
+				continue
+			}
+			keep = append(keep, c)
+		}
+		gm["connectors"] = keep
+	}
+	if moved == nil {
+		moved = connectorJSON(connector)
+	}
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		if str(gm["classification"]) == classification {
+			gm["connectors"] = append(gm["connectors"].([]any), moved)
+			return nil
+		}
+	}
+	return fmt.Errorf("policy %q has no %s group", policy, classification)
+}
+
+// PutPolicy adds or replaces a DLP policy (the API's JSON, policyDefinition.name set).
+func (a *API) PutPolicy(p map[string]any) {
+	name := str(def(p)["name"])
+	for i, q := range a.t.Policies {
+		if str(def(q)["name"]) == name {
+			a.t.Policies[i] = p
+			return
+		}
+	}
+	a.t.Policies = append(a.t.Policies, p)
+}
+
+// NewPolicy builds a DLP policy's JSON for PutPolicy: scope AllEnvironments, ExceptEnvironments
+// or OnlyEnvironments over the named environments, the Salesforce connector in classification.
+func (a *API) NewPolicy(name, display, envType string, envNames []string, salesforce string) map[string]any {
+	var envs []*Environment
+	for _, n := range envNames {
+		if e := a.t.Environment(n); e != nil {
+			envs = append(envs, e)
+		} else {
+			envs = append(envs, &Environment{Name: n})
+		}
+	}
+	var b, g, x []string
+	switch salesforce {
+	case "Confidential":
+		b = []string{"shared_salesforce"}
+	case "General":
+		g = []string{"shared_salesforce"}
+	case "Blocked":
+		x = []string{"shared_salesforce"}
+	}
+	return policyJSON(name, display, envType, envs, "General", append(b, "shared_office365"), g, x, time.Now().UTC().Format(time.RFC3339))
+}
+
+// SignIn simulates the first sign-in of a Copilot for Sales user (guide step 7): it creates the
+// msdyn_viva environment (a Trial with Dataverse) in which every global admin and Power Platform
+// admin of the tenant, and the c4sctl application user, hold System Administrator, with the
+// default Copilot for Sales settings. Later sign-ins only add the user.
+func (a *API) SignIn(user string) error {
+	user = strings.TrimSpace(user)
+	if user == "" || !strings.Contains(user, "@") || strings.ContainsAny(user, " \t/\\") {
+		return fmt.Errorf("sign-in: %q is not a user principal name (expected name@domain)", user)
+	}
+	t := a.t
+	org := t.Orgs[strings.ToLower(VivaUniqueName)]
+	if org == nil {
+		t.Environments = append(t.Environments, &Environment{Name: VivaEnvironmentID, DisplayName: VivaUniqueName, Location: "europe", AzureRegion: "northeurope",
+			Sku: "Trial", UniqueName: VivaUniqueName, CreatedBy: user, Created: time.Now().UTC().Format(time.RFC3339)})
+		org = &Org{UniqueName: VivaUniqueName, OrganizationID: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", BusinessUnitID: "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f"}
+		sysadmin := &Role{ID: "e0f1a2b3-c4d5-4e6f-8a7b-9c0d1e2f3a4b", Name: "System Administrator", TemplateID: SystemAdministratorTemplateID}
+		basic := &Role{ID: "e0f1a2b3-c4d5-4e6f-8a7b-9c0d1e2f3a4c", Name: "Basic User", TemplateID: BasicUserTemplateID}
+		org.Roles = []*Role{sysadmin, basic}
+		for _, ad := range t.Admins {
+			org.Users = append(org.Users, &SystemUser{ID: t.nextID("5a"), DomainName: ad.UPN, FullName: ad.DisplayName, Email: ad.UPN, AADObjectID: ad.ObjectID, RoleIDs: []string{sysadmin.ID}})
+		}
+		org.Users = append(org.Users, &SystemUser{ID: t.nextID("5b"), DomainName: "# c4sctl", FullName: "# c4sctl", ApplicationID: sandbox.ClientID, AADObjectID: sandbox.AppObjectID, RoleIDs: []string{sysadmin.ID}})
+		org.OrgSettings = []*SettingRow{
+			{ID: t.nextID("6a"), Key: "CopilotFeatures", ProductType: 1, JSON: `{"aiFeaturesEnabled":true,"releaseChannel":"GA","lastModifiedBy":"system"}`},
+			{ID: t.nextID("6b"), Key: "Integrations", ProductType: 1, JSON: `{"integrations":{"docusign":false,"zoominfo":false}}`},
+		}
+		org.EntitySettings = []*SettingRow{
+			{ID: t.nextID("7a"), Key: "opportunity", JSON: `{"fields":["name","estimatedvalue","estimatedclosedate"],"layoutVersion":2}`},
+			{ID: t.nextID("7b"), Key: "account", JSON: `{"fields":["name","industry"],"layoutVersion":2}`},
+		}
+		t.Orgs[strings.ToLower(VivaUniqueName)] = org
+	}
+	for _, u := range org.Users {
+		if strings.EqualFold(u.DomainName, user) {
+			return nil
+		}
+	}
+	org.Users = append(org.Users, &SystemUser{ID: t.nextID("5c"), DomainName: user, FullName: user[:strings.Index(user, "@")], Email: user, RoleIDs: []string{org.Roles[1].ID}})
+	return nil
+}
+
+// Org returns the organisation with that unique name, or nil.
+func (a *API) Org(uniqueName string) *Org { return a.t.Orgs[strings.ToLower(uniqueName)] }
+
+// AddUsers adds n users (name prefix-i@domain) to an organisation with the given role template
+// (paging tests), returning an error when the organisation or role does not exist.
+func (a *API) AddUsers(uniqueName, prefix string, n int, roleTemplateID string) error {
+	org := a.Org(uniqueName)
+	if org == nil {
+		return fmt.Errorf("no organisation %q", uniqueName)
+	}
+	role := org.roleByTemplate(roleTemplateID)
+	if role == nil {
+		return fmt.Errorf("no role with template %s", roleTemplateID)
+	}
+	for i := 0; i < n; i++ {
+		upn := fmt.Sprintf("%s%03d@%s", prefix, i, sandbox.TenantDomain)
+		org.Users = append(org.Users, &SystemUser{ID: a.t.nextID("5d"), DomainName: upn, FullName: upn, Email: upn, RoleIDs: []string{role.ID}})
+	}
+	return nil
+}
+
+// Holders lists the domain names (application id for application users) of the users holding
+// System Administrator in an organisation.
+func (a *API) Holders(uniqueName string) []string {
+	org := a.Org(uniqueName)
+	if org == nil {
+		return nil
+	}
+	role := org.roleByTemplate(SystemAdministratorTemplateID)
+	var out []string
+	for _, u := range org.Users {
+		if role != nil && u.hasRole(role.ID) {
+			if u.ApplicationID != "" {
+				out = append(out, u.ApplicationID)
+			} else {
+				out = append(out, u.DomainName)
+			}
+		}
+	}
+	return out
+}
+
+// SetOrgSetting replaces the JSON of an msdyn_vivaorgsettings row (by feature name).
+func (a *API) SetOrgSetting(uniqueName, feature, js string) error {
+	org := a.Org(uniqueName)
+	if org == nil {
+		return fmt.Errorf("no organisation %q", uniqueName)
+	}
+	for _, r := range org.OrgSettings {
+		if strings.EqualFold(r.Key, feature) {
+			r.JSON = js
+			return nil
+		}
+	}
+	return fmt.Errorf("no msdyn_vivaorgsettings row %q", feature)
+}
+
+func (o *Org) roleByTemplate(tid string) *Role {
+	for _, r := range o.Roles {
+		if strings.EqualFold(r.TemplateID, tid) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (u *SystemUser) hasRole(id string) bool {
+	for _, r := range u.RoleIDs {
+		if strings.EqualFold(r, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// marshal / unmarshal are shared by both services (the tenant is saved under "bap"; "dataverse"
+// saves nothing of its own).
+func (a *API) marshal() ([]byte, error) { return json.Marshal(a.t) }
+
+func (a *API) unmarshal(b []byte) error {
+	var t Tenant
+	if err := json.Unmarshal(b, &t); err != nil {
+		return err
+	}
+	if t.Orgs == nil {
+		t.Orgs = map[string]*Org{}
+	}
+	a.t = &t
+	return nil
+}
