@@ -221,7 +221,7 @@ func policyJSON(name, display, envType string, envs []*Environment, def string, 
 			"environmentType": envType, "environments": es,
 			"createdBy": map[string]any{"displayName": "Contoso Admin"}, "createdTime": now,
 			"lastModifiedBy": map[string]any{"displayName": "Contoso Admin"}, "lastModifiedTime": now,
-			"etag": "e-" + name[len(name)-4:] + "-1", "isLegacySchemaVersion": false,
+			"etag": "e-" + name + "-1", "isLegacySchemaVersion": false,
 		},
 		"customConnectorUrlPatternsDefinition": map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Ignore", "pattern": "*"}}},
 	}
@@ -229,7 +229,7 @@ func policyJSON(name, display, envType string, envs []*Environment, def string, 
 
 func (t *Tenant) nextID(prefix string) string {
 	t.Seq++
-	return fmt.Sprintf("%s%04x-0000-4000-8000-%012x", prefix, t.Seq, t.Seq)
+	return fmt.Sprintf("%s%06x-0000-4000-8000-%012x", prefix, t.Seq, t.Seq)
 }
 
 // Environment returns the environment whose id, display name or unique name is name, or nil.
