@@ -41,6 +41,16 @@ const (
 	step7           = "it is created by the first seller's sign-in (guide step 7)"
 )
 
+// clouds are the admin API host and token scope per Microsoft cloud. Source:
+// microsoft/terraform-provider-power-platform internal/constants/constants.go.
+var clouds = map[string]struct{ bap, scope string }{
+	"public":    {DefaultBAPEndpoint, BAPScope},
+	"usgov":     {"https://gov.api.bap.microsoft.us", "https://service.powerapps.us/.default"},
+	"usgovhigh": {"https://high.api.bap.microsoft.us", "https://high.service.apps.appsplatform.us/.default"},
+	"dod":       {"https://api.bap.appsplatform.us", "https://service.apps.appsplatform.us/.default"},
+	"china":     {"https://api.bap.partner.microsoftonline.cn", "https://service.powerapps.cn/.default"},
+}
+
 // Provider is the "powerplatform" provider.
 type Provider struct{}
 
@@ -54,8 +64,8 @@ func (*Provider) Name() string { return "powerplatform" }
 func (*Provider) ConfigSchema() *schema.Block {
 	attrs := entra.Attributes()
 	attrs = append(attrs,
-		&schema.Attribute{Name: "bap_endpoint", Type: cty.String, Optional: true, Default: cty.StringVal(DefaultBAPEndpoint), Validate: httpsURL,
-			Description: "Power Platform admin API base URL (set it for sovereign clouds and the sandbox)."},
+		&schema.Attribute{Name: "bap_endpoint", Type: cty.String, Optional: true, Validate: httpsURL,
+			Description: "Power Platform admin API base URL; default: the cloud's (https://api.bap.microsoft.com for public)."},
 		&schema.Attribute{Name: "dataverse_url", Type: cty.String, Optional: true, Validate: httpsURL,
 			Description: "Dataverse URL of the environment (https://ORG.crm.dynamics.com); by default taken from the environment list."},
 	)
@@ -85,9 +95,13 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if err != nil {
 		return nil, err
 	}
+	cl, ok := clouds[s.Cloud]
+	if !ok {
+		return nil, fmt.Errorf("unknown cloud %q; use one of public, usgov, usgovhigh, dod, china", s.Cloud)
+	}
 	bap := getStr(config, "bap_endpoint")
 	if bap == "" {
-		bap = DefaultBAPEndpoint
+		bap = cl.bap
 	}
 	for name, v := range map[string]string{"bap_endpoint": bap, "dataverse_url": getStr(config, "dataverse_url")} {
 		if v != "" {
@@ -96,7 +110,7 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 			}
 		}
 	}
-	return &Client{http: env.HTTPClient, cred: cred, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}, nil
+	return &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}, nil
 }
 
 // Client is the configured provider.
@@ -104,6 +118,7 @@ type Client struct {
 	http      *http.Client
 	cred      azcore.TokenCredential
 	bap       string
+	bapScope  string
 	dataverse string // override of the environment's instance URL
 	pageSize  int
 }
@@ -215,7 +230,7 @@ func truncate(s string, n int) string {
 }
 
 func (c *Client) bapDo(ctx context.Context, method, path string, body, out any) error {
-	return c.do(ctx, "Power Platform admin API", BAPScope, method, c.bap+path, body, out, nil)
+	return c.do(ctx, "Power Platform admin API", c.bapScope, method, c.bap+path, body, out, nil)
 }
 
 func isStatus(err error, status int) bool {
@@ -306,7 +321,7 @@ func (c *Client) environments(ctx context.Context) ([]Environment, error) {
 			Value    []envDTO `json:"value"`
 			NextLink string   `json:"nextLink"`
 		}
-		if err := c.do(ctx, "Power Platform admin API", BAPScope, "GET", next, nil, &body, nil); err != nil {
+		if err := c.do(ctx, "Power Platform admin API", c.bapScope, "GET", next, nil, &body, nil); err != nil {
 			return nil, fmt.Errorf("list environments: %w", err)
 		}
 		for _, e := range body.Value {

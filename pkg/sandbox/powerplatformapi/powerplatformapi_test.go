@@ -1,0 +1,194 @@
+package powerplatformapi
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+)
+
+func startSB(t *testing.T, dir string) (*sandbox.Server, *API) {
+	t.Helper()
+	bap := NewBAP()
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir}, bap, NewDataverse())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, bap.API()
+}
+
+func token(t *testing.T, sb *sandbox.Server, scope string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {sandbox.ClientID}, "client_secret": {sandbox.ClientSecret}, "scope": {scope}}
+	resp, err := sb.Client().PostForm(sb.URL+"/"+sandbox.TenantID+"/oauth2/v2.0/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
+		t.Fatalf("token: %v", err)
+	}
+	return out.AccessToken
+}
+
+func call(t *testing.T, sb *sandbox.Server, method, u, tok, body string, hdr map[string]string) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := sb.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return resp.StatusCode, resp.Header, out
+}
+
+func errCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	return str(e["code"])
+}
+
+func TestPersistenceKeepsSignIn(t *testing.T) {
+	dir := t.TempDir()
+	sb, api := startSB(t, dir)
+	if err := sb.Mutate(func() error { return api.SignIn("seller@" + sandbox.TenantDomain) }); err != nil {
+		t.Fatal(err)
+	}
+	_ = sb.Mutate(func() error { return api.SetConnectorGroup(TenantWidePolicyID, "shared_salesforce", "General") })
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sb2, api2 := startSB(t, dir)
+	defer sb2.Close()
+	if api2.Org(VivaUniqueName) == nil || api2.Tenant().Environment(VivaUniqueName) == nil {
+		t.Fatal("msdyn_viva was not restored")
+	}
+	if g := ConnectorGroup(api2.Tenant().Policy(TenantWidePolicyID), "shared_salesforce"); g != "General" {
+		t.Errorf("restored policy has shared_salesforce in %s", g)
+	}
+	// The dataverse service serves the restored org (it shares the bap service's tenant).
+	tok := token(t, sb2, sb2.URL+"/dataverse/msdyn_viva/.default")
+	st, _, body := call(t, sb2, "GET", sb2.URL+"/dataverse/msdyn_viva/api/data/v9.2/WhoAmI", tok, "", nil)
+	if st != 200 || str(body["UserId"]) == "" {
+		t.Errorf("WhoAmI after restore: %d %v", st, body)
+	}
+	sb2.Reset()
+	if api2.Org(VivaUniqueName) != nil {
+		t.Error("reset kept msdyn_viva")
+	}
+}
+
+func TestBAPValidationAndAuth(t *testing.T) {
+	sb, _ := startSB(t, "")
+	defer sb.Close()
+	base := sb.URL + "/bap/providers/PowerPlatform.Governance/v2/policies/" + TenantWidePolicyID
+	st, _, body := call(t, sb, "GET", base, "", "", nil)
+	if st != 401 || errCode(body) != "MissingAuthenticationToken" {
+		t.Errorf("no token: %d %v", st, body)
+	}
+	wrong := token(t, sb, "https://graph.microsoft.com/.default")
+	if st, _, body = call(t, sb, "GET", base, wrong, "", nil); st != 401 || errCode(body) != "InvalidAuthenticationTokenAudience" {
+		t.Errorf("wrong audience: %d %v", st, body)
+	}
+	tok := token(t, sb, BAPAudience+"/.default")
+	st, _, p := call(t, sb, "GET", base, tok, "", nil)
+	if st != 200 {
+		t.Fatalf("get: %d", st)
+	}
+	// A connector in two groups is refused.
+	groups := def(p)["connectorGroups"].([]any)
+	g0 := groups[0].(map[string]any)
+	g0["connectors"] = append(g0["connectors"].([]any), connectorJSON("shared_salesforce"))
+	b, _ := json.Marshal(p)
+	if st, _, body = call(t, sb, "PATCH", base, tok, string(b), nil); st != 400 || !strings.Contains(str(body["error"].(map[string]any)["message"]), "both") {
+		t.Errorf("duplicate connector: %d %v", st, body)
+	}
+	for _, bad := range []string{"", "[]", `{"policyDefinition":{"displayName":"x","defaultConnectorsClassification":"Nope","environmentType":"AllEnvironments"}}`,
+		`{"policyDefinition":{"displayName":"x","defaultConnectorsClassification":"General","environmentType":"OnlyEnvironments","environments":[]}}`} {
+		if st, _, body = call(t, sb, "PATCH", base, tok, bad, nil); st != 400 || errCode(body) != "InvalidPolicy" {
+			t.Errorf("bad body %q: %d %v", bad, st, body)
+		}
+	}
+	if st, _, _ = call(t, sb, "GET", sb.URL+"/bap/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments", tok, "", nil); st != 400 {
+		t.Errorf("environments without api-version: %d", st)
+	}
+}
+
+func TestDataversePagingAndErrors(t *testing.T) {
+	sb, api := startSB(t, "")
+	defer sb.Close()
+	dv := sb.URL + "/dataverse/msdyn_viva/api/data/v9.2/"
+	tok := token(t, sb, sb.URL+"/dataverse/msdyn_viva/.default")
+	if st, _, body := call(t, sb, "GET", dv+"WhoAmI", tok, "", nil); st != 404 || errCode(body) == "" {
+		t.Errorf("before sign-in the org must not exist: %d %v", st, body)
+	}
+	_ = sb.Mutate(func() error {
+		if err := api.SignIn("s@x.com"); err != nil {
+			return err
+		}
+		return api.AddUsers(VivaUniqueName, "u", 25, BasicUserTemplateID)
+	})
+	st, hdr, _ := call(t, sb, "GET", dv+"systemusers", "", "", nil)
+	if st != 401 || !strings.Contains(hdr.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("no token: %d %v", st, hdr)
+	}
+	next := dv + "systemusers?$select=systemuserid,domainname"
+	seen := 0
+	for pages := 0; next != ""; pages++ {
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		st, hdr, body := call(t, sb, "GET", next, tok, "", map[string]string{"Prefer": "odata.maxpagesize=10"})
+		if st != 200 || hdr.Get("Preference-Applied") != "odata.maxpagesize=10" {
+			t.Fatalf("page: %d %v", st, hdr)
+		}
+		seen += len(body["value"].([]any))
+		next = str(body["@odata.nextLink"])
+	}
+	if seen != 29 { // 2 admins, the app, the seller, 25 users
+		t.Errorf("%d users over all pages, want 29", seen)
+	}
+	for _, c := range []struct{ path, code string }{
+		{"systemusers?$select=nosuchcolumn", "0x80060888"},
+		{"systemusers?$skiptoken=zzz", "0x80040203"},
+		{"systemusers?$filter=" + url.QueryEscape("fullname eq 'x'"), "0x80060888"},
+		{"nosuchset", "0x8006088a"},
+	} {
+		if st, _, body := call(t, sb, "GET", dv+c.path, tok, "", nil); st/100 != 4 || errCode(body) != c.code {
+			t.Errorf("%s: %d %v, want code %s", c.path, st, body, c.code)
+		}
+	}
+	// Associate needs a role reference.
+	var uid string
+	sb.View(func() { uid = api.Org(VivaUniqueName).Users[4].ID })
+	if st, _, body := call(t, sb, "POST", dv+"systemusers("+uid+")/systemuserroles_association/$ref", tok, `{"@odata.id":"x"}`, nil); st != 400 {
+		t.Errorf("bad $ref: %d %v", st, body)
+	}
+	sa := api.Org(VivaUniqueName).roleByTemplate(SystemAdministratorTemplateID).ID
+	if st, _, _ := call(t, sb, "POST", dv+"systemusers("+uid+")/systemuserroles_association/$ref", tok, `{"@odata.id":"`+dv+`roles(`+sa+`)"}`, nil); st != 204 {
+		t.Errorf("associate: %d", st)
+	}
+	if n := len(api.Holders(VivaUniqueName)); n != 4 {
+		t.Errorf("%d holders after associate, want 4", n)
+	}
+	// Throttling.
+	api.Throttle(1, 0)
+	if st, hdr, body := call(t, sb, "GET", dv+"WhoAmI", tok, "", nil); st != 429 || hdr.Get("Retry-After") != "0" || errCode(body) != "0x80072322" {
+		t.Errorf("throttle: %d %v %v", st, hdr, body)
+	}
+}
