@@ -3,6 +3,7 @@ package powerplatform
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
@@ -550,5 +551,68 @@ func TestSignInValidation(t *testing.T) {
 	}
 	if n := len(api.Tenant().Environments); n != 3 {
 		t.Errorf("%d environments after two sign-ins, want 3", n)
+	}
+}
+
+// Malformed answers from the APIs must become errors or partial values, never panics.
+func TestMalformedAnswersDoNotPanic(t *testing.T) {
+	c, sb, api := start(t)
+	signIn(t, sb, api)
+	bodies := map[string]string{}
+	sb.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for frag, body := range bodies {
+				if strings.Contains(r.URL.Path, frag) && r.Method == "GET" {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(body))
+					return
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	cases := []map[string]string{
+		{"/environments": `not json`},
+		{"/environments": `{"value":[{"properties":null},{"name":"x","properties":{"linkedEnvironmentMetadata":null}}]}`},
+		{"/environments": `{"value":[{"name":"e","properties":{"displayName":"msdyn_viva","linkedEnvironmentMetadata":{"instanceUrl":"http://insecure"}}}]}`},
+		{"/v2/policies/": `{"policyDefinition":{"name":"x","environmentType":"OnlyEnvironments","environments":[null,{"id":"/a/b"},7],"connectorGroups":[1,"a",{"classification":5,"connectors":[null,{"id":7},{"name":"shared_salesforce"}]}]}}`},
+		{"/v2/policies/": `{"policyDefinition":"nope"}`},
+		{"/v2/policies/": `[]`},
+		{"/v2/policies": `{"value":[{"policyDefinition":null},{}]}`},
+		{"/api/data/v9.2/": `{"value":[{"systemuserid":5}]}`},
+		{"/api/data/v9.2/": `{"UserId":"u","value":[{"roleid":"r","systemuserid":"u"}],"@odata.nextLink":"https://evil.example/x?secret=1"}`},
+		{"/api/data/v9.2/": `{"value":[{"msdyn_orgsettings":{"a":1}}],"@odata.nextLink":7}`},
+	}
+	for _, body := range cases {
+		for k := range bodies {
+			delete(bodies, k)
+		}
+		for k, v := range body {
+			bodies[k] = v
+		}
+		for _, r := range []*schema.Resource{ruleSchema, policySchema, environmentSchema, adminsSchema, settingsSchema} {
+			config := cfg(r, map[string]cty.Value{"display_name": cty.StringVal("x"), "principals": cty.SetValEmpty(cty.String)})
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("%s with %v panicked: %v", r.Type, body, p)
+					}
+				}()
+				resp, err := c.Read(ctx, providers.ReadRequest{Type: r.Type, Config: config})
+				if err == nil && resp.Value != cty.NilVal && !resp.Value.IsNull() {
+					after, _ := planned(r, resp.Value, config)
+					_, _ = c.PlanChange(ctx, providers.PlanRequest{Type: r.Type, Action: providers.Update, Config: config, Prior: resp.Value, Planned: after})
+				}
+				if body["/environments"] == "not json" && r.Type != policySchema.Type && (err == nil || !strings.Contains(err.Error(), "unexpected answer")) {
+					t.Errorf("%s: a non-JSON environment list should be a clear error, got %v", r.Type, err)
+				}
+				if strings.Contains(body["/api/data/v9.2/"], "evil") && r.Type == adminsSchema.Type && (err == nil || !strings.Contains(err.Error(), "outside the environment")) {
+					t.Errorf("a next link to another host must be refused, got %v", err)
+				}
+				if err != nil && strings.Contains(err.Error(), "evil.example/x?") {
+					t.Errorf("error shows a full foreign URL: %v", err)
+				}
+			}()
+		}
 	}
 }

@@ -301,7 +301,10 @@ func (a *API) SetConnectorGroup(policy, connector, classification string) error 
 	groups, _ := d["connectorGroups"].([]any)
 	var moved map[string]any
 	for _, g := range groups {
-		gm, _ := g.(map[string]any)
+		gm, ok := g.(map[string]any)
+		if !ok {
+			continue
+		}
 		cs, _ := gm["connectors"].([]any)
 		keep := []any{}
 		for _, c := range cs {
@@ -319,8 +322,9 @@ func (a *API) SetConnectorGroup(policy, connector, classification string) error 
 	}
 	for _, g := range groups {
 		gm, _ := g.(map[string]any)
-		if str(gm["classification"]) == classification {
-			gm["connectors"] = append(gm["connectors"].([]any), moved)
+		if gm != nil && str(gm["classification"]) == classification {
+			cs, _ := gm["connectors"].([]any)
+			gm["connectors"] = append(cs, moved)
 			return nil
 		}
 	}
