@@ -616,3 +616,34 @@ func TestMalformedAnswersDoNotPanic(t *testing.T) {
 		}
 	}
 }
+
+// A standalone sandbox (`c4sctl sandbox serve`) is trusted through ca_file.
+func TestCAFile(t *testing.T) {
+	dir := t.TempDir()
+	bap := powerplatformapi.NewBAP()
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir}, bap, powerplatformapi.NewDataverse())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	env := providertest.Env(sb)
+	env.HTTPClient = &http.Client{Timeout: 30 * time.Second} // trusts only the system roots
+	p := New()
+	c, err := p.Configure(ctx, providertest.ConfigValue(p, sb.URL, nil), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(ctx, providers.ReadRequest{Type: environmentSchema.Type, Config: cfg(environmentSchema, nil)}); err == nil {
+		t.Fatal("without ca_file the sandbox certificate should not be trusted")
+	}
+	c, err = p.Configure(ctx, providertest.ConfigValue(p, sb.URL, map[string]cty.Value{"ca_file": cty.StringVal(sandbox.CACertFile(dir))}), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(ctx, providers.ReadRequest{Type: environmentSchema.Type, Config: cfg(environmentSchema, nil)}); err != nil {
+		t.Fatalf("with ca_file: %v", err)
+	}
+	if _, err := p.Configure(ctx, providertest.ConfigValue(p, sb.URL, map[string]cty.Value{"ca_file": cty.StringVal(dir + "/nope.pem")}), env); err == nil || !strings.Contains(err.Error(), "ca_file") {
+		t.Errorf("missing ca_file: %v", err)
+	}
+}
