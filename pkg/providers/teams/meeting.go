@@ -1,0 +1,169 @@
+package teams
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// CopilotValues are the documented values of a meeting policy's Copilot setting.
+var CopilotValues = []string{"Enabled", "EnabledWithTranscript"}
+
+// meetingProps maps the resource's managed settings to the policy's API properties.
+var meetingProps = []struct {
+	attr, prop string
+	typ        cty.Type
+}{
+	{"description", "Description", cty.String},
+	{"allow_transcription", "AllowTranscription", cty.Bool},
+	{"allow_cloud_recording", "AllowCloudRecording", cty.Bool},
+	{"allow_recording_storage_outside_region", "AllowRecordingStorageOutsideRegion", cty.Bool},
+	{"copilot", "Copilot", cty.String},
+}
+
+func meetingPolicySchema() *schema.Resource {
+	return &schema.Resource{
+		Type:     "teams_meeting_policy",
+		Provider: "teams",
+		Description: "A Teams meeting policy (guide step 3: transcription on). The Global (org-wide default) policy always " +
+			"exists: it is updated, never created, and removing it from the configuration only stops managing it. " +
+			"Named policies are created and deleted. Settings left out are not managed.",
+		Attributes: []*schema.Attribute{
+			{Name: "identity", Type: cty.String, Optional: true, Default: cty.StringVal("Global"), Validate: validIdentity,
+				Description: "\"Global\" (default) or the name of a custom policy (\"Sales\" or \"Tag:Sales\")."},
+			{Name: "description", Type: cty.String, Optional: true, Description: "Free text shown in the Teams admin center."},
+			{Name: "allow_transcription", Type: cty.Bool, Optional: true, Description: "Transcription and captions in meetings (AllowTranscription). Copilot for Sales needs true."},
+			{Name: "allow_cloud_recording", Type: cty.Bool, Optional: true, Description: "Cloud recording of meetings (AllowCloudRecording)."},
+			{Name: "allow_recording_storage_outside_region", Type: cty.Bool, Optional: true, Description: "Recordings may be stored outside the tenant's region (AllowRecordingStorageOutsideRegion)."},
+			{Name: "copilot", Type: cty.String, Optional: true, Enum: CopilotValues,
+				Description: "Copilot in meetings: \"EnabledWithTranscript\" (Copilot only with a kept transcript, the default) or \"Enabled\" (also without one)."},
+		},
+	}
+}
+
+func (c *Client) getPolicy(ctx context.Context, typ, identity string) (map[string]any, error) {
+	var p map[string]any
+	if err := c.do(ctx, http.MethodGet, policyPath(typ, identity), nil, &p); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fmt.Errorf("Teams admin policy service: GET %s answered an empty policy", policyPath(typ, identity))
+	}
+	return p, nil
+}
+
+func (c *Client) readMeeting(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	typ := meetingPolicySchema().ImpliedType()
+	identity := identityOf(req.Config, req.ID)
+	p, err := c.getPolicy(ctx, meetingType, identity)
+	if IsNotFound(err) {
+		if isGlobal(identity) {
+			return providers.ReadResponse{}, fmt.Errorf("the Global meeting policy was not found, but it exists in every tenant: check the endpoint and that the app has the Teams Administrator role (%v)", err)
+		}
+		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
+	}
+	if err != nil {
+		return providers.ReadResponse{}, fmt.Errorf("read meeting policy %q: %w", identity, err)
+	}
+	apiID, _ := p["Identity"].(string)
+	if apiID == "" {
+		apiID = identity
+	}
+	vals := map[string]cty.Value{"identity": cty.StringVal(attrIdentity(req.Config, apiID))}
+	for _, m := range meetingProps {
+		if m.typ == cty.Bool {
+			vals[m.attr] = boolVal(p[m.prop])
+		} else {
+			vals[m.attr] = strVal(p[m.prop])
+		}
+	}
+	return providers.ReadResponse{ID: apiID, Value: cty.ObjectVal(vals)}, nil
+}
+
+// changedProps returns the API properties whose planned value is set and differs from prior
+// (all set ones when prior is null): the body of a merge (PUT) or of a creation (POST).
+func changedProps(planned, prior cty.Value, props []struct {
+	attr, prop string
+	typ        cty.Type
+}) map[string]any {
+	body := map[string]any{}
+	for _, m := range props {
+		pv := getAttr(planned, m.attr)
+		if pv.IsNull() || !pv.IsKnown() {
+			continue
+		}
+		if old := getAttr(prior, m.attr); !old.IsNull() && old.IsKnown() && old.Equals(pv).True() {
+			continue
+		}
+		if m.typ == cty.Bool {
+			body[m.prop] = pv.True()
+		} else {
+			body[m.prop] = pv.AsString()
+		}
+	}
+	return body
+}
+
+func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Action {
+	case providers.Create:
+		identity := identityOf(req.Planned, "")
+		if isGlobal(identity) {
+			return providers.ApplyResponse{}, fmt.Errorf("the Global meeting policy cannot be created; it exists in every tenant (its read failed?)")
+		}
+		body := changedProps(req.Planned, cty.NilVal, meetingProps)
+		body["Identity"] = identity
+		var out map[string]any
+		if err := c.do(ctx, http.MethodPost, configPrefix+meetingType, body, &out); err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("create meeting policy %q: %w", identity, err)
+		}
+		id, _ := out["Identity"].(string)
+		if id == "" {
+			id = "Tag:" + displayIdentity(identity)
+		}
+		return providers.ApplyResponse{ID: id, Notes: []string{"meeting policy changes can take a few hours to reach users; assign the policy to users or groups to use it"}}, nil
+	case providers.Update:
+		identity := req.ID
+		if identity == "" {
+			identity = identityOf(req.Planned, "")
+		}
+		body := changedProps(req.Planned, req.Prior, meetingProps)
+		if len(body) > 0 {
+			if err := c.do(ctx, http.MethodPut, policyPath(meetingType, identity), body, nil); err != nil {
+				return providers.ApplyResponse{}, fmt.Errorf("update meeting policy %q: %w", displayIdentity(identity), err)
+			}
+		}
+		return providers.ApplyResponse{ID: identity, Notes: []string{"meeting policy changes can take a few hours to reach users"}}, nil
+	case providers.Delete:
+		identity := req.ID
+		if identity == "" {
+			identity = identityOf(req.Prior, "")
+		}
+		if isGlobal(identity) {
+			return providers.ApplyResponse{}, fmt.Errorf("the Global meeting policy cannot be deleted (a DELETE would reset it to Microsoft's defaults); remove it from the configuration to stop managing it")
+		}
+		if err := c.do(ctx, http.MethodDelete, policyPath(meetingType, identity), nil, nil); err != nil && !IsNotFound(err) {
+			return providers.ApplyResponse{}, fmt.Errorf("delete meeting policy %q: %w", displayIdentity(identity), err)
+		}
+		return providers.ApplyResponse{ID: identity}, nil
+	}
+	return providers.ApplyResponse{}, fmt.Errorf("teams_meeting_policy: unsupported action %q", req.Action)
+}
+
+func (c *Client) planMeeting(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+	var resp providers.PlanResponse
+	identity := identityOf(req.Prior, req.ID)
+	if req.Action == providers.Delete && isGlobal(identity) {
+		resp.Action = providers.Forget
+		resp.Notes = append(resp.Notes, "the Global meeting policy cannot be deleted; c4sctl stops managing it and leaves its settings as they are")
+		return resp, nil
+	}
+	if t := getAttr(req.Config, "allow_transcription"); !t.IsNull() && t.IsKnown() && t.False() && req.Action != providers.Delete {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("meeting policy %q keeps transcription off: Copilot for Sales cannot summarise its users' recorded meetings (guide step 3)", displayIdentity(identityOf(req.Config, req.ID))))
+	}
+	return resp, nil
+}

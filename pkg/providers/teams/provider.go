@@ -1,0 +1,336 @@
+// Package teams is the adapter for the Teams side of the deployment guide: the app setup policy
+// that installs and pins Copilot for Sales (step 2) and the meeting policy that allows
+// transcription (step 3). Microsoft Graph has no API for either policy, so it talks to the Teams
+// admin policy service the MicrosoftTeams PowerShell module uses (undocumented), with plain
+// net/http through env.HTTPClient and an azidentity token (pkg/providers/entra). Endpoints,
+// fields and values with their sources: docs/api/teams.md. The adapter is kept small so that it
+// can follow Microsoft's changes.
+package teams
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+const (
+	// DefaultEndpoint is the public cloud's Teams admin policy service.
+	DefaultEndpoint = "https://api.interfaces.records.teams.microsoft.com"
+	// Scope is the token scope of the "Skype and Teams Tenant Admin API".
+	Scope = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239/.default"
+
+	meetingType  = "TeamsMeetingPolicy"
+	setupType    = "TeamsAppSetupPolicy"
+	configPrefix = "/Skype.Policy/configurations/"
+	groupsPath   = "/Skype.Policy/groupPolicyAssignments"
+	// maxGroups is the documented limit of group assignments per policy type.
+	maxGroups = 64
+)
+
+// Provider is the "teams" provider.
+type Provider struct{}
+
+// New returns the provider.
+func New() providers.Provider { return &Provider{} }
+
+// Name is the provider block label.
+func (*Provider) Name() string { return "teams" }
+
+// ConfigSchema: the Microsoft sign-in attributes and the policy service endpoint.
+func (*Provider) ConfigSchema() *schema.Block {
+	attrs := entra.Attributes()
+	attrs = append(attrs, &schema.Attribute{Name: "endpoint", Type: cty.String, Optional: true, Default: cty.StringVal(DefaultEndpoint), Validate: httpsURL,
+		Description: "Teams admin policy service base URL (e.g. https://api.interfaces.records.gov.teams.microsoft.us for GCC High, or the sandbox)."})
+	return &schema.Block{Description: "Teams admin policy service (guide steps 2 and 3). The app needs the Teams Administrator role.", Attributes: attrs}
+}
+
+func httpsURL(v cty.Value) error {
+	u, err := url.Parse(v.AsString())
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("expected an https URL such as %s, got %q", DefaultEndpoint, v.AsString())
+	}
+	return nil
+}
+
+// SandboxConfig points the provider at the sandbox's teams service.
+func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
+	vals := entra.SandboxValues(baseURL, sandbox.TenantID, sandbox.ClientID, sandbox.ClientSecret)
+	vals["endpoint"] = cty.StringVal(strings.TrimSuffix(baseURL, "/") + "/teams")
+	return vals
+}
+
+// Configure builds the client.
+func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
+	s := entra.Decode(config, env.Getenv)
+	cred, err := entra.Credential(s, env)
+	if err != nil {
+		return nil, err
+	}
+	ep := getStr(config, "endpoint")
+	if ep == "" {
+		ep = DefaultEndpoint
+	}
+	if err := httpsURL(cty.StringVal(ep)); err != nil {
+		return nil, fmt.Errorf("endpoint: %v", err)
+	}
+	return &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/")}, nil
+}
+
+// Client is the configured provider.
+type Client struct {
+	http     *http.Client
+	cred     azcore.TokenCredential
+	endpoint string
+}
+
+// APIError is an error answer of the Teams admin policy service.
+type APIError struct {
+	Method  string
+	Path    string
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = "(no message)"
+	}
+	s := fmt.Sprintf("Teams admin policy service: %s %s answered %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), msg)
+	switch e.Status {
+	case http.StatusUnauthorized:
+		s += ". Check tenant_id, client_id and the credential; the token must be issued for the Teams admin API (scope " + Scope + ")."
+	case http.StatusForbidden:
+		s += ". The app's service principal needs the Teams Administrator role: Entra admin center > Roles and administrators > Teams Administrator > Add assignments (role changes can take a while to apply)."
+	case http.StatusTooManyRequests:
+		s += ". The service is throttling; wait a few minutes and run again."
+	default:
+		if e.Status >= 500 {
+			s += ". The service had a problem; run again later."
+		}
+	}
+	return s
+}
+
+// IsNotFound reports whether err is a 404 answer.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// do sends one request. body (if any) is JSON-encoded; out (if any) receives the JSON answer.
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{Scope}})
+	if err != nil {
+		return fmt.Errorf("sign in for the Teams admin API: %w", err)
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.endpoint+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("Teams admin policy service: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("Teams admin policy service: %s %s: reading the answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 400 {
+		return parseError(method, path, resp.StatusCode, raw)
+	}
+	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("Teams admin policy service: %s %s: unexpected answer (%v)", method, path, err)
+	}
+	return nil
+}
+
+// parseError reads the service's error body: {"error":{"code","message"}} or {"Message"}; any
+// other body is quoted (shortened), never the request.
+func parseError(method, path string, status int, raw []byte) error {
+	e := &APIError{Method: method, Path: path, Status: status}
+	var env struct {
+		Error *struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Message string `json:"Message"`
+	}
+	if json.Unmarshal(raw, &env) == nil {
+		if env.Error != nil {
+			e.Code, e.Message = env.Error.Code, env.Error.Message
+		} else {
+			e.Message = env.Message
+		}
+	}
+	if e.Message == "" {
+		e.Message = strings.TrimSpace(string(raw))
+	}
+	e.Message = clip(strings.Join(strings.Fields(e.Message), " "), 400)
+	return e
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func policyPath(typ, identity string) string {
+	return configPrefix + typ + "/configuration/" + url.PathEscape(identity)
+}
+
+// Resources lists the resource types.
+func (*Provider) Resources() []*schema.Resource {
+	return []*schema.Resource{meetingPolicySchema(), appSetupPolicySchema()}
+}
+
+// Read dispatches by type.
+func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	switch req.Type {
+	case "teams_meeting_policy":
+		return c.readMeeting(ctx, req)
+	case "teams_app_setup_policy":
+		return c.readSetup(ctx, req)
+	}
+	return providers.ReadResponse{}, fmt.Errorf("the teams provider has no resource type %q", req.Type)
+}
+
+// Apply dispatches by type.
+func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Type {
+	case "teams_meeting_policy":
+		return c.applyMeeting(ctx, req)
+	case "teams_app_setup_policy":
+		return c.applySetup(ctx, req)
+	}
+	return providers.ApplyResponse{}, fmt.Errorf("the teams provider has no resource type %q", req.Type)
+}
+
+// PlanChange refines changes: the Global policies are never created or deleted.
+func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+	switch req.Type {
+	case "teams_meeting_policy":
+		return c.planMeeting(ctx, req)
+	case "teams_app_setup_policy":
+		return c.planSetup(ctx, req)
+	}
+	return providers.PlanResponse{}, nil
+}
+
+// --- identities ---
+
+// identityOf returns the identity a resource value or ID names: "Global" or a policy name.
+func identityOf(v cty.Value, id string) string {
+	if s := getStr(v, "identity"); s != "" {
+		return s
+	}
+	if id != "" {
+		return displayIdentity(id)
+	}
+	return "Global"
+}
+
+func isGlobal(identity string) bool { return strings.EqualFold(strings.TrimSpace(identity), "Global") }
+
+// displayIdentity is the attribute form of an API Identity: "Global" or the bare policy name.
+func displayIdentity(apiIdentity string) string {
+	if isGlobal(apiIdentity) {
+		return "Global"
+	}
+	if len(apiIdentity) >= 4 && strings.EqualFold(apiIdentity[:4], "tag:") {
+		return apiIdentity[4:]
+	}
+	return apiIdentity
+}
+
+func sameIdentity(a, b string) bool {
+	return strings.EqualFold(displayIdentity(strings.TrimSpace(a)), displayIdentity(strings.TrimSpace(b)))
+}
+
+// attrIdentity is the identity Read reports: the configuration's spelling when it names the
+// same policy (so "Tag:Sales" and "Sales" never show as a change), else the bare name.
+func attrIdentity(config cty.Value, apiIdentity string) string {
+	if s := getStr(config, "identity"); s != "" && sameIdentity(s, apiIdentity) {
+		return s
+	}
+	return displayIdentity(apiIdentity)
+}
+
+func validIdentity(v cty.Value) error {
+	s := strings.TrimSpace(v.AsString())
+	if s == "" || len(s) > 128 || strings.ContainsAny(s, "/\\?#%") {
+		return fmt.Errorf("expected \"Global\" or a policy name (at most 128 characters, none of / \\ ? # %%), got %q", v.AsString())
+	}
+	return nil
+}
+
+// --- cty helpers ---
+
+func getStr(v cty.Value, name string) string {
+	a := getAttr(v, name)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}
+
+func getAttr(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return v.GetAttr(name)
+}
+
+// known reports whether the attribute is set and wholly known.
+func known(v cty.Value, name string) bool {
+	a := getAttr(v, name)
+	return !a.IsNull() && a.IsWhollyKnown()
+}
+
+func boolVal(b any) cty.Value {
+	if x, ok := b.(bool); ok {
+		return cty.BoolVal(x)
+	}
+	return cty.NullVal(cty.Bool)
+}
+
+func strVal(s any) cty.Value {
+	if x, ok := s.(string); ok {
+		return cty.StringVal(x)
+	}
+	return cty.NullVal(cty.String)
+}

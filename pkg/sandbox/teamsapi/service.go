@@ -1,0 +1,598 @@
+package teamsapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+)
+
+const (
+	configPath = "/Skype.Policy/configurations/{type}"
+	onePath    = "/Skype.Policy/configurations/{type}/configuration/{identity}"
+	groupPath  = "/Skype.Policy/groupPolicyAssignments"
+	groupOne   = "/Skype.Policy/groupPolicyAssignments/{groupId}/policyTypes/{policyType}"
+)
+
+// Service is the emulated Teams admin policy service.
+type Service struct {
+	srv *sandbox.Server
+	d   *data
+	now func() time.Time
+}
+
+// New returns the service with its seed.
+func New() *Service { return &Service{d: seed(), now: time.Now} }
+
+// Name is the URL prefix and the key in the data file.
+func (s *Service) Name() string { return "teams" }
+
+// Reset restores the seed: transcription off in Global, no Copilot for Sales app anywhere.
+func (s *Service) Reset() { s.d = seed() }
+
+// MarshalState persists the policies and group assignments.
+func (s *Service) MarshalState() ([]byte, error) { return json.Marshal(s.d) }
+
+// UnmarshalState restores persisted data, checking every property against the schema.
+func (s *Service) UnmarshalState(b []byte) error {
+	d, err := restore(b)
+	if err != nil {
+		return err
+	}
+	s.d = d
+	return nil
+}
+
+// Register adds the routes and grants the sandbox's c4sctl app the Teams admin role.
+func (s *Service) Register(r *sandbox.Router) {
+	s.srv = r.Server()
+	r.Server().Apps().GrantRoles(sandbox.ClientID, Audience, AdminRole)
+	r.Handle("GET "+configPath, s.guard(s.list))
+	r.Handle("POST "+configPath, s.guard(s.create))
+	r.Handle("GET "+onePath, s.guard(s.get))
+	r.Handle("PUT "+onePath, s.guard(s.set))
+	r.Handle("PATCH "+onePath, s.guard(s.set))
+	r.Handle("DELETE "+onePath, s.guard(s.remove))
+	r.Handle("GET "+groupPath, s.guard(s.listGroups))
+	r.Handle("POST "+groupPath, s.guard(s.createGroup))
+	r.Handle("PUT "+groupOne, s.guard(s.setGroup))
+	r.Handle("DELETE "+groupOne, s.guard(s.removeGroup))
+}
+
+// apiError writes the service's error body (shape assumed: see docs/api/teams.md).
+func apiError(w http.ResponseWriter, status int, code, msg string) {
+	sandbox.WriteJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+func (s *Service) guard(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		claims, err := s.srv.Tokens.Verify(r, Audience)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api.interfaces.records.teams.microsoft.com", error="invalid_token"`)
+		}
+		switch {
+		case errors.Is(err, sandbox.ErrNoToken):
+			apiError(w, http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request: no bearer token.")
+			return
+		case errors.Is(err, sandbox.ErrWrongAudience):
+			apiError(w, http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request: the token's audience is not "+Audience+".")
+			return
+		case err != nil:
+			apiError(w, http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request: the token is invalid or expired.")
+			return
+		}
+		if claims.TenantID != sandbox.TenantID {
+			apiError(w, http.StatusUnauthorized, "Unauthorized", "Authorization has been denied for this request: the token is for another tenant.")
+			return
+		}
+		has := false
+		for _, role := range claims.Roles {
+			has = has || role == AdminRole
+		}
+		if !has {
+			apiError(w, http.StatusForbidden, "Forbidden", fmt.Sprintf("The caller (application %s) is not authorized to manage Teams policies in this tenant; it needs the Teams Administrator role.", claims.AppID))
+			return
+		}
+		fn(w, r)
+	}
+}
+
+func (s *Service) policyType(w http.ResponseWriter, r *http.Request) (string, bool) {
+	t := r.PathValue("type")
+	for known := range fields {
+		if strings.EqualFold(known, t) {
+			return known, true
+		}
+	}
+	apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("Configuration type '%s' was not found.", t))
+	return "", false
+}
+
+func (s *Service) list(w http.ResponseWriter, r *http.Request) {
+	typ, ok := s.policyType(w, r)
+	if !ok {
+		return
+	}
+	out := []Policy{}
+	for _, p := range s.d.Policies[typ] {
+		out = append(out, copyPolicy(p))
+	}
+	sandbox.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) get(w http.ResponseWriter, r *http.Request) {
+	typ, ok := s.policyType(w, r)
+	if !ok {
+		return
+	}
+	_, p := s.d.find(typ, r.PathValue("identity"))
+	if p == nil {
+		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s '%s' was not found.", typ, r.PathValue("identity")))
+		return
+	}
+	sandbox.WriteJSON(w, http.StatusOK, copyPolicy(p))
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", "The request body could not be read.")
+		return nil, false
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", "The request body must be a JSON object of policy properties.")
+		return nil, false
+	}
+	return m, true
+}
+
+// apply validates every property of body and returns the canonical values (Identity excluded).
+func apply(typ string, body map[string]any) (Policy, error) {
+	out := Policy{}
+	for k, v := range body {
+		if strings.EqualFold(k, "Identity") || strings.EqualFold(k, "Key") {
+			continue
+		}
+		n, cv, err := normalize(typ, k, v)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = cv
+	}
+	return out, nil
+}
+
+func (s *Service) create(w http.ResponseWriter, r *http.Request) {
+	typ, ok := s.policyType(w, r)
+	if !ok {
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var identity string
+	for k, v := range body {
+		if strings.EqualFold(k, "Identity") {
+			identity, _ = v.(string)
+		}
+	}
+	if err := validName(identity); err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	if identityKey(identity) == "global" {
+		apiError(w, http.StatusConflict, "Conflict", fmt.Sprintf("%s 'Global' already exists and cannot be created; update it instead.", typ))
+		return
+	}
+	if _, p := s.d.find(typ, identity); p != nil {
+		apiError(w, http.StatusConflict, "Conflict", fmt.Sprintf("%s '%s' already exists.", typ, canonicalIdentity(identity)))
+		return
+	}
+	props, err := apply(typ, body)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	p := defaults(typ)
+	for k, v := range props {
+		p[k] = v
+	}
+	p["Identity"] = canonicalIdentity(identity)
+	s.d.Policies[typ] = append(s.d.Policies[typ], p)
+	sandbox.WriteJSON(w, http.StatusCreated, copyPolicy(p))
+}
+
+func (s *Service) set(w http.ResponseWriter, r *http.Request) {
+	typ, ok := s.policyType(w, r)
+	if !ok {
+		return
+	}
+	_, p := s.d.find(typ, r.PathValue("identity"))
+	if p == nil {
+		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s '%s' was not found.", typ, r.PathValue("identity")))
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	props, err := apply(typ, body)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	for k, v := range props { // merge: properties the body does not name are kept
+		p[k] = v
+	}
+	sandbox.WriteJSON(w, http.StatusOK, copyPolicy(p))
+}
+
+func (s *Service) remove(w http.ResponseWriter, r *http.Request) {
+	typ, ok := s.policyType(w, r)
+	if !ok {
+		return
+	}
+	i, p := s.d.find(typ, r.PathValue("identity"))
+	if p == nil {
+		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s '%s' was not found.", typ, r.PathValue("identity")))
+		return
+	}
+	if p["Identity"] == "Global" {
+		// Remove-Cs*Policy -Identity Global resets the global policy to its defaults.
+		g := defaults(typ)
+		if typ == AppSetupPolicyType {
+			g = globalSetupDefaults()
+		}
+		g["Identity"] = "Global"
+		s.d.Policies[typ][i] = g
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	name := strings.TrimPrefix(p["Identity"].(string), "Tag:")
+	n := 0
+	for _, g := range s.d.Groups {
+		if g.PolicyType == typ && strings.EqualFold(g.PolicyName, name) {
+			n++
+		}
+	}
+	if n > 0 {
+		apiError(w, http.StatusConflict, "Conflict", fmt.Sprintf("%s '%s' is assigned to %d group(s); remove the group policy assignments first.", typ, p["Identity"], n))
+		return
+	}
+	s.d.Policies[typ] = append(s.d.Policies[typ][:i], s.d.Policies[typ][i+1:]...)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- group policy assignments ---
+
+func (s *Service) listGroups(w http.ResponseWriter, r *http.Request) {
+	pt := r.URL.Query().Get("policyType")
+	out := []GroupAssignment{}
+	for _, g := range s.d.Groups {
+		if pt == "" || strings.EqualFold(pt, g.PolicyType) {
+			out = append(out, *g)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PolicyType != out[j].PolicyType {
+			return out[i].PolicyType < out[j].PolicyType
+		}
+		return out[i].Rank < out[j].Rank
+	})
+	sandbox.WriteJSON(w, http.StatusOK, out)
+}
+
+type groupBody struct {
+	GroupID    string `json:"GroupId"`
+	PolicyType string `json:"PolicyType"`
+	PolicyName string `json:"PolicyName"`
+	Rank       *int   `json:"Rank"`
+}
+
+func (s *Service) createGroup(w http.ResponseWriter, r *http.Request) {
+	var b groupBody
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&b); err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", "The request body must be {\"GroupId\", \"PolicyType\", \"PolicyName\", \"Rank\"}.")
+		return
+	}
+	rank := 0
+	if b.Rank != nil {
+		rank = *b.Rank
+	}
+	if err := s.assign(b.GroupID, b.PolicyType, b.PolicyName, rank, false); err != nil {
+		writeAssignError(w, err)
+		return
+	}
+	g := s.findGroup(b.GroupID, b.PolicyType)
+	sandbox.WriteJSON(w, http.StatusCreated, *g)
+}
+
+func (s *Service) setGroup(w http.ResponseWriter, r *http.Request) {
+	var b groupBody
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&b); err != nil {
+		apiError(w, http.StatusBadRequest, "BadRequest", "The request body must be {\"PolicyName\", \"Rank\"}.")
+		return
+	}
+	g := s.findGroup(r.PathValue("groupId"), r.PathValue("policyType"))
+	if g == nil {
+		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("Group '%s' has no %s assignment.", r.PathValue("groupId"), r.PathValue("policyType")))
+		return
+	}
+	name, rank := g.PolicyName, g.Rank
+	if b.PolicyName != "" {
+		name = b.PolicyName
+	}
+	if b.Rank != nil {
+		rank = *b.Rank
+	}
+	if err := s.assign(g.GroupID, g.PolicyType, name, rank, true); err != nil {
+		writeAssignError(w, err)
+		return
+	}
+	sandbox.WriteJSON(w, http.StatusOK, *s.findGroup(g.GroupID, g.PolicyType))
+}
+
+func (s *Service) removeGroup(w http.ResponseWriter, r *http.Request) {
+	gid, pt := r.PathValue("groupId"), r.PathValue("policyType")
+	for i, g := range s.d.Groups {
+		if strings.EqualFold(g.GroupID, gid) && strings.EqualFold(g.PolicyType, pt) {
+			s.d.Groups = append(s.d.Groups[:i], s.d.Groups[i+1:]...)
+			s.renumber(g.PolicyType)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("Group '%s' has no %s assignment.", gid, pt))
+}
+
+type assignError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *assignError) Error() string { return e.msg }
+
+func writeAssignError(w http.ResponseWriter, err error) {
+	var ae *assignError
+	if errors.As(err, &ae) {
+		apiError(w, ae.status, ae.code, ae.msg)
+		return
+	}
+	apiError(w, http.StatusBadRequest, "BadRequest", err.Error())
+}
+
+func (s *Service) findGroup(groupID, policyType string) *GroupAssignment {
+	for _, g := range s.d.Groups {
+		if strings.EqualFold(g.GroupID, groupID) && strings.EqualFold(g.PolicyType, policyType) {
+			return g
+		}
+	}
+	return nil
+}
+
+// assign creates (or, with update, changes) the assignment of a group for a policy type. A rank
+// is the position among the type's assignments (1 = highest); 0 or past the end appends;
+// the others shift and ranks are renumbered 1..n, as New-CsGroupPolicyAssignment documents.
+func (s *Service) assign(groupID, policyType, policyName string, rank int, update bool) error {
+	bad := func(status int, code, f string, a ...any) error {
+		return &assignError{status, code, fmt.Sprintf(f, a...)}
+	}
+	typ := ""
+	for known := range fields {
+		if strings.EqualFold(known, policyType) {
+			typ = known
+		}
+	}
+	switch {
+	case strings.TrimSpace(groupID) == "" || len(groupID) > 256:
+		return bad(http.StatusBadRequest, "BadRequest", "GroupId is required.")
+	case typ == "":
+		return bad(http.StatusBadRequest, "BadRequest", "PolicyType '%s' does not support group policy assignment in this service.", policyType)
+	case rank < 0:
+		return bad(http.StatusBadRequest, "BadRequest", "Rank must be a positive number.")
+	case identityKey(policyName) == "global" || identityKey(policyName) == "":
+		return bad(http.StatusBadRequest, "BadRequest", "PolicyName must name a custom policy; the Global policy applies to everyone without an assignment.")
+	}
+	_, p := s.d.find(typ, policyName)
+	if p == nil {
+		return bad(http.StatusNotFound, "NotFound", "%s '%s' was not found.", typ, policyName)
+	}
+	name := strings.TrimPrefix(p["Identity"].(string), "Tag:")
+	existing := s.findGroup(groupID, typ)
+	if existing != nil && !update {
+		return bad(http.StatusConflict, "Conflict", "Group '%s' already has a %s assignment (%s); change it with Set-CsGroupPolicyAssignment or remove it first.", groupID, typ, existing.PolicyName)
+	}
+	if existing == nil {
+		n := 0
+		for _, g := range s.d.Groups {
+			if g.PolicyType == typ {
+				n++
+			}
+		}
+		if n >= MaxGroupsPerPolicyType {
+			return bad(http.StatusBadRequest, "BadRequest", "A policy type can be assigned to at most %d groups; %s already has %d group policy assignments.", MaxGroupsPerPolicyType, typ, n)
+		}
+		existing = &GroupAssignment{GroupID: groupID, PolicyType: typ, CreatedTime: s.now().UTC().Format(time.RFC3339), CreatedBy: sandbox.AppObjectID}
+	} else {
+		for i, g := range s.d.Groups {
+			if g == existing {
+				s.d.Groups = append(s.d.Groups[:i], s.d.Groups[i+1:]...)
+				break
+			}
+		}
+	}
+	existing.PolicyName = name
+	// Insert at the rank's position among this type's assignments.
+	var same []*GroupAssignment
+	var others []*GroupAssignment
+	for _, g := range s.d.Groups {
+		if g.PolicyType == typ {
+			same = append(same, g)
+		} else {
+			others = append(others, g)
+		}
+	}
+	sort.SliceStable(same, func(i, j int) bool { return same[i].Rank < same[j].Rank })
+	pos := len(same)
+	if rank > 0 && rank-1 < pos {
+		pos = rank - 1
+	}
+	same = append(same[:pos], append([]*GroupAssignment{existing}, same[pos:]...)...)
+	for i, g := range same {
+		g.Rank = i + 1
+	}
+	s.d.Groups = append(others, same...)
+	return nil
+}
+
+func (s *Service) renumber(typ string) {
+	var same []*GroupAssignment
+	for _, g := range s.d.Groups {
+		if g.PolicyType == typ {
+			same = append(same, g)
+		}
+	}
+	sort.SliceStable(same, func(i, j int) bool { return same[i].Rank < same[j].Rank })
+	for i, g := range same {
+		g.Rank = i + 1
+	}
+}
+
+// --- helpers for tests and `c4sctl sandbox set` ---
+//
+// They take the server's data lock themselves once the service is mounted (through
+// Server.Mutate / Server.View), so they must not be called from inside Mutate or View.
+
+func (s *Service) mutate(fn func() error) error {
+	if s.srv == nil {
+		return fn()
+	}
+	return s.srv.Mutate(fn)
+}
+
+func (s *Service) view(fn func()) {
+	if s.srv == nil {
+		fn()
+		return
+	}
+	s.srv.View(fn)
+}
+
+// SetPolicyField changes one property of a policy "by hand", e.g.
+// SetPolicyField("TeamsMeetingPolicy", "Global", "AllowTranscription", true). Values are
+// checked as the API checks them: lists are []AppRef / []PinnedApp (or their JSON shapes).
+func (s *Service) SetPolicyField(policyType, identity, field string, value any) error {
+	return s.mutate(func() error {
+		typ := ""
+		for known := range fields {
+			if strings.EqualFold(known, policyType) {
+				typ = known
+			}
+		}
+		if typ == "" {
+			return fmt.Errorf("unknown policy type %q; use %s or %s", policyType, MeetingPolicyType, AppSetupPolicyType)
+		}
+		_, p := s.d.find(typ, identity)
+		if p == nil {
+			return fmt.Errorf("%s %q does not exist", typ, identity)
+		}
+		n, v, err := normalize(typ, field, value)
+		if err != nil {
+			return err
+		}
+		p[n] = v
+		return nil
+	})
+}
+
+// SetMeetingPolicyField changes one property of a meeting policy.
+func (s *Service) SetMeetingPolicyField(identity, field string, value any) error {
+	return s.SetPolicyField(MeetingPolicyType, identity, field, value)
+}
+
+// SetAppSetupPolicyField changes one property of an app setup policy.
+func (s *Service) SetAppSetupPolicyField(identity, field string, value any) error {
+	return s.SetPolicyField(AppSetupPolicyType, identity, field, value)
+}
+
+// Policy returns a copy of a policy, or nil.
+func (s *Service) Policy(policyType, identity string) Policy {
+	var out Policy
+	s.view(func() {
+		if _, p := s.d.find(policyType, identity); p != nil {
+			out = copyPolicy(p)
+		}
+	})
+	return out
+}
+
+// MeetingPolicy returns a copy of a meeting policy, or nil.
+func (s *Service) MeetingPolicy(identity string) Policy {
+	return s.Policy(MeetingPolicyType, identity)
+}
+
+// AppSetupPolicy returns a copy of an app setup policy, or nil.
+func (s *Service) AppSetupPolicy(identity string) Policy {
+	return s.Policy(AppSetupPolicyType, identity)
+}
+
+// CreatePolicy adds a named policy with default values plus props.
+func (s *Service) CreatePolicy(policyType, identity string, props map[string]any) error {
+	return s.mutate(func() error {
+		if err := validName(identity); err != nil {
+			return err
+		}
+		if _, ok := fields[policyType]; !ok {
+			return fmt.Errorf("unknown policy type %q", policyType)
+		}
+		if _, p := s.d.find(policyType, identity); p != nil {
+			return fmt.Errorf("%s %q already exists", policyType, identity)
+		}
+		vals, err := apply(policyType, props)
+		if err != nil {
+			return err
+		}
+		p := defaults(policyType)
+		for k, v := range vals {
+			p[k] = v
+		}
+		p["Identity"] = canonicalIdentity(identity)
+		s.d.Policies[policyType] = append(s.d.Policies[policyType], p)
+		return nil
+	})
+}
+
+// AssignGroup adds a group policy assignment (rank 0 appends), with the API's checks.
+func (s *Service) AssignGroup(groupID, policyType, policyName string, rank int) error {
+	return s.mutate(func() error { return s.assign(groupID, policyType, policyName, rank, false) })
+}
+
+// GroupAssignments lists the assignments of a policy type ("" for all), by rank.
+func (s *Service) GroupAssignments(policyType string) []GroupAssignment {
+	var out []GroupAssignment
+	s.view(func() {
+		for _, g := range s.d.Groups {
+			if policyType == "" || strings.EqualFold(policyType, g.PolicyType) {
+				out = append(out, *g)
+			}
+		}
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].PolicyType != out[j].PolicyType {
+			return out[i].PolicyType < out[j].PolicyType
+		}
+		return out[i].Rank < out[j].Rank
+	})
+	return out
+}
