@@ -5,6 +5,7 @@ package spec
 import (
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -40,6 +41,8 @@ type Variable struct {
 	Sensitive   bool
 	Validations []*Validation
 	DeclRange   hcl.Range
+
+	typeDefaults *typeexpr.Defaults // optional() attribute defaults of Type, or nil
 }
 
 // Validation is a `validation { condition, error_message }` block of a variable.
@@ -62,6 +65,9 @@ type Provider struct {
 	Schema    *schema.Block
 	Config    hcl.Body // the block body, meta-arguments removed
 	DeclRange hcl.Range
+
+	attrs   hcl.Attributes // decoded from Config by Load
+	missing hcl.Range      // where a missing required attribute is reported
 }
 
 // Mode tells resources from data sources.
@@ -86,6 +92,10 @@ type Resource struct {
 	// IgnoreChanges lists attribute names whose differences are not planned.
 	IgnoreChanges []string
 	DeclRange     hcl.Range
+
+	attrs           hcl.Attributes // decoded from Config by Load
+	missing         hcl.Range      // where a missing required attribute is reported
+	dependsOnRanges []hcl.Range    // parallel to DependsOn
 }
 
 // Addr is the resource's address: "TYPE.NAME", or "data.TYPE.NAME" for a data source.
