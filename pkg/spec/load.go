@@ -145,8 +145,12 @@ func (l *loader) decodeBlock(b *hcl.Block) hcl.Diagnostics {
 }
 
 func duplicate(what, name string, prev hcl.Range, b *hcl.Block) *hcl.Diagnostic {
+	article := "A"
+	if strings.ContainsRune("aeiou", rune(what[0])) {
+		article = "An"
+	}
 	return errorf(rangePtr(b.DefRange), "Duplicate "+what,
-		"A %s named %q was already declared at %s. Each %s must have a unique name.", what, name, prev, what)
+		"%s %s named %q was already declared at %s. Each %s must have a unique name.", article, what, name, prev, what)
 }
 
 func (l *loader) decodeVariable(b *hcl.Block) hcl.Diagnostics {
@@ -411,7 +415,7 @@ func constBool(a *hcl.Attribute) (bool, hcl.Diagnostics) {
 // errText is a conversion error as a sentence fragment, with the path when there is one.
 func errText(err error) string {
 	if pe, ok := err.(cty.PathError); ok && len(pe.Path) > 0 {
-		return fmt.Sprintf("%s: %s", pathString(pe.Path), pe.Error())
+		return fmt.Sprintf("at %s: %s", pathString(pe.Path), pe.Error())
 	}
 	return err.Error()
 }
