@@ -116,7 +116,7 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 			return providers.ApplyResponse{}, fmt.Errorf("the Global meeting policy cannot be created; it exists in every tenant (its read failed?)")
 		}
 		body := changedProps(req.Planned, cty.NilVal, meetingProps)
-		body["Identity"] = identity
+		body["Identity"] = displayIdentity(identity) // New-Cs*Policy -Identity takes the bare name
 		var out map[string]any
 		if err := c.do(ctx, http.MethodPost, configPrefix+meetingType, body, &out); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("create meeting policy %q: %w", identity, err)

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -87,7 +88,11 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if err := httpsURL(cty.StringVal(ep)); err != nil {
 		return nil, fmt.Errorf("endpoint: %v", err)
 	}
-	return &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/")}, nil
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}, nil
 }
 
 // Client is the configured provider.
@@ -95,6 +100,7 @@ type Client struct {
 	http     *http.Client
 	cred     azcore.TokenCredential
 	endpoint string
+	log      *slog.Logger // method, path and status only: never headers or bodies
 }
 
 // APIError is an error answer of the Teams admin policy service.
@@ -161,6 +167,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("Teams admin policy service: %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
+	c.log.Debug("teams admin policy service", "method", method, "path", path, "status", resp.StatusCode)
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return fmt.Errorf("Teams admin policy service: %s %s: reading the answer: %w", method, path, err)

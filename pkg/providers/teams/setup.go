@@ -593,7 +593,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 		if isGlobal(identity) {
 			return providers.ApplyResponse{}, fmt.Errorf("the Global app setup policy cannot be created; it exists in every tenant (its read failed?)")
 		}
-		body := map[string]any{"Identity": identity}
+		body := map[string]any{"Identity": displayIdentity(identity)} // the bare name, as New-Cs*Policy -Identity
 		setScalars(body, req.Planned, nil)
 		if apps := declaredApps(req.Planned); apps != nil {
 			body["AppPresetList"] = appsJSON(apps)

@@ -1,8 +1,10 @@
 package teams_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -596,4 +598,26 @@ func TestErrorBodies(t *testing.T) {
 		t.Fatal("null policy accepted")
 	}
 	inject(0, "")
+}
+
+func TestDebugLogHasNoSecrets(t *testing.T) {
+	h := newHarness(t)
+	var buf bytes.Buffer
+	env := providertest.Env(h.sb)
+	env.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := teams.New()
+	c, err := p.Configure(ctx, providertest.ConfigValue(p, h.sb.URL, nil), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(ctx, providers.ReadRequest{Type: "teams_meeting_policy", Config: h.config("teams_meeting_policy", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "status=200") || !strings.Contains(out, "TeamsMeetingPolicy") {
+		t.Errorf("debug log lacks the request: %q", out)
+	}
+	if strings.Contains(out, sandbox.ClientSecret) || strings.Contains(out, "Bearer") || strings.Contains(out, "eyJ") {
+		t.Errorf("debug log leaks a secret: %q", out)
+	}
 }
