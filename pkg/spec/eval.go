@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -113,16 +115,26 @@ func (e *Evaluator) parseRaw(decl *Variable, s, filename string) (rawValue, hcl.
 	src := []byte(s)
 	e.cfg.Sources[filename] = src
 	expr, diags := hclsyntax.ParseExpression(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return rawValue{val: cty.DynamicVal}, diags
+	if !diags.HasErrors() {
+		var v cty.Value
+		if v, diags = expr.Value(nil); !diags.HasErrors() {
+			return rawValue{val: v, rng: rangePtr(expr.Range())}, nil
+		}
 	}
-	v, diags := expr.Value(nil)
-	return rawValue{val: v, rng: rangePtr(expr.Range())}, diags
+	// The parser's message ("Variables not allowed" for a bare word) misleads here.
+	rng := hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.Pos{Line: 1, Column: len(src) + 1, Byte: len(src)}}
+	return rawValue{val: cty.DynamicVal}, hcl.Diagnostics{errorf(&rng, "Invalid value for input variable",
+		"The value given for variable %q is not a valid %s. Values of variables that are not strings are written as HCL expressions, like 3, true, [\"a\", \"b\"] or { key = \"value\" }.",
+		decl.Name, decl.Type.FriendlyNameForConstraint())}
 }
 
 func (e *Evaluator) readVarFile(path string, raw map[string]rawValue) hcl.Diagnostics {
 	src, err := os.ReadFile(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read variables file",
 			Detail: fmt.Sprintf("Cannot read %s: %v.", path, err)}}
 	}

@@ -266,10 +266,10 @@ func (l *loader) decodeResource(b *hcl.Block, mode Mode) hcl.Diagnostics {
 		meta = managedMetaSchema
 	}
 	mc, remain, diags := b.Body.PartialContent(meta)
-	r.Config = remain
 	content, d := remain.Content(attrSchema(r.Schema.Attributes))
 	diags = append(diags, d...)
 	r.attrs = content.Attributes
+	r.Config = attrsBody{Body: remain, attrs: content.Attributes}
 	if a := mc.Attributes["depends_on"]; a != nil {
 		diags = append(diags, l.decodeDependsOn(r, a)...)
 	}
@@ -437,4 +437,19 @@ func pathString(p cty.Path) string {
 		}
 	}
 	return strings.TrimPrefix(sb.String(), ".")
+}
+
+// attrsBody is a resource body without its meta-arguments. hclsyntax's remain body hides the
+// lifecycle block from Content but not from JustAttributes, so JustAttributes is answered here.
+type attrsBody struct {
+	hcl.Body
+	attrs hcl.Attributes
+}
+
+func (b attrsBody) JustAttributes() (hcl.Attributes, hcl.Diagnostics) {
+	out := make(hcl.Attributes, len(b.attrs))
+	for k, v := range b.attrs {
+		out[k] = v
+	}
+	return out, nil
 }
