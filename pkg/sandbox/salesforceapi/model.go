@@ -1,0 +1,490 @@
+// Package salesforceapi emulates the Salesforce org side of the deployment guide (steps 4 and 6):
+// the OAuth 2.0 token endpoint (client credentials, JWT bearer), the REST API's SOQL query with
+// paging, Tooling query, sObject rows and sObject Collections, and the Metadata API's SOAP
+// readMetadata/updateMetadata for ConnectedApp. It is served under /salesforce, which is both
+// the sandbox org's instance URL and its login URL. Endpoints, fields and values, with their
+// sources: docs/api/salesforce.md.
+package salesforceapi
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+)
+
+// Identities and test credentials of the sandbox org. The consumer secret is a sandbox test value,
+// but c4sctl still treats it as a secret.
+const (
+	OrgID          = "00D5g00000SBXORGAA"
+	ConsumerKey    = "3MVG9sandboxC4sctlIntegrationConsumerKey000000000000000000000000000000000"
+	ConsumerSecret = "SANDBOX0CONSUMER0SECRET0DO0NOT0USE0IN0PRODUCTION"
+	// IntegrationUser runs the client credentials flow (the app's execution user).
+	IntegrationUser = "c4sctl.integration@contoso-sandbox.example"
+	AdminUser       = "admin@contoso-sandbox.example"
+	// PowerPlatformApp is the connected app Copilot for Sales reaches Salesforce through.
+	PowerPlatformApp = "Microsoft Power Platform"
+	// PowerPlatformAppFullName is its Metadata API name (sandbox assumption: the label with
+	// underscores).
+	PowerPlatformAppFullName = "Microsoft_Power_Platform"
+	// Audience is the token audience of the sandbox org.
+	Audience = "salesforce"
+	// DefaultAPILimit is the seeded daily API request limit (Sforce-Limit-Info).
+	DefaultAPILimit = 100000
+	// SeededUsers is the number of seller users seeded besides the admins.
+	SeededUsers = 500
+)
+
+// Profile names of the seed.
+const (
+	ProfileSystemAdministrator = "System Administrator"
+	ProfileStandardUser        = "Standard User"
+	ProfileReadOnly            = "Read Only"
+	ProfileMinimumAccess       = "Minimum Access - Salesforce"
+)
+
+// UserPermissions are the PermissionSet / Profile user permission fields the sandbox knows
+// (each is a "Permissions"+name boolean field).
+var UserPermissions = []string{"ApiEnabled", "ApiUserOnly", "ConvertLeads", "CustomizeApplication", "EditEvent", "EditTask",
+	"ManageUsers", "ModifyAllData", "ViewAllData", "ViewAllUsers", "ViewSetup"}
+
+// Profile is a user profile.
+type Profile struct {
+	ID    string          `json:"id"`
+	Name  string          `json:"name"`
+	Perms map[string]bool `json:"perms"`
+}
+
+// PermissionSet is a permission set (profile-owned ones mirror their profile's permissions).
+type PermissionSet struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Label       string          `json:"label"`
+	Description string          `json:"description,omitempty"`
+	ProfileID   string          `json:"profileId,omitempty"` // IsOwnedByProfile when set
+	Perms       map[string]bool `json:"perms"`
+}
+
+// User is an org user.
+type User struct {
+	ID        string `json:"id"`
+	Username  string `json:"username"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	IsActive  bool   `json:"isActive"`
+	ProfileID string `json:"profileId"`
+}
+
+// Assignment is a PermissionSetAssignment row.
+type Assignment struct {
+	ID              string `json:"id"`
+	AssigneeID      string `json:"assigneeId"`
+	PermissionSetID string `json:"permissionSetId"`
+}
+
+// EntityAccess is a SetupEntityAccess row (a permission set, or a profile's owned permission set,
+// reaching a connected app).
+type EntityAccess struct {
+	ID              string `json:"id"`
+	ParentID        string `json:"parentId"`
+	SetupEntityID   string `json:"setupEntityId"`
+	SetupEntityType string `json:"setupEntityType"`
+}
+
+// ConnectedApp is a connected app known to the org. Before it is installed it only shows in
+// "Connected Apps OAuth Usage" (it is not a ConnectedApplication row).
+type ConnectedApp struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	FullName    string `json:"fullName"`
+	Installed   bool   `json:"installed"`
+	ContactMail string `json:"contactEmail"`
+	CallbackURL string `json:"callbackUrl"`
+	// Policies (Metadata API values).
+	IsAdminApproved    bool   `json:"isAdminApproved"`
+	IPRelaxation       string `json:"ipRelaxation"`       // ENFORCE, BYPASS_2FACTOR, BYPASS, ENFORCE_RELAXREFRESH
+	RefreshTokenPolicy string `json:"refreshTokenPolicy"` // zero, infinite, specific_lifetime:N:UNIT, specific_inactivity:N:UNIT
+	SessionTimeout     int    `json:"sessionTimeout"`     // minutes; 0 = none
+	// PoliciesLocked makes updateMetadata refuse changes (an installed, managed app whose
+	// policies the Metadata API may not change); MetadataHidden makes readMetadata find nothing.
+	PoliciesLocked bool `json:"policiesLocked,omitempty"`
+	MetadataHidden bool `json:"metadataHidden,omitempty"`
+}
+
+// Org is the sandbox org's data.
+type Org struct {
+	Profiles       []*Profile       `json:"profiles"`
+	PermissionSets []*PermissionSet `json:"permissionSets"`
+	Users          []*User          `json:"users"`
+	Assignments    []*Assignment    `json:"assignments"`
+	EntityAccess   []*EntityAccess  `json:"entityAccess"`
+	Apps           []*ConnectedApp  `json:"apps"`
+	Seq            int              `json:"seq"`
+	APIUsage       int              `json:"apiUsage"`
+	APILimit       int              `json:"apiLimit"`
+}
+
+func (o *Org) nextID(prefix string) string {
+	o.Seq++
+	return fmt.Sprintf("%s5g%010dAAA", prefix, o.Seq)
+}
+
+// Profile returns the profile with that name or id, or nil.
+func (o *Org) Profile(nameOrID string) *Profile {
+	for _, p := range o.Profiles {
+		if p.ID == nameOrID || strings.EqualFold(p.Name, nameOrID) {
+			return p
+		}
+	}
+	return nil
+}
+
+// PermissionSet returns the permission set with that API name or id, or nil.
+func (o *Org) PermissionSet(nameOrID string) *PermissionSet {
+	for _, p := range o.PermissionSets {
+		if p.ID == nameOrID || strings.EqualFold(p.Name, nameOrID) {
+			return p
+		}
+	}
+	return nil
+}
+
+// ProfilePermissionSet returns the permission set a profile owns.
+func (o *Org) ProfilePermissionSet(profileID string) *PermissionSet {
+	for _, p := range o.PermissionSets {
+		if p.ProfileID == profileID {
+			return p
+		}
+	}
+	return nil
+}
+
+// User returns the user with that username or id, or nil.
+func (o *Org) User(nameOrID string) *User {
+	for _, u := range o.Users {
+		if u.ID == nameOrID || strings.EqualFold(u.Username, nameOrID) {
+			return u
+		}
+	}
+	return nil
+}
+
+// App returns the connected app with that name, or nil.
+func (o *Org) App(name string) *ConnectedApp {
+	for _, a := range o.Apps {
+		if strings.EqualFold(a.Name, name) || strings.EqualFold(a.FullName, name) || a.ID == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// AssignedUsernames lists the usernames assigned a permission set, sorted.
+func (o *Org) AssignedUsernames(permSet string) []string {
+	ps := o.PermissionSet(permSet)
+	if ps == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range o.Assignments {
+		if a.PermissionSetID == ps.ID {
+			if u := o.User(a.AssigneeID); u != nil {
+				out = append(out, u.Username)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AppAccess lists the profiles and the permission sets (API names) that reach an app, sorted.
+func (o *Org) AppAccess(appName string) (profiles, permSets []string) {
+	app := o.App(appName)
+	if app == nil {
+		return nil, nil
+	}
+	for _, e := range o.EntityAccess {
+		if e.SetupEntityID != app.ID {
+			continue
+		}
+		ps := o.PermissionSet(e.ParentID)
+		if ps == nil {
+			continue
+		}
+		if ps.ProfileID != "" {
+			if p := o.Profile(ps.ProfileID); p != nil {
+				profiles = append(profiles, p.Name)
+			}
+		} else {
+			permSets = append(permSets, ps.Name)
+		}
+	}
+	sort.Strings(profiles)
+	sort.Strings(permSets)
+	return profiles, permSets
+}
+
+// Service is the "salesforce" sandbox service.
+type Service struct {
+	org *Org
+	srv *sandbox.Server
+
+	cursorMu sync.Mutex
+	cursors  map[string][]map[string]any
+	order    []string
+	curSeq   int
+}
+
+// New returns the service with a fresh org.
+func New() *Service {
+	s := &Service{}
+	s.Reset()
+	return s
+}
+
+// Name is the URL prefix and data key.
+func (s *Service) Name() string { return "salesforce" }
+
+// Org gives direct access to the data (tests and sandbox commands: hold the sandbox lock through
+// Server.Mutate or Server.View).
+func (s *Service) Org() *Org { return s.org }
+
+// MarshalState saves the org.
+func (s *Service) MarshalState() ([]byte, error) { return json.Marshal(s.org) }
+
+// UnmarshalState restores the org.
+func (s *Service) UnmarshalState(b []byte) error {
+	var o Org
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	if o.APILimit == 0 {
+		o.APILimit = DefaultAPILimit
+	}
+	s.org = &o
+	return nil
+}
+
+// Reset restores the seed: a fresh org in which the Microsoft Power Platform connected app is not
+// installed, no permission set grants API Enabled, and Standard User lacks it.
+func (s *Service) Reset() {
+	o := &Org{APILimit: DefaultAPILimit}
+	perms := func(on ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range UserPermissions {
+			m[p] = false
+		}
+		for _, p := range on {
+			m[p] = true
+		}
+		return m
+	}
+	for _, p := range []struct {
+		name string
+		on   []string
+	}{
+		{ProfileSystemAdministrator, []string{"ApiEnabled", "ViewSetup", "ModifyAllData", "ViewAllData", "ManageUsers", "CustomizeApplication", "ConvertLeads", "EditTask", "EditEvent", "ViewAllUsers"}},
+		{ProfileStandardUser, []string{"ConvertLeads", "EditTask", "EditEvent"}},
+		{ProfileReadOnly, nil},
+		{ProfileMinimumAccess, nil},
+	} {
+		pr := &Profile{ID: o.nextID("00e"), Name: p.name, Perms: perms(p.on...)}
+		o.Profiles = append(o.Profiles, pr)
+		o.PermissionSets = append(o.PermissionSets, &PermissionSet{ID: o.nextID("0PS"), Name: fmt.Sprintf("X00e%s_profile", strings.ReplaceAll(pr.ID[3:12], " ", "")), Label: pr.Name, ProfileID: pr.ID, Perms: pr.Perms})
+	}
+	o.PermissionSets = append(o.PermissionSets, &PermissionSet{ID: o.nextID("0PS"), Name: "Sales_Operations", Label: "Sales Operations", Description: "Reports and dashboards for sales ops", Perms: perms("ViewSetup")})
+	admin := o.Profile(ProfileSystemAdministrator).ID
+	std := o.Profile(ProfileStandardUser).ID
+	o.Users = append(o.Users,
+		&User{ID: o.nextID("005"), Username: AdminUser, Name: "Org Admin", Email: AdminUser, IsActive: true, ProfileID: admin},
+		&User{ID: o.nextID("005"), Username: IntegrationUser, Name: "c4sctl Integration", Email: IntegrationUser, IsActive: true, ProfileID: admin})
+	for i := 1; i <= SeededUsers; i++ {
+		prof := std
+		if i%50 == 0 {
+			prof = o.Profile(ProfileReadOnly).ID
+		}
+		u := fmt.Sprintf("seller%03d@contoso-sandbox.example", i)
+		o.Users = append(o.Users, &User{ID: o.nextID("005"), Username: u, Name: fmt.Sprintf("Seller %03d", i), Email: u, IsActive: i%97 != 0, ProfileID: prof})
+	}
+	o.Apps = append(o.Apps, &ConnectedApp{ID: o.nextID("0H4"), Name: PowerPlatformApp, FullName: PowerPlatformAppFullName, ContactMail: "powerplatform@microsoft.example",
+		CallbackURL: "https://global.consent.azure-apim.net/redirect", IPRelaxation: "ENFORCE", RefreshTokenPolicy: "infinite"})
+	s.org = o
+	s.cursorMu.Lock()
+	s.cursors, s.order = map[string][]map[string]any{}, nil
+	s.cursorMu.Unlock()
+}
+
+// InstallConnectedApp does what Setup > Connected Apps OAuth Usage > Install does: the app
+// becomes a ConnectedApplication with Salesforce's defaults for an installed app (all users may
+// self-authorize, IP restrictions enforced, refresh token valid until revoked, no session
+// timeout, no profile or permission set). Call it under Server.Mutate.
+func (s *Service) InstallConnectedApp(name string) error {
+	app := s.org.App(name)
+	if app == nil {
+		return fmt.Errorf("the org has no connected app named %q in Connected Apps OAuth Usage", name)
+	}
+	if app.Installed {
+		return nil
+	}
+	app.Installed = true
+	app.IsAdminApproved = false
+	app.IPRelaxation = "ENFORCE"
+	app.RefreshTokenPolicy = "infinite"
+	app.SessionTimeout = 0
+	return nil
+}
+
+// SetPolicy changes one policy of an installed app by hand, as an admin would in Setup (for
+// tests and `c4sctl sandbox salesforce set-policy`). Policies and their values:
+// permitted_users (admin_approved_preauthorized | all_users_self_authorize), ip_relaxation
+// (Metadata API value, e.g. ENFORCE, BYPASS), refresh_token_policy (Metadata API value, e.g.
+// infinite, zero, specific_lifetime:30:DAYS), session_timeout (minutes, 0 = none). Call it under
+// Server.Mutate.
+func (s *Service) SetPolicy(appName, policy, value string) error {
+	app := s.org.App(appName)
+	if app == nil || !app.Installed {
+		return fmt.Errorf("connected app %q is not installed", appName)
+	}
+	switch policy {
+	case "permitted_users":
+		switch value {
+		case "admin_approved_preauthorized":
+			app.IsAdminApproved = true
+		case "all_users_self_authorize":
+			app.IsAdminApproved = false
+		default:
+			return fmt.Errorf("permitted_users: use admin_approved_preauthorized or all_users_self_authorize")
+		}
+	case "ip_relaxation":
+		if !validIPRelaxation(value) {
+			return fmt.Errorf("ip_relaxation: use ENFORCE, BYPASS_2FACTOR, BYPASS or ENFORCE_RELAXREFRESH")
+		}
+		app.IPRelaxation = value
+	case "refresh_token_policy":
+		if !validRefreshPolicy(value) {
+			return fmt.Errorf("refresh_token_policy: use zero, infinite, specific_lifetime:N:HOURS|DAYS|MONTHS or specific_inactivity:N:HOURS|DAYS|MONTHS")
+		}
+		app.RefreshTokenPolicy = value
+	case "session_timeout":
+		var n int
+		if _, err := fmt.Sscanf(value, "%d", &n); err != nil || n < 0 {
+			return fmt.Errorf("session_timeout: minutes, 0 for none")
+		}
+		app.SessionTimeout = n
+	default:
+		return fmt.Errorf("unknown policy %q: use permitted_users, ip_relaxation, refresh_token_policy or session_timeout", policy)
+	}
+	return nil
+}
+
+// LockPolicies makes updateMetadata refuse to change the app's policies (locked) or accept it.
+// Call it under Server.Mutate.
+func (s *Service) LockPolicies(appName string, locked bool) error {
+	app := s.org.App(appName)
+	if app == nil {
+		return fmt.Errorf("no connected app %q", appName)
+	}
+	app.PoliciesLocked = locked
+	return nil
+}
+
+// HideMetadata makes readMetadata return no record for the app. Call it under Server.Mutate.
+func (s *Service) HideMetadata(appName string, hidden bool) error {
+	app := s.org.App(appName)
+	if app == nil {
+		return fmt.Errorf("no connected app %q", appName)
+	}
+	app.MetadataHidden = hidden
+	return nil
+}
+
+// SetAPILimit sets the daily API request limit and usage (REQUEST_LIMIT_EXCEEDED once usage
+// reaches the limit). Call it under Server.Mutate.
+func (s *Service) SetAPILimit(used, limit int) {
+	s.org.APIUsage, s.org.APILimit = used, limit
+}
+
+func validIPRelaxation(v string) bool {
+	switch v {
+	case "ENFORCE", "BYPASS_2FACTOR", "BYPASS", "ENFORCE_RELAXREFRESH":
+		return true
+	}
+	return false
+}
+
+func validRefreshPolicy(v string) bool {
+	if v == "zero" || v == "infinite" {
+		return true
+	}
+	parts := strings.Split(v, ":")
+	if len(parts) != 3 || (parts[0] != "specific_lifetime" && parts[0] != "specific_inactivity") {
+		return false
+	}
+	var n int
+	if _, err := fmt.Sscanf(parts[1], "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != parts[1] {
+		return false
+	}
+	switch parts[2] {
+	case "HOURS", "DAYS", "MONTHS":
+		return true
+	}
+	return false
+}
+
+// --- the JWT bearer test key ------------------------------------------------------------------
+
+var jwtKey struct {
+	once    sync.Once
+	keyPEM  []byte
+	certPEM []byte
+	pub     *rsa.PublicKey
+	err     error
+}
+
+func loadJWTKey() error {
+	jwtKey.once.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			jwtKey.err = err
+			return
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "c4sctl sandbox JWT bearer"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		if err != nil {
+			jwtKey.err = err
+			return
+		}
+		jwtKey.keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+		jwtKey.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		jwtKey.pub = &k.PublicKey
+	})
+	return jwtKey.err
+}
+
+// JWTPrivateKeyPEM is the private key whose certificate the sandbox's connected app holds for the
+// JWT bearer flow (tests write it to a file for private_key_file). It lives for the process.
+func JWTPrivateKeyPEM() ([]byte, error) {
+	if err := loadJWTKey(); err != nil {
+		return nil, err
+	}
+	return jwtKey.keyPEM, nil
+}
+
+// JWTCertificatePEM is the certificate the sandbox checks JWT bearer assertions against.
+func JWTCertificatePEM() ([]byte, error) {
+	if err := loadJWTKey(); err != nil {
+		return nil, err
+	}
+	return jwtKey.certPEM, nil
+}

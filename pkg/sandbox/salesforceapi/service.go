@@ -1,0 +1,591 @@
+package salesforceapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// PageSize is the number of records a query answer holds before nextRecordsUrl (the real API's
+// default batch size).
+const PageSize = 2000
+
+var usageMu sync.Mutex
+
+// Register adds the routes.
+func (s *Service) Register(r *sandbox.Router) {
+	s.srv = r.Server()
+	r.Handle("POST /services/oauth2/token", s.token)
+	r.Handle("GET /services/data/{v}/query", s.guard(s.query(false)))
+	r.Handle("GET /services/data/{v}/query/{locator}", s.guard(s.queryMore))
+	r.Handle("GET /services/data/{v}/tooling/query", s.guard(s.query(true)))
+	r.Handle("GET /services/data/{v}/sobjects/{type}/{id}", s.guard(s.getRecord))
+	r.Handle("POST /services/data/{v}/sobjects/{type}", s.guard(s.createRecord))
+	r.Handle("PATCH /services/data/{v}/sobjects/{type}/{id}", s.guard(s.updateRecord))
+	r.Handle("DELETE /services/data/{v}/sobjects/{type}/{id}", s.guard(s.deleteRecord))
+	r.Handle("POST /services/data/{v}/composite/sobjects", s.guard(s.collectionCreate))
+	r.Handle("DELETE /services/data/{v}/composite/sobjects", s.guard(s.collectionDelete))
+	r.Handle("POST /services/Soap/m/{v}", s.soap)
+}
+
+// sfError writes Salesforce's REST error body: [{"message", "errorCode"}].
+func sfError(w http.ResponseWriter, status int, code, msg string) {
+	sandbox.WriteJSON(w, status, []map[string]any{{"message": msg, "errorCode": code}})
+}
+
+var versionRe = regexp.MustCompile(`^v(\d+)\.0$`)
+
+func validVersion(v string) bool {
+	m := versionRe.FindStringSubmatch(v)
+	if m == nil {
+		return false
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n >= 31 && n <= 66
+}
+
+// guard checks the session (401 INVALID_SESSION_ID), the API version and the daily API limit
+// (403 REQUEST_LIMIT_EXCEEDED), and reports usage in Sforce-Limit-Info.
+func (s *Service) guard(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.srv.Tokens.Verify(r, Audience); err != nil {
+			sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
+			return
+		}
+		if !validVersion(r.PathValue("v")) {
+			sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+			return
+		}
+		usageMu.Lock()
+		used, limit := s.org.APIUsage, s.org.APILimit
+		over := used >= limit
+		if !over {
+			s.org.APIUsage++
+			used++
+		}
+		usageMu.Unlock()
+		w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, limit))
+		if over {
+			sfError(w, http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+			return
+		}
+		fn(w, r)
+	}
+}
+
+// --- OAuth ------------------------------------------------------------------------------------
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	sandbox.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
+}
+
+func (s *Service) instanceURL(r *http.Request) string { return "https://" + r.Host + "/salesforce" }
+
+func (s *Service) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "invalid request body")
+		return
+	}
+	var user *User
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "client_credentials":
+		if r.PostForm.Get("client_id") != ConsumerKey {
+			oauthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
+			return
+		}
+		if r.PostForm.Get("client_secret") != ConsumerSecret {
+			oauthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
+			return
+		}
+		user = s.org.User(IntegrationUser)
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+		u, desc := s.verifyAssertion(r, r.PostForm.Get("assertion"))
+		if u == nil {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", desc)
+			return
+		}
+		user = u
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant type not supported")
+		return
+	}
+	if user == nil || !user.IsActive {
+		oauthError(w, http.StatusBadRequest, "invalid_grant", "user is not active")
+		return
+	}
+	tok, _, err := s.srv.Tokens.Issue(sandbox.Claims{Username: user.Username, AppID: ConsumerKey,
+		RegisteredClaims: jwt.RegisteredClaims{Audience: jwt.ClaimStrings{Audience}, Subject: user.ID, Issuer: s.instanceURL(r)}})
+	if err != nil {
+		oauthError(w, http.StatusInternalServerError, "server_error", "could not issue a token")
+		return
+	}
+	inst := s.instanceURL(r)
+	sandbox.WriteJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok, "instance_url": inst, "id": inst + "/id/" + OrgID + "/" + user.ID,
+		"token_type": "Bearer", "issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10), "scope": "api",
+	})
+}
+
+// verifyAssertion checks a JWT bearer assertion: RS256 signature against the connected app's
+// certificate, iss = consumer key, aud = the login URL, sub = an active user, exp in the future.
+func (s *Service) verifyAssertion(r *http.Request, assertion string) (*User, string) {
+	if assertion == "" {
+		return nil, "invalid assertion"
+	}
+	if err := loadJWTKey(); err != nil {
+		return nil, "the sandbox has no certificate for the JWT bearer flow"
+	}
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return jwtKey.pub, nil },
+		jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired())
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return nil, "expired authorization code"
+		}
+		return nil, "invalid assertion"
+	}
+	if claims.Issuer != ConsumerKey {
+		return nil, "invalid_client_id: client identifier invalid"
+	}
+	audOK := false
+	for _, a := range claims.Audience {
+		a = strings.TrimSuffix(a, "/")
+		audOK = audOK || a == s.instanceURL(r) || a == "https://login.salesforce.com" || a == "https://test.salesforce.com"
+	}
+	if !audOK {
+		return nil, "audience is invalid"
+	}
+	u := s.org.User(claims.Subject)
+	if u == nil || !u.IsActive {
+		return nil, "user hasn't approved this consumer"
+	}
+	return u, ""
+}
+
+// --- query ------------------------------------------------------------------------------------
+
+func apiPath(r *http.Request) string { return "/services/data/" + r.PathValue("v") }
+
+func (s *Service) query(tooling bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("q")
+		if q == "" {
+			sfError(w, http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified")
+			return
+		}
+		pq, err := parseSOQL(q)
+		if err == nil {
+			var recs []map[string]any
+			recs, err = s.run(pq, apiPath(r), tooling)
+			if err == nil {
+				s.writePage(w, r, recs, len(recs))
+				return
+			}
+		}
+		var se *soqlError
+		if errors.As(err, &se) {
+			sfError(w, http.StatusBadRequest, se.code, se.msg)
+			return
+		}
+		sfError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred.")
+	}
+}
+
+// writePage answers the first PageSize records and keeps the rest behind a query locator.
+func (s *Service) writePage(w http.ResponseWriter, r *http.Request, recs []map[string]any, total int) {
+	body := map[string]any{"totalSize": total, "done": true}
+	page := recs
+	if len(recs) > PageSize {
+		page = recs[:PageSize]
+		s.cursorMu.Lock()
+		s.curSeq++
+		loc := fmt.Sprintf("01g5g%010dSBX", s.curSeq)
+		s.cursors[loc] = recs[PageSize:]
+		s.order = append(s.order, loc)
+		if len(s.order) > 64 { // the real API keeps a limited number of open locators too
+			delete(s.cursors, s.order[0])
+			s.order = s.order[1:]
+		}
+		s.cursorMu.Unlock()
+		body["done"] = false
+		body["nextRecordsUrl"] = fmt.Sprintf("%s/query/%s-%d", apiPath(r), loc, PageSize)
+	}
+	body["records"] = page
+	sandbox.WriteJSON(w, http.StatusOK, body)
+}
+
+func (s *Service) queryMore(w http.ResponseWriter, r *http.Request) {
+	loc, _, _ := strings.Cut(r.PathValue("locator"), "-")
+	s.cursorMu.Lock()
+	recs, ok := s.cursors[loc]
+	if ok {
+		delete(s.cursors, loc)
+	}
+	s.cursorMu.Unlock()
+	if !ok {
+		sfError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
+		return
+	}
+	s.writePage(w, r, recs, -1)
+}
+
+// --- sObject rows -----------------------------------------------------------------------------
+
+type recErr struct {
+	StatusCode string   `json:"statusCode"`
+	Message    string   `json:"message"`
+	Fields     []string `json:"fields"`
+}
+
+var apiNameRe = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|_(?:[A-Za-z0-9]))*$`)
+
+func fieldString(f map[string]any, k string) string { v, _ := f[k].(string); return v }
+
+// create creates one record of type typ; commit=false only validates.
+func (s *Service) create(typ string, f map[string]any, commit bool) (string, *recErr) {
+	o := s.org
+	known := func(allowed ...string) *recErr {
+		for k := range f {
+			if k == "attributes" {
+				continue
+			}
+			ok := false
+			for _, a := range allowed {
+				ok = ok || a == k
+			}
+			if !ok {
+				return &recErr{"INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type %s", k, typ), []string{k}}
+			}
+		}
+		return nil
+	}
+	switch strings.ToLower(typ) {
+	case "permissionset":
+		if e := known(append([]string{"Name", "Label", "Description"}, permFields()...)...); e != nil {
+			return "", e
+		}
+		name, label := fieldString(f, "Name"), fieldString(f, "Label")
+		if name == "" || label == "" {
+			return "", &recErr{"REQUIRED_FIELD_MISSING", "Required fields are missing: [Name, Label]", []string{"Name", "Label"}}
+		}
+		if !apiNameRe.MatchString(name) || len(name) > 80 {
+			return "", &recErr{"INVALID_FIELD", "Name: The API name must begin with a letter, contain only letters, numbers and single underscores, and not end with an underscore.", []string{"Name"}}
+		}
+		if o.PermissionSet(name) != nil {
+			return "", &recErr{"DUPLICATE_DEVELOPER_NAME", "The API name you entered is already in use.", []string{"Name"}}
+		}
+		ps := &PermissionSet{Name: name, Label: label, Description: fieldString(f, "Description"), Perms: map[string]bool{}}
+		for _, p := range UserPermissions {
+			v, _ := f["Permissions"+p].(bool)
+			ps.Perms[p] = v
+		}
+		if commit {
+			ps.ID = o.nextID("0PS")
+			o.PermissionSets = append(o.PermissionSets, ps)
+		}
+		return ps.ID, nil
+	case "permissionsetassignment":
+		if e := known("AssigneeId", "PermissionSetId"); e != nil {
+			return "", e
+		}
+		u, ps := o.User(fieldString(f, "AssigneeId")), o.PermissionSet(fieldString(f, "PermissionSetId"))
+		if u == nil || ps == nil {
+			return "", &recErr{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []string{"AssigneeId", "PermissionSetId"}}
+		}
+		if ps.ProfileID != "" {
+			return "", &recErr{"INVALID_CROSS_REFERENCE_KEY", "You can't assign a permission set that's owned by a profile.", []string{"PermissionSetId"}}
+		}
+		for _, a := range o.Assignments {
+			if a.AssigneeID == u.ID && a.PermissionSetID == ps.ID {
+				return "", &recErr{"DUPLICATE_VALUE", "Duplicate PermissionSetAssignment. Assignment already exists for " + u.Username, nil}
+			}
+		}
+		a := &Assignment{AssigneeID: u.ID, PermissionSetID: ps.ID}
+		if commit {
+			a.ID = o.nextID("0Pa")
+			o.Assignments = append(o.Assignments, a)
+		}
+		return a.ID, nil
+	case "setupentityaccess":
+		if e := known("ParentId", "SetupEntityId"); e != nil {
+			return "", e
+		}
+		ps := o.PermissionSet(fieldString(f, "ParentId"))
+		var app *ConnectedApp
+		for _, a := range o.Apps {
+			if a.ID == fieldString(f, "SetupEntityId") && a.Installed {
+				app = a
+			}
+		}
+		if ps == nil || app == nil {
+			return "", &recErr{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []string{"ParentId", "SetupEntityId"}}
+		}
+		for _, e := range o.EntityAccess {
+			if e.ParentID == ps.ID && e.SetupEntityID == app.ID {
+				return "", &recErr{"DUPLICATE_VALUE", "duplicate value found: SetupEntityId duplicates value on record with id: " + e.ID, nil}
+			}
+		}
+		e := &EntityAccess{ParentID: ps.ID, SetupEntityID: app.ID, SetupEntityType: "ConnectedApplication"}
+		if commit {
+			e.ID = o.nextID("0J0")
+			o.EntityAccess = append(o.EntityAccess, e)
+		}
+		return e.ID, nil
+	}
+	return "", &recErr{"INVALID_TYPE", fmt.Sprintf("sObject type '%s' cannot be created through the sandbox", typ), nil}
+}
+
+// remove deletes one record by id; commit=false only validates.
+func (s *Service) remove(id string, commit bool) *recErr {
+	o := s.org
+	for i, a := range o.Assignments {
+		if a.ID == id {
+			if commit {
+				o.Assignments = append(o.Assignments[:i], o.Assignments[i+1:]...)
+			}
+			return nil
+		}
+	}
+	for i, e := range o.EntityAccess {
+		if e.ID == id {
+			if commit {
+				o.EntityAccess = append(o.EntityAccess[:i], o.EntityAccess[i+1:]...)
+			}
+			return nil
+		}
+	}
+	for i, p := range o.PermissionSets {
+		if p.ID != id {
+			continue
+		}
+		if p.ProfileID != "" {
+			return &recErr{"INSUFFICIENT_ACCESS_OR_READONLY", "A permission set owned by a profile cannot be deleted.", nil}
+		}
+		for _, a := range o.Assignments {
+			if a.PermissionSetID == id {
+				return &recErr{"DELETE_FAILED", "Your attempt to delete " + p.Name + " could not be completed because it is assigned to users.", nil}
+			}
+		}
+		if commit {
+			o.PermissionSets = append(o.PermissionSets[:i], o.PermissionSets[i+1:]...)
+			kept := o.EntityAccess[:0]
+			for _, e := range o.EntityAccess {
+				if e.ParentID != id {
+					kept = append(kept, e)
+				}
+			}
+			o.EntityAccess = kept
+		}
+		return nil
+	}
+	return &recErr{"ENTITY_IS_DELETED", "entity is deleted", nil}
+}
+
+func readJSON(r *http.Request, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
+	var f map[string]any
+	if err := readJSON(r, &f); err != nil || f == nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+		return
+	}
+	id, e := s.create(r.PathValue("type"), f, true)
+	if e != nil {
+		sfError(w, http.StatusBadRequest, e.StatusCode, e.Message)
+		return
+	}
+	sandbox.WriteJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}})
+}
+
+func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
+	q := &query{fields: nil, object: r.PathValue("type"), limit: -1, where: []cond{{field: "Id", op: "=", vals: []any{r.PathValue("id")}}}}
+	objs := s.objects()
+	obj := objs[strings.ToLower(q.object)]
+	if obj == nil {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	q.fields = obj.fields
+	recs, err := s.run(q, apiPath(r), false)
+	if err != nil || len(recs) == 0 {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	sandbox.WriteJSON(w, http.StatusOK, recs[0])
+}
+
+func (s *Service) updateRecord(w http.ResponseWriter, r *http.Request) {
+	if !strings.EqualFold(r.PathValue("type"), "PermissionSet") {
+		sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+r.PathValue("type")+"' cannot be updated through the sandbox")
+		return
+	}
+	ps := s.org.PermissionSet(r.PathValue("id"))
+	if ps == nil || ps.ID != r.PathValue("id") {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	var f map[string]any
+	if err := readJSON(r, &f); err != nil || f == nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+		return
+	}
+	if ps.ProfileID != "" {
+		sfError(w, http.StatusBadRequest, "INSUFFICIENT_ACCESS_OR_READONLY", "The permissions of a standard profile cannot be edited through this permission set.")
+		return
+	}
+	for k, v := range f {
+		switch {
+		case k == "attributes":
+		case k == "Label":
+			s, ok := v.(string)
+			if !ok || s == "" {
+				sfError(w, http.StatusBadRequest, "REQUIRED_FIELD_MISSING", "Required fields are missing: [Label]")
+				return
+			}
+			ps.Label = s
+		case k == "Description":
+			s, _ := v.(string)
+			ps.Description = s
+		case strings.HasPrefix(k, "Permissions"):
+			name := strings.TrimPrefix(k, "Permissions")
+			b, ok := v.(bool)
+			if _, known := ps.Perms[name]; !known || !ok {
+				sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k))
+				return
+			}
+			ps.Perms[name] = b
+		default:
+			sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k))
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) deleteRecord(w http.ResponseWriter, r *http.Request) {
+	if e := s.remove(r.PathValue("id"), true); e != nil {
+		status := http.StatusBadRequest
+		if e.StatusCode == "ENTITY_IS_DELETED" {
+			status = http.StatusNotFound
+		}
+		sfError(w, status, e.StatusCode, e.Message)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// --- sObject Collections ----------------------------------------------------------------------
+
+const collectionLimit = 200
+
+type saveResult struct {
+	ID      *string  `json:"id"`
+	Success bool     `json:"success"`
+	Errors  []recErr `json:"errors"`
+}
+
+func result(id string, e *recErr) saveResult {
+	if e != nil {
+		return saveResult{Errors: []recErr{*e}}
+	}
+	return saveResult{ID: &id, Success: true, Errors: []recErr{}}
+}
+
+func rollback(results []saveResult) {
+	for i := range results {
+		if results[i].Success {
+			results[i] = saveResult{Errors: []recErr{{"ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid and the request was using AllOrNone header", nil}}}
+		}
+	}
+}
+
+func (s *Service) collectionCreate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		AllOrNone bool             `json:"allOrNone"`
+		Records   []map[string]any `json:"records"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not valid JSON: "+err.Error())
+		return
+	}
+	if len(body.Records) > collectionLimit {
+		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+		return
+	}
+	typeOf := func(rec map[string]any) string {
+		a, _ := rec["attributes"].(map[string]any)
+		t, _ := a["type"].(string)
+		return t
+	}
+	results := make([]saveResult, len(body.Records))
+	failed := false
+	for i, rec := range body.Records {
+		t := typeOf(rec)
+		if t == "" {
+			results[i] = result("", &recErr{"INVALID_TYPE", "Must send a concrete entity type.", nil})
+			failed = true
+			continue
+		}
+		id, e := s.create(t, rec, !body.AllOrNone)
+		results[i] = result(id, e)
+		failed = failed || e != nil
+	}
+	if body.AllOrNone {
+		if failed {
+			rollback(results)
+		} else {
+			for i, rec := range body.Records {
+				id, e := s.create(typeOf(rec), rec, true)
+				results[i] = result(id, e)
+			}
+		}
+	}
+	sandbox.WriteJSON(w, http.StatusOK, results)
+}
+
+func (s *Service) collectionDelete(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("ids")
+	if raw == "" {
+		sfError(w, http.StatusBadRequest, "MISSING_ARGUMENT", "ids parameter is required")
+		return
+	}
+	ids := strings.Split(raw, ",")
+	if len(ids) > collectionLimit {
+		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+		return
+	}
+	allOrNone, _ := strconv.ParseBool(r.URL.Query().Get("allOrNone"))
+	results := make([]saveResult, len(ids))
+	failed := false
+	for i, id := range ids {
+		e := s.remove(id, !allOrNone)
+		results[i] = result(id, e)
+		failed = failed || e != nil
+	}
+	if allOrNone {
+		if failed {
+			rollback(results)
+		} else {
+			for _, id := range ids {
+				s.remove(id, true)
+			}
+		}
+	}
+	sandbox.WriteJSON(w, http.StatusOK, results)
+}
