@@ -1,0 +1,480 @@
+// Package m365 is the "microsoft365" provider: the Microsoft 365 side of the deployment guide
+// through Microsoft Graph (github.com/microsoftgraph/msgraph-sdk-go, the only package that may
+// import it). It serves licence assignment (prerequisites), the Copilot for Sales app's
+// deployment (step 1: m365_integrated_app), the Teams app catalog (data source teams_app), and
+// the logic of `c4sctl preflight` and `c4sctl welcome` (step 9). Endpoints, fields and sources:
+// docs/api/graph.md; permissions: docs/permissions.md.
+package m365
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	khttp "github.com/microsoft/kiota-http-go"
+	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Defaults are the product settings that drift with Microsoft's naming and licensing (the
+// product is now documented as the "Sales agent"; the current guide asks for a Microsoft 365
+// Copilot licence per seller). Resource schemas take their defaults from here; nothing in the
+// logic compares against these values.
+var Defaults = struct {
+	// SkuPartNumber is the licence every seller needs (Microsoft 365 Copilot, skuId
+	// 639dec6b-bb19-468b-871c-c5c441c4b0cb).
+	SkuPartNumber string
+	// AppName is the display name of the app / agent in the admin centre and the Teams catalog.
+	AppName string
+	// TeamsAppName is the display name looked up in the Teams app catalog.
+	TeamsAppName string
+}{SkuPartNumber: "Microsoft_365_Copilot", AppName: "Copilot for Sales", TeamsAppName: "Copilot for Sales"}
+
+// MaxRetries bounds the retries of one throttled (429) or unavailable (503/504) request.
+const MaxRetries = 3
+
+// Provider is the "microsoft365" provider.
+type Provider struct{}
+
+// New returns the provider.
+func New() providers.Provider { return &Provider{} }
+
+// Name is the provider block label.
+func (*Provider) Name() string { return "microsoft365" }
+
+// ConfigSchema: the Microsoft sign-in attributes and the Graph endpoint override.
+func (*Provider) ConfigSchema() *schema.Block {
+	attrs := entra.Attributes()
+	attrs = append(attrs, &schema.Attribute{Name: "graph_endpoint", Type: cty.String, Optional: true, Validate: httpsURL,
+		Description: "Microsoft Graph base URL without version (default: the cloud's, e.g. https://graph.microsoft.com; set it for the sandbox or a proxy)."})
+	return &schema.Block{Description: "Microsoft 365 through Microsoft Graph: licences, the Copilot for Sales app deployment, the Teams app catalog, preflight and the welcome message.", Attributes: attrs}
+}
+
+func httpsURL(v cty.Value) error {
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return nil
+	}
+	u, err := url.Parse(v.AsString())
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("expected an https URL such as https://graph.microsoft.com, got %q", v.AsString())
+	}
+	return nil
+}
+
+// SandboxConfig points the provider at the sandbox's graph service.
+func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
+	vals := entra.SandboxValues(baseURL, sandbox.TenantID, sandbox.ClientID, sandbox.ClientSecret)
+	vals["graph_endpoint"] = cty.StringVal(strings.TrimSuffix(baseURL, "/") + "/graph")
+	return vals
+}
+
+// Endpoints returns the Graph base URL (without version) and the token scope for a provider
+// block value: the cloud's Graph endpoint unless graph_endpoint overrides it. The scope always
+// names the cloud's Graph resource.
+func Endpoints(config cty.Value, getenv func(string) string) (base, scope string, err error) {
+	s := entra.Decode(config, getenv)
+	c, err := s.CloudEndpoints()
+	if err != nil {
+		return "", "", err
+	}
+	base = c.Graph
+	if o := getStr(config, "graph_endpoint"); o != "" {
+		if err := httpsURL(cty.StringVal(o)); err != nil {
+			return "", "", fmt.Errorf("graph_endpoint: %v", err)
+		}
+		base = o
+	}
+	return strings.TrimSuffix(base, "/"), strings.TrimSuffix(c.Graph, "/") + "/.default", nil
+}
+
+// Configure builds the client.
+func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
+	if env == nil || env.HTTPClient == nil {
+		return nil, errors.New("microsoft365: no HTTP client")
+	}
+	base, scope, err := Endpoints(config, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := entra.Credential(entra.Decode(config, env.Getenv), env)
+	if err != nil {
+		return nil, err
+	}
+	return newClient(cred, env, base, scope)
+}
+
+// Client is the configured provider.
+type Client struct {
+	cred    azcore.TokenCredential
+	hc      *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
+	base    string       // e.g. https://graph.microsoft.com (no version)
+	scope   string
+	adapter *msgraphsdk.GraphRequestAdapter
+	sdk     *msgraphsdk.GraphServiceClient
+
+	retries atomic.Int64
+
+	mu         sync.Mutex
+	skus       []skuInfo
+	analyses   map[string]*analysis
+	pkgProblem string // why the Copilot package API could not be used ("" when it could)
+
+	// BatchConcurrency is how many $batch requests run at once (default 4).
+	BatchConcurrency int
+}
+
+type authProvider struct{ c *Client }
+
+func (a authProvider) AuthenticateRequest(ctx context.Context, req *abs.RequestInformation, _ map[string]interface{}) error {
+	tok, err := a.c.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Headers.Add("Authorization", "Bearer "+tok)
+	return nil
+}
+
+func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope string) (*Client, error) {
+	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, BatchConcurrency: 4}
+	parent := env.HTTPClient.Transport
+	if parent == nil {
+		parent = http.DefaultTransport
+	}
+	opts := msgraphsdk.GetDefaultClientOptions()
+	retry := khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
+		MaxRetries: MaxRetries, DelaySeconds: 2,
+		ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			// Called last, only when every other condition allows the retry: the answer is dropped.
+			c.retries.Add(1)
+			if resp != nil && resp.Body != nil {
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+				_ = resp.Body.Close()
+			}
+			return true
+		},
+	})
+	mws := []khttp.Middleware{
+		msgraphcore.NewGraphTelemetryHandler(&opts),
+		retry,
+		khttp.NewRedirectHandler(),
+		khttp.NewParametersNameDecodingHandler(),
+		khttp.NewUserAgentHandler(),
+		khttp.NewHeadersInspectionHandler(),
+	}
+	c.hc = &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mws...), Timeout: env.HTTPClient.Timeout}
+	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(authProvider{c}, nil, nil, c.hc)
+	if err != nil {
+		return nil, fmt.Errorf("microsoft365: build the Graph request adapter: %w", err)
+	}
+	adapter.SetBaseUrl(base + "/v1.0")
+	c.adapter = adapter
+	c.sdk = msgraphsdk.NewGraphServiceClient(adapter)
+	return c, nil
+}
+
+// Retries is the number of requests retried after 429/503/504 answers so far.
+func (c *Client) Retries() int { return int(c.retries.Load()) }
+
+// GraphBase is the Graph base URL the client uses (without version).
+func (c *Client) GraphBase() string { return c.base }
+
+func (c *Client) token(ctx context.Context) (string, error) {
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+	if err != nil {
+		return "", fmt.Errorf("sign in to Microsoft Entra ID for Microsoft Graph: %w", err)
+	}
+	return tok.Token, nil
+}
+
+// GraphError is an error answer of Microsoft Graph.
+type GraphError struct {
+	Method, Path string // path without query
+	Status       int
+	Code         string
+	Message      string
+	RetryAfter   string
+}
+
+func (e *GraphError) Error() string {
+	msg := fmt.Sprintf("Microsoft Graph %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
+	if e.Code != "" || e.Message != "" {
+		msg += fmt.Sprintf(" (%s: %s)", e.Code, e.Message)
+	}
+	switch {
+	case e.Status == http.StatusTooManyRequests:
+		wait := "a while"
+		if e.RetryAfter != "" {
+			wait = e.RetryAfter + " seconds"
+		}
+		msg += fmt.Sprintf(". Graph is still throttling after %d retries and asked to wait %s; run c4sctl again then", MaxRetries, wait)
+	case e.Status == http.StatusUnauthorized:
+		msg += ". The access token was refused: check tenant_id, client_id, the credential and the cloud"
+	case e.Status == http.StatusForbidden:
+		msg += ". The app c4sctl signs in with lacks a permission or role: run `c4sctl preflight` and see docs/permissions.md"
+	case e.Status >= 500:
+		msg += ". Graph failed; try again later"
+	}
+	return msg
+}
+
+// seekBody is a request body the retry handler can rewind.
+type seekBody struct{ *bytes.Reader }
+
+func (seekBody) Close() error { return nil }
+
+// do sends one Graph request (rawURL absolute, or a path such as "/v1.0/users") and decodes a
+// JSON answer into out when non-nil.
+func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) error {
+	if strings.HasPrefix(rawURL, "/") {
+		rawURL = c.base + rawURL
+	}
+	var b []byte
+	if body != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return fmt.Errorf("Microsoft Graph: bad request URL: %v", err)
+	}
+	if body != nil {
+		req.Body = seekBody{bytes.NewReader(b)}
+		req.ContentLength = int64(len(b))
+		req.GetBody = func() (io.ReadCloser, error) { return seekBody{bytes.NewReader(b)}, nil }
+		req.Header.Set("Content-Type", "application/json")
+	}
+	tok, err := c.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("Microsoft Graph %s %s: %w", method, req.URL.Path, redactErr(err))
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, req.URL.Path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return graphErr(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Retry-After"), rb)
+	}
+	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
+		if err := json.Unmarshal(rb, out); err != nil {
+			return fmt.Errorf("Microsoft Graph %s %s: unexpected answer (%v)", method, req.URL.Path, err)
+		}
+	}
+	return nil
+}
+
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func graphErr(method, path string, status int, retryAfter string, body []byte) *GraphError {
+	e := &GraphError{Method: method, Path: path, Status: status, RetryAfter: retryAfter}
+	var eb struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &eb) == nil {
+		e.Code, e.Message = eb.Error.Code, truncate(eb.Error.Message, 400)
+	}
+	return e
+}
+
+// sdkErr turns an error of the typed SDK into a GraphError where it can.
+func sdkErr(method, path string, err error) error {
+	var oe *odataerrors.ODataError
+	if errors.As(err, &oe) {
+		e := &GraphError{Method: method, Path: path, Status: oe.ResponseStatusCode}
+		if m := oe.GetErrorEscaped(); m != nil {
+			e.Code, e.Message = deref(m.GetCode()), truncate(deref(m.GetMessage()), 400)
+		}
+		return e
+	}
+	return fmt.Errorf("Microsoft Graph %s %s: %w", method, path, redactErr(err))
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// sameOrigin refuses @odata.nextLink values that leave the Graph host (the token goes with them).
+func (c *Client) sameOrigin(link string) error {
+	u, err := url.Parse(link)
+	b, _ := url.Parse(c.base)
+	if err != nil || b == nil || u.Scheme != "https" || !strings.EqualFold(u.Host, b.Host) {
+		return fmt.Errorf("Microsoft Graph answered a next page link outside %s; refusing to follow it", c.base)
+	}
+	return nil
+}
+
+// pages GETs a collection and every following page (@odata.nextLink), calling each per item.
+// It returns the number of pages read.
+func (c *Client) pages(ctx context.Context, first string, each func(json.RawMessage) error) (int, error) {
+	next, n := first, 0
+	for next != "" {
+		var pg struct {
+			Value    []json.RawMessage `json:"value"`
+			NextLink string            `json:"@odata.nextLink"`
+		}
+		if err := c.do(ctx, http.MethodGet, next, nil, &pg); err != nil {
+			return n, err
+		}
+		n++
+		for _, v := range pg.Value {
+			if err := each(v); err != nil {
+				return n, err
+			}
+		}
+		next = pg.NextLink
+		if next != "" {
+			if err := c.sameOrigin(next); err != nil {
+				return n, err
+			}
+		}
+		if n > 100000 {
+			return n, errors.New("Microsoft Graph: too many pages")
+		}
+	}
+	return n, nil
+}
+
+func getStr(v cty.Value, name string) string {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return ""
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}
+
+func getBool(v cty.Value, name string) (bool, bool) {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return false, false
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.Bool {
+		return false, false
+	}
+	return a.True(), true
+}
+
+// getSet returns the strings of a set/list attribute and whether it is set (non-null, known).
+func getSet(v cty.Value, name string) ([]string, bool) {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return nil, false
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType() || a.Type().IsTupleType()) {
+		return nil, false
+	}
+	out := []string{}
+	for it := a.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if !e.IsNull() && e.Type() == cty.String {
+			out = append(out, e.AsString())
+		}
+	}
+	return out, true
+}
+
+func strSet(xs []string) cty.Value {
+	if len(xs) == 0 {
+		return cty.SetValEmpty(cty.String)
+	}
+	vals := make([]cty.Value, len(xs))
+	for i, x := range xs {
+		vals[i] = cty.StringVal(x)
+	}
+	return cty.SetVal(vals)
+}
+
+func strOrNull(s string) cty.Value {
+	if s == "" {
+		return cty.NullVal(cty.String)
+	}
+	return cty.StringVal(s)
+}
+
+// Resources lists the resource types and data sources.
+func (*Provider) Resources() []*schema.Resource {
+	return []*schema.Resource{licenseSchema(), integratedAppSchema(), teamsAppSchema()}
+}
+
+// Read dispatches on the type.
+func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	switch req.Type {
+	case "m365_license_assignment":
+		return c.readLicense(ctx, req)
+	case "m365_integrated_app":
+		return c.readApp(ctx, req)
+	case "teams_app":
+		return c.readTeamsApp(ctx, req)
+	}
+	return providers.ReadResponse{}, fmt.Errorf("microsoft365: unknown type %q", req.Type)
+}
+
+// Apply dispatches on the type.
+func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Type {
+	case "m365_license_assignment":
+		return c.applyLicense(ctx, req)
+	case "m365_integrated_app":
+		return c.applyApp(ctx, req)
+	}
+	return providers.ApplyResponse{}, fmt.Errorf("microsoft365: %s cannot be changed", req.Type)
+}
+
+// PlanChange refines licence and app changes (seats, usage locations, manual steps).
+func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+	switch req.Type {
+	case "m365_license_assignment":
+		return c.planLicense(ctx, req)
+	case "m365_integrated_app":
+		return c.planApp(ctx, req)
+	}
+	return providers.PlanResponse{}, nil
+}
