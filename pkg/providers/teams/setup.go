@@ -85,7 +85,10 @@ func whole(n cty.Value, lo, hi int64) (int64, bool) {
 func validAppIDs(v cty.Value) error {
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()
-		if e.IsKnown() && !e.IsNull() && (strings.TrimSpace(e.AsString()) == "" || len(e.AsString()) > 256) {
+		if e.IsKnown() && e.IsNull() {
+			return fmt.Errorf("expected Teams app ids, got null")
+		}
+		if e.IsKnown() && (strings.TrimSpace(e.AsString()) == "" || len(e.AsString()) > 256) {
 			return fmt.Errorf("expected Teams app ids (non-empty, at most 256 characters), got %q", e.AsString())
 		}
 	}
@@ -239,7 +242,9 @@ func declaredApps(v cty.Value) []string {
 	}
 	for it := a.ElementIterator(); it.Next(); {
 		_, e := it.Element()
-		out = append(out, e.AsString())
+		if !e.IsNull() {
+			out = append(out, e.AsString())
+		}
 	}
 	sort.Strings(out)
 	return out
@@ -253,6 +258,9 @@ func declaredPins(v cty.Value) []pin {
 	}
 	for it := a.ElementIterator(); it.Next(); {
 		_, e := it.Element()
+		if e.IsNull() || e.GetAttr("id").IsNull() {
+			continue // refused by validPins; never panic here
+		}
 		n, _ := whole(e.GetAttr("order"), math.MinInt32, math.MaxInt32)
 		out = append(out, pin{e.GetAttr("id").AsString(), int(n)})
 	}
@@ -272,6 +280,9 @@ func declaredGroups(v cty.Value) []group {
 	}
 	for it := a.ElementIterator(); it.Next(); {
 		_, e := it.Element()
+		if e.IsNull() || e.GetAttr("group_id").IsNull() {
+			continue // refused by validGroups; never panic here
+		}
 		n, _ := whole(e.GetAttr("rank"), math.MinInt32, math.MaxInt32)
 		out = append(out, group{e.GetAttr("group_id").AsString(), int(n)})
 	}

@@ -400,6 +400,7 @@ func TestValidation(t *testing.T) {
 		{"duplicate group", map[string]cty.Value{"identity": cty.StringVal("X"), "groups": groups("g", 1, "g", 2)}, "twice"},
 		{"groups on Global", map[string]cty.Value{"groups": groups("g", 1)}, "Global"},
 		{"bad identity", map[string]cty.Value{"identity": cty.StringVal("a/b")}, "policy name"},
+		{"null app id", map[string]cty.Value{"app_preset_list": cty.SetVal([]cty.Value{cty.NullVal(cty.String)})}, "got null"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := h.plan("teams_app_setup_policy", "", h.config("teams_app_setup_policy", tc.set))
@@ -619,5 +620,26 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 	}
 	if strings.Contains(out, sandbox.ClientSecret) || strings.Contains(out, "Bearer") || strings.Contains(out, "eyJ") {
 		t.Errorf("debug log leaks a secret: %q", out)
+	}
+}
+
+func TestNullElementsDoNotPanic(t *testing.T) {
+	h := newHarness(t)
+	pinT := cty.Object(map[string]cty.Type{"id": cty.String, "order": cty.Number})
+	cfg := h.config("teams_app_setup_policy", map[string]cty.Value{
+		"identity":            cty.StringVal("Sellers"),
+		"app_preset_list":     cty.SetVal([]cty.Value{cty.NullVal(cty.String), cty.StringVal(c4s)}),
+		"pinned_app_bar_apps": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"id": cty.NullVal(cty.String), "order": cty.NullVal(cty.Number)}), cty.NullVal(pinT)}),
+		"groups":              cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"group_id": cty.NullVal(cty.String), "rank": cty.NumberIntVal(1)})}),
+	})
+	if _, err := h.plan("teams_app_setup_policy", "", cfg); err == nil {
+		t.Error("null elements accepted by validation")
+	}
+	if err := h.svc.CreatePolicy(teamsapi.AppSetupPolicyType, "Sellers", nil); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := h.c.Read(ctx, providers.ReadRequest{Type: "teams_app_setup_policy", Config: cfg})
+	if err != nil || rr.ID != "Tag:Sellers" {
+		t.Fatalf("read: %v %q", err, rr.ID)
 	}
 }
