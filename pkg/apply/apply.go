@@ -1,0 +1,287 @@
+// Package apply carries out a plan: it walks the plan's dependency graph (independent changes in
+// parallel), makes each change through its provider, re-reads the object to check that the
+// change stuck, and records each completed change in state at once.
+package apply
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/graph"
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// StateWriter persists state (state.Local in the CLI).
+type StateWriter interface {
+	Write(*state.State) error
+}
+
+// Event reports progress on one change.
+type Event struct {
+	Addr    string
+	Action  providers.Action
+	Done    bool
+	Err     error
+	ID      string
+	Elapsed time.Duration
+}
+
+// Applier applies a plan.
+type Applier struct {
+	Plan    *plan.Plan
+	Config  *spec.Config
+	Eval    *spec.Evaluator
+	State   *state.State
+	Backend StateWriter
+	Clients plan.Clients
+	// Concurrency bounds the changes in flight (default 4).
+	Concurrency int
+	Progress    func(Event)
+}
+
+// Result summarises an apply.
+type Result struct {
+	Applied []string // changes made (create, update, delete, forget)
+	Failed  []string
+	Skipped []string // not attempted because a dependency failed or the run was interrupted
+	Manual  []string // changes left for the admin to make by hand
+	Errors  map[string]error
+	Notes   map[string][]string
+}
+
+// OK tells whether every change was made or left for a person.
+func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Skipped) == 0 }
+
+// Apply carries out the plan. It returns an error only when state could not be written; change
+// failures are in the Result, and independent changes still run.
+func (a *Applier) Apply(ctx context.Context) (*Result, error) {
+	res := &Result{Errors: map[string]error{}, Notes: map[string][]string{}}
+	if a.Plan.RefreshOnly {
+		return res, a.refreshOnly()
+	}
+	byAddr := map[string]*plan.ResourceChange{}
+	var nodes []string
+	for _, rc := range a.Plan.Changes {
+		byAddr[rc.Addr] = rc
+		nodes = append(nodes, rc.Addr)
+	}
+	var mu sync.Mutex // guards known, State, res and serialises state writes
+	known := map[string]cty.Value{}
+	for _, rc := range a.Plan.Changes {
+		switch rc.Action {
+		case providers.Read, providers.NoOp, providers.Manual:
+			known[rc.Addr] = rc.Before
+		}
+	}
+	var stateErr error
+	record := func(fn func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		fn()
+		if err := a.Backend.Write(a.State); err != nil && stateErr == nil {
+			stateErr = err
+		}
+	}
+	conc := a.Concurrency
+	if conc <= 0 {
+		conc = 4
+	}
+	walk := graph.Walk(ctx, nodes, func(n string) []string { return byAddr[n].DependsOn }, conc, func(ctx context.Context, addr string) error {
+		rc := byAddr[addr]
+		mu.Lock()
+		if stateErr != nil {
+			mu.Unlock()
+			return fmt.Errorf("not attempted: state could not be saved")
+		}
+		snapshot := make(map[string]cty.Value, len(known))
+		for k, v := range known {
+			snapshot[k] = v
+		}
+		mu.Unlock()
+		start := time.Now()
+		if isChange(rc.Action) && a.Progress != nil {
+			a.Progress(Event{Addr: addr, Action: rc.Action})
+		}
+		after, id, notes, err := a.applyOne(ctx, rc, snapshot)
+		if isChange(rc.Action) && a.Progress != nil {
+			a.Progress(Event{Addr: addr, Action: rc.Action, Done: true, Err: err, ID: id, Elapsed: time.Since(start)})
+		}
+		if err != nil {
+			return err
+		}
+		record(func() {
+			if len(notes) > 0 {
+				res.Notes[addr] = append(res.Notes[addr], notes...)
+			}
+			switch rc.Action {
+			case providers.Delete, providers.Forget:
+				a.State.Remove(addr)
+			case providers.Read, providers.Deferred:
+			default:
+				if err := a.State.Set(addr, rc.Type, rc.Provider, id, after, sensitiveNames(rc)); err != nil && stateErr == nil {
+					stateErr = err
+				}
+				known[addr] = after
+			}
+		})
+		return nil
+	})
+	for _, addr := range nodes {
+		rc := byAddr[addr]
+		switch walk.Status[addr] {
+		case graph.Done:
+			switch {
+			case rc.Action == providers.Manual:
+				res.Manual = append(res.Manual, addr)
+			case isChange(rc.Action):
+				res.Applied = append(res.Applied, addr)
+			}
+		case graph.Failed:
+			res.Failed = append(res.Failed, addr)
+			res.Errors[addr] = walk.Errors[addr]
+		case graph.Skipped:
+			if isChange(rc.Action) || rc.Action == providers.Manual {
+				res.Skipped = append(res.Skipped, addr)
+			}
+		}
+	}
+	sort.Strings(res.Applied)
+	sort.Strings(res.Failed)
+	sort.Strings(res.Skipped)
+	sort.Strings(res.Manual)
+	return res, stateErr
+}
+
+func isChange(a providers.Action) bool {
+	switch a {
+	case providers.Create, providers.Update, providers.Delete, providers.Forget:
+		return true
+	}
+	return false
+}
+
+func sensitiveNames(rc *plan.ResourceChange) []string {
+	out := append([]string(nil), rc.Sensitive...)
+	if rc.Schema != nil {
+		out = append(out, rc.Schema.SensitivePaths()...)
+	}
+	return out
+}
+
+// applyOne makes one change and returns the object's value and identity afterwards.
+func (a *Applier) applyOne(ctx context.Context, rc *plan.ResourceChange, known map[string]cty.Value) (cty.Value, string, []string, error) {
+	switch rc.Action {
+	case providers.Read, providers.NoOp, providers.Manual:
+		return rc.Before, rc.ID, nil, nil
+	case providers.Deferred:
+		return cty.NilVal, "", nil, nil
+	case providers.Forget:
+		return cty.NilVal, "", nil, nil
+	}
+	client, err := a.Clients.Client(ctx, rc.Provider)
+	if err != nil {
+		return cty.NilVal, "", nil, err
+	}
+	if rc.Action == providers.Delete {
+		resp, err := client.Apply(ctx, providers.ApplyRequest{Type: rc.Type, Action: providers.Delete, ID: rc.ID, Prior: rc.Before, Planned: rc.After})
+		if err != nil {
+			return cty.NilVal, "", nil, err
+		}
+		live, err := client.Read(ctx, providers.ReadRequest{Type: rc.Type, ID: rc.ID, Config: cty.NullVal(rc.Schema.ImpliedType())})
+		if err != nil {
+			return cty.NilVal, "", nil, fmt.Errorf("deleted, but re-reading it failed: %w", err)
+		}
+		if live.ID != "" {
+			return cty.NilVal, "", nil, fmt.Errorf("the provider reported the delete as done, but the object %s still exists", rc.ID)
+		}
+		return cty.NilVal, "", resp.Notes, nil
+	}
+
+	// Values that depended on unapplied changes are known now: evaluate the configuration again.
+	r := a.Config.Resources[rc.Addr]
+	config := rc.Config
+	if r != nil && !rc.After.IsWhollyKnown() {
+		c, _, diags := a.Eval.ResourceConfig(r, known)
+		if diags.HasErrors() {
+			return cty.NilVal, "", nil, fmt.Errorf("evaluate configuration: %s", diags.Error())
+		}
+		config = c
+	}
+	var ignore []string
+	if r != nil {
+		ignore = r.IgnoreChanges
+	}
+	managed := plan.Managed(rc.Schema, config, ignore)
+	planned := unknownAsNull(plan.Planned(rc.Schema, rc.Before, config, managed))
+	if !planned.IsWhollyKnown() {
+		return cty.NilVal, "", nil, fmt.Errorf("some values are still unknown after their dependencies were applied")
+	}
+	resp, err := client.Apply(ctx, providers.ApplyRequest{Type: rc.Type, Action: rc.Action, ID: rc.ID, Prior: rc.Before, Planned: planned})
+	if err != nil {
+		return cty.NilVal, "", nil, err
+	}
+	id := resp.ID
+	if id == "" {
+		id = rc.ID
+	}
+	live, err := client.Read(ctx, providers.ReadRequest{Type: rc.Type, ID: id, Config: config})
+	if err != nil {
+		return cty.NilVal, id, nil, fmt.Errorf("changed, but re-reading it failed: %w", err)
+	}
+	if live.ID == "" || live.Value.IsNull() {
+		return cty.NilVal, id, nil, fmt.Errorf("the provider reported the change as done, but the object cannot be found afterwards")
+	}
+	if diff := plan.Diff(managed, live.Value, planned); len(diff) > 0 {
+		d := diff[0]
+		show := func(v cty.Value) string {
+			if a := rc.Schema.Attribute(d.Name); a != nil && a.Sensitive {
+				return "(sensitive value)"
+			}
+			return plan.FormatValue(v)
+		}
+		return cty.NilVal, live.ID, nil, fmt.Errorf("the change did not stick: after apply, %s is %s but %s was set (%d attribute(s) differ). Another process may be changing it, or the API ignored the value; run plan again to see the live state", d.Name, show(d.Before), show(d.After), len(diff))
+	}
+	return live.Value, live.ID, resp.Notes, nil
+}
+
+// refreshOnly records the live values of every object in state without changing anything.
+func (a *Applier) refreshOnly() error {
+	for _, rc := range a.Plan.Changes {
+		if rc.Data || rc.Action == providers.Deferred || rc.Before == cty.NilVal || rc.Before.IsNull() {
+			continue
+		}
+		if a.State.Get(rc.Addr) == nil {
+			continue
+		}
+		if err := a.State.Set(rc.Addr, rc.Type, rc.Provider, rc.ID, rc.Before, sensitiveNames(rc)); err != nil {
+			return err
+		}
+	}
+	return a.Backend.Write(a.State)
+}
+
+// unknownAsNull turns values left unknown (computed attributes of an object being created) into
+// nulls: the provider sees "not set" and the API chooses.
+func unknownAsNull(v cty.Value) cty.Value {
+	out, _ := cty.Transform(v, func(_ cty.Path, v cty.Value) (cty.Value, error) {
+		if !v.IsKnown() {
+			return cty.NullVal(v.Type()), nil
+		}
+		return v, nil
+	})
+	if out == cty.NilVal {
+		return v
+	}
+	if conv, err := convert.Convert(out, v.Type()); err == nil {
+		return conv
+	}
+	return out
+}

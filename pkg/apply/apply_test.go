@@ -1,0 +1,181 @@
+package apply_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/apply"
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/zclconf/go-cty/cty"
+)
+
+type memClients struct{ m *providertest.Memory }
+
+func (c memClients) Client(context.Context, string) (providers.Client, error) { return c.m, nil }
+
+// countingBackend records every state write, to check that each change is saved at once.
+type countingBackend struct {
+	local  *state.Local
+	writes int
+	fail   bool
+}
+
+func (b *countingBackend) Write(s *state.State) error {
+	b.writes++
+	if b.fail {
+		return errors.New("disk full")
+	}
+	return b.local.Write(s)
+}
+
+type run struct {
+	mem     *providertest.Memory
+	backend *countingBackend
+	st      *state.State
+	res     *apply.Result
+	err     error
+}
+
+func planAndApply(t *testing.T, src string, r *run) {
+	t.Helper()
+	reg := providers.NewRegistry(r.mem)
+	cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(src)}, reg)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if r.st == nil {
+		r.st = state.New()
+	}
+	pl, diags := (&plan.Planner{Config: cfg, Eval: ev, State: r.st, Registry: reg, Clients: memClients{r.mem}}).Plan(context.Background())
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	a := &apply.Applier{Plan: pl, Config: cfg, Eval: ev, State: r.st, Backend: r.backend, Clients: memClients{r.mem}}
+	r.res, r.err = a.Apply(context.Background())
+}
+
+const chain = `
+resource "mem_setting" "a" {
+  identity = "a"
+  value    = "a"
+}
+resource "mem_setting" "b" {
+  identity = "b"
+  value    = mem_setting.a.id == "a" ? "b" : "c"
+}
+resource "mem_setting" "solo" {
+  identity = "solo"
+  enabled  = true
+}
+`
+
+func newRun(t *testing.T) *run {
+	return &run{mem: providertest.NewMemory(), backend: &countingBackend{local: &state.Local{Path: filepath.Join(t.TempDir(), "state.json")}}}
+}
+
+func TestApplyConvergesAndRecordsEachChange(t *testing.T) {
+	r := newRun(t)
+	planAndApply(t, chain, r)
+	if r.err != nil || !r.res.OK() {
+		t.Fatalf("apply: %v %+v", r.err, r.res)
+	}
+	if got := strings.Join(r.res.Applied, ","); got != "mem_setting.a,mem_setting.b,mem_setting.solo" {
+		t.Errorf("applied %s", got)
+	}
+	// b's value depended on a's computed id: known only once a was created.
+	if v := r.mem.Get("mem_setting", "b").GetAttr("value").AsString(); v != "b" {
+		t.Errorf("b.value = %q, want b (evaluated after a was created)", v)
+	}
+	if r.backend.writes < 3 {
+		t.Errorf("state written %d times; want once per change", r.backend.writes)
+	}
+	saved, err := r.backend.local.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(saved.Addresses(), ","); got != "mem_setting.a,mem_setting.b,mem_setting.solo" {
+		t.Errorf("state has %s", got)
+	}
+	// Second run: nothing to do.
+	r.st = saved
+	before := r.mem.Calls["apply:create"] + r.mem.Calls["apply:update"]
+	planAndApply(t, chain, r)
+	if after := r.mem.Calls["apply:create"] + r.mem.Calls["apply:update"]; after != before {
+		t.Errorf("second apply made %d changes; want none", after-before)
+	}
+}
+
+func TestApplyFailureSkipsDependentsOnly(t *testing.T) {
+	r := newRun(t)
+	r.mem.FailApply["a"] = true
+	planAndApply(t, chain, r)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if strings.Join(r.res.Failed, ",") != "mem_setting.a" || strings.Join(r.res.Skipped, ",") != "mem_setting.b" || strings.Join(r.res.Applied, ",") != "mem_setting.solo" {
+		t.Fatalf("failed %v skipped %v applied %v", r.res.Failed, r.res.Skipped, r.res.Applied)
+	}
+	if r.st.Get("mem_setting.solo") == nil || r.st.Get("mem_setting.a") != nil {
+		t.Errorf("state should hold solo only: %v", r.st.Addresses())
+	}
+	// Fix the failure: apply again converges without recreating solo.
+	delete(r.mem.FailApply, "a")
+	creates := r.mem.Calls["apply:create"]
+	planAndApply(t, chain, r)
+	if !r.res.OK() || r.mem.Calls["apply:create"]-creates != 2 {
+		t.Fatalf("re-apply: %+v, %d creates (want 2: a and b)", r.res, r.mem.Calls["apply:create"]-creates)
+	}
+}
+
+func TestApplyDetectsChangesThatDoNotStick(t *testing.T) {
+	r := newRun(t)
+	r.mem.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("c")})
+	r.mem.Unstick["a"] = true
+	planAndApply(t, `resource "mem_setting" "a" {
+identity = "a"
+value = "a"
+}`, r)
+	err := r.res.Errors["mem_setting.a"]
+	if err == nil || !strings.Contains(err.Error(), "did not stick") || !strings.Contains(err.Error(), `value is "c"`) {
+		t.Fatalf("error %v; want a 'did not stick' error naming the attribute", err)
+	}
+}
+
+func TestApplyStopsWhenStateCannotBeSaved(t *testing.T) {
+	r := newRun(t)
+	r.backend.fail = true
+	planAndApply(t, chain, r)
+	if r.err == nil {
+		t.Fatal("no error although state could not be written")
+	}
+	if len(r.res.Applied) > 1 {
+		t.Errorf("kept changing the tenant after state failed to save: %v", r.res.Applied)
+	}
+}
+
+func TestApplyNeverStoresSensitiveValues(t *testing.T) {
+	r := newRun(t)
+	planAndApply(t, `resource "mem_setting" "a" {
+identity = "a"
+secret = "canary-7f3a"
+}`, r)
+	if !r.res.OK() {
+		t.Fatal(r.res.Errors)
+	}
+	raw := string(r.st.Get("mem_setting.a").Attributes)
+	if strings.Contains(raw, "canary-7f3a") {
+		t.Fatalf("state holds the secret: %s", raw)
+	}
+	_ = cty.NilVal
+}

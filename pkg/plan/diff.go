@@ -1,0 +1,90 @@
+package plan
+
+import (
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Managed lists the attributes the configuration manages: set (non-null) in config, not
+// computed-only, and not ignored by lifecycle.ignore_changes.
+func Managed(s *schema.Resource, config cty.Value, ignore []string) []string {
+	if config.IsNull() || !config.IsKnown() {
+		return nil
+	}
+	ign := map[string]bool{}
+	for _, n := range ignore {
+		ign[n] = true
+	}
+	var out []string
+	for _, a := range s.Attributes {
+		if ign[a.Name] || (a.Computed && !a.Optional && !a.Required) {
+			continue
+		}
+		v := config.GetAttr(a.Name)
+		if v.IsNull() {
+			continue
+		}
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// Planned is the value an object will have: the live value with every managed attribute
+// replaced by its configured value. For an object that does not exist yet, computed attributes
+// the configuration leaves null are unknown until apply.
+func Planned(s *schema.Resource, live, config cty.Value, managed []string) cty.Value {
+	vals := map[string]cty.Value{}
+	for _, a := range s.Attributes {
+		switch {
+		case !live.IsNull() && live.IsKnown():
+			vals[a.Name] = live.GetAttr(a.Name)
+		case a.Computed:
+			vals[a.Name] = cty.UnknownVal(a.Type)
+		default:
+			vals[a.Name] = config.GetAttr(a.Name)
+		}
+	}
+	for _, n := range managed {
+		vals[n] = config.GetAttr(n)
+	}
+	return cty.ObjectVal(vals)
+}
+
+// Diff returns the attributes among names whose values differ between a and b. An unknown
+// value differs from anything (it is known only after apply).
+func Diff(names []string, a, b cty.Value) []AttrChange {
+	var out []AttrChange
+	for _, n := range names {
+		av, bv := attr(a, n), attr(b, n)
+		if !Equal(av, bv) {
+			out = append(out, AttrChange{Name: n, Before: av, After: bv})
+		}
+	}
+	return out
+}
+
+// Equal compares two values of possibly different but convertible types (a number given as
+// 1 and read as 1.0, a tuple from configuration and a list from the API).
+func Equal(a, b cty.Value) bool {
+	if a.IsNull() && b.IsNull() {
+		return true
+	}
+	if a.IsNull() != b.IsNull() {
+		return false
+	}
+	if !a.IsWhollyKnown() || !b.IsWhollyKnown() {
+		return false
+	}
+	if !a.Type().Equals(b.Type()) {
+		return a.Type().FriendlyName() == b.Type().FriendlyName() && a.GoString() == b.GoString()
+	}
+	eq := a.Equals(b)
+	return eq.IsKnown() && eq.True()
+}
+
+func attr(v cty.Value, name string) cty.Value {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return v.GetAttr(name)
+}

@@ -1,0 +1,145 @@
+// Package plan refreshes the live state of every declared resource through its provider, diffs
+// it against the configuration and the last-applied state, and holds the ordered actions that
+// apply will carry out.
+package plan
+
+import (
+	"sort"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Plan is the result of planning: one change per resource address, in apply order
+// (dependencies first).
+type Plan struct {
+	Changes []*ResourceChange
+	// RefreshOnly plans record drift and make no change.
+	RefreshOnly bool
+	// Outputs are the configuration's outputs as far as they are known at plan time.
+	Outputs map[string]OutputValue
+}
+
+// OutputValue is an output's planned value.
+type OutputValue struct {
+	Value     cty.Value
+	Sensitive bool
+}
+
+// ResourceChange is the planned change of one resource.
+type ResourceChange struct {
+	Addr     string
+	Type     string
+	Provider string
+	Data     bool // a data source (Action is Read)
+	Action   providers.Action
+	ID       string
+
+	// Before is the live value (null when the object does not exist). After is the value it will
+	// have (unknown parts are known only after apply; null for delete). Config is the evaluated
+	// configuration. Prior is the last-applied value from state (cty.NilVal when not in state).
+	Before, After, Config, Prior cty.Value
+
+	// Changes are the managed attributes that differ between Before and After.
+	Changes []AttrChange
+	// Drift are the managed attributes that differ between Prior (state) and Before (live):
+	// changed outside c4sctl since the last apply.
+	Drift []AttrChange
+
+	// Sensitive lists attribute names whose values are masked everywhere.
+	Sensitive []string
+	// DependsOn are the addresses this resource waits for.
+	DependsOn []string
+
+	Manual   *providers.ManualAction
+	Reason   string // why the change is deferred
+	Warnings []string
+	Notes    []string
+
+	Schema *schema.Resource `json:"-"`
+}
+
+// AttrChange is one attribute's before and after.
+type AttrChange struct {
+	Name          string
+	Before, After cty.Value
+}
+
+// IsSensitive tells whether the attribute's value must be masked.
+func (rc *ResourceChange) IsSensitive(name string) bool {
+	for _, s := range rc.Sensitive {
+		if s == name {
+			return true
+		}
+	}
+	if rc.Schema != nil {
+		if a := rc.Schema.Attribute(name); a != nil && a.Sensitive {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary counts changes by kind.
+type Summary struct {
+	Add, Change, Destroy, Manual, Forget, Deferred, Drifted int
+}
+
+// Summary counts the plan's changes.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		if len(c.Drift) > 0 {
+			s.Drifted++
+		}
+		if p.RefreshOnly {
+			continue
+		}
+		switch c.Action {
+		case providers.Create:
+			s.Add++
+		case providers.Update:
+			s.Change++
+		case providers.Delete:
+			s.Destroy++
+		case providers.Manual:
+			s.Manual++
+		case providers.Forget:
+			s.Forget++
+		case providers.Deferred:
+			s.Deferred++
+		}
+	}
+	return s
+}
+
+// HasChanges tells whether applying the plan would change anything (the --detailed-exitcode 2
+// case). A refresh-only plan has changes when anything drifted.
+func (p *Plan) HasChanges() bool {
+	s := p.Summary()
+	if p.RefreshOnly {
+		return s.Drifted > 0
+	}
+	return s.Add+s.Change+s.Destroy+s.Manual+s.Forget > 0
+}
+
+// Change returns the change for addr or nil.
+func (p *Plan) Change(addr string) *ResourceChange {
+	for _, c := range p.Changes {
+		if c.Addr == addr {
+			return c
+		}
+	}
+	return nil
+}
+
+// Addresses lists the plan's addresses, sorted.
+func (p *Plan) Addresses() []string {
+	out := make([]string, 0, len(p.Changes))
+	for _, c := range p.Changes {
+		out = append(out, c.Addr)
+	}
+	sort.Strings(out)
+	return out
+}

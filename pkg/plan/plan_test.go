@@ -1,0 +1,299 @@
+package plan_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type memClients struct{ m *providertest.Memory }
+
+func (c memClients) Client(context.Context, string) (providers.Client, error) { return c.m, nil }
+
+// planFor decodes src and plans it against mem and st.
+func planFor(t *testing.T, src string, mem *providertest.Memory, st *state.State, opts plan.Options) *plan.Plan {
+	t.Helper()
+	reg := providers.NewRegistry(mem)
+	cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(src)}, reg)
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", diags.Error())
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{})
+	if diags.HasErrors() {
+		t.Fatalf("eval: %s", diags.Error())
+	}
+	if st == nil {
+		st = state.New()
+	}
+	p := &plan.Planner{Config: cfg, Eval: ev, State: st, Registry: reg, Clients: memClients{mem}, Options: opts}
+	pl, diags := p.Plan(context.Background())
+	if diags.HasErrors() {
+		t.Fatalf("plan: %s", diags.Error())
+	}
+	return pl
+}
+
+func TestPlanActions(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		setup   func(m *providertest.Memory)
+		want    map[string]providers.Action
+		changed map[string][]string
+	}{
+		{
+			name: "create",
+			src: `resource "mem_setting" "a" {
+identity = "a"
+value = "b"
+}`,
+			want: map[string]providers.Action{"mem_setting.a": providers.Create},
+		},
+		{
+			name: "update only managed attributes",
+			src: `resource "mem_setting" "a" {
+identity = "a"
+value = "b"
+}`,
+			setup: func(m *providertest.Memory) {
+				m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("a"), "enabled": cty.True})
+			},
+			want:    map[string]providers.Action{"mem_setting.a": providers.Update},
+			changed: map[string][]string{"mem_setting.a": {"value"}},
+		},
+		{
+			name: "no-op when live matches; unmanaged attributes ignored",
+			src: `resource "mem_setting" "a" {
+identity = "a"
+value = "b"
+}`,
+			setup: func(m *providertest.Memory) {
+				m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("b"), "enabled": cty.False})
+			},
+			want: map[string]providers.Action{"mem_setting.a": providers.NoOp},
+		},
+		{
+			name: "set order does not matter",
+			src: `resource "mem_setting" "a" {
+identity = "a"
+tags = ["y", "x"]
+}`,
+			setup: func(m *providertest.Memory) {
+				m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "tags": cty.SetVal([]cty.Value{cty.StringVal("x"), cty.StringVal("y")})})
+			},
+			want: map[string]providers.Action{"mem_setting.a": providers.NoOp},
+		},
+		{
+			name: "ignore_changes",
+			src: `resource "mem_setting" "a" {
+identity = "a"
+value = "b"
+lifecycle { ignore_changes = [value] }
+}`,
+			setup: func(m *providertest.Memory) {
+				m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("c")})
+			},
+			want: map[string]providers.Action{"mem_setting.a": providers.NoOp},
+		},
+		{
+			name: "singleton updates",
+			src: `resource "mem_singleton" "g" {
+value = "wanted"
+}`,
+			want:    map[string]providers.Action{"mem_singleton.g": providers.Update},
+			changed: map[string][]string{"mem_singleton.g": {"value"}},
+		},
+		{
+			name: "data source feeds a resource",
+			src: `
+data "mem_lookup" "src" {
+  identity = "src"
+}
+resource "mem_setting" "a" {
+  identity = "a"
+  value    = data.mem_lookup.src.value
+}`,
+			setup: func(m *providertest.Memory) {
+				m.Put("mem_setting", "src", map[string]cty.Value{"identity": cty.StringVal("src"), "value": cty.StringVal("c")})
+			},
+			want: map[string]providers.Action{"data.mem_lookup.src": providers.Read, "mem_setting.a": providers.Create},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := providertest.NewMemory()
+			if tt.setup != nil {
+				tt.setup(m)
+			}
+			pl := planFor(t, tt.src, m, nil, plan.Options{})
+			for addr, want := range tt.want {
+				c := pl.Change(addr)
+				if c == nil {
+					t.Fatalf("no change for %s", addr)
+				}
+				if c.Action != want {
+					t.Errorf("%s: action %s, want %s", addr, c.Action, want)
+				}
+			}
+			for addr, names := range tt.changed {
+				var got []string
+				for _, ch := range pl.Change(addr).Changes {
+					got = append(got, ch.Name)
+				}
+				if strings.Join(got, ",") != strings.Join(names, ",") {
+					t.Errorf("%s: changed %v, want %v", addr, got, names)
+				}
+			}
+			if m.Calls["apply:create"]+m.Calls["apply:update"] != 0 {
+				t.Error("planning changed something")
+			}
+		})
+	}
+}
+
+func TestPlanUnknownUntilApply(t *testing.T) {
+	m := providertest.NewMemory()
+	pl := planFor(t, `
+resource "mem_setting" "a" {
+  identity = "a"
+}
+resource "mem_setting" "b" {
+  identity = "b"
+  value    = mem_setting.a.id == "" ? "a" : "b"
+}`, m, nil, plan.Options{})
+	b := pl.Change("mem_setting.b")
+	if b.After.GetAttr("value").IsKnown() {
+		t.Fatalf("value depending on a computed id of an object to create should be unknown, got %#v", b.After.GetAttr("value"))
+	}
+	if pl.Changes[0].Addr != "mem_setting.a" {
+		t.Errorf("order %v: dependency not first", pl.Addresses())
+	}
+}
+
+func TestPlanDriftAgainstState(t *testing.T) {
+	m := providertest.NewMemory()
+	m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("c")})
+	st := state.New()
+	applied := providertest.Object(m.Resources()[0].ImpliedType(), map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("b"), "id": cty.StringVal("a")})
+	if err := st.Set("mem_setting.a", "mem_setting", "mem", "a", applied, nil); err != nil {
+		t.Fatal(err)
+	}
+	pl := planFor(t, `resource "mem_setting" "a" {
+identity = "a"
+value = "b"
+}`, m, st, plan.Options{})
+	c := pl.Change("mem_setting.a")
+	if len(c.Drift) != 1 || c.Drift[0].Name != "value" || c.Drift[0].Before.AsString() != "b" || c.Drift[0].After.AsString() != "c" {
+		t.Fatalf("drift %+v, want value b -> c", c.Drift)
+	}
+	if c.Action != providers.Update {
+		t.Errorf("action %s, want update (to undo the drift)", c.Action)
+	}
+}
+
+func TestPlanOrphans(t *testing.T) {
+	m := providertest.NewMemory()
+	m.Put("mem_setting", "gone", map[string]cty.Value{"identity": cty.StringVal("gone")})
+	st := state.New()
+	typ := m.Resources()[0].ImpliedType()
+	for _, x := range []struct{ addr, typ, id string }{{"mem_setting.gone", "mem_setting", "gone"}, {"mem_setting.vanished", "mem_setting", "vanished"}, {"mem_singleton.g", "mem_singleton", "Global"}} {
+		v := providertest.Object(typ, map[string]cty.Value{"identity": cty.StringVal(x.id)})
+		if x.typ == "mem_singleton" {
+			v = providertest.Object(m.Resources()[1].ImpliedType(), map[string]cty.Value{"identity": cty.StringVal(x.id)})
+		}
+		if err := st.Set(x.addr, x.typ, "mem", x.id, v, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pl := planFor(t, ``, m, st, plan.Options{})
+	want := map[string]providers.Action{"mem_setting.gone": providers.Delete, "mem_setting.vanished": providers.Forget, "mem_singleton.g": providers.Forget}
+	for addr, a := range want {
+		if c := pl.Change(addr); c == nil || c.Action != a {
+			t.Errorf("%s: %+v, want %s", addr, c, a)
+		}
+	}
+}
+
+func TestPlanTargets(t *testing.T) {
+	m := providertest.NewMemory()
+	pl := planFor(t, `
+resource "mem_setting" "a" {
+  identity = "a"
+}
+resource "mem_setting" "b" {
+  identity   = "b"
+  depends_on = [mem_setting.a]
+}
+resource "mem_setting" "c" {
+  identity = "c"
+}`, m, nil, plan.Options{Targets: []string{"mem_setting.b"}})
+	if got := strings.Join(pl.Addresses(), ","); got != "mem_setting.a,mem_setting.b" {
+		t.Fatalf("targeted plan has %s", got)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	m := providertest.NewMemory()
+	m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("a"), "tags": cty.SetVal([]cty.Value{cty.StringVal("old"), cty.StringVal("keep")}), "secret": cty.StringVal("s3cr3t-live")})
+	src := `
+resource "mem_setting" "a" {
+  identity = "a"
+  value    = "b"
+  tags     = ["keep", "new"]
+  secret   = "s3cr3t-config"
+}
+resource "mem_setting" "n" {
+  identity = "n"
+  enabled  = true
+}
+resource "mem_singleton" "g" {
+  value = "initial"
+}
+`
+	pl := planFor(t, src, m, nil, plan.Options{})
+	var buf bytes.Buffer
+	plan.Render(&buf, pl, plan.Colors{})
+	out := buf.String()
+	if strings.Contains(out, "s3cr3t") {
+		t.Fatalf("rendered plan shows a sensitive value:\n%s", out)
+	}
+	golden(t, "render_update_create.txt", out)
+
+	buf.Reset()
+	pl = planFor(t, `resource "mem_singleton" "g" {
+value = "initial"
+}`, m, nil, plan.Options{})
+	plan.Render(&buf, pl, plan.Colors{})
+	golden(t, "render_no_changes.txt", buf.String())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/plan -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file; got:\n%s\nwant:\n%s", name, got, want)
+	}
+}

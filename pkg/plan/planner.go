@@ -1,0 +1,376 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/c4sctl/c4sctl/pkg/graph"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Clients gives the configured client of a provider, configuring it on first use.
+type Clients interface {
+	Client(ctx context.Context, provider string) (providers.Client, error)
+}
+
+// Options tune a plan.
+type Options struct {
+	// Concurrency bounds the reads in flight (default 8).
+	Concurrency int
+	// Targets restricts planning to these addresses and what they depend on.
+	Targets []string
+	// RefreshOnly records drift without planning changes.
+	RefreshOnly bool
+	// Progress, when set, is told when each resource starts and ends its refresh.
+	Progress func(addr string, done bool)
+}
+
+// Planner makes plans.
+type Planner struct {
+	Config   *spec.Config
+	Eval     *spec.Evaluator
+	State    *state.State
+	Registry *providers.Registry
+	Clients  Clients
+	Options  Options
+}
+
+// Plan refreshes every resource and computes its change.
+func (p *Planner) Plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
+	order, diags := p.Config.Order()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	order, tdiags := p.selectTargets(order)
+	diags = append(diags, tdiags...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	var mu sync.Mutex
+	known := map[string]cty.Value{}
+	changes := map[string]*ResourceChange{}
+	var nodeDiags hcl.Diagnostics
+
+	deps := func(addr string) []string { return p.Config.Dependencies(addr) }
+	res := graph.Walk(ctx, order, deps, p.concurrency(), func(ctx context.Context, addr string) error {
+		if p.Options.Progress != nil {
+			p.Options.Progress(addr, false)
+			defer p.Options.Progress(addr, true)
+		}
+		mu.Lock()
+		snapshot := make(map[string]cty.Value, len(known))
+		for k, v := range known {
+			snapshot[k] = v
+		}
+		var waitingOn string
+		for _, d := range deps(addr) {
+			if c := changes[d]; c != nil && c.Action == providers.Deferred {
+				waitingOn = d
+			}
+		}
+		mu.Unlock()
+
+		rc, d := p.planResource(ctx, p.Config.Resources[addr], snapshot, waitingOn)
+		mu.Lock()
+		defer mu.Unlock()
+		nodeDiags = append(nodeDiags, d...)
+		if rc == nil {
+			return fmt.Errorf("%s could not be planned", addr)
+		}
+		changes[addr] = rc
+		known[addr] = knownValue(rc)
+		return nil
+	})
+	diags = append(diags, nodeDiags...)
+	for _, addr := range order {
+		if res.Status[addr] == graph.Skipped && res.Errors[addr] != nil && ctx.Err() == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Not planned", Detail: fmt.Sprintf("%s: %v", addr, res.Errors[addr])})
+		}
+	}
+	if ctx.Err() != nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning interrupted", Detail: ctx.Err().Error()})
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	pl := &Plan{RefreshOnly: p.Options.RefreshOnly}
+	for _, addr := range order {
+		if c := changes[addr]; c != nil {
+			pl.Changes = append(pl.Changes, c)
+		}
+	}
+	orphans, odiags := p.planOrphans(ctx)
+	diags = append(diags, odiags...)
+	pl.Changes = append(orphans, pl.Changes...) // deletions first: they free names the creates may need
+	if diags.HasErrors() {
+		return nil, diags
+	}
+
+	outs, odiags := p.Eval.Outputs(known)
+	diags = append(diags, odiags...)
+	if len(outs) > 0 {
+		pl.Outputs = map[string]OutputValue{}
+		for k, v := range outs {
+			pl.Outputs[k] = OutputValue{Value: v.Value, Sensitive: v.Sensitive}
+		}
+	}
+	return pl, diags
+}
+
+func (p *Planner) concurrency() int {
+	if p.Options.Concurrency > 0 {
+		return p.Options.Concurrency
+	}
+	return 8
+}
+
+// knownValue is what references to the resource see during planning.
+func knownValue(rc *ResourceChange) cty.Value {
+	switch rc.Action {
+	case providers.Deferred:
+		return cty.UnknownVal(rc.Schema.ImpliedType())
+	case providers.Read:
+		return rc.Before
+	}
+	if rc.After == cty.NilVal || rc.After.IsNull() {
+		return cty.UnknownVal(rc.Schema.ImpliedType())
+	}
+	return rc.After
+}
+
+func (p *Planner) selectTargets(order []string) ([]string, hcl.Diagnostics) {
+	if len(p.Options.Targets) == 0 {
+		return order, nil
+	}
+	var diags hcl.Diagnostics
+	want := map[string]bool{}
+	var add func(string)
+	add = func(a string) {
+		if want[a] {
+			return
+		}
+		want[a] = true
+		for _, d := range p.Config.Dependencies(a) {
+			add(d)
+		}
+	}
+	for _, t := range p.Options.Targets {
+		if _, ok := p.Config.Resources[t]; !ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown target", Detail: fmt.Sprintf("--target %s names no resource in the configuration; `c4sctl state list` and the configuration's resource blocks list the addresses.", t)})
+			continue
+		}
+		add(t)
+	}
+	var out []string
+	for _, a := range order {
+		if want[a] {
+			out = append(out, a)
+		}
+	}
+	return out, diags
+}
+
+func errDiag(addr, summary string, err error) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf("%s: %v", addr, err)}}
+}
+
+func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[string]cty.Value, waitingOn string) (*ResourceChange, hcl.Diagnostics) {
+	addr := r.Addr()
+	rc := &ResourceChange{Addr: addr, Type: r.Type, Provider: r.Schema.Provider, Data: r.Mode == spec.DataResource, Schema: r.Schema, DependsOn: p.Config.Dependencies(addr), Prior: cty.NilVal}
+	config, sens, diags := p.Eval.ResourceConfig(r, known)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	rc.Config = config
+	rc.Sensitive = sens
+	if waitingOn != "" {
+		rc.Action = providers.Deferred
+		rc.Reason = fmt.Sprintf("waits for %s, which cannot be planned yet", waitingOn)
+		rc.Before, rc.After = cty.NullVal(r.Schema.ImpliedType()), cty.NullVal(r.Schema.ImpliedType())
+		return rc, diags
+	}
+	var id string
+	if sr := p.State.Get(addr); sr != nil && !rc.Data {
+		id = sr.ID
+		prior, err := sr.Value(r.Schema.ImpliedType())
+		if err != nil {
+			return nil, append(diags, errDiag(addr, "Invalid state", err)...)
+		}
+		rc.Prior = prior
+	}
+	client, err := p.Clients.Client(ctx, rc.Provider)
+	if err != nil {
+		return nil, append(diags, errDiag(addr, fmt.Sprintf("Provider %q is not usable", rc.Provider), err)...)
+	}
+	live, err := client.Read(ctx, providers.ReadRequest{Type: r.Type, ID: id, Config: config})
+	if err != nil {
+		return nil, append(diags, errDiag(addr, "Cannot read the live object", err)...)
+	}
+	rc.Warnings = append(rc.Warnings, live.Warnings...)
+	if live.Deferred != "" {
+		rc.Action = providers.Deferred
+		rc.Reason = live.Deferred
+		rc.Before, rc.After = cty.NullVal(r.Schema.ImpliedType()), cty.NullVal(r.Schema.ImpliedType())
+		return rc, diags
+	}
+	before := live.Value
+	if before == cty.NilVal {
+		before = cty.NullVal(r.Schema.ImpliedType())
+	}
+	rc.Before = before
+	rc.ID = live.ID
+
+	if rc.Data {
+		rc.Action = providers.Read
+		if before.IsNull() {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Data source found nothing", Detail: fmt.Sprintf("%s: no object matches the data block's arguments.", addr), Subject: r.DeclRange.Ptr()})
+		}
+		rc.After = before
+		return rc, diags
+	}
+
+	managed := Managed(r.Schema, config, r.IgnoreChanges)
+	if rc.Prior != cty.NilVal && !before.IsNull() {
+		rc.Drift = filterSensitive(rc, Diff(managed, rc.Prior, before))
+	}
+	switch {
+	case before.IsNull():
+		if r.Schema.Singleton {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Object not found", Detail: fmt.Sprintf("%s is a tenant singleton that should always exist, but the provider did not find it. Check the identity in the configuration and the account's permissions.", addr), Subject: r.DeclRange.Ptr()})
+		}
+		rc.Action = providers.Create
+		rc.After = Planned(r.Schema, before, config, managed)
+		rc.Changes = Diff(managed, before, rc.After)
+	default:
+		rc.After = Planned(r.Schema, before, config, managed)
+		rc.Changes = Diff(managed, before, rc.After)
+		rc.Action = providers.NoOp
+		if len(rc.Changes) > 0 {
+			rc.Action = providers.Update
+		}
+	}
+	if p.Options.RefreshOnly {
+		return rc, diags
+	}
+	if cp, ok := client.(providers.ChangePlanner); ok {
+		resp, err := cp.PlanChange(ctx, providers.PlanRequest{Type: r.Type, ID: rc.ID, Action: rc.Action, Config: config, Prior: before, Planned: rc.After})
+		if err != nil {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Change refused", Detail: fmt.Sprintf("%s: %v", addr, err), Subject: r.DeclRange.Ptr()})
+		}
+		applyRefinement(rc, resp)
+	}
+	return rc, diags
+}
+
+func applyRefinement(rc *ResourceChange, resp providers.PlanResponse) {
+	if resp.Action != "" {
+		rc.Action = resp.Action
+	}
+	rc.Manual = resp.Manual
+	rc.Warnings = append(rc.Warnings, resp.Warnings...)
+	rc.Notes = append(rc.Notes, resp.Notes...)
+}
+
+// filterSensitive keeps sensitive attributes in the list but never compares what it cannot see.
+func filterSensitive(rc *ResourceChange, cs []AttrChange) []AttrChange {
+	out := cs[:0]
+	for _, c := range cs {
+		if rc.IsSensitive(c.Name) {
+			continue // sensitive values are not stored in state, so a difference means nothing
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// planOrphans plans resources that are in state but no longer in configuration: deleted, or,
+// for objects that cannot be deleted, forgotten.
+func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	var out []*ResourceChange
+	if p.Options.RefreshOnly || len(p.Options.Targets) > 0 {
+		return nil, nil
+	}
+	for _, addr := range p.State.Addresses() {
+		if _, ok := p.Config.Resources[addr]; ok {
+			continue
+		}
+		sr := p.State.Get(addr)
+		s := p.Registry.ResourceSchema(sr.Type, false)
+		if s == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown resource type in state", Detail: fmt.Sprintf("%s has type %q, which this c4sctl does not know. Use a c4sctl that knows it, or `c4sctl state rm %s` to forget it.", addr, sr.Type, addr)})
+			continue
+		}
+		prior, err := sr.Value(s.ImpliedType())
+		if err != nil {
+			diags = append(diags, errDiag(addr, "Invalid state", err)...)
+			continue
+		}
+		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive}
+		client, err := p.Clients.Client(ctx, s.Provider)
+		if err != nil {
+			diags = append(diags, errDiag(addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)
+			continue
+		}
+		live, err := client.Read(ctx, providers.ReadRequest{Type: sr.Type, ID: sr.ID, Config: cty.NullVal(s.ImpliedType())})
+		if err != nil {
+			diags = append(diags, errDiag(addr, "Cannot read the live object", err)...)
+			continue
+		}
+		rc.Before = live.Value
+		if rc.Before == cty.NilVal {
+			rc.Before = cty.NullVal(s.ImpliedType())
+		}
+		switch {
+		case live.ID == "" || rc.Before.IsNull():
+			rc.Action = providers.Forget
+			rc.Notes = append(rc.Notes, "the object no longer exists; it is removed from state")
+		case s.Singleton:
+			rc.Action = providers.Forget
+			rc.Notes = append(rc.Notes, "this object cannot be deleted; c4sctl stops managing it and leaves it as it is")
+		default:
+			rc.Action = providers.Delete
+			if cp, ok := client.(providers.ChangePlanner); ok {
+				resp, err := cp.PlanChange(ctx, providers.PlanRequest{Type: sr.Type, ID: sr.ID, Action: providers.Delete, Config: rc.Config, Prior: rc.Before, Planned: rc.After})
+				if err != nil {
+					diags = append(diags, errDiag(addr, "Change refused", err)...)
+					continue
+				}
+				applyRefinement(rc, resp)
+			}
+		}
+		out = append(out, rc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out, diags
+}
+
+// Describe is a one-line description of an action for progress and summaries.
+func Describe(a providers.Action) string {
+	switch a {
+	case providers.Create:
+		return "will be created"
+	case providers.Update:
+		return "will be updated in-place"
+	case providers.Delete:
+		return "will be destroyed"
+	case providers.Manual:
+		return "needs a manual change"
+	case providers.Forget:
+		return "will no longer be managed"
+	case providers.Deferred:
+		return "cannot be planned yet"
+	case providers.Read:
+		return "will be read"
+	}
+	return strings.ReplaceAll(string(a), "-", " ")
+}

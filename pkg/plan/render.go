@@ -1,0 +1,317 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Colors are ANSI sequences; the zero value prints no color.
+type Colors struct {
+	Green, Yellow, Red, Cyan, Bold, Reset string
+}
+
+// ANSI returns the terminal colors.
+func ANSI() Colors {
+	return Colors{Green: "\x1b[32m", Yellow: "\x1b[33m", Red: "\x1b[31m", Cyan: "\x1b[36m", Bold: "\x1b[1m", Reset: "\x1b[0m"}
+}
+
+// Render writes the plan for people, in Terraform's style: drift first, then each change, then
+// the summary line.
+func Render(w io.Writer, p *Plan, c Colors) {
+	var drifted []*ResourceChange
+	for _, rc := range p.Changes {
+		if len(rc.Drift) > 0 {
+			drifted = append(drifted, rc)
+		}
+	}
+	if len(drifted) > 0 {
+		fmt.Fprintf(w, "\n%sObjects have changed outside c4sctl%s\n\n", c.Bold, c.Reset)
+		fmt.Fprintf(w, "c4sctl detected the following changes made outside c4sctl since the last apply:\n\n")
+		for _, rc := range drifted {
+			fmt.Fprintf(w, "  %s# %s has changed outside c4sctl%s\n", c.Bold, rc.Addr, c.Reset)
+			for _, d := range rc.Drift {
+				fmt.Fprintf(w, "  %s~%s %s: %s -> %s\n", c.Yellow, c.Reset, d.Name, formatAttr(rc, d.Name, d.Before), formatAttr(rc, d.Name, d.After))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, rc := range p.Changes {
+		if rc.Action == providers.Deferred {
+			fmt.Fprintf(w, "\n  %s# %s cannot be planned yet:%s %s\n", c.Bold, rc.Addr, c.Reset, rc.Reason)
+			writeList(w, "    ", "Warning: ", rc.Warnings)
+		}
+	}
+	if p.RefreshOnly {
+		renderDriftSummary(w, p, c)
+		return
+	}
+	var shown int
+	for _, rc := range p.Changes {
+		switch rc.Action {
+		case providers.NoOp, providers.Read, providers.Deferred:
+			if len(rc.Warnings) > 0 {
+				fmt.Fprintf(w, "\n  %s# %s%s\n", c.Bold, rc.Addr, c.Reset)
+				writeList(w, "    ", "Warning: ", rc.Warnings)
+			}
+			continue
+		}
+		if shown == 0 {
+			fmt.Fprintf(w, "\nc4sctl will perform the following actions:\n")
+		}
+		shown++
+		renderChange(w, rc, c)
+	}
+	s := p.Summary()
+	if !p.HasChanges() {
+		fmt.Fprintf(w, "\n%sNo changes.%s The tenant and org match the configuration.\n", c.Green, c.Reset)
+		if s.Deferred > 0 {
+			fmt.Fprintf(w, "%d resource(s) cannot be planned yet (see above).\n", s.Deferred)
+		}
+		return
+	}
+	fmt.Fprintf(w, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.Bold, c.Reset, s.Add, s.Change, s.Destroy)
+	var extra []string
+	if s.Manual > 0 {
+		extra = append(extra, fmt.Sprintf("%d manual change(s) to make by hand", s.Manual))
+	}
+	if s.Forget > 0 {
+		extra = append(extra, fmt.Sprintf("%d to stop managing", s.Forget))
+	}
+	if s.Deferred > 0 {
+		extra = append(extra, fmt.Sprintf("%d deferred", s.Deferred))
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(w, "Also: %s.\n", strings.Join(extra, ", "))
+	}
+}
+
+func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
+	var n int
+	for _, rc := range p.Changes {
+		if rc.Action == providers.Read || rc.Action == providers.Deferred || len(rc.Changes) == 0 {
+			continue
+		}
+		if n == 0 {
+			fmt.Fprintf(w, "\nLive objects that differ from the configuration:\n")
+		}
+		n++
+		fmt.Fprintf(w, "\n  %s# %s%s\n", c.Bold, rc.Addr, c.Reset)
+		if rc.Before.IsNull() {
+			fmt.Fprintf(w, "    does not exist\n")
+			continue
+		}
+		for _, ch := range rc.Changes {
+			fmt.Fprintf(w, "    %s: is %s, configuration wants %s\n", ch.Name, formatAttr(rc, ch.Name, ch.Before), formatAttr(rc, ch.Name, ch.After))
+		}
+	}
+	if n == 0 {
+		fmt.Fprintf(w, "\n%sNo drift.%s Live objects match the configuration.\n", c.Green, c.Reset)
+		return
+	}
+	fmt.Fprintf(w, "\nDrift: %d resource(s) differ from the configuration.\n", n)
+}
+
+func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
+	sym, col := "~", c.Yellow
+	switch rc.Action {
+	case providers.Create:
+		sym, col = "+", c.Green
+	case providers.Delete:
+		sym, col = "-", c.Red
+	case providers.Manual:
+		sym, col = "!", c.Cyan
+	case providers.Forget:
+		sym, col = ".", c.Reset
+	}
+	fmt.Fprintf(w, "\n  %s# %s %s%s\n", c.Bold, rc.Addr, Describe(rc.Action), c.Reset)
+	kw := "resource"
+	fmt.Fprintf(w, "  %s%s%s %s %q %q {\n", col, sym, c.Reset, kw, rc.Type, nameOf(rc.Addr))
+	switch rc.Action {
+	case providers.Create:
+		width := 0
+		var names []string
+		for _, a := range rc.Schema.Attributes {
+			v := rc.After.GetAttr(a.Name)
+			if v.IsKnown() && v.IsNull() {
+				continue
+			}
+			names = append(names, a.Name)
+			if len(a.Name) > width {
+				width = len(a.Name)
+			}
+		}
+		for _, n := range names {
+			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", c.Green, c.Reset, width, n, formatAttr(rc, n, rc.After.GetAttr(n)))
+		}
+	case providers.Delete, providers.Forget:
+		if rc.ID != "" {
+			fmt.Fprintf(w, "        id = %q\n", rc.ID)
+		}
+	default:
+		width := 0
+		for _, ch := range rc.Changes {
+			if len(ch.Name) > width {
+				width = len(ch.Name)
+			}
+		}
+		for _, ch := range rc.Changes {
+			renderAttrChange(w, rc, ch, width, c)
+		}
+		if hidden := countAttrs(rc) - len(rc.Changes); hidden > 0 && len(rc.Changes) > 0 {
+			fmt.Fprintf(w, "        # (%d unchanged attribute(s) hidden)\n", hidden)
+		}
+	}
+	fmt.Fprintf(w, "    }\n")
+	if rc.Manual != nil {
+		fmt.Fprintf(w, "    %sManual action:%s %s\n", c.Cyan, c.Reset, rc.Manual.Summary)
+		for i, s := range rc.Manual.Steps {
+			fmt.Fprintf(w, "      %d. %s\n", i+1, s)
+		}
+	}
+	writeList(w, "    ", "Warning: ", rc.Warnings)
+	writeList(w, "    ", "Note: ", rc.Notes)
+}
+
+func renderAttrChange(w io.Writer, rc *ResourceChange, ch AttrChange, width int, c Colors) {
+	// Sets read best as elements added and removed; lists keep their order, so show them whole.
+	if !rc.IsSensitive(ch.Name) && ch.After.Type().IsSetType() && isPrimitiveCollection(ch.Before) && isPrimitiveCollection(ch.After) {
+		added, removed := collectionDiff(ch.Before, ch.After)
+		fmt.Fprintf(w, "      %s~%s %-*s = [\n", c.Yellow, c.Reset, width, ch.Name)
+		for _, r := range removed {
+			fmt.Fprintf(w, "          %s-%s %s,\n", c.Red, c.Reset, r)
+		}
+		for _, a := range added {
+			fmt.Fprintf(w, "          %s+%s %s,\n", c.Green, c.Reset, a)
+		}
+		fmt.Fprintf(w, "        ]\n")
+		return
+	}
+	fmt.Fprintf(w, "      %s~%s %-*s = %s -> %s\n", c.Yellow, c.Reset, width, ch.Name, formatAttr(rc, ch.Name, ch.Before), formatAttr(rc, ch.Name, ch.After))
+}
+
+func isPrimitiveCollection(v cty.Value) bool {
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return false
+	}
+	t := v.Type()
+	if !(t.IsSetType() || t.IsListType() || t.IsTupleType()) {
+		return false
+	}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if !e.Type().IsPrimitiveType() {
+			return false
+		}
+	}
+	return true
+}
+
+func collectionDiff(before, after cty.Value) (added, removed []string) {
+	b, a := map[string]bool{}, map[string]bool{}
+	var bs, as []string
+	for it := before.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		s := FormatValue(e)
+		b[s] = true
+		bs = append(bs, s)
+	}
+	for it := after.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		s := FormatValue(e)
+		a[s] = true
+		as = append(as, s)
+	}
+	for _, s := range as {
+		if !b[s] {
+			added = append(added, s)
+		}
+	}
+	for _, s := range bs {
+		if !a[s] {
+			removed = append(removed, s)
+		}
+	}
+	sort.Strings(added)
+	sort.Strings(removed)
+	return added, removed
+}
+
+func countAttrs(rc *ResourceChange) int {
+	n := 0
+	for _, a := range rc.Schema.Attributes {
+		if v := rc.After.GetAttr(a.Name); !v.IsKnown() || !v.IsNull() {
+			n++
+		}
+	}
+	return n
+}
+
+func writeList(w io.Writer, indent, prefix string, xs []string) {
+	for _, x := range xs {
+		fmt.Fprintf(w, "%s%s%s\n", indent, prefix, x)
+	}
+}
+
+func nameOf(addr string) string {
+	return addr[strings.LastIndex(addr, ".")+1:]
+}
+
+func formatAttr(rc *ResourceChange, name string, v cty.Value) string {
+	if rc.IsSensitive(name) {
+		return "(sensitive value)"
+	}
+	return FormatValue(v)
+}
+
+// FormatValue renders a value in HCL syntax; unknown parts read "(known after apply)".
+func FormatValue(v cty.Value) string {
+	if v == cty.NilVal {
+		return "null"
+	}
+	if !v.IsKnown() {
+		return "(known after apply)"
+	}
+	if v.IsNull() {
+		return "null"
+	}
+	t := v.Type()
+	switch {
+	case t == cty.String:
+		return fmt.Sprintf("%q", v.AsString())
+	case t == cty.Bool:
+		if v.True() {
+			return "true"
+		}
+		return "false"
+	case t == cty.Number:
+		return v.AsBigFloat().Text('f', -1)
+	case t.IsListType() || t.IsSetType() || t.IsTupleType():
+		var parts []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			parts = append(parts, FormatValue(e))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case t.IsMapType() || t.IsObjectType():
+		m := v.AsValueMap()
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			if m[k].IsKnown() && m[k].IsNull() {
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s = %s", k, FormatValue(m[k])))
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	return v.GoString()
+}
