@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs c4sctl in-process with the given arguments; stdin is empty (not a terminal).
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func writeConfig(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const transcription = `
+provider "teams" {}
+
+resource "teams_meeting_policy" "global" {
+  identity            = "Global"
+  allow_transcription = true
+}
+`
+
+func TestMalformedConfigurationNamesFileAndLine(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": "resource \"teams_meeting_policy\" \"global\" {\n  identity = \"Global\"\n  allow_transcripton = true\n}\n"})
+	_, stderr, code := runCLI(t, "--dir", dir, "validate")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"main.c4s.hcl line 3", "allow_transcripton", `Did you mean "allow_transcription"?`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("first plan exit %d, want 2 (changes)\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "allow_transcription = false -> true") || !strings.Contains(stdout, "Plan: 0 to add, 1 to change, 0 to destroy.") {
+		t.Errorf("plan output:\n%s", stdout)
+	}
+
+	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "apply")
+	if code != 1 || !strings.Contains(stderr, "--auto-approve") {
+		t.Fatalf("apply without a terminal nor --auto-approve: exit %d, stderr %s", code, stderr)
+	}
+
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.") {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("second plan exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
+	}
+
+	info, err := os.Stat(filepath.Join(dir, ".c4sctl", "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("state mode %v, want 0600", info.Mode().Perm())
+	}
+	stdout, _, _ = runCLI(t, "--dir", dir, "state", "list")
+	if strings.TrimSpace(stdout) != "teams_meeting_policy.global" {
+		t.Errorf("state list: %q", stdout)
+	}
+}
+
+func TestSecondRunFailsWhileTheLockIsHeld(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	g := &Globals{Dir: dir}
+	unlock, err := g.Backend().Lock("apply", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	_, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve")
+	if code != 1 || !strings.Contains(stderr, "locked by another c4sctl run") || !strings.Contains(stderr, "Operation: apply") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+}

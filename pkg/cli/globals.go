@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/term"
+)
+
+// Globals holds the global flags and what a command loads from them: the configuration, the
+// sandbox, configured provider clients. Commands share it; nothing is loaded until asked.
+type Globals struct {
+	Dir      string
+	Sandbox  bool
+	Vars     []string
+	VarFiles []string
+	NoColor  bool
+	LogLevel string
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	registry *providers.Registry
+	config   *spec.Config
+	eval     *spec.Evaluator
+	sb       *sandbox.Server
+	httpc    *http.Client
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	clients map[string]providers.Client
+}
+
+// StateDir is the configuration's .c4sctl directory (state, lock, sandbox data).
+func (g *Globals) StateDir() string { return filepath.Join(g.Dir, ".c4sctl") }
+
+// Backend is the local state backend.
+func (g *Globals) Backend() *state.Local {
+	return &state.Local{Path: filepath.Join(g.StateDir(), "state.json")}
+}
+
+// Registry returns the providers this binary knows.
+func (g *Globals) Registry() *providers.Registry {
+	if g.registry == nil {
+		var ps []providers.Provider
+		for _, f := range builtinProviders {
+			ps = append(ps, f())
+		}
+		g.registry = providers.NewRegistry(ps...)
+	}
+	return g.registry
+}
+
+// Logger returns the debug logger (stderr at --log-level; discarded by default).
+func (g *Globals) Logger() *slog.Logger {
+	if g.log != nil {
+		return g.log
+	}
+	var lvl slog.Level
+	switch g.LogLevel {
+	case "", "off":
+		g.log = slog.New(slog.DiscardHandler)
+		return g.log
+	case "debug", "trace":
+		lvl = slog.LevelDebug
+	case "info":
+		lvl = slog.LevelInfo
+	case "warn":
+		lvl = slog.LevelWarn
+	default:
+		lvl = slog.LevelError
+	}
+	g.log = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: lvl}))
+	return g.log
+}
+
+// color tells whether output may be colored: a terminal, no --no-color, no NO_COLOR.
+func (g *Globals) color(w io.Writer) bool {
+	if g.NoColor || g.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (g *Globals) colors(w io.Writer) plan.Colors {
+	if g.color(w) {
+		return plan.ANSI()
+	}
+	return plan.Colors{}
+}
+
+// diagError is returned once diagnostics were printed: main exits 1 without printing more.
+type diagError struct{ n int }
+
+func (e *diagError) Error() string { return fmt.Sprintf("%d error(s) in the configuration", e.n) }
+
+// printDiags writes diagnostics with source snippets; it returns an error when any is an error.
+func (g *Globals) printDiags(diags hcl.Diagnostics) error {
+	if len(diags) == 0 {
+		return nil
+	}
+	var sources map[string][]byte
+	if g.config != nil {
+		sources = g.config.Sources
+	}
+	width := uint(100)
+	if f, ok := g.Stderr.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+			width = uint(w)
+		}
+	}
+	_ = spec.WriteDiagnostics(g.Stderr, diags, sources, width, g.color(g.Stderr))
+	if diags.HasErrors() {
+		n := 0
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				n++
+			}
+		}
+		return &diagError{n: n}
+	}
+	return nil
+}
+
+// LoadConfig decodes and validates the configuration (printing diagnostics).
+func (g *Globals) LoadConfig() (*spec.Config, error) {
+	if g.config != nil {
+		return g.config, nil
+	}
+	cfg, diags := spec.Load(g.Dir, g.Registry())
+	g.config = cfg
+	if err := g.printDiags(diags); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Evaluator resolves variables and returns the configuration's evaluator.
+func (g *Globals) Evaluator() (*spec.Evaluator, error) {
+	if g.eval != nil {
+		return g.eval, nil
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars})
+	if err := g.printDiags(diags); err != nil {
+		return nil, err
+	}
+	g.eval = ev
+	return ev, nil
+}
+
+// ResourceConfig evaluates one resource's configuration with no other resource known.
+func (g *Globals) ResourceConfig(ctx context.Context, addr string) (cty.Value, error) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return cty.NilVal, err
+	}
+	ev, err := g.Evaluator()
+	if err != nil {
+		return cty.NilVal, err
+	}
+	r := cfg.Resources[addr]
+	if r == nil {
+		return cty.NilVal, fmt.Errorf("the configuration has no resource %s", addr)
+	}
+	v, _, diags := ev.ResourceConfig(r, map[string]cty.Value{})
+	if err := g.printDiags(diags); err != nil {
+		return cty.NilVal, err
+	}
+	return v, nil
+}
+
+// SandboxServer starts (once) the sandbox that keeps its data in the configuration's
+// .c4sctl/sandbox directory.
+func (g *Globals) SandboxServer() (*sandbox.Server, error) {
+	if g.sb != nil {
+		return g.sb, nil
+	}
+	var svcs []sandbox.Service
+	for _, f := range sandboxServices {
+		svcs = append(svcs, f())
+	}
+	sb, err := sandbox.Start(sandbox.Options{Dir: filepath.Join(g.StateDir(), "sandbox")}, svcs...)
+	if err != nil {
+		return nil, err
+	}
+	g.sb = sb
+	return sb, nil
+}
+
+// HTTPClient is the HTTP layer handed to every provider.
+func (g *Globals) HTTPClient() (*http.Client, error) {
+	if g.httpc != nil {
+		return g.httpc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if g.Sandbox {
+		sb, err := g.SandboxServer()
+		if err != nil {
+			return nil, err
+		}
+		pool.AppendCertsFromPEM(sb.CACertPEM())
+	}
+	g.httpc = &http.Client{
+		Timeout:   2 * time.Minute,
+		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 32},
+	}
+	return g.httpc, nil
+}
+
+// Client returns the configured client of a provider (configured on first use; with --sandbox
+// pointed at the sandbox).
+func (g *Globals) Client(ctx context.Context, name string) (providers.Client, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.clients[name]; ok {
+		return c, nil
+	}
+	p := g.Registry().Provider(name)
+	if p == nil {
+		return nil, fmt.Errorf("this c4sctl has no provider %q", name)
+	}
+	ev, err := g.Evaluator()
+	if err != nil {
+		return nil, err
+	}
+	val, diags := ev.ProviderConfig(name, p.ConfigSchema())
+	if err := g.printDiags(diags); err != nil {
+		return nil, err
+	}
+	httpc, err := g.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	if g.Sandbox {
+		vals := val.AsValueMap()
+		if vals == nil {
+			vals = map[string]cty.Value{}
+		}
+		for k, v := range p.SandboxConfig(g.sb.URL) {
+			vals[k] = v
+		}
+		val = cty.ObjectVal(vals)
+	}
+	c, err := p.Configure(ctx, val, &providers.Env{HTTPClient: httpc, Getenv: g.Getenv, Log: g.Logger()})
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", name, err)
+	}
+	if g.clients == nil {
+		g.clients = map[string]providers.Client{}
+	}
+	g.clients[name] = c
+	return c, nil
+}
+
+// Close stops the sandbox (saving its data).
+func (g *Globals) Close() error {
+	if g.sb != nil {
+		err := g.sb.Close()
+		g.sb = nil
+		return err
+	}
+	return nil
+}
+
+// exitError carries an exit code other than 1 (e.g. 2 for --detailed-exitcode).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+// ExitCode maps an error from Execute to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
