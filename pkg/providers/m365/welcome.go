@@ -1,0 +1,346 @@
+package m365
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+)
+
+// DefaultWelcomeTemplate is the built-in welcome message: a "Subject: ..." line, a blank line,
+// then the HTML body. Fields: .FirstName, .Name, .Email, .AppName, .Hours, .SenderName.
+//
+//go:embed welcome.tmpl
+var DefaultWelcomeTemplate string
+
+// VisibilityHours is the guide's hint (step 9): the app can take up to 48 hours to show.
+const VisibilityHours = 48
+
+// Mailbox limits of Exchange Online that welcome keeps within.
+const (
+	MailsPerMinute   = 30
+	MailsConcurrency = 4
+)
+
+// WelcomeData is what a template sees.
+type WelcomeData struct {
+	FirstName, Name, Email, AppName, SenderName string
+	Hours                                       int
+}
+
+// WelcomeTemplate is a parsed welcome message.
+type WelcomeTemplate struct {
+	subject *texttemplate.Template
+	body    *htmltemplate.Template
+}
+
+// ParseWelcome parses a template ("" means the built-in one).
+func ParseWelcome(src string) (*WelcomeTemplate, error) {
+	if strings.TrimSpace(src) == "" {
+		src = DefaultWelcomeTemplate
+	}
+	src = strings.ReplaceAll(src, "\r\n", "\n")
+	first, rest, _ := strings.Cut(src, "\n")
+	subj, ok := strings.CutPrefix(first, "Subject:")
+	if !ok {
+		return nil, errors.New("welcome template: the first line must be \"Subject: ...\", then a blank line, then the HTML body")
+	}
+	st, err := texttemplate.New("subject").Option("missingkey=error").Parse(strings.TrimSpace(subj))
+	if err != nil {
+		return nil, fmt.Errorf("welcome template subject: %v", err)
+	}
+	bt, err := htmltemplate.New("body").Option("missingkey=error").Parse(strings.TrimLeft(rest, "\n"))
+	if err != nil {
+		return nil, fmt.Errorf("welcome template body: %v", err)
+	}
+	return &WelcomeTemplate{subject: st, body: bt}, nil
+}
+
+// Render renders the subject and HTML body for one recipient.
+func (t *WelcomeTemplate) Render(d WelcomeData) (subject, html string, err error) {
+	var s, b bytes.Buffer
+	if err := t.subject.Execute(&s, d); err != nil {
+		return "", "", fmt.Errorf("welcome template subject: %v", err)
+	}
+	if err := t.body.Execute(&b, d); err != nil {
+		return "", "", fmt.Errorf("welcome template body: %v", err)
+	}
+	return strings.TrimSpace(strings.ReplaceAll(s.String(), "\n", " ")), b.String(), nil
+}
+
+// WelcomeOptions configure Welcome.
+type WelcomeOptions struct {
+	Group      string // display name or object id of the seller group
+	Sender     string // principal name of the mailbox that sends (needed with Send)
+	SenderName string // signature; default: the sender's display name
+	Template   string // template text; "" = DefaultWelcomeTemplate
+	AppName    string // default Defaults.AppName
+	Send       bool   // false: preview only
+	// RecordPath is the file recording whom the message was sent to (JSON, 0600): a rerun never
+	// mails anyone twice. Required with Send.
+	RecordPath  string
+	PerMinute   int // default MailsPerMinute
+	Concurrency int // default MailsConcurrency
+	Progress    io.Writer
+}
+
+// WelcomeResult reports a preview or a send.
+type WelcomeResult struct {
+	Group        string
+	Recipients   int
+	AlreadySent  []string // skipped: recorded as mailed before
+	Sent         []string
+	Failed       []string // "address: reason"
+	NoMail       []string // members without a mail address
+	PreviewTo    string
+	PreviewSubj  string
+	PreviewHTML  string
+	PendingCount int // would be sent (preview) or were attempted (send)
+}
+
+// welcomeRecord is the file that remembers whom the message went to.
+type welcomeRecord struct {
+	Version int                    `json:"version"`
+	Sent    map[string]welcomeSent `json:"sent"`
+}
+
+type welcomeSent struct {
+	At    time.Time `json:"at"`
+	Group string    `json:"group,omitempty"`
+}
+
+func loadRecord(path string) (*welcomeRecord, error) {
+	rec := &welcomeRecord{Version: 1, Sent: map[string]welcomeSent{}}
+	if path == "" {
+		return rec, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return rec, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, fmt.Errorf("%s is not a welcome record (%v); fix or remove it: c4sctl will not risk mailing anyone twice", path, err)
+	}
+	if rec.Sent == nil {
+		rec.Sent = map[string]welcomeSent{}
+	}
+	return rec, nil
+}
+
+func saveRecord(path string, rec *welcomeRecord) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".welcome-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func firstName(display, addr string) string {
+	if f := strings.Fields(display); len(f) > 0 {
+		return f[0]
+	}
+	local, _, _ := strings.Cut(addr, "@")
+	return local
+}
+
+// Welcome renders the sellers' welcome message for the members of the group and, with Send,
+// sends it through POST /users/{sender}/sendMail to those not yet mailed, within the mailbox
+// limits (PerMinute messages a minute, Concurrency requests at once), recording each success.
+func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult, error) {
+	if o.Group == "" {
+		return nil, errors.New("welcome: no seller group (declare one, or pass --group)")
+	}
+	tmpl, err := ParseWelcome(o.Template)
+	if err != nil {
+		return nil, err
+	}
+	if o.AppName == "" {
+		o.AppName = Defaults.AppName
+	}
+	if o.PerMinute <= 0 {
+		o.PerMinute = MailsPerMinute
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = MailsConcurrency
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Send && (o.Sender == "" || o.RecordPath == "") {
+		return nil, errors.New("welcome --send needs a sender mailbox (--from) and a record file")
+	}
+	g, err := c.findGroup(ctx, o.Group, !looksLikeID(o.Group))
+	if err != nil {
+		return nil, fmt.Errorf("welcome: %w", err)
+	}
+	if g == nil {
+		return nil, fmt.Errorf("welcome: group %q does not exist", o.Group)
+	}
+	members, err := c.groupMembers(ctx, g.ID)
+	if err != nil {
+		return nil, fmt.Errorf("welcome: %w", err)
+	}
+	if o.SenderName == "" {
+		o.SenderName = "Your Copilot for Sales team"
+		if o.Sender != "" {
+			if found, _, err := c.usersByUPN(ctx, []string{o.Sender}); err == nil && len(found) == 1 && found[0].Name != "" {
+				o.SenderName = found[0].Name
+			}
+		}
+	}
+	rec, err := loadRecord(o.RecordPath)
+	if err != nil {
+		return nil, fmt.Errorf("welcome: %w", err)
+	}
+	res := &WelcomeResult{Group: g.Name, Recipients: len(members)}
+	type job struct {
+		addr string
+		data WelcomeData
+	}
+	var jobs []job
+	seen := map[string]bool{}
+	for _, m := range members {
+		addr := m.Mail
+		if addr == "" {
+			addr = m.UPN
+		}
+		if addr == "" {
+			res.NoMail = append(res.NoMail, m.ID)
+			continue
+		}
+		key := strings.ToLower(addr)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if _, done := rec.Sent[key]; done {
+			res.AlreadySent = append(res.AlreadySent, addr)
+			continue
+		}
+		jobs = append(jobs, job{addr, WelcomeData{FirstName: firstName(m.Name, addr), Name: m.Name, Email: addr, AppName: o.AppName, SenderName: o.SenderName, Hours: VisibilityHours}})
+	}
+	res.PendingCount = len(jobs)
+	preview := WelcomeData{FirstName: "Alex", Name: "Alex Example", Email: "alex@example.com", AppName: o.AppName, SenderName: o.SenderName, Hours: VisibilityHours}
+	if len(jobs) > 0 {
+		preview = jobs[0].data
+		res.PreviewTo = jobs[0].addr
+	}
+	if res.PreviewSubj, res.PreviewHTML, err = tmpl.Render(preview); err != nil {
+		return nil, err
+	}
+	if !o.Send || len(jobs) == 0 {
+		return res, nil
+	}
+	// Render every message before sending any, so a template error mails nobody.
+	type msg struct{ addr, name, subj, html string }
+	msgs := make([]msg, len(jobs))
+	for i, j := range jobs {
+		s, h, err := tmpl.Render(j.data)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = msg{j.addr, j.data.Name, s, h}
+	}
+	lim := rate.NewLimiter(rate.Every(time.Minute/time.Duration(o.PerMinute)), 1)
+	var mu sync.Mutex
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.SetLimit(o.Concurrency)
+	for _, m := range msgs {
+		if err := lim.Wait(gctx); err != nil {
+			break
+		}
+		eg.Go(func() error {
+			err := c.sendMail(gctx, o.Sender, m.addr, m.name, m.subj, m.html)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Failed = append(res.Failed, m.addr+": "+err.Error())
+				var ge *GraphError
+				if errors.As(err, &ge) && (ge.Status == 401 || ge.Status == 403 || (ge.Status == 404 && ge.Code != "ErrorInvalidRecipients")) {
+					return err // the sender cannot send at all: stop
+				}
+				return nil
+			}
+			res.Sent = append(res.Sent, m.addr)
+			rec.Sent[strings.ToLower(m.addr)] = welcomeSent{At: time.Now().UTC(), Group: g.Name}
+			if err := saveRecord(o.RecordPath, rec); err != nil {
+				return fmt.Errorf("welcome: mailed %s but could not record it in %s: %w", m.addr, o.RecordPath, err)
+			}
+			fmt.Fprintf(o.Progress, "sent %d/%d: %s\n", len(res.Sent), len(msgs), m.addr)
+			return nil
+		})
+	}
+	werr := eg.Wait()
+	sort.Strings(res.Sent)
+	if werr == nil && ctx.Err() != nil {
+		werr = ctx.Err()
+	}
+	if werr != nil {
+		return res, fmt.Errorf("welcome: stopped after %d messages: %w", len(res.Sent), werr)
+	}
+	return res, nil
+}
+
+func (c *Client) sendMail(ctx context.Context, sender, to, name, subject, html string) error {
+	body := users.NewItemSendMailPostRequestBody()
+	m := models.NewMessage()
+	m.SetSubject(&subject)
+	b := models.NewItemBody()
+	ct := models.HTML_BODYTYPE
+	b.SetContentType(&ct)
+	b.SetContent(&html)
+	m.SetBody(b)
+	r := models.NewRecipient()
+	ea := models.NewEmailAddress()
+	ea.SetAddress(&to)
+	if name != "" {
+		ea.SetName(&name)
+	}
+	r.SetEmailAddress(ea)
+	m.SetToRecipients([]models.Recipientable{r})
+	body.SetMessage(m)
+	save := true
+	body.SetSaveToSentItems(&save)
+	if err := c.sdk.Users().ByUserId(sender).SendMail().Post(ctx, body, nil); err != nil {
+		return sdkErr("POST", "/v1.0/users/{sender}/sendMail", err)
+	}
+	return nil
+}
