@@ -153,6 +153,13 @@ provider "teams" { tenant_id = local.t }`, "Invalid provider configuration refer
 }`, "Invalid reference in variable validation", "only to the variable itself"},
 		{"invalid_name", `resource "teams_meeting_policy" "my policy" {}`, "Invalid name", "not a valid name"},
 		{"syntax_error", `resource "teams_meeting_policy" "x" {`, "Unclosed configuration block", ""},
+		{"enum_through_local", `locals { chans = ["web", "fax"] }
+resource "teams_app_setup_policy" "x" {
+  identity = "x"
+  channels = local.chans
+}`, "Invalid value for channels", `"fax" is not an allowed value`},
+		{"unknown_function_in_local", `locals { a = lowercase("X") }`, "Call to unknown function", ""},
+		{"unknown_function_in_output", `output "a" { value = jsonencod({}) }`, "Call to unknown function", `Did you mean "jsonencode"?`},
 		{"function_error", `resource "teams_app_setup_policy" "x" { identity = upper(1, 2) }`, "Too many function arguments", ""},
 	}
 	for _, tc := range cases {

@@ -220,9 +220,11 @@ func (e *Evaluator) checkValidations(decl *Variable) hcl.Diagnostics {
 		}
 		msg, d := v.ErrorMessage.Value(ctx)
 		diags = append(diags, d...)
-		msg, _ = msg.UnmarkDeep()
+		msg, pvm := msg.UnmarkDeepWithPaths()
 		text := fmt.Sprintf("The value of variable %q is not valid.", decl.Name)
-		if m, err := convert.Convert(msg, cty.String); err == nil && m.IsKnown() && !m.IsNull() {
+		if len(pvm) > 0 {
+			text += " The error message refers to a sensitive value, so it is not shown."
+		} else if m, err := convert.Convert(msg, cty.String); err == nil && m.IsKnown() && !m.IsNull() {
 			text = m.AsString()
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
@@ -245,6 +247,7 @@ func (e *Evaluator) context(exprs []hcl.Expression, known map[string]cty.Value) 
 		if !ok || v == cty.NilVal {
 			v = cty.DynamicVal
 		}
+		v = markSensitiveAttrs(v, r)
 		m := managed
 		if r.Mode == DataResource {
 			m = data
@@ -303,6 +306,29 @@ func (e *Evaluator) context(exprs []hcl.Expression, known map[string]cty.Value) 
 	return ctx, diags
 }
 
+// markSensitiveAttrs marks r's sensitive attributes in v, so values derived from them (an
+// output of a client secret) are flagged like those derived from sensitive variables.
+func markSensitiveAttrs(v cty.Value, r *Resource) cty.Value {
+	if r.Schema == nil || !v.Type().IsObjectType() {
+		return v
+	}
+	names := r.Schema.SensitivePaths()
+	if len(names) == 0 {
+		return v
+	}
+	u, marks := v.Unmark()
+	if !u.IsKnown() || u.IsNull() {
+		return v
+	}
+	m := u.AsValueMap()
+	for _, n := range names {
+		if a, ok := m[n]; ok {
+			m[n] = a.Mark(sensitive)
+		}
+	}
+	return cty.ObjectVal(m).WithMarks(marks)
+}
+
 func objectOrEmpty(m map[string]cty.Value) cty.Value {
 	if len(m) == 0 {
 		return cty.EmptyObjectVal
@@ -310,9 +336,9 @@ func objectOrEmpty(m map[string]cty.Value) cty.Value {
 	return cty.ObjectVal(m)
 }
 
-// staticContext is the context Load checks constant values in: every variable, local and
-// resource is unknown (of its type where known), so only constants are checked.
-func (l *loader) staticContext() *hcl.EvalContext {
+// staticEvaluator is an Evaluator, and resource values, in which every variable and resource is
+// unknown (of its type), for Load's checks of constant values.
+func (l *loader) staticEvaluator() (*Evaluator, map[string]cty.Value) {
 	cfg := l.cfg
 	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions()}
 	for name, v := range cfg.Variables {
@@ -322,8 +348,7 @@ func (l *loader) staticContext() *hcl.EvalContext {
 	for addr, r := range cfg.Resources {
 		known[addr] = cty.UnknownVal(r.Schema.ImpliedType())
 	}
-	ctx, _ := e.context(nil, known)
-	return ctx
+	return e, known
 }
 
 // ProviderConfig evaluates the provider block of that name against s. A provider without a

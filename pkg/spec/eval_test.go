@@ -513,3 +513,44 @@ func TestWriteDiagnosticsColor(t *testing.T) {
 		t.Errorf("got %q %v", b.String(), err)
 	}
 }
+
+func TestSensitiveResourceAttributeFlagsOutput(t *testing.T) {
+	cfg := load(t, `
+resource "teams_app_setup_policy" "x" { identity = "x" }
+resource "teams_meeting_policy" "y" { identity = teams_app_setup_policy.x.secret }
+output "secret" { value = teams_app_setup_policy.x.secret }
+output "identity" { value = teams_app_setup_policy.x.identity }
+`)
+	ev, diags := NewEvaluator(cfg, Inputs{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	x := cty.ObjectVal(map[string]cty.Value{
+		"identity": cty.StringVal("x"), "pinned_apps": cty.NullVal(cty.List(cty.Object(map[string]cty.Type{"id": cty.String, "order": cty.Number}))),
+		"channels": cty.NullVal(cty.Set(cty.String)), "secret": cty.StringVal("pw"), "duration": cty.NullVal(cty.String),
+	})
+	known := map[string]cty.Value{"teams_app_setup_policy.x": x}
+	out, diags := ev.Outputs(known)
+	if diags.HasErrors() || !out["secret"].Sensitive || out["identity"].Sensitive || !out["secret"].Value.RawEquals(cty.StringVal("pw")) {
+		t.Errorf("got %#v %v", out, diags)
+	}
+	_, sens, diags := ev.ResourceConfig(cfg.Resources["teams_meeting_policy.y"], known)
+	if diags.HasErrors() || !reflect.DeepEqual(sens, []string{"identity"}) {
+		t.Errorf("sensitive %v %v", sens, diags)
+	}
+}
+
+func TestSensitiveValidationMessageHidden(t *testing.T) {
+	cfg := load(t, `
+variable "pw" {
+  sensitive = true
+  validation {
+    condition     = length(var.pw) > 8
+    error_message = "too short: ${var.pw}"
+  }
+}`)
+	_, diags := NewEvaluator(cfg, Inputs{Vars: []string{"pw=hunter2"}})
+	if len(diags) != 1 || strings.Contains(diags[0].Detail, "hunter2") || !strings.Contains(diags[0].Detail, "not shown") {
+		t.Errorf("got %v", diags)
+	}
+}

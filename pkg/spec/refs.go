@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -53,10 +54,32 @@ func traversalAddr(t hcl.Traversal) (string, bool) {
 }
 
 func (l *loader) validate() hcl.Diagnostics {
-	var diags hcl.Diagnostics
 	cfg := l.cfg
-	diags = append(diags, cfg.localCycles()...)
-	static := l.staticContext()
+	static, known := l.staticEvaluator()
+	// staticCtx evaluates with every variable and resource unknown (of its type), so only
+	// constant mistakes show; locals are evaluated too, so constant locals are checked where used.
+	staticCtx := func(exprs []hcl.Expression) *hcl.EvalContext {
+		ctx, _ := static.context(exprs, known)
+		return ctx
+	}
+
+	diags := cfg.localCycles()
+	localsOK := !diags.HasErrors()
+	for _, name := range sortedKeys(cfg.Locals) {
+		d := l.checkRefs(cfg.Locals[name].Expr, refAny, "")
+		localsOK = localsOK && !d.HasErrors()
+		diags = append(diags, d...)
+	}
+	if localsOK {
+		// Each local once, so their own mistakes are reported once.
+		var all []hcl.Expression
+		for _, name := range sortedKeys(cfg.Locals) {
+			all = append(all, &hclsyntax.ScopeTraversalExpr{Traversal: hcl.Traversal{hcl.TraverseRoot{Name: "local"}, hcl.TraverseAttr{Name: name}}})
+		}
+		_, d := static.context(all, known)
+		diags = append(diags, d...)
+		localsOK = !d.HasErrors()
+	}
 	for _, addr := range sortedKeys(cfg.Resources) {
 		r := cfg.Resources[addr]
 		var d hcl.Diagnostics
@@ -70,10 +93,9 @@ func (l *loader) validate() hcl.Diagnostics {
 			}
 		}
 		diags = append(diags, d...)
-		// Type and enum checks of constant values; skipped when references are broken, which
-		// would only repeat the same problems.
-		if !d.HasErrors() {
-			_, _, d = checkObject(r.attrs, r.Schema.Attributes, static, r.missing, r.Type)
+		// Broken references or locals would only repeat the same problems.
+		if !d.HasErrors() && localsOK {
+			_, _, d = checkObject(r.attrs, r.Schema.Attributes, staticCtx(exprsOf(r.attrs)), r.missing, r.Type)
 			diags = append(diags, d...)
 		}
 	}
@@ -84,16 +106,19 @@ func (l *loader) validate() hcl.Diagnostics {
 			d = append(d, l.checkRefs(a.Expr, refProvider, "")...)
 		}
 		diags = append(diags, d...)
-		if !d.HasErrors() {
-			_, _, d = checkObject(p.attrs, p.Schema.Attributes, static, p.missing, "provider "+name)
+		if !d.HasErrors() && localsOK {
+			_, _, d = checkObject(p.attrs, p.Schema.Attributes, staticCtx(exprsOf(p.attrs)), p.missing, "provider "+name)
 			diags = append(diags, d...)
 		}
 	}
-	for _, name := range sortedKeys(cfg.Locals) {
-		diags = append(diags, l.checkRefs(cfg.Locals[name].Expr, refAny, "")...)
-	}
 	for _, name := range sortedKeys(cfg.Outputs) {
-		diags = append(diags, l.checkRefs(cfg.Outputs[name].Expr, refAny, "")...)
+		o := cfg.Outputs[name]
+		d := l.checkRefs(o.Expr, refAny, "")
+		diags = append(diags, d...)
+		if !d.HasErrors() && localsOK {
+			_, d = o.Expr.Value(staticCtx([]hcl.Expression{o.Expr}))
+			diags = append(diags, d...)
+		}
 	}
 	for _, name := range sortedKeys(cfg.Variables) {
 		for _, v := range cfg.Variables[name].Validations {
