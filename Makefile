@@ -14,11 +14,14 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/c4sctl
 
-# demo: a fresh sandbox tenant and org, then plan, apply and plan again (which prints "No changes.").
+# demo: a fresh sandbox tenant and org; plan and apply; a seller's first sign-in creates msdyn_viva
+# (guide step 7), so the resources that waited for it are applied; the last plan prints "No changes.".
 demo: build
 	rm -rf $(DEMO_DIR)/.c4sctl
 	$(C4S) validate
 	$(C4S) plan
+	$(C4S) apply --auto-approve
+	$(C4S) sandbox sign-in seller@contoso-sandbox.onmicrosoft.com
 	$(C4S) apply --auto-approve
 	$(C4S) plan --detailed-exitcode
 

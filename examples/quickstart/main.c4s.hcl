@@ -29,3 +29,37 @@ resource "teams_meeting_policy" "global" {
   identity            = "Global"
   allow_transcription = true
 }
+
+provider "powerplatform" {
+  tenant_id = var.tenant_id
+  client_id = var.client_id
+  auth      = "client_secret" # the secret comes from AZURE_CLIENT_SECRET
+}
+
+# Step 5: no data loss prevention policy that applies to msdyn_viva blocks the Salesforce
+# connector (a blocked connector moves to the business group; the rest of each policy is kept).
+resource "powerplatform_dlp_connector_rule" "salesforce" {
+  environment = "msdyn_viva"
+  connector   = "shared_salesforce"
+}
+
+# Step 7: msdyn_viva is created by the first seller's sign-in, and every global admin and Power
+# Platform admin becomes System Administrator there. Review that list: these are the allowed ones.
+data "powerplatform_environment" "viva" {
+  name = "msdyn_viva"
+}
+
+resource "dataverse_environment_admins" "viva" {
+  environment = data.powerplatform_environment.viva.name
+  principals = [
+    "admin@contoso-sandbox.onmicrosoft.com",
+    "ppadmin@contoso-sandbox.onmicrosoft.com",
+  ]
+  enforce = false # true removes System Administrator from anyone not listed
+}
+
+# Step 8: the Copilot for Sales admin settings, checked for drift (changed in the admin page).
+resource "copilot_for_sales_settings" "viva" {
+  environment         = data.powerplatform_environment.viva.name
+  ai_features_enabled = true
+}
