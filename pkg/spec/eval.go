@@ -352,20 +352,17 @@ func (l *loader) staticEvaluator() (*Evaluator, map[string]cty.Value) {
 }
 
 // ProviderConfig evaluates the provider block of that name against s. A provider without a
-// block gets defaults and nulls.
+// block gets defaults and nulls, never diagnostics.
 func (e *Evaluator) ProviderConfig(name string, s *schema.Block) (cty.Value, hcl.Diagnostics) {
 	if s == nil {
 		return cty.EmptyObjectVal, nil
 	}
 	p := e.cfg.Providers[name]
 	if p == nil {
-		v, _, diags := checkObject(nil, s.Attributes, nil, hcl.Range{}, "provider "+name)
-		// Without a block, a missing required attribute has nowhere to point.
-		for _, d := range diags {
-			d.Subject = nil
-			d.Detail = fmt.Sprintf("The provider %q needs this attribute; add a provider %q block that sets it.", name, name)
-		}
-		return v, diags
+		// No block: defaults and nulls, without errors even for required attributes, since the
+		// engine may supply them (sandbox mode) or never need this provider.
+		v, _, _ := checkObject(nil, s.Attributes, nil, hcl.Range{}, "provider "+name)
+		return v, nil
 	}
 	attrs := p.attributes()
 	ctx, diags := e.context(exprsOf(attrs), nil)
@@ -430,7 +427,6 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 			if sa.Required && v.IsNull() {
 				diags = append(diags, errorf(rangePtr(missing), "Missing required argument",
 					"The argument %q is required by %s, but no definition was found.", sa.Name, what))
-				v = cty.UnknownVal(sa.Type)
 			}
 			vals[sa.Name] = v
 			continue

@@ -299,11 +299,11 @@ func TestProviderConfig(t *testing.T) {
 	if diags.HasErrors() || !v.RawEquals(cty.ObjectVal(map[string]cty.Value{"instance_url": cty.NullVal(cty.String)})) {
 		t.Errorf("got %#v %v", v, diags)
 	}
-	// No block but a required attribute: an error that says to add the block.
+	// No block but a required attribute: no error (the engine may supply it), defaults kept.
 	delete(cfg.Providers, "teams")
-	_, diags = ev.ProviderConfig("teams", s.providers["teams"])
-	if !diags.HasErrors() || !strings.Contains(diags[0].Detail, `add a provider "teams" block`) {
-		t.Errorf("got %v", diags)
+	v, diags = ev.ProviderConfig("teams", s.providers["teams"])
+	if len(diags) > 0 || !v.GetAttr("cloud").RawEquals(cty.StringVal("public")) || !v.GetAttr("client_secret").IsNull() || !v.GetAttr("tenant_id").IsNull() {
+		t.Errorf("got %#v %v", v, diags)
 	}
 }
 
