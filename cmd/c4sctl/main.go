@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,9 +13,20 @@ import (
 )
 
 func main() {
-	// The first SIGINT cancels the context: in-flight requests finish and state is saved.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first interrupt stops starting new work: in-flight requests finish and state is
+		// saved. A second one quits at once (state files are replaced atomically, so the last
+		// saved state stays readable).
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nInterrupt received: finishing the changes in flight and saving state. Press Ctrl+C again to quit at once.")
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "Second interrupt: quitting now. Run `c4sctl plan` to see where things stand; `c4sctl force-unlock` clears the lock.")
+		os.Exit(130)
+	}()
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
 	os.Exit(code)
 }

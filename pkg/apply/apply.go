@@ -94,7 +94,10 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 	if conc <= 0 {
 		conc = 4
 	}
-	walk := graph.Walk(ctx, nodes, func(n string) []string { return byAddr[n].DependsOn }, conc, func(ctx context.Context, addr string) error {
+	// Cancelling ctx (an interrupt) stops new changes from starting, but a change already sent
+	// runs to its end, so that what the tenant holds is known and recorded in state.
+	work := context.WithoutCancel(ctx)
+	walk := graph.Walk(ctx, nodes, func(n string) []string { return byAddr[n].DependsOn }, conc, func(_ context.Context, addr string) error {
 		rc := byAddr[addr]
 		mu.Lock()
 		if stateErr != nil {
@@ -110,7 +113,7 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 		if isChange(rc.Action) && a.Progress != nil {
 			a.Progress(Event{Addr: addr, Action: rc.Action})
 		}
-		after, id, notes, err := a.applyOne(ctx, rc, snapshot)
+		after, id, notes, err := a.applyOne(work, rc, snapshot)
 		if isChange(rc.Action) && a.Progress != nil {
 			a.Progress(Event{Addr: addr, Action: rc.Action, Done: true, Err: err, ID: id, Elapsed: time.Since(start)})
 		}
