@@ -113,7 +113,10 @@ func (e *Evaluator) parseRaw(decl *Variable, s, filename string) (rawValue, hcl.
 		return rawValue{val: cty.StringVal(s)}, nil
 	}
 	src := []byte(s)
-	e.cfg.Sources[filename] = src
+	// A secret's text is kept out of diagnostic snippets.
+	if !decl.Sensitive {
+		e.cfg.Sources[filename] = src
+	}
 	expr, diags := hclsyntax.ParseExpression(src, filename, hcl.InitialPos)
 	if !diags.HasErrors() {
 		var v cty.Value
@@ -464,11 +467,21 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 				"The argument %q is required by %s and cannot be null.", sa.Name, what))
 		}
 		if conv.IsWhollyKnown() && !conv.IsNull() {
+			// Both messages may quote the value, which must not show when it is secret.
+			secret := len(pvm) > 0 || sa.Sensitive
 			if err := sa.CheckEnum(conv); err != nil {
-				diags = append(diags, errorf(rangePtr(a.Expr.Range()), "Invalid value for "+sa.Name, "%s.", strings.TrimSuffix(err.Error(), ".")))
+				detail := strings.TrimSuffix(err.Error(), ".") + "."
+				if secret {
+					detail = fmt.Sprintf("The value of %s is not one of its allowed values (%s); it is sensitive, so it is not shown.", sa.Name, strings.Join(sa.Enum, ", "))
+				}
+				diags = append(diags, errorf(rangePtr(a.Expr.Range()), "Invalid value for "+sa.Name, "%s", detail))
 			} else if sa.Validate != nil {
 				if err := sa.Validate(conv); err != nil {
-					diags = append(diags, errorf(rangePtr(a.Expr.Range()), "Invalid value for "+sa.Name, "%s", err.Error()))
+					detail := err.Error()
+					if secret {
+						detail = fmt.Sprintf("The value of %s is not valid; it is sensitive, so the details are not shown.", sa.Name)
+					}
+					diags = append(diags, errorf(rangePtr(a.Expr.Range()), "Invalid value for "+sa.Name, "%s", detail))
 				}
 			}
 		}

@@ -554,3 +554,27 @@ variable "pw" {
 		t.Errorf("got %v", diags)
 	}
 }
+
+func TestSensitiveValuesNotInDiagnostics(t *testing.T) {
+	cfg := load(t, `
+variable "chan" {
+  type      = string
+  sensitive = true
+}
+variable "n" {
+  type      = number
+  sensitive = true
+}
+resource "teams_app_setup_policy" "x" {
+  identity = "x"
+  channels = [var.chan]
+  duration = var.chan
+}`)
+	ev, diags := NewEvaluator(cfg, Inputs{Vars: []string{"chan=topsecret", "n=hunter2"}})
+	_, _, d := ev.ResourceConfig(cfg.Resources["teams_app_setup_policy.x"], nil)
+	diags = append(diags, d...)
+	out := render(t, diags, cfg.Sources)
+	if len(diags) != 3 || strings.Contains(out, "topsecret") || strings.Contains(out, "hunter2") {
+		t.Errorf("got %d diagnostics:\n%s", len(diags), out)
+	}
+}

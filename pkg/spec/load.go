@@ -51,7 +51,7 @@ var lifecycleSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "
 func Load(dir string, schemas SchemaSource) (*Config, hcl.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read configuration directory", Detail: err.Error()}}
+		return newConfig(dir), hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read configuration directory", Detail: err.Error()}}
 	}
 	files := map[string][]byte{}
 	var diags hcl.Diagnostics
@@ -68,22 +68,14 @@ func Load(dir string, schemas SchemaSource) (*Config, hcl.Diagnostics) {
 		files[p] = src
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		return newConfig(dir), diags
 	}
 	return LoadFiles(dir, files, schemas)
 }
 
 // LoadFiles is Load on in-memory sources (file name -> bytes).
 func LoadFiles(dir string, files map[string][]byte, schemas SchemaSource) (*Config, hcl.Diagnostics) {
-	cfg := &Config{
-		Dir:       dir,
-		Sources:   map[string][]byte{},
-		Variables: map[string]*Variable{},
-		Locals:    map[string]*Local{},
-		Providers: map[string]*Provider{},
-		Resources: map[string]*Resource{},
-		Outputs:   map[string]*Output{},
-	}
+	cfg := newConfig(dir)
 	if len(files) == 0 {
 		return cfg, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "No configuration files",
 			Detail: fmt.Sprintf("The directory %s contains no %s files.", dir, FileSuffix)}}
@@ -110,6 +102,20 @@ func LoadFiles(dir string, files map[string][]byte, schemas SchemaSource) (*Conf
 		diags = append(diags, d...)
 	}
 	return cfg, diags
+}
+
+// newConfig is an empty configuration; Load returns one even on errors, so callers can always
+// use the result (its Sources for diagnostics).
+func newConfig(dir string) *Config {
+	return &Config{
+		Dir:       dir,
+		Sources:   map[string][]byte{},
+		Variables: map[string]*Variable{},
+		Locals:    map[string]*Local{},
+		Providers: map[string]*Provider{},
+		Resources: map[string]*Resource{},
+		Outputs:   map[string]*Output{},
+	}
 }
 
 type loader struct {
