@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/m365"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func init() {
+	builtinProviders = append(builtinProviders, func() providers.Provider { return m365.New() })
+	sandboxServices = append(sandboxServices, func() sandbox.Service { return graphapi.New() })
+	extraCommands = append(extraCommands, newPreflightCmd, newWelcomeCmd)
+}
+
+func m365Client(ctx context.Context, g *Globals) (*m365.Client, error) {
+	cl, err := g.Client(ctx, "microsoft365")
+	if err != nil {
+		return nil, err
+	}
+	c, ok := cl.(*m365.Client)
+	if !ok {
+		return nil, fmt.Errorf("provider microsoft365 is not the Graph client")
+	}
+	return c, nil
+}
+
+func sortedResources(cfg *spec.Config) []*spec.Resource {
+	var out []*spec.Resource
+	for _, r := range cfg.Resources {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr() < out[j].Addr() })
+	return out
+}
+
+func newPreflightCmd(g *Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "preflight",
+		Short: "Check who c4sctl runs as, its roles, permissions and licence seats against what the configuration needs",
+		Long: `preflight reads the identity c4sctl signs in with (token claims), its directory roles and Graph
+permissions, the tenant's licences and free seats, and prints a checklist against what the
+configuration's resources need. It exits 1 when something blocks apply. See docs/permissions.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg, err := g.LoadConfig()
+			if err != nil {
+				return err
+			}
+			c, err := m365Client(ctx, g)
+			if err != nil {
+				return err
+			}
+			var res []m365.PreflightResource
+			for _, r := range sortedResources(cfg) {
+				v := cty.NullVal(cty.DynamicPseudoType)
+				if r.Type == "m365_license_assignment" {
+					if ev, err := g.ResourceConfig(ctx, r.Addr()); err == nil {
+						v = ev
+					}
+				}
+				res = append(res, m365.PreflightResource{Addr: r.Addr(), Type: r.Type, Config: v})
+			}
+			rep, err := c.Preflight(ctx, res, "welcome")
+			if err != nil {
+				return fmt.Errorf("preflight: %w", err)
+			}
+			rep.Write(g.Stdout)
+			if n := rep.Blocking(); n > 0 {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+}
+
+// sellerGroup is the group of the first licence assignment of the configuration.
+func sellerGroup(ctx context.Context, g *Globals) (string, error) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range sortedResources(cfg) {
+		if r.Type != "m365_license_assignment" || r.Mode != spec.ManagedResource {
+			continue
+		}
+		v, err := g.ResourceConfig(ctx, r.Addr())
+		if err != nil || v.IsNull() || !v.IsKnown() {
+			continue
+		}
+		for _, a := range []string{"group_name", "group_id", "users_from_group"} {
+			if x := v.GetAttr(a); !x.IsNull() && x.IsKnown() && x.Type() == cty.String && x.AsString() != "" {
+				return x.AsString(), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no seller group: declare an m365_license_assignment with group_name, group_id or users_from_group, or pass --group")
+}
+
+func newWelcomeCmd(g *Globals) *cobra.Command {
+	var group, from, tmplPath, appName string
+	var send bool
+	cmd := &cobra.Command{
+		Use:   "welcome",
+		Short: "Preview (or --send) the sellers' welcome message (guide step 9)",
+		Long: `welcome renders the welcome message for each member of the seller group (by default the group
+of the configuration's m365_license_assignment) from the built-in template or --template FILE
+(first line "Subject: ...", a blank line, then HTML), and previews it. With --send it mails each
+seller not mailed before through Graph sendMail from --from, at most 30 messages a minute and 4
+at a time, and records whom it mailed in .c4sctl/welcome-sent.json so a rerun never mails anyone
+twice. The app can take up to 48 hours to show for sellers.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if group == "" {
+				var err error
+				if group, err = sellerGroup(ctx, g); err != nil {
+					return err
+				}
+			}
+			var tmpl string
+			if tmplPath != "" {
+				b, err := os.ReadFile(tmplPath)
+				if err != nil {
+					return fmt.Errorf("--template: %w", err)
+				}
+				tmpl = string(b)
+			}
+			if from == "" && g.Sandbox {
+				from = graphapi.SenderUPN
+			}
+			if send && from == "" {
+				return fmt.Errorf("--send needs --from: the mailbox (user principal name) the welcome is sent from")
+			}
+			c, err := m365Client(ctx, g)
+			if err != nil {
+				return err
+			}
+			res, err := c.Welcome(ctx, m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
+				RecordPath: filepath.Join(g.StateDir(), "welcome-sent.json"), Progress: g.Stdout})
+			if res != nil {
+				printWelcome(g, res, send)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&group, "group", "", "seller group (display name or id); default: the group of the configuration's licence assignment")
+	f.StringVar(&from, "from", "", "mailbox that sends the message (user principal name); needed with --send")
+	f.StringVar(&tmplPath, "template", "", "template file replacing the built-in message")
+	f.StringVar(&appName, "app-name", "", "app name used in the message (default: "+m365.Defaults.AppName+")")
+	f.BoolVar(&send, "send", false, "send the message (default: preview only)")
+	return cmd
+}
+
+func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {
+	w := g.Stdout
+	fmt.Fprintf(w, "Seller group %s: %d members, %d mailed before, %d to mail.\n", res.Group, res.Recipients, len(res.AlreadySent), res.PendingCount)
+	if len(res.NoMail) > 0 {
+		fmt.Fprintf(w, "%d members have no mail address and are skipped.\n", len(res.NoMail))
+	}
+	if !send {
+		to := res.PreviewTo
+		if to == "" {
+			to = "(example recipient)"
+		}
+		fmt.Fprintf(w, "\nPreview for %s\nSubject: %s\n\n%s\n", to, res.PreviewSubj, res.PreviewHTML)
+		if res.PendingCount > 0 {
+			fmt.Fprintln(w, "Run again with --send --from MAILBOX to send it.")
+		}
+		return
+	}
+	fmt.Fprintf(w, "Sent %d, failed %d.\n", len(res.Sent), len(res.Failed))
+	for _, f := range res.Failed {
+		fmt.Fprintf(w, "  failed: %s\n", f)
+	}
+	fmt.Fprintf(w, "It can take up to %d hours for the app to show for sellers in Outlook and the other Microsoft 365 apps; if it is still missing after %d hours, check the deployment and Outlook on the web's attachment handling policy.\n", m365.VisibilityHours, m365.VisibilityHours)
+}
