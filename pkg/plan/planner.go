@@ -268,6 +268,9 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 		}
 		applyRefinement(rc, resp)
 	}
+	if r.PreventDestroy && rc.Action == providers.Delete {
+		return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Instance cannot be destroyed", Detail: fmt.Sprintf("%s has lifecycle.prevent_destroy = true, but the plan would destroy it. Remove prevent_destroy if destroying it is intended.", addr), Subject: r.DeclRange.Ptr()})
+	}
 	return rc, diags
 }
 
