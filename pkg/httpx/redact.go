@@ -1,0 +1,87 @@
+package httpx
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+const redacted = "REDACTED"
+
+var (
+	reBearer = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
+	reJWT    = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`)
+	// key=value in form bodies, query strings and messages.
+	reKV = regexp.MustCompile(`(?i)\b(client_secret|client_assertion|password|passwd|access_token|refresh_token|id_token|assertion|secret|api_key|apikey|session_id|sig|signature)=([^&\s"',;]+)`)
+	// "key": "value" in JSON.
+	reJSON = regexp.MustCompile(`(?i)"(client_secret|client_assertion|password|access_token|refresh_token|id_token|assertion|secret|sessionId|session_id)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+)
+
+// Redact masks secrets in any text (an error message, a response excerpt): bearer and basic
+// credentials, JWTs, and the values of client_secret=, password=, access_token= and similar
+// key=value or "key":"value" pairs.
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	s = reBearer.ReplaceAllString(s, "$1 "+redacted)
+	s = reJWT.ReplaceAllString(s, redacted+"-JWT")
+	s = reKV.ReplaceAllString(s, "$1="+redacted)
+	s = reJSON.ReplaceAllString(s, `"$1":"`+redacted+`"`)
+	return s
+}
+
+// sensitiveQueryKey reports whether a query-string key may carry a secret.
+func sensitiveQueryKey(k string) bool {
+	k = strings.ToLower(k)
+	switch k {
+	case "code", "sig", "signature", "key", "assertion", "client_assertion", "password", "pwd":
+		return true
+	}
+	for _, part := range []string{"secret", "token", "password", "passwd", "assertion", "apikey", "api_key", "credential", "session"} {
+		if strings.Contains(k, part) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactURL returns u with user information and the values of sensitive-looking query keys
+// (client_secret, code, token, sig, assertion, ...) masked, for logs and messages.
+func RedactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	if c.User != nil {
+		c.User = url.User(redacted)
+	}
+	if c.RawQuery != "" {
+		q, err := url.ParseQuery(c.RawQuery)
+		if err != nil {
+			c.RawQuery = redacted
+		} else {
+			for k, vs := range q {
+				if sensitiveQueryKey(k) {
+					for i := range vs {
+						vs[i] = redacted
+					}
+				}
+			}
+			c.RawQuery = q.Encode()
+		}
+	}
+	c.Fragment = ""
+	c.RawFragment = ""
+	return Redact(c.String())
+}
+
+// RedactURLString is RedactURL for a URL in text form; text that does not parse is redacted
+// with Redact.
+func RedactURLString(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Redact(s)
+	}
+	return RedactURL(u)
+}
