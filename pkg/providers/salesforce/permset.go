@@ -1,0 +1,483 @@
+package salesforce
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/zclconf/go-cty/cty"
+)
+
+var (
+	apiNameRe    = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9])*$`)
+	userPermRe   = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+	notSatisfied = regexp.MustCompile(` \(not satisfied: .*\)$`)
+)
+
+var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Provider: "salesforce",
+	Description: "Step 4: a permission set that grants API Enabled (and other user permissions) to the sellers, assigned through PermissionSetAssignment.",
+	Attributes: []*schema.Attribute{
+		{Name: "name", Type: cty.String, Required: true, Validate: func(v cty.Value) error {
+			if s := v.AsString(); !apiNameRe.MatchString(s) || len(s) > 80 {
+				return fmt.Errorf("expected a permission set API name (letters, digits and single underscores, starting with a letter, at most 80 characters) such as \"Copilot_for_Sales_Users\", got %q", s)
+			}
+			return nil
+		}, Description: "API name of the permission set; created when missing."},
+		{Name: "label", Type: cty.String, Optional: true, Description: "Label shown in Setup; default on create: the name."},
+		{Name: "description", Type: cty.String, Optional: true},
+		{Name: "api_enabled", Type: cty.Bool, Optional: true, Description: "The API Enabled user permission every Copilot for Sales user needs (PermissionsApiEnabled)."},
+		{Name: "user_permissions", Type: cty.Set(cty.String), Optional: true, Validate: func(v cty.Value) error {
+			for it := v.ElementIterator(); it.Next(); {
+				_, e := it.Element()
+				if e.IsNull() || !userPermRe.MatchString(e.AsString()) || strings.HasPrefix(e.AsString(), "Permissions") {
+					return fmt.Errorf("user permissions are named as in the PermissionSet field without the \"Permissions\" prefix, e.g. \"ViewSetup\" or \"EditTask\"; got %q", e.GoString())
+				}
+			}
+			return nil
+		}, Description: "Other user permissions the set must enable, by field name without \"Permissions\" (e.g. \"EditTask\", \"ConvertLeads\"); others are left as they are."},
+		{Name: "assignees", Type: cty.Set(cty.String), Optional: true, Description: "Usernames assigned the permission set: exactly these."},
+		{Name: "assignee_filter", Type: cty.String, Optional: true,
+			Description: "Instead of assignees: a SOQL condition on User (e.g. \"Profile.Name = 'Standard User' AND IsActive = true\"); exactly the matching users are assigned."},
+	}}
+
+type sfUser struct{ id, username, profileID string }
+
+func (c *Client) findPermSet(id, name string, perms []string) (map[string]any, error) {
+	fields := []string{"Id", "Name", "Label", "Description", "PermissionsApiEnabled"}
+	for _, p := range perms {
+		if p != "ApiEnabled" {
+			fields = append(fields, "Permissions"+p)
+		}
+	}
+	where := "Name = " + soqlQuote(name) + " AND IsOwnedByProfile = false"
+	if id != "" {
+		where = "Id = " + soqlQuote(id)
+	}
+	recs, err := c.query("SELECT " + strings.Join(fields, ", ") + " FROM PermissionSet WHERE " + where)
+	if err != nil {
+		var ae *APIError
+		if asAPIError(err, &ae) && ae.Code == "INVALID_FIELD" && len(perms) > 0 {
+			return nil, fmt.Errorf("user_permissions: the org has no such user permission (%s); use the PermissionSet field names without \"Permissions\" (Setup > Object Manager does not list them: see the PermissionSet object reference)", ae.Message)
+		}
+		return nil, fmt.Errorf("read permission set %s: %w", name, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	return recs[0], nil
+}
+
+func asAPIError(err error, target **APIError) bool {
+	for err != nil {
+		if e, ok := err.(*APIError); ok {
+			*target = e
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// assignments lists the permission set's assignments: assignee id -> assignment id, and usernames.
+func (c *Client) assignments(psID string) (map[string]string, map[string]string, error) {
+	recs, err := c.query("SELECT Id, AssigneeId, Assignee.Username FROM PermissionSetAssignment WHERE PermissionSetId = " + soqlQuote(psID))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the permission set's assignments: %w", err)
+	}
+	ids, names := map[string]string{}, map[string]string{}
+	for _, r := range recs {
+		if a := str(r, "AssigneeId"); a != "" {
+			ids[a] = str(r, "Id")
+			names[a] = str(r, "Assignee.Username")
+		}
+	}
+	return ids, names, nil
+}
+
+// usersByName resolves usernames (200 a query); the missing ones are returned apart.
+func (c *Client) usersByName(names []string) ([]sfUser, []string, error) {
+	var out []sfUser
+	found := map[string]bool{}
+	for start := 0; start < len(names); start += collectionSize {
+		end := min(start+collectionSize, len(names))
+		recs, err := c.query("SELECT Id, Username, ProfileId FROM User WHERE Username IN " + soqlList(names[start:end]))
+		if err != nil {
+			return nil, nil, fmt.Errorf("find the assignees: %w", err)
+		}
+		for _, r := range recs {
+			u := sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")}
+			out = append(out, u)
+			found[strings.ToLower(u.username)] = true
+		}
+	}
+	var missing []string
+	for _, n := range names {
+		if !found[strings.ToLower(n)] {
+			missing = append(missing, n)
+		}
+	}
+	return out, missing, nil
+}
+
+func (c *Client) usersByFilter(filter string) ([]sfUser, error) {
+	recs, err := c.query("SELECT Id, Username, ProfileId FROM User WHERE " + filter)
+	if err != nil {
+		return nil, fmt.Errorf("assignee_filter %q: %w", filter, err)
+	}
+	out := make([]sfUser, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")})
+	}
+	return out, nil
+}
+
+// desiredUsers resolves the users the value asks for; ok is false when assignments are not managed.
+func (c *Client) desiredUsers(v cty.Value) (users []sfUser, missing []string, ok bool, err error) {
+	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(getStr(v, "assignee_filter"), "")); f != "" {
+		users, err = c.usersByFilter(f)
+		return users, nil, true, err
+	}
+	names, set := getStrings(v, "assignees")
+	if !set {
+		return nil, nil, false, nil
+	}
+	users, missing, err = c.usersByName(names)
+	return users, missing, true, err
+}
+
+// profileGaps names the profiles of users that lack API Enabled, with their user counts.
+func (c *Client) profileGaps(users []sfUser) (string, error) {
+	if len(users) == 0 {
+		return "", nil
+	}
+	recs, err := c.query("SELECT Id, Name, PermissionsApiEnabled FROM Profile")
+	if err != nil {
+		return "", fmt.Errorf("read the profiles' API Enabled permission: %w", err)
+	}
+	lacking := map[string]string{}
+	for _, r := range recs {
+		if on, _ := boolean(r, "PermissionsApiEnabled"); !on {
+			lacking[str(r, "Id")] = str(r, "Name")
+		}
+	}
+	counts := map[string]int{}
+	for _, u := range users {
+		if n, ok := lacking[u.profileID]; ok {
+			counts[n]++
+		}
+	}
+	var parts []string
+	for n, k := range counts {
+		parts = append(parts, fmt.Sprintf("%s (%d users)", n, k))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", "), nil
+}
+
+func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	name := getStr(req.Config, "name")
+	perms, _ := getStrings(req.Config, "user_permissions")
+	if req.ID == "" && name == "" {
+		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType())}, nil
+	}
+	rec, err := c.findPermSet(req.ID, name, perms)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	if rec == nil && req.ID != "" && name != "" {
+		rec, err = c.findPermSet("", name, perms) // recreated outside c4sctl under the same name
+		if err != nil {
+			return providers.ReadResponse{}, err
+		}
+	}
+	var warnings []string
+	desired, missing, managed, err := c.desiredUsers(req.Config)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	if len(missing) > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d assignees are not users of the org: %s", len(missing), strings.Join(firstN(missing, 10), ", ")))
+	}
+	if rec == nil {
+		c.noteGaps(name, desired)
+		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType()), Warnings: warnings}, nil
+	}
+	id := str(rec, "Id")
+	apiOn, _ := boolean(rec, "PermissionsApiEnabled")
+	vals := map[string]cty.Value{
+		"name": cty.StringVal(str(rec, "Name")), "label": strOrNull(str(rec, "Label")), "description": strOrNull(str(rec, "Description")),
+		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)),
+		"assignees": cty.NullVal(cty.Set(cty.String)), "assignee_filter": cty.NullVal(cty.String),
+	}
+	if _, set := getStrings(req.Config, "user_permissions"); set {
+		on := []string{}
+		for _, p := range perms {
+			if b, _ := boolean(rec, "Permissions"+p); b {
+				on = append(on, p)
+			}
+		}
+		vals["user_permissions"] = stringSet(on)
+	}
+	assigned, names, err := c.assignments(id)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	if f := getStr(req.Config, "assignee_filter"); f != "" {
+		want := map[string]bool{}
+		add := 0
+		for _, u := range desired {
+			want[u.id] = true
+			if assigned[u.id] == "" {
+				add++
+			}
+		}
+		del := 0
+		for uid := range assigned {
+			if !want[uid] {
+				del++
+			}
+		}
+		if add+del == 0 {
+			vals["assignee_filter"] = cty.StringVal(f)
+		} else {
+			vals["assignee_filter"] = cty.StringVal(fmt.Sprintf("%s (not satisfied: %d users to assign, %d to unassign)", f, add, del))
+		}
+	} else {
+		spelled := map[string]string{}
+		if cfgNames, ok := getStrings(req.Config, "assignees"); ok {
+			for _, n := range cfgNames {
+				spelled[strings.ToLower(n)] = n
+			}
+		}
+		var live []string
+		for _, n := range names {
+			if s := spelled[strings.ToLower(n)]; s != "" {
+				n = s
+			}
+			live = append(live, n)
+		}
+		sort.Strings(live)
+		vals["assignees"] = stringSet(live)
+	}
+	if !managed {
+		for uid, n := range names {
+			desired = append(desired, sfUser{id: uid, username: n})
+		}
+		if len(desired) > 0 {
+			// Profiles of the current assignees.
+			var err error
+			if desired, _, err = c.usersByName(usernames(desired)); err != nil {
+				return providers.ReadResponse{}, err
+			}
+		}
+	}
+	gaps := c.noteGaps(str(rec, "Name"), desired)
+	if gaps != "" && !apiOn {
+		warnings = append(warnings, fmt.Sprintf("assignees whose profile lacks API Enabled: %s; they cannot use Copilot for Sales unless this permission set (api_enabled = true) or another grants it", gaps))
+	}
+	return providers.ReadResponse{ID: id, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
+}
+
+func usernames(us []sfUser) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.username
+	}
+	return out
+}
+
+func firstN(xs []string, n int) []string {
+	if len(xs) > n {
+		return append(xs[:n:n], fmt.Sprintf("… (%d more)", len(xs)-n))
+	}
+	return xs
+}
+
+// noteGaps remembers, for PlanChange, which profiles of the permission set's users lack API
+// Enabled. Errors only lose the note.
+func (c *Client) noteGaps(name string, users []sfUser) string {
+	gaps, err := c.profileGaps(users)
+	if err != nil {
+		c.log.Debug("salesforce: profile API Enabled check failed", "error", err.Error())
+		return ""
+	}
+	c.stateMu.Lock()
+	c.gaps[strings.ToLower(name)] = gaps
+	c.stateMu.Unlock()
+	return gaps
+}
+
+func (c *Client) planPermSet(req providers.PlanRequest) (providers.PlanResponse, error) {
+	var resp providers.PlanResponse
+	if req.Action == providers.Delete {
+		if names, ok := getStrings(req.Prior, "assignees"); ok && len(names) > 0 {
+			resp.Notes = append(resp.Notes, fmt.Sprintf("its %d assignments are removed first", len(names)))
+		}
+		return resp, nil
+	}
+	if getStr(req.Config, "assignee_filter") != "" {
+		if _, set := getStrings(req.Config, "assignees"); set {
+			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
+		}
+	}
+	name := getStr(req.Planned, "name")
+	c.stateMu.Lock()
+	gaps := c.gaps[strings.ToLower(name)]
+	c.stateMu.Unlock()
+	if gaps != "" {
+		if on, _ := getBool(req.Planned, "api_enabled"); on {
+			resp.Notes = append(resp.Notes, fmt.Sprintf("profiles of its users that lack API Enabled: %s; this permission set grants it (a standard profile's permissions cannot be changed through the API in every edition)", gaps))
+		} else if req.Action == providers.Create {
+			resp.Warnings = append(resp.Warnings, fmt.Sprintf("profiles of its users that lack API Enabled: %s; set api_enabled = true so that they can use Copilot for Sales", gaps))
+		}
+	}
+	if on, set := getBool(req.Planned, "api_enabled"); set && !on {
+		resp.Warnings = append(resp.Warnings, "api_enabled = false: every Copilot for Sales user needs the API Enabled permission (guide step 4)")
+	}
+	return resp, nil
+}
+
+type createResult struct {
+	ID      string `json:"id"`
+	Success bool   `json:"success"`
+}
+
+func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	switch req.Action {
+	case providers.Delete:
+		name := getStr(req.Prior, "name")
+		if req.ID == "" {
+			return providers.ApplyResponse{}, nil
+		}
+		assigned, names, err := c.assignments(req.ID)
+		if err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		var ids, labels []string
+		for uid, aid := range assigned {
+			ids, labels = append(ids, aid), append(labels, names[uid])
+		}
+		if err := c.deleteRecords("unassign permission set "+name, ids, labels); err != nil {
+			return providers.ApplyResponse{}, err
+		}
+		if err := c.rest(http.MethodDelete, "sobjects/PermissionSet/"+req.ID, nil, nil); err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("delete permission set %s: %w", name, err)
+		}
+		return providers.ApplyResponse{}, nil
+	case providers.Create, providers.Update:
+	default:
+		return providers.ApplyResponse{}, fmt.Errorf("cannot apply %q to a permission set", req.Action)
+	}
+	planned := req.Planned
+	name := getStr(planned, "name")
+	if getStr(planned, "assignee_filter") != "" {
+		if _, set := getStrings(planned, "assignees"); set {
+			return providers.ApplyResponse{}, fmt.Errorf("set either assignees or assignee_filter, not both")
+		}
+	}
+	perms, _ := getStrings(planned, "user_permissions")
+	id := req.ID
+	if req.Action == providers.Create || id == "" {
+		body := map[string]any{"Name": name, "Label": name}
+		if l := getStr(planned, "label"); l != "" {
+			body["Label"] = l
+		}
+		if d := getStr(planned, "description"); d != "" {
+			body["Description"] = d
+		}
+		if on, set := getBool(planned, "api_enabled"); set {
+			body["PermissionsApiEnabled"] = on
+		}
+		for _, p := range perms {
+			body["Permissions"+p] = true
+		}
+		var res createResult
+		if err := c.rest(http.MethodPost, "sobjects/PermissionSet", body, &res); err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w", name, err)
+		}
+		if res.ID == "" {
+			return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: Salesforce answered no id", name)
+		}
+		id = res.ID
+	} else {
+		body := map[string]any{}
+		if changed(req.Prior, planned, "label") {
+			body["Label"] = getStr(planned, "label")
+		}
+		if changed(req.Prior, planned, "description") {
+			body["Description"] = getStr(planned, "description")
+		}
+		if changed(req.Prior, planned, "api_enabled") {
+			on, _ := getBool(planned, "api_enabled")
+			body["PermissionsApiEnabled"] = on
+		}
+		have, _ := getStrings(req.Prior, "user_permissions")
+		add, _ := setDiff(perms, have)
+		for _, p := range add {
+			body["Permissions"+p] = true
+		}
+		if len(body) > 0 {
+			if err := c.rest(http.MethodPatch, "sobjects/PermissionSet/"+id, body, nil); err != nil {
+				return providers.ApplyResponse{}, fmt.Errorf("update permission set %s: %w", name, err)
+			}
+		}
+	}
+	if err := c.reconcileAssignments(id, name, planned); err != nil {
+		return providers.ApplyResponse{ID: id}, err
+	}
+	return providers.ApplyResponse{ID: id}, nil
+}
+
+// reconcileAssignments makes the assignments exactly the planned users: inserts and deletes
+// through sObject Collections, 200 a request.
+func (c *Client) reconcileAssignments(psID, name string, planned cty.Value) error {
+	users, missing, managed, err := c.desiredUsers(planned)
+	if err != nil || !managed {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("assign permission set %s: %d assignees are not users of the org: %s", name, len(missing), strings.Join(firstN(missing, 10), ", "))
+	}
+	assigned, names, err := c.assignments(psID)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	var recs []map[string]any
+	var labels []string
+	for _, u := range users {
+		if want[u.id] {
+			continue
+		}
+		want[u.id] = true
+		if assigned[u.id] == "" {
+			recs = append(recs, map[string]any{"AssigneeId": u.id, "PermissionSetId": psID})
+			labels = append(labels, u.username)
+		}
+	}
+	if err := c.createRecords("assign permission set "+name, "PermissionSetAssignment", recs, labels); err != nil {
+		return err
+	}
+	var ids []string
+	labels = nil
+	uids := make([]string, 0, len(assigned))
+	for uid := range assigned {
+		uids = append(uids, uid)
+	}
+	sort.Strings(uids)
+	for _, uid := range uids {
+		if !want[uid] {
+			ids, labels = append(ids, assigned[uid]), append(labels, names[uid])
+		}
+	}
+	return c.deleteRecords("unassign permission set "+name, ids, labels)
+}
