@@ -35,6 +35,7 @@ var Requirements = map[string]Requirement{
 		{"LicenseAssignment.ReadWrite.All", "Directory.ReadWrite.All"},
 		{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All"},
 		{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"},
+		{"Organization.Read.All", "Directory.Read.All"},
 	}},
 	"m365_integrated_app": {Optional: true, Permissions: [][]string{{"CopilotPackages.ReadWrite.All"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
 	"teams_app":           {Permissions: [][]string{{"AppCatalog.Read.All", "AppCatalog.ReadWrite.All", "Directory.Read.All"}}},
@@ -138,7 +139,9 @@ func (c *Client) WhoAmI(ctx context.Context) (TokenClaims, error) {
 	return DecodeClaims(tok)
 }
 
-// DirectoryRoles lists the display names of the directory roles the identity holds.
+// DirectoryRoles lists the display names of the directory roles the identity holds: through its
+// memberOf (Application.Read.All or Directory.Read.All for a service principal), else through
+// the activated roles and their members (RoleManagement.Read.Directory).
 func (c *Client) DirectoryRoles(ctx context.Context, who TokenClaims) ([]string, error) {
 	path := "/v1.0/servicePrincipals/" + url.PathEscape(who.ObjectID) + "/memberOf?$select=id,displayName,roleTemplateId"
 	if who.Delegated() {
@@ -155,8 +158,48 @@ func (c *Client) DirectoryRoles(ctx context.Context, who TokenClaims) ([]string,
 		}
 		return nil
 	})
+	var ge *GraphError
+	if err != nil && errors.As(err, &ge) && ge.Status == 403 {
+		roles, err = c.rolesByMembers(ctx, who.ObjectID)
+	}
 	sort.Strings(roles)
 	return roles, err
+}
+
+func (c *Client) rolesByMembers(ctx context.Context, oid string) ([]string, error) {
+	type role struct {
+		ID   string `json:"id"`
+		Name string `json:"displayName"`
+	}
+	var all []role
+	if _, err := c.pages(ctx, "/v1.0/directoryRoles", func(raw json.RawMessage) error {
+		var r role
+		if json.Unmarshal(raw, &r) == nil && r.ID != "" {
+			all = append(all, r)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range all {
+		held := false
+		if _, err := c.pages(ctx, "/v1.0/directoryRoles/"+url.PathEscape(r.ID)+"/members?$select=id", func(raw json.RawMessage) error {
+			var m struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &m) == nil && strings.EqualFold(m.ID, oid) {
+				held = true
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if held {
+			out = append(out, r.Name)
+		}
+	}
+	return out, nil
 }
 
 // Preflight reads who c4sctl runs as, its directory roles and permissions, the tenant's SKUs

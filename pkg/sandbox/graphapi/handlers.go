@@ -41,7 +41,7 @@ func (s *Service) Register(r *sandbox.Router) {
 	read := []string{"User.Read.All", "Directory.Read.All"}
 	groupRead := []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}
 	lic := []string{"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
-	skus := []string{"LicenseAssignment.Read.All", "LicenseAssignment.ReadWrite.All", "Organization.Read.All", "Directory.Read.All"}
+	skus := []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	roles := []string{"RoleManagement.Read.Directory", "Directory.Read.All"}
 	pkgs := []string{"CopilotPackages.Read.All", "CopilotPackages.ReadWrite.All"}
 	for _, v := range []string{"v1.0", "beta"} {
@@ -57,7 +57,7 @@ func (s *Service) Register(r *sandbox.Router) {
 		s.route(r, "GET", v, "/subscribedSkus", skus, s.subscribedSkus)
 		s.route(r, "GET", v, "/directoryRoles", roles, s.directoryRoles)
 		s.route(r, "GET", v, "/directoryRoles/{id}/members", roles, s.roleMembers)
-		s.route(r, "GET", v, "/servicePrincipals/{id}/memberOf", roles, s.memberOf)
+		s.route(r, "GET", v, "/servicePrincipals/{id}/memberOf", []string{"Application.Read.All", "Directory.Read.All"}, s.memberOf)
 		s.route(r, "GET", v, "/appCatalogs/teamsApps", []string{"AppCatalog.Read.All", "AppCatalog.ReadWrite.All", "Directory.Read.All"}, s.teamsApps)
 		s.route(r, "GET", v, "/copilot/admin/catalog/packages", pkgs, s.listPackages)
 		s.route(r, "GET", v, "/copilot/admin/catalog/packages/{id}", pkgs, s.getPackage)
