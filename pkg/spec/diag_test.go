@@ -110,7 +110,9 @@ output "o" { value = data.teams_app.copilt.id }`, "Reference to undeclared resou
 		{"unknown_reference_attribute", `data "teams_app" "copilot" {}
 output "o" { value = data.teams_app.copilot.display_nam }`, "Unsupported attribute", `teams_app has no attribute named "display_nam". Did you mean "display_name"?`},
 		{"nested_reference_attribute", `resource "teams_app_setup_policy" "x" { identity = "a" }
-output "o" { value = teams_app_setup_policy.x.pinned_apps[0].name }`, "Unsupported attribute", `"name"`},
+output "o" { value = teams_app_setup_policy.x.pinned_apps[0].ordr }`, "Unsupported attribute", `no attribute named "ordr"; its attributes are id, order. Did you mean "order"?`},
+		{"nested_reference_index", `resource "teams_app_setup_policy" "x" { identity = "a" }
+output "o" { value = teams_app_setup_policy.x.identity[0] }`, "Invalid index", ""},
 		{"bare_word", `resource "teams_app_setup_policy" "x" { identity = Sales }`, "Invalid reference", "strings must be quoted"},
 		{"unsupported_root", `output "o" { value = count.index }`, "Invalid reference", `"count" references are not supported`},
 		{"bad_depends_on", `resource "teams_meeting_policy" "x" { depends_on = ["teams_meeting_policy.y"] }`, "Invalid depends_on reference", "resource addresses"},

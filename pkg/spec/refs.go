@@ -230,11 +230,26 @@ func (l *loader) checkTraversal(t hcl.Traversal, where refContext, self string) 
 		return hcl.Diagnostics{errorf(&srng, "Unsupported attribute",
 			"%s has no attribute named %q.%s", r.Type, name, didYouMean(name, r.Schema.AttributeNames()))}
 	}
-	if len(rest) == 1 {
-		return nil
+	// Deeper steps: suggest among an object's attribute names, as for the first step.
+	ty := a.Type
+	for _, step := range rest[1:] {
+		if at, ok := step.(hcl.TraverseAttr); ok && ty.IsObjectType() && !ty.HasAttribute(at.Name) {
+			srng := step.SourceRange()
+			var names []string
+			for n := range ty.AttributeTypes() {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			return hcl.Diagnostics{errorf(&srng, "Unsupported attribute",
+				"This object has no attribute named %q; its attributes are %s.%s", at.Name, strings.Join(names, ", "), didYouMean(at.Name, names))}
+		}
+		v, diags := hcl.Traversal{step}.TraverseRel(cty.UnknownVal(ty))
+		if diags.HasErrors() {
+			return diags
+		}
+		ty = v.Type()
 	}
-	_, diags := hcl.Traversal(rest[1:]).TraverseRel(cty.UnknownVal(a.Type))
-	return diags
+	return nil
 }
 
 // localRefs returns the locals and resource addresses local name refers to directly.
