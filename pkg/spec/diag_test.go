@@ -187,6 +187,16 @@ resource "teams_app_setup_policy" "x" {
 			golden(t, "diags/"+tc.name+".txt", got)
 		})
 	}
+	orphans(t, "diags", len(cases))
+}
+
+// orphans fails when dir holds golden files no case writes (a renamed or removed case).
+func orphans(t *testing.T, dir string, n int) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("testdata", dir))
+	if err == nil && len(entries) != n {
+		t.Errorf("testdata/%s has %d files for %d cases: remove the stale ones", dir, len(entries), n)
+	}
 }
 
 // TestValidConfigHasNoDiagnostics guards against false positives on a typical configuration.

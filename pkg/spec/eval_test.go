@@ -150,6 +150,7 @@ variable "region" {
 			golden(t, "inputs/"+tc.name+".txt", got)
 		})
 	}
+	orphans(t, "inputs", len(cases))
 }
 
 func TestUndeclaredEnvIgnored(t *testing.T) {
