@@ -46,6 +46,9 @@ type rawValue struct {
 // environment variables, var files in order, --var flags in order. Var files and values parsed
 // from flags are added to cfg.Sources so their diagnostics show snippets.
 func NewEvaluator(cfg *Config, in Inputs) (*Evaluator, hcl.Diagnostics) {
+	if cfg == nil {
+		cfg = newConfig("")
+	}
 	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions()}
 	if cfg.Sources == nil {
 		cfg.Sources = map[string][]byte{}
@@ -97,9 +100,7 @@ func NewEvaluator(cfg *Config, in Inputs) (*Evaluator, hcl.Diagnostics) {
 		}
 		e.vars[name] = val
 	}
-	if diags.HasErrors() {
-		return e, diags
-	}
+	// Variables whose value was wrong are unknown now, so their conditions are skipped.
 	for _, name := range sortedKeys(cfg.Variables) {
 		diags = append(diags, e.checkValidations(cfg.Variables[name])...)
 	}
