@@ -199,6 +199,31 @@ func orphans(t *testing.T, dir string, n int) {
 	}
 }
 
+func TestLoadDiagnosticsSorted(t *testing.T) {
+	src := `resource "teams_app_setup_policy" "x" {
+  b1 = 1
+  b2 = 2
+  b3 = 3
+  b4 = 4
+  identity = 1
+}
+resource "teams_meeting_policy" "y" { c = 1 }
+`
+	for i := 0; i < 20; i++ {
+		_, diags := LoadFiles("cfg", map[string][]byte{"b.c4s.hcl": []byte(src), "a.c4s.hcl": []byte(src)}, testSchemas())
+		var got []string
+		for _, d := range diags {
+			got = append(got, d.Subject.String())
+		}
+		for j := 1; j < len(got); j++ {
+			if diags[j-1].Subject.Filename == diags[j].Subject.Filename && diags[j-1].Subject.Start.Byte > diags[j].Subject.Start.Byte ||
+				diags[j-1].Subject.Filename > diags[j].Subject.Filename {
+				t.Fatalf("not in position order: %v", got)
+			}
+		}
+	}
+}
+
 // TestValidConfigHasNoDiagnostics guards against false positives on a typical configuration.
 func TestValidConfigHasNoDiagnostics(t *testing.T) {
 	src := okBase + `

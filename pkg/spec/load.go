@@ -101,7 +101,24 @@ func LoadFiles(dir string, files map[string][]byte, schemas SchemaSource) (*Conf
 		_, d := cfg.Order()
 		diags = append(diags, d...)
 	}
+	sortDiags(diags)
 	return cfg, diags
+}
+
+// sortDiags orders diagnostics by position (those without one first). hcl reports unsupported
+// arguments in map order; sorting makes output stable and reads top to bottom.
+func sortDiags(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		default:
+			return a.Start.Byte < b.Start.Byte
+		}
+	})
 }
 
 // newConfig is an empty configuration; Load returns one even on errors, so callers can always
