@@ -429,7 +429,11 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 				}
 			}
 			if sa.Required && v.IsNull() {
-				diags = append(diags, errorf(rangePtr(missing), "Missing required argument",
+				var rng *hcl.Range
+				if missing.Filename != "" { // not for hand-built blocks without ranges
+					rng = rangePtr(missing)
+				}
+				diags = append(diags, errorf(rng, "Missing required argument",
 					"The argument %q is required by %s, but no definition was found.", sa.Name, what))
 			}
 			vals[sa.Name] = v
