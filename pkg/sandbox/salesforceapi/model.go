@@ -488,3 +488,20 @@ func JWTCertificatePEM() ([]byte, error) {
 	}
 	return jwtKey.certPEM, nil
 }
+
+// AddUsers adds n active users with the profile (for paging tests and benchmarks) and returns
+// their usernames. Call it under Server.Mutate.
+func (s *Service) AddUsers(n int, profile string) ([]string, error) {
+	p := s.org.Profile(profile)
+	if p == nil {
+		return nil, fmt.Errorf("no profile %q", profile)
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		s.org.Seq++
+		u := fmt.Sprintf("extra%06d@contoso-sandbox.example", s.org.Seq)
+		s.org.Users = append(s.org.Users, &User{ID: fmt.Sprintf("0055g%010dAAA", s.org.Seq), Username: u, Name: "Extra " + u, Email: u, IsActive: true, ProfileID: p.ID})
+		out = append(out, u)
+	}
+	return out, nil
+}
