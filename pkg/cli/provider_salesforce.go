@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	builtinProviders = append(builtinProviders, func() providers.Provider { return salesforce.New() })
+	sandboxServices = append(sandboxServices, func() sandbox.Service { return salesforceapi.New() })
+	extraSandboxCommands = append(extraSandboxCommands, newSandboxSalesforceCmd)
+}
+
+// newSandboxSalesforceCmd changes the sandbox org by hand, as an admin would in Setup: install the
+// connected app (guide step 6 has no API for it) or change one of its policies.
+func newSandboxSalesforceCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "salesforce", Short: "Change the sandbox Salesforce org by hand (install the connected app, change a policy)"}
+	withOrg := func(fn func(*salesforceapi.Service) error) error {
+		sb, err := g.SandboxServer()
+		if err != nil {
+			return err
+		}
+		svc, ok := sb.Service("salesforce").(*salesforceapi.Service)
+		if !ok {
+			return fmt.Errorf("this sandbox does not serve Salesforce")
+		}
+		return sb.Mutate(func() error { return fn(svc) })
+	}
+	install := &cobra.Command{
+		Use:   "install-app [NAME]",
+		Short: "Do what Setup > Connected Apps OAuth Usage > Install does (default: Microsoft Power Platform)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := salesforceapi.PowerPlatformApp
+			if len(args) == 1 {
+				name = args[0]
+			}
+			if err := withOrg(func(s *salesforceapi.Service) error { return s.InstallConnectedApp(name) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "The connected app %q is installed in the sandbox org with Salesforce's defaults (all users may self-authorize, IP restrictions enforced, refresh token valid until revoked, no session timeout).\n", name)
+			return nil
+		},
+	}
+	var app string
+	setPolicy := &cobra.Command{
+		Use:   "set-policy POLICY VALUE",
+		Short: "Change a policy of the installed app: permitted_users, ip_relaxation (ENFORCE, BYPASS, ...), refresh_token_policy (infinite, zero, specific_lifetime:N:DAYS, ...) or session_timeout (minutes, 0 = none)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := withOrg(func(s *salesforceapi.Service) error { return s.SetPolicy(app, args[0], args[1]) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "%s of %q is now %s in the sandbox org.\n", args[0], app, args[1])
+			return nil
+		},
+	}
+	setPolicy.Flags().StringVar(&app, "app", salesforceapi.PowerPlatformApp, "connected app name")
+	cmd.AddCommand(install, setPolicy)
+	return cmd
+}
