@@ -229,7 +229,12 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 		holds[strings.ToLower(r)] = true
 	}
 	if rolesErr != nil {
-		add("warn", "directory roles: cannot read them (%v); grant RoleManagement.Read.Directory to check them", rolesErr)
+		hint := ""
+		var ge *GraphError
+		if errors.As(rolesErr, &ge) && ge.Status == 403 {
+			hint = "; grant Application.Read.All or RoleManagement.Read.Directory to check them"
+		}
+		add("warn", "directory roles: cannot read them (%v)%s", rolesErr, hint)
 	} else if len(held) == 0 {
 		add("info", "directory roles held: none")
 	} else {
