@@ -433,6 +433,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	first := req.Body
 	getBody := req.GetBody
 	hasBody := req.Body != nil && req.Body != http.NoBody
+	var bodyLen int64
 	if hasBody && getBody == nil {
 		b, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()
@@ -441,6 +442,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 		first = nil
+		bodyLen = int64(len(b))
+	} else if hasBody {
+		bodyLen = req.ContentLength
 	}
 	closeFirst := func() {
 		if first != nil && first != http.NoBody {
@@ -476,8 +480,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				areq.Body = body
 			}
 			areq.GetBody = getBody
-			if areq.ContentLength > 0 {
-				t.stats.sent.Add(areq.ContentLength)
+			if bodyLen > 0 {
+				t.stats.sent.Add(bodyLen)
 			}
 		}
 		t.stats.attempts.Add(1)
@@ -492,14 +496,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			t.stats.connErrors.Add(1)
 			t.logAttempt(ctx, req.Method, shownURL, 0, dur, attempt, err, 0)
+			ctxDone := ctx.Err() != nil
+			if !ctxDone && !retryableError(err) {
+				return nil, err
+			}
 			if !safe && wrote.Load() {
 				t.stats.outcomeUnknown.Add(1)
 				return nil, &OutcomeUnknownError{Method: req.Method, URL: shownURL, Attempts: attempt, Err: err}
 			}
-			if ctx.Err() != nil {
-				return nil, err
-			}
-			if !retryableError(err) {
+			if ctxDone {
 				return nil, err
 			}
 			delay := t.backoff(attempt)

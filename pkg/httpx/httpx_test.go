@@ -141,7 +141,7 @@ func TestRetriesByStatus(t *testing.T) {
 			if h := s.hits.Load(); h != tc.wantHits {
 				t.Errorf("server saw %d requests, want %d", h, tc.wantHits)
 			}
-			if st := tr.Stats(); st.Attempts != tc.wantHits || st.Retries != tc.wantHits-1 || st.Requests != 1 {
+			if st := tr.Stats(); st.Attempts != tc.wantHits || st.Retries != tc.wantHits-1 || st.Requests != 1 || st.BytesSent != tc.wantHits*int64(len(body)) {
 				t.Errorf("stats = %+v", st)
 			}
 			bodies.Range(func(_, v any) bool {
@@ -467,6 +467,8 @@ func TestRedact(t *testing.T) {
 		{`{"client_secret": "hunter5", "other":1}`, "hunter5"},
 		{`{"refresh_token":"tok6"}`, "tok6"},
 		{"Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"},
+		{"Authorization: Bearer CANARY", "CANARY"},
+		{`{"token":"tok7"}`, "tok7"},
 	}
 	for _, tc := range cases {
 		got := Redact(tc.in)
@@ -474,7 +476,8 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q", tc.in, got)
 		}
 	}
-	for _, keep := range []string{"GET https://graph.microsoft.com/v1.0/users?$top=999: 404 Not Found", "status code 500", ""} {
+	for _, keep := range []string{"GET https://graph.microsoft.com/v1.0/users?$top=999: 404 Not Found", "status code 500", "",
+		"the bearer token is expired", "assign the basic licence", "token_type: Bearer"} {
 		if got := Redact(keep); got != keep {
 			t.Errorf("Redact(%q) = %q, want unchanged", keep, got)
 		}

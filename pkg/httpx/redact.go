@@ -9,12 +9,12 @@ import (
 const redacted = "REDACTED"
 
 var (
-	reBearer = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
+	reBearer = regexp.MustCompile(`(?i)\b(bearer|basic)(\s+)([A-Za-z0-9\-._~+/]+=*)`)
 	reJWT    = regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*`)
 	// key=value in form bodies, query strings and messages.
 	reKV = regexp.MustCompile(`(?i)\b(client_secret|client_assertion|password|passwd|access_token|refresh_token|id_token|assertion|secret|api_key|apikey|session_id|sig|signature)=([^&\s"',;]+)`)
 	// "key": "value" in JSON.
-	reJSON = regexp.MustCompile(`(?i)"(client_secret|client_assertion|password|access_token|refresh_token|id_token|assertion|secret|sessionId|session_id)"\s*:\s*"(?:[^"\\]|\\.)*"`)
+	reJSON = regexp.MustCompile(`(?i)"(client_secret|client_assertion|password|access_token|refresh_token|id_token|assertion|secret|token|sessionId|session_id)"\s*:\s*"(?:[^"\\]|\\.)*"`)
 )
 
 // Redact masks secrets in any text (an error message, a response excerpt): bearer and basic
@@ -24,7 +24,7 @@ func Redact(s string) string {
 	if s == "" {
 		return s
 	}
-	s = reBearer.ReplaceAllString(s, "$1 "+redacted)
+	s = reBearer.ReplaceAllStringFunc(s, redactCredential)
 	s = reJWT.ReplaceAllString(s, redacted+"-JWT")
 	s = reKV.ReplaceAllString(s, "$1="+redacted)
 	s = reJSON.ReplaceAllString(s, `"$1":"`+redacted+`"`)
@@ -84,4 +84,26 @@ func RedactURLString(s string) string {
 		return Redact(s)
 	}
 	return RedactURL(u)
+}
+
+// proseAfterScheme are words that follow "bearer" or "basic" in prose, not credentials.
+var proseAfterScheme = map[string]bool{
+	"token": true, "tokens": true, "auth": true, "authentication": true, "authorization": true, "scheme": true,
+	"header": true, "realm": true, "credentials": true, "is": true, "was": true, "and": true, "or": true, "the": true,
+	"a": true, "an": true, "licence": true, "license": true, "licences": true, "licenses": true, "plan": true,
+	"information": true, "settings": true, "access": true, "user": true, "users": true, "mode": true, "of": true, "to": true,
+}
+
+// redactCredential masks the credential of "Bearer X" / "Basic X". A lowercase English word after
+// the scheme is prose and kept; anything else (tokens have digits, capitals or punctuation, and an
+// unknown lowercase word may be a secret) is masked.
+func redactCredential(m string) string {
+	sub := reBearer.FindStringSubmatch(m)
+	if len(sub) != 4 {
+		return m
+	}
+	if proseAfterScheme[sub[3]] {
+		return m
+	}
+	return sub[1] + sub[2] + redacted
 }
