@@ -26,6 +26,9 @@ type Options struct {
 	Concurrency int
 	// Targets restricts planning to these addresses and what they depend on.
 	Targets []string
+	// Exclude leaves these addresses out of the plan, with every resource that depends on them
+	// (see Excluded). It applies after Targets.
+	Exclude []string
 	// RefreshOnly records drift without planning changes.
 	RefreshOnly bool
 	// Progress, when set, is told when each resource starts and ends its refresh.
@@ -148,11 +151,16 @@ func knownValue(rc *ResourceChange) cty.Value {
 }
 
 func (p *Planner) selectTargets(order []string) ([]string, hcl.Diagnostics) {
-	if len(p.Options.Targets) == 0 {
+	if len(p.Options.Targets) == 0 && len(p.Options.Exclude) == 0 {
 		return order, nil
 	}
 	var diags hcl.Diagnostics
 	want := map[string]bool{}
+	if len(p.Options.Targets) == 0 {
+		for _, a := range order {
+			want[a] = true
+		}
+	}
 	var add func(string)
 	add = func(a string) {
 		if want[a] {
@@ -169,6 +177,14 @@ func (p *Planner) selectTargets(order []string) ([]string, hcl.Diagnostics) {
 			continue
 		}
 		add(t)
+	}
+	for _, e := range p.Options.Exclude {
+		if _, ok := p.Config.Resources[e]; !ok && p.State.Get(e) == nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown exclude", Detail: fmt.Sprintf("--exclude %s names no resource in the configuration or state; `c4sctl state list` and the configuration's resource blocks list the addresses.", e)})
+		}
+	}
+	for _, a := range Excluded(p.Config, p.Options.Exclude) {
+		delete(want, a)
 	}
 	var out []string
 	for _, a := range order {
@@ -303,8 +319,12 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	if p.Options.RefreshOnly || len(p.Options.Targets) > 0 {
 		return nil, nil
 	}
+	excluded := map[string]bool{}
+	for _, e := range p.Options.Exclude {
+		excluded[e] = true
+	}
 	for _, addr := range p.State.Addresses() {
-		if _, ok := p.Config.Resources[addr]; ok {
+		if _, ok := p.Config.Resources[addr]; ok || excluded[addr] {
 			continue
 		}
 		sr := p.State.Get(addr)

@@ -1,0 +1,257 @@
+package plan
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+)
+
+// MarkdownOptions add what the Plan itself does not hold.
+type MarkdownOptions struct {
+	// Title heads the comment (default "c4sctl plan").
+	Title    string
+	Excluded []string
+}
+
+// RenderMarkdown writes the plan as a pull-request comment (GitHub-flavoured Markdown, also fit
+// for $GITHUB_STEP_SUMMARY): a summary line, manual actions and warnings called out, drift, and
+// one collapsible section per provider with its changes as diff blocks. Sensitive values read
+// "(sensitive value)".
+func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
+	title := o.Title
+	if title == "" {
+		title = "c4sctl plan"
+		if p.RefreshOnly {
+			title = "c4sctl plan (refresh only)"
+		}
+	}
+	fmt.Fprintf(w, "## %s\n\n", mdEscape(title))
+	fmt.Fprintf(w, "%s\n", markdownSummary(p))
+	if len(o.Excluded) > 0 {
+		fmt.Fprintf(w, "\nExcluded (not planned): %s\n", codeList(o.Excluded))
+	}
+
+	var manual, warned, deferred, drifted []*ResourceChange
+	for _, rc := range p.Changes {
+		if rc.Manual != nil && !p.RefreshOnly {
+			manual = append(manual, rc)
+		}
+		if len(rc.Warnings) > 0 {
+			warned = append(warned, rc)
+		}
+		if rc.Action == providers.Deferred {
+			deferred = append(deferred, rc)
+		}
+		if len(rc.Drift) > 0 {
+			drifted = append(drifted, rc)
+		}
+	}
+	if len(manual) > 0 {
+		fmt.Fprintf(w, "\n> [!IMPORTANT]\n> **Manual action needed.** No API can make these changes; an admin makes them by hand after apply.\n")
+		for _, rc := range manual {
+			fmt.Fprintf(w, ">\n> `%s`: %s\n", rc.Addr, mdEscape(rc.Manual.Summary))
+			for i, s := range rc.Manual.Steps {
+				fmt.Fprintf(w, "> %d. %s\n", i+1, mdEscape(s))
+			}
+		}
+	}
+	if len(warned) > 0 {
+		fmt.Fprintf(w, "\n> [!WARNING]\n")
+		first := true
+		for _, rc := range warned {
+			for _, m := range rc.Warnings {
+				if !first {
+					fmt.Fprintf(w, ">\n")
+				}
+				first = false
+				fmt.Fprintf(w, "> `%s`: %s\n", rc.Addr, mdEscape(m))
+			}
+		}
+	}
+	if len(deferred) > 0 {
+		fmt.Fprintf(w, "\n**Cannot be planned yet:**\n\n")
+		for _, rc := range deferred {
+			fmt.Fprintf(w, "- `%s`: %s\n", rc.Addr, mdEscape(rc.Reason))
+		}
+	}
+	if len(drifted) > 0 {
+		fmt.Fprintf(w, "\n### Changed outside c4sctl since the last apply\n\n<details><summary>%d resource(s) drifted</summary>\n\n", len(drifted))
+		var b strings.Builder
+		for i, rc := range drifted {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "# %s\n", rc.Addr)
+			for _, d := range rc.Drift {
+				fmt.Fprintf(&b, "- %s = %s\n", d.Name, formatAttr(rc, d.Name, d.Before))
+				fmt.Fprintf(&b, "+ %s = %s\n", d.Name, formatAttr(rc, d.Name, d.After))
+			}
+		}
+		writeFenced(w, "diff", b.String())
+		fmt.Fprintf(w, "\n</details>\n")
+	}
+
+	// One section per provider, in order of first appearance in the plan.
+	byProvider := map[string][]*ResourceChange{}
+	var provs []string
+	for _, rc := range p.Changes {
+		if !shownInMarkdown(p, rc) {
+			continue
+		}
+		if _, ok := byProvider[rc.Provider]; !ok {
+			provs = append(provs, rc.Provider)
+		}
+		byProvider[rc.Provider] = append(byProvider[rc.Provider], rc)
+	}
+	sort.Strings(provs)
+	for _, prov := range provs {
+		rcs := byProvider[prov]
+		fmt.Fprintf(w, "\n<details><summary><b>%s</b>: %s</summary>\n", html.EscapeString(prov), html.EscapeString(providerCounts(rcs)))
+		for _, rc := range rcs {
+			fmt.Fprintf(w, "\n#### `%s` %s\n\n", rc.Addr, describeMarkdown(p, rc))
+			writeFenced(w, "diff", diffBody(p, rc))
+			for _, n := range rc.Notes {
+				fmt.Fprintf(w, "\nNote: %s\n", mdEscape(n))
+			}
+		}
+		fmt.Fprintf(w, "\n</details>\n")
+	}
+}
+
+func markdownSummary(p *Plan) string {
+	s := p.Summary()
+	if p.RefreshOnly {
+		n := 0
+		for _, rc := range p.Changes {
+			if shownInMarkdown(p, rc) {
+				n++
+			}
+		}
+		if n == 0 && s.Drifted == 0 {
+			return "**No drift.** Live objects match the configuration."
+		}
+		return fmt.Sprintf("**Drift:** %d resource(s) differ from the configuration, %d changed since the last apply.", n, s.Drifted)
+	}
+	if !p.HasChanges() {
+		line := "**No changes.** The tenant and org match the configuration."
+		if s.Deferred > 0 {
+			line += fmt.Sprintf(" %d resource(s) cannot be planned yet.", s.Deferred)
+		}
+		return line
+	}
+	line := fmt.Sprintf("**Plan:** %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+	var extra []string
+	if s.Manual > 0 {
+		extra = append(extra, fmt.Sprintf("%d manual change(s) to make by hand", s.Manual))
+	}
+	if s.Forget > 0 {
+		extra = append(extra, fmt.Sprintf("%d to stop managing", s.Forget))
+	}
+	if s.Deferred > 0 {
+		extra = append(extra, fmt.Sprintf("%d deferred", s.Deferred))
+	}
+	if len(extra) > 0 {
+		line += " Also: " + strings.Join(extra, ", ") + "."
+	}
+	return line
+}
+
+func shownInMarkdown(p *Plan, rc *ResourceChange) bool {
+	if p.RefreshOnly {
+		return rc.Action != providers.Read && rc.Action != providers.Deferred && len(rc.Changes) > 0
+	}
+	switch rc.Action {
+	case providers.NoOp, providers.Read, providers.Deferred:
+		return false
+	}
+	return true
+}
+
+func describeMarkdown(p *Plan, rc *ResourceChange) string {
+	if p.RefreshOnly {
+		if rc.Before.IsNull() {
+			return "does not exist"
+		}
+		return "differs from the configuration"
+	}
+	return Describe(rc.Action)
+}
+
+func providerCounts(rcs []*ResourceChange) string {
+	counts := map[string]int{}
+	var order []string
+	for _, rc := range rcs {
+		k := string(rc.Action)
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	var parts []string
+	for _, k := range order {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// diffBody is the change as diff lines: "-" the live value, "+" the planned one.
+func diffBody(p *Plan, rc *ResourceChange) string {
+	var b strings.Builder
+	sym := map[providers.Action]string{providers.Create: "+", providers.Delete: "-", providers.Update: "!", providers.Manual: "!", providers.Forget: "#"}[rc.Action]
+	if sym == "" {
+		sym = " "
+	}
+	if p.RefreshOnly {
+		sym = "!"
+	}
+	fmt.Fprintf(&b, "%s resource %q %q {\n", sym, rc.Type, nameOf(rc.Addr))
+	switch {
+	case rc.Action == providers.Create && !p.RefreshOnly:
+		for _, a := range rc.Schema.Attributes {
+			v := rc.After.GetAttr(a.Name)
+			if v.IsKnown() && v.IsNull() {
+				continue
+			}
+			fmt.Fprintf(&b, "+   %s = %s\n", a.Name, formatAttr(rc, a.Name, v))
+		}
+	case rc.Action == providers.Delete || rc.Action == providers.Forget:
+		if rc.ID != "" {
+			fmt.Fprintf(&b, "    id = %q\n", rc.ID)
+		}
+	default:
+		for _, ch := range rc.Changes {
+			fmt.Fprintf(&b, "-   %s = %s\n", ch.Name, formatAttr(rc, ch.Name, ch.Before))
+			fmt.Fprintf(&b, "+   %s = %s\n", ch.Name, formatAttr(rc, ch.Name, ch.After))
+		}
+	}
+	b.WriteString("  }\n")
+	return b.String()
+}
+
+// writeFenced writes body in a code fence longer than any run of backticks inside it.
+func writeFenced(w io.Writer, lang, body string) {
+	fence := "```"
+	for strings.Contains(body, fence) {
+		fence += "`"
+	}
+	fmt.Fprintf(w, "%s%s\n%s%s\n", fence, lang, body, fence)
+}
+
+func codeList(xs []string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = "`" + strings.ReplaceAll(x, "`", "") + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+// mdEscape keeps provider text from opening HTML tags or breaking out of a quote block.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+}
