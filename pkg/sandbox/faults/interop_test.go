@@ -1,0 +1,74 @@
+package faults_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// azidentity signs in through httpx while every API request is faulted: the identity endpoint is
+// spared, token requests (POST) are replay-safe, and the secret and token never reach the log.
+func TestAzidentityThroughHTTPX(t *testing.T) {
+	t.Parallel()
+	sb, inj, _, _ := start(t, faults.Options{FaultRate: 1, Seed: 5, Latency: 5 * time.Millisecond, RetryAfter: 10 * time.Millisecond})
+	var logs syncBuf
+	hc := httpx.NewClient(httpx.Options{RootCAs: sb.CertPool(), BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	cred, err := entra.Credential(entra.Settings{TenantID: sandbox.TenantID, Cloud: "public", Auth: "client_secret",
+		ClientID: sandbox.ClientID, ClientSecret: sandbox.ClientSecret, LoginEndpoint: sb.URL + "/"},
+		&providers.Env{HTTPClient: hc, Getenv: func(string) string { return "" }, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
+	if err != nil {
+		t.Fatalf("sign-in: %s", httpx.Redact(err.Error()))
+	}
+	if tok.Token == "" {
+		t.Fatal("empty token")
+	}
+	// API requests are all faulted and fail in the end; the token still must not appear anywhere.
+	if resp, err := hc.Get(sb.URL + "/api/items?access_token=" + tok.Token); err == nil {
+		resp.Body.Close()
+	}
+	out := logs.String()
+	for _, secret := range []string{sandbox.ClientSecret, tok.Token} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds a secret:\n%s", out)
+		}
+	}
+	if !strings.Contains(out, "oauth2/v2.0/token") {
+		t.Errorf("token request not logged:\n%s", out)
+	}
+	if inj.Counters().TotalFaults() == 0 {
+		t.Error("no faults injected on the API")
+	}
+}
