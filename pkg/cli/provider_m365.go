@@ -110,6 +110,7 @@ func sellerGroup(ctx context.Context, g *Globals) (string, error) {
 func newWelcomeCmd(g *Globals) *cobra.Command {
 	var group, from, tmplPath, appName string
 	var send bool
+	var perMinute int
 	cmd := &cobra.Command{
 		Use:   "welcome",
 		Short: "Preview (or --send) the sellers' welcome message (guide step 9)",
@@ -139,6 +140,9 @@ twice. The app can take up to 48 hours to show for sellers.`,
 			if from == "" && g.Sandbox {
 				from = graphapi.SenderUPN
 			}
+			if perMinute < 1 || (perMinute > m365.MailsPerMinute && !g.Sandbox) {
+				return fmt.Errorf("--per-minute must be between 1 and %d (Exchange Online's limit per mailbox); only the sandbox allows more", m365.MailsPerMinute)
+			}
 			if send && from == "" {
 				return fmt.Errorf("--send needs --from: the mailbox (user principal name) the welcome is sent from")
 			}
@@ -147,7 +151,7 @@ twice. The app can take up to 48 hours to show for sellers.`,
 				return err
 			}
 			res, err := c.Welcome(ctx, m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
-				RecordPath: filepath.Join(g.StateDir(), "welcome-sent.json"), Progress: g.Stdout})
+				RecordPath: filepath.Join(g.StateDir(), "welcome-sent.json"), Progress: g.Stdout, PerMinute: perMinute})
 			if res != nil {
 				printWelcome(g, res, send)
 			}
@@ -160,6 +164,7 @@ twice. The app can take up to 48 hours to show for sellers.`,
 	f.StringVar(&tmplPath, "template", "", "template file replacing the built-in message")
 	f.StringVar(&appName, "app-name", "", "app name used in the message (default: "+m365.Defaults.AppName+")")
 	f.BoolVar(&send, "send", false, "send the message (default: preview only)")
+	f.IntVar(&perMinute, "per-minute", m365.MailsPerMinute, "messages a minute (at most 30, the mailbox limit; the sandbox allows more for demos)")
 	return cmd
 }
 

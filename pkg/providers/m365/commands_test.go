@@ -265,3 +265,23 @@ func TestTeamsAppDataSource(t *testing.T) {
 		t.Fatalf("missing app: %v %#v", err, rr)
 	}
 }
+
+func TestPreflightAddsUpSeatsAcrossAssignments(t *testing.T) {
+	c, _, _ := start(t)
+	var extra []cty.Value
+	for i := 301; i <= 360; i++ {
+		extra = append(extra, cty.StringVal(graphapi.UserUPN(i)))
+	}
+	rep, err := c.Preflight(context.Background(), []m365.PreflightResource{
+		{Addr: "m365_license_assignment.sellers", Type: "m365_license_assignment", Config: licCfg(map[string]cty.Value{"group_name": cty.StringVal("Sellers")})},
+		{Addr: "m365_license_assignment.extra", Type: "m365_license_assignment", Config: licCfg(map[string]cty.Value{"users": cty.SetVal(extra)})},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rep.Write(&out)
+	if rep.Blocking() != 1 || !strings.Contains(out.String(), "together m365_license_assignment.extra, m365_license_assignment.sellers need 260 more seats but only 250 are free") {
+		t.Fatalf("blocking %d:\n%s", rep.Blocking(), out.String())
+	}
+}

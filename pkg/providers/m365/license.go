@@ -437,6 +437,20 @@ func (a *analysis) seatsNeeded() int {
 	return n
 }
 
+// newSeatIDs are the users applying would give a seat (seatsNeeded of them).
+func (a *analysis) newSeatIDs() []string {
+	if a.t.mode == "group" && a.groupHas {
+		return nil
+	}
+	var out []string
+	for _, m := range a.pending {
+		if _, has := m.Lic[strings.ToLower(a.sku.ID)]; !has && (m.Loc != "" || a.t.mode == "group") {
+			out = append(out, m.ID)
+		}
+	}
+	return out
+}
+
 func (a *analysis) seatError() error {
 	need := a.seatsNeeded()
 	if need <= a.sku.Free() {

@@ -336,6 +336,12 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 			add("info", "licence %s: %d of %d seats free", s.PartNumber, max(s.Free(), 0), s.Enabled)
 		}
 	}
+	type skuUse struct {
+		users map[string]bool
+		by    []string
+		sku   skuInfo
+	}
+	perSku := map[string]*skuUse{}
 	for _, r := range resources {
 		if r.Type != "m365_license_assignment" || err != nil {
 			continue
@@ -356,10 +362,26 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 		for _, w := range a.warnings() {
 			add("warn", "%s: %s", r.Addr, w)
 		}
+		u := perSku[a.sku.ID]
+		if u == nil {
+			u = &skuUse{sku: a.sku, users: map[string]bool{}}
+			perSku[a.sku.ID] = u
+		}
+		for _, id := range a.newSeatIDs() {
+			u.users[id] = true
+		}
+		u.by = append(u.by, r.Addr)
+		sort.Strings(u.by)
 		if serr := a.seatError(); serr != nil {
 			add("missing", "%s: %v", r.Addr, serr)
 		} else {
 			add("ok", "%s: %s seats: %d needed, %d free (%d of %d targets hold it already)", r.Addr, a.sku.PartNumber, a.seatsNeeded(), max(a.sku.Free(), 0), a.compliant, a.targets)
+		}
+	}
+	for _, id := range sortedNeedKeys(perSku) {
+		u := perSku[id]
+		if len(u.by) > 1 && len(u.users) > u.sku.Free() {
+			add("missing", "%s: together %s need %d more seats but only %d are free", u.sku.PartNumber, strings.Join(u.by, ", "), len(u.users), max(u.sku.Free(), 0))
 		}
 	}
 	if len(unchecked) > 0 {
