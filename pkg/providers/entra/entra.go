@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -204,4 +205,18 @@ func str(v cty.Value, name string) string {
 		return ""
 	}
 	return a.AsString()
+}
+
+// WithCAFile returns env with its HTTP client also trusting the settings' ca_file, if any.
+func (s Settings) WithCAFile(env *providers.Env) (*providers.Env, error) {
+	if s.CAFile == "" {
+		return env, nil
+	}
+	hc, err := httpx.TrustPEMFile(env.HTTPClient, s.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	e := *env
+	e.HTTPClient = hc
+	return &e, nil
 }

@@ -9,15 +9,12 @@ package powerplatform
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -94,14 +91,9 @@ func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
 // Configure builds the client.
 func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
 	s := entra.Decode(config, env.Getenv)
-	if s.CAFile != "" {
-		hc, err := withCA(env.HTTPClient, s.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		e := *env
-		e.HTTPClient = hc
-		env = &e
+	env, err := s.WithCAFile(env)
+	if err != nil {
+		return nil, err
 	}
 	cred, err := entra.Credential(s, env)
 	if err != nil {
@@ -123,43 +115,6 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 		}
 	}
 	return &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}, nil
-}
-
-// withCA returns a copy of base that also trusts the PEM certificates in path (ca_file: the
-// standalone sandbox's tls.pem, a TLS-inspecting proxy). It needs base's transport to be a plain
-// *http.Transport; a wrapped one cannot be given an extra authority from here.
-func withCA(base *http.Client, path string) (*http.Client, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("ca_file: %v", err)
-	}
-	var t *http.Transport
-	switch rt := base.Transport.(type) {
-	case nil:
-		t, _ = http.DefaultTransport.(*http.Transport)
-	case *http.Transport:
-		t = rt
-	}
-	if t == nil {
-		return nil, fmt.Errorf("ca_file %s cannot be applied to this HTTP layer; trust the certificate system-wide (or use --sandbox) instead", path)
-	}
-	var pool *x509.CertPool
-	if t.TLSClientConfig != nil && t.TLSClientConfig.RootCAs != nil {
-		pool = t.TLSClientConfig.RootCAs.Clone()
-	} else if pool, _ = x509.SystemCertPool(); pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", path)
-	}
-	nt := t.Clone()
-	if nt.TLSClientConfig == nil {
-		nt.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	nt.TLSClientConfig.RootCAs = pool
-	c := *base
-	c.Transport = nt
-	return &c, nil
 }
 
 // Client is the configured provider.
