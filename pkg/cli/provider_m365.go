@@ -151,7 +151,7 @@ twice. The app can take up to 48 hours to show for sellers.`,
 				return err
 			}
 			res, err := c.Welcome(ctx, m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
-				RecordPath: filepath.Join(g.StateDir(), "welcome-sent.json"), Progress: g.Stdout, PerMinute: perMinute})
+				RecordPath: welcomeRecordPath(g), Progress: g.Stdout, PerMinute: perMinute})
 			if res != nil {
 				printWelcome(g, res, send)
 			}
@@ -166,6 +166,14 @@ twice. The app can take up to 48 hours to show for sellers.`,
 	f.BoolVar(&send, "send", false, "send the message (default: preview only)")
 	f.IntVar(&perMinute, "per-minute", m365.MailsPerMinute, "messages a minute (at most 30, the mailbox limit; the sandbox allows more for demos)")
 	return cmd
+}
+
+// welcomeRecordPath keeps the sandbox's record apart from the real tenant's.
+func welcomeRecordPath(g *Globals) string {
+	if g.Sandbox {
+		return filepath.Join(g.StateDir(), "sandbox", "welcome-sent.json")
+	}
+	return filepath.Join(g.StateDir(), "welcome-sent.json")
 }
 
 func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {

@@ -285,3 +285,13 @@ func TestPreflightAddsUpSeatsAcrossAssignments(t *testing.T) {
 		t.Fatalf("blocking %d:\n%s", rep.Blocking(), out.String())
 	}
 }
+
+func TestWelcomeRecordBelongsToOneTenant(t *testing.T) {
+	c, _, svc := start(t)
+	record := filepath.Join(t.TempDir(), "welcome-sent.json")
+	_ = os.WriteFile(record, []byte(`{"version":1,"tenant":"11111111-2222-3333-4444-555555555555","sent":{}}`), 0o600)
+	_, err := c.Welcome(context.Background(), m365.WelcomeOptions{Group: "Sellers", Sender: graphapi.SenderUPN, Send: true, RecordPath: record, PerMinute: 100000})
+	if err == nil || !strings.Contains(err.Error(), "11111111-2222-3333-4444-555555555555") || len(svc.Sent()) != 0 {
+		t.Fatalf("foreign record: %v, sent %d", err, len(svc.Sent()))
+	}
+}

@@ -117,6 +117,7 @@ type WelcomeResult struct {
 // welcomeRecord is the file that remembers whom the message went to.
 type welcomeRecord struct {
 	Version int                    `json:"version"`
+	Tenant  string                 `json:"tenant,omitempty"`
 	Sent    map[string]welcomeSent `json:"sent"`
 }
 
@@ -229,6 +230,12 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 	rec, err := loadRecord(o.RecordPath)
 	if err != nil {
 		return nil, fmt.Errorf("welcome: %w", err)
+	}
+	if who, err := c.WhoAmI(ctx); err == nil && who.TenantID != "" {
+		if rec.Tenant != "" && !strings.EqualFold(rec.Tenant, who.TenantID) {
+			return nil, fmt.Errorf("welcome: %s records messages sent in tenant %s, not %s; use the configuration's own directory", o.RecordPath, rec.Tenant, who.TenantID)
+		}
+		rec.Tenant = who.TenantID
 	}
 	res := &WelcomeResult{Group: g.Name, Recipients: len(members)}
 	type job struct {
