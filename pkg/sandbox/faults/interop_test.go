@@ -3,7 +3,9 @@ package faults_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -71,4 +73,40 @@ func TestAzidentityThroughHTTPX(t *testing.T) {
 	if inj.Counters().TotalFaults() == 0 {
 		t.Error("no faults injected on the API")
 	}
+}
+
+// A client whose budget matches the API's throttle is (almost) never answered 429.
+func TestBudgetMatchingThrottle(t *testing.T) {
+	t.Parallel()
+	sb, inj, _, _ := start(t, faults.Options{Throttle: 50, Burst: 3})
+	tr := httpx.New(httpx.Options{RootCAs: sb.CertPool(), Concurrency: 8, Limits: map[string]httpx.Limit{"/api": {RPS: 45, Burst: 1}}})
+	hc := &budgetClient{tr}
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := hc.get(sb.URL + "/api/items"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if c := inj.Counters(); c.Throttled > 1 || tr.Stats().Requests != 30 {
+		t.Errorf("throttled %d times (stats %+v)", c.Throttled, tr.Stats())
+	}
+}
+
+type budgetClient struct{ tr *httpx.Transport }
+
+func (c *budgetClient) get(u string) error {
+	resp, err := (&http.Client{Transport: c.tr}).Get(u)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
