@@ -35,7 +35,9 @@ const (
 
 // Limit is the concurrency limit and request-rate budget of one API (see Options.Key).
 type Limit struct {
-	// Concurrency is the most requests in flight at once; 0 takes Options.Concurrency.
+	// Concurrency is the most requests in flight at once; 0 takes Options.Concurrency. A request
+	// holds its slot from sending until its answer's headers arrive (not while the caller reads
+	// the body, so that a body left unclosed cannot block the API), never while waiting to retry.
 	Concurrency int
 	// RPS is the request-rate budget in requests per second; 0 takes Options.RPS (and 0 there
 	// means no budget).
@@ -81,7 +83,8 @@ type Options struct {
 	// attempt); nil discards them. Headers and bodies are never logged.
 	Logger *slog.Logger
 	// Base is the transport the attempts go through; nil builds an *http.Transport (HTTP/2,
-	// proxy from the environment, RootCAs, MinTLSVersion, many idle connections per host).
+	// proxy from the environment, RootCAs, MinTLSVersion, AttemptTimeout, 128 idle connections
+	// per host). RootCAs, MinTLSVersion and AttemptTimeout do not apply to a given Base.
 	Base http.RoundTripper
 }
 

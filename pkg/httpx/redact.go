@@ -57,19 +57,19 @@ func RedactURL(u *url.URL) string {
 		c.User = url.User(redacted)
 	}
 	if c.RawQuery != "" {
-		q, err := url.ParseQuery(c.RawQuery)
-		if err != nil {
-			c.RawQuery = redacted
-		} else {
-			for k, vs := range q {
-				if sensitiveQueryKey(k) {
-					for i := range vs {
-						vs[i] = redacted
-					}
-				}
+		// Keep the query's order and encoding; mask the values of sensitive keys only.
+		parts := strings.Split(c.RawQuery, "&")
+		for i, p := range parts {
+			k, _, hasValue := strings.Cut(p, "=")
+			key, err := url.QueryUnescape(k)
+			if err != nil {
+				key = k
 			}
-			c.RawQuery = q.Encode()
+			if hasValue && sensitiveQueryKey(key) {
+				parts[i] = k + "=" + redacted
+			}
 		}
+		c.RawQuery = strings.Join(parts, "&")
 	}
 	c.Fragment = ""
 	c.RawFragment = ""
