@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
 	"github.com/spf13/cobra"
 )
 
@@ -21,6 +22,7 @@ the Power Platform admin API, Dataverse and Salesforce over HTTPS on 127.0.0.1. 
 in-process; its tenant data lives in DIR/.c4sctl/sandbox so that runs build on each other.`,
 	}
 	var addr string
+	var ff faultFlags
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the sandbox standalone until interrupted",
@@ -38,9 +40,17 @@ in-process; its tenant data lives in DIR/.c4sctl/sandbox so that runs build on e
 				svcs = append(svcs, f())
 			}
 			dir := filepath.Join(g.StateDir(), "sandbox")
+			fo, on, err := ff.options()
+			if err != nil {
+				return err
+			}
 			sb, err := sandbox.Start(sandbox.Options{Addr: addr, Dir: dir}, svcs...)
 			if err != nil {
 				return err
+			}
+			if on {
+				faults.Install(sb, fo)
+				fmt.Fprintf(g.Stdout, "Fault injection: latency %s, fault rate %.2f, throttle %.0f req/s per API, seed %d\n", fo.Latency, fo.FaultRate, fo.Throttle, fo.Seed)
 			}
 			fmt.Fprintf(g.Stdout, "Sandbox listening on %s\nTrust its certificate with ca_file = %q in provider blocks.\nTenant %s, client id %s (secret: see the sandbox package). Press Ctrl+C to stop.\n",
 				sb.URL, sandbox.CACertFile(dir), sandbox.TenantID, sandbox.ClientID)
@@ -53,6 +63,7 @@ in-process; its tenant data lives in DIR/.c4sctl/sandbox so that runs build on e
 			return sb.Close()
 		},
 	}
+	ff.register(serve)
 	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:8443", "loopback address to listen on")
 	reset := &cobra.Command{
 		Use:   "reset",

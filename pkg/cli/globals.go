@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -12,11 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/hashicorp/hcl/v2"
@@ -202,9 +202,20 @@ func (g *Globals) SandboxServer() (*sandbox.Server, error) {
 	for _, f := range sandboxServices {
 		svcs = append(svcs, f())
 	}
+	ff, err := parseFaultSpec(g.Getenv("C4S_SANDBOX_FAULTS"))
+	if err != nil {
+		return nil, err
+	}
+	fo, on, err := ff.options()
+	if err != nil {
+		return nil, err
+	}
 	sb, err := sandbox.Start(sandbox.Options{Dir: filepath.Join(g.StateDir(), "sandbox")}, svcs...)
 	if err != nil {
 		return nil, err
+	}
+	if on {
+		faults.Install(sb, fo)
 	}
 	g.sb = sb
 	return sb, nil
@@ -215,6 +226,8 @@ func (g *Globals) HTTPClient() (*http.Client, error) {
 	if g.httpc != nil {
 		return g.httpc, nil
 	}
+	// One HTTP layer for every provider: retries honouring Retry-After, a concurrency limit and
+	// rate budget per API, redacted request logging.
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
@@ -226,10 +239,7 @@ func (g *Globals) HTTPClient() (*http.Client, error) {
 		}
 		pool.AppendCertsFromPEM(sb.CACertPEM())
 	}
-	g.httpc = &http.Client{
-		Timeout:   2 * time.Minute,
-		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 32},
-	}
+	g.httpc = httpx.NewClient(httpx.Options{RootCAs: pool, Logger: g.Logger()})
 	return g.httpc, nil
 }
 
