@@ -3,6 +3,7 @@ package m365
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,7 +93,17 @@ func (c *Client) findSku(ctx context.Context, part string) (skuInfo, error) {
 		have = append(have, s.PartNumber)
 	}
 	sort.Strings(have)
-	return skuInfo{}, fmt.Errorf("the tenant has no subscription with SKU part number %q (it has: %s); buy the licence or set sku_part_number", part, strings.Join(have, ", "))
+	return skuInfo{}, &missingSku{part, have}
+}
+
+// missingSku: the tenant has no subscription with that part number.
+type missingSku struct {
+	part string
+	have []string
+}
+
+func (m *missingSku) Error() string {
+	return fmt.Sprintf("the tenant has no subscription with SKU part number %q (it has: %s); buy the licence or set sku_part_number", m.part, strings.Join(m.have, ", "))
 }
 
 // target is what a licence assignment applies to.
@@ -338,6 +349,10 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 		part = Defaults.SkuPartNumber
 	}
 	sku, err := c.findSku(ctx, part)
+	var missing *missingSku
+	if errors.As(err, &missing) {
+		return nil, missing.Error(), nil
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -518,6 +533,11 @@ func (c *Client) readLicense(ctx context.Context, req providers.ReadRequest) (pr
 	typ := licenseSchema().ImpliedType()
 	absent := providers.ReadResponse{Value: cty.NullVal(typ)}
 	cfg := req.Config
+	if !cfg.IsNull() && !cfg.IsWhollyKnown() {
+		// The target depends on changes not applied yet (a group created in the same run):
+		// nothing to read; the assignment is planned as new and checked at apply.
+		return absent, nil
+	}
 	if cfg.IsNull() {
 		// Removed from configuration: rebuild the target from the id.
 		var err error

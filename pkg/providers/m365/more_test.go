@@ -177,3 +177,21 @@ func TestWelcomeKeepsWithinMailboxLimits(t *testing.T) {
 		t.Fatal("default mailbox limits changed")
 	}
 }
+
+func TestUnknownTargetAndMissingSku(t *testing.T) {
+	c, _, _ := start(t)
+	ctx := context.Background()
+	rr, err := c.Read(ctx, providers.ReadRequest{Type: "m365_license_assignment", Config: licCfg(map[string]cty.Value{"group_id": cty.UnknownVal(cty.String)})})
+	if err != nil || rr.ID != "" || !rr.Value.IsNull() {
+		t.Fatalf("unknown target: %v %#v", err, rr)
+	}
+	cfg := licCfg(map[string]cty.Value{"group_name": cty.StringVal("Sellers"), "sku_part_number": cty.StringVal("SALES_AGENT_2099")})
+	rr, err = c.Read(ctx, providers.ReadRequest{Type: "m365_license_assignment", Config: cfg})
+	if err != nil || !strings.Contains(rr.Deferred, "no subscription with SKU part number \"SALES_AGENT_2099\"") || !strings.Contains(rr.Deferred, "Microsoft_365_Copilot") {
+		t.Fatalf("missing SKU: %v %q", err, rr.Deferred)
+	}
+	rep, err := c.Preflight(ctx, []m365.PreflightResource{{Addr: "m365_license_assignment.x", Type: "m365_license_assignment", Config: cfg}})
+	if err != nil || rep.Blocking() != 1 {
+		t.Fatalf("preflight: %v %+v", err, rep)
+	}
+}

@@ -356,7 +356,11 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 			add("missing", "%s: %v", r.Addr, aerr)
 			continue
 		case deferred != "":
-			add("warn", "%s: %s", r.Addr, deferred)
+			status := "warn"
+			if strings.Contains(deferred, "no subscription with SKU") {
+				status = "missing"
+			}
+			add(status, "%s: %s", r.Addr, deferred)
 			continue
 		}
 		for _, w := range a.warnings() {
