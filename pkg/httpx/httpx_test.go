@@ -594,3 +594,48 @@ func TestWithRootCAsSharesLimits(t *testing.T) {
 		t.Errorf("counters not shared: %+v", st)
 	}
 }
+
+func TestNoAnswerInTime(t *testing.T) {
+	t.Parallel()
+	slowFirst := func(s *server, n int64, w http.ResponseWriter, r *http.Request) {
+		_, _ = io.ReadAll(r.Body)
+		if n == 1 {
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}
+	t.Run("GET retried after the attempt timeout", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, false, slowFirst)
+		o := fastOpts(s)
+		o.AttemptTimeout = 100 * time.Millisecond
+		resp, body, err := do(t, NewClient(o), context.Background(), "GET", s.URL+"/x", "")
+		if err != nil || resp.StatusCode != 200 || body != "ok" || s.hits.Load() != 2 {
+			t.Errorf("got %v %q %v after %d hits", resp, body, err, s.hits.Load())
+		}
+	})
+	t.Run("POST after the attempt timeout: outcome unknown", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, false, slowFirst)
+		o := fastOpts(s)
+		o.AttemptTimeout = 100 * time.Millisecond
+		_, _, err := do(t, NewClient(o), context.Background(), "POST", s.URL+"/x", "{}")
+		if !IsOutcomeUnknown(err) || s.hits.Load() != 1 {
+			t.Errorf("error %v after %d hits, want OutcomeUnknownError after 1", err, s.hits.Load())
+		}
+	})
+	t.Run("POST cancelled after sending: outcome unknown, still the context's error", func(t *testing.T) {
+		t.Parallel()
+		s := newServer(t, false, slowFirst)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		_, _, err := do(t, NewClient(fastOpts(s)), ctx, "POST", s.URL+"/x", "{}")
+		if !IsOutcomeUnknown(err) || !errors.Is(err, context.DeadlineExceeded) || s.hits.Load() != 1 {
+			t.Errorf("error %v after %d hits", err, s.hits.Load())
+		}
+	})
+}
