@@ -322,6 +322,9 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	if getStr(cty.ObjectVal(vals), "permitted_users") == "admin_approved_preauthorized" && len(profiles) == 0 && len(permSets) == 0 {
 		warnings = append(warnings, nobodyWarning(name))
 	}
+	if w := c.usageWarning(); w != "" {
+		warnings = append(warnings, w)
+	}
 	return providers.ReadResponse{ID: row.id, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
 }
 

@@ -284,6 +284,9 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	if gaps != "" && !apiOn {
 		warnings = append(warnings, fmt.Sprintf("assignees whose profile lacks API Enabled: %s; they cannot use Copilot for Sales unless this permission set (api_enabled = true) or another grants it", gaps))
 	}
+	if w := c.usageWarning(); w != "" {
+		warnings = append(warnings, w)
+	}
 	return providers.ReadResponse{ID: id, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
 }
 
@@ -333,7 +336,7 @@ func (c *Client) planPermSet(req providers.PlanRequest) (providers.PlanResponse,
 	c.stateMu.Lock()
 	gaps := c.gaps[strings.ToLower(name)]
 	c.stateMu.Unlock()
-	if gaps != "" {
+	if gaps != "" && req.Action != providers.NoOp {
 		if on, _ := getBool(req.Planned, "api_enabled"); on {
 			resp.Notes = append(resp.Notes, fmt.Sprintf("profiles of its users that lack API Enabled: %s; this permission set grants it (a standard profile's permissions cannot be changed through the API in every edition)", gaps))
 		} else if req.Action == providers.Create {

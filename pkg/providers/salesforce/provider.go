@@ -398,6 +398,15 @@ type Client struct {
 // APIUsage is the org's API usage as last reported (Sforce-Limit-Info), e.g. "25/5000".
 func (c *Client) APIUsage() string { c.limitMu.Lock(); defer c.limitMu.Unlock(); return c.apiUsage }
 
+// usageWarning warns when the org has used 90% of its daily API requests (Sforce-Limit-Info).
+func (c *Client) usageWarning() string {
+	var used, limit int
+	if _, err := fmt.Sscanf(c.APIUsage(), "%d/%d", &used, &limit); err != nil || limit <= 0 || used*10 < limit*9 {
+		return ""
+	}
+	return fmt.Sprintf("the Salesforce org has used %d of its %d API requests for the rolling 24 hours; at the limit every call fails with REQUEST_LIMIT_EXCEEDED", used, limit)
+}
+
 // Logins is the number of times the client signed in again after a refused session.
 func (c *Client) Logins() int { c.mu.Lock(); defer c.mu.Unlock(); return c.logins }
 

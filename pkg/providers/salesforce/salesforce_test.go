@@ -743,3 +743,46 @@ func TestConfigSchemaSandboxValues(t *testing.T) {
 		t.Fatalf("%#v", vals)
 	}
 }
+
+func TestPermissionSetUpdateAndWarnings(t *testing.T) {
+	c, sb, svc := start(t)
+	config := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers"), "api_enabled": cty.False, "assignees": strs(sellers(3)...)})
+	live := read(t, c, permissionSetSchema.Type, "", config)
+	after, _ := planned(permissionSetSchema, live.Value, config)
+	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, Action: providers.Create, Config: config, Prior: live.Value, Planned: after})
+	if err != nil || len(pr.Warnings) != 2 || !strings.Contains(pr.Warnings[0], "Standard User (3 users)") || !strings.Contains(pr.Warnings[1], "API Enabled") {
+		t.Fatalf("warnings %v %v", pr.Warnings, err)
+	}
+	resp, _ := converge(t, c, permissionSetSchema, config)
+	if live := read(t, c, permissionSetSchema.Type, resp.ID, config); len(live.Warnings) != 1 || !strings.Contains(live.Warnings[0], "lacks API Enabled") {
+		t.Fatalf("read warnings %v", live.Warnings)
+	}
+	config = cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers"), "label": cty.StringVal("Sellers (API)"), "description": cty.StringVal("Copilot for Sales"),
+		"api_enabled": cty.True, "user_permissions": strs("ViewSetup"), "assignees": strs(strings.ToUpper(sellers(1)[0]))})
+	sb.RequestLog().Reset()
+	if _, changed := converge(t, c, permissionSetSchema, config); len(changed) != 5 {
+		t.Fatalf("changed %v", changed)
+	}
+	if n := sb.RequestLog().Count("PATCH /salesforce/services/data/{v}/sobjects/{type}/{id}"); n != 1 {
+		t.Fatalf("%d PATCH", n)
+	}
+	sb.View(func() {
+		ps := svc.Org().PermissionSet("Sellers")
+		if ps.Label != "Sellers (API)" || ps.Description != "Copilot for Sales" || !ps.Perms["ApiEnabled"] || !ps.Perms["ViewSetup"] {
+			t.Errorf("%+v", ps)
+		}
+		if got := svc.Org().AssignedUsernames("Sellers"); len(got) != 1 || got[0] != sellers(1)[0] {
+			t.Errorf("assigned %v", got)
+		}
+	})
+	// Both ways of naming assignees at once are refused.
+	config = cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers"), "assignees": strs(), "assignee_filter": cty.StringVal("IsActive = true")})
+	if _, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, Action: providers.Update, Config: config, Prior: live.Value, Planned: config}); err == nil || !strings.Contains(err.Error(), "either assignees or assignee_filter") {
+		t.Fatalf("both: %v", err)
+	}
+	// Near the daily limit, reads warn.
+	mutate(t, sb, func() error { svc.SetAPILimit(95, 100); return nil })
+	if live := read(t, c, permissionSetSchema.Type, resp.ID, cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers")})); len(live.Warnings) == 0 || !strings.Contains(live.Warnings[len(live.Warnings)-1], "of its 100 API requests") {
+		t.Fatalf("usage warnings %v", live.Warnings)
+	}
+}
