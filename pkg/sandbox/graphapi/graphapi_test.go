@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
@@ -213,5 +214,21 @@ func TestThrottleAndPersistence(t *testing.T) {
 	}
 	if err := other.UnmarshalState([]byte("{")); err == nil {
 		t.Fatal("garbage accepted")
+	}
+}
+
+func TestSeedLargeIsCompact(t *testing.T) {
+	svc := graphapi.New()
+	began := time.Now()
+	svc.SeedLarge(50000, 10000)
+	took := time.Since(began)
+	tn := svc.Tenant()
+	if len(tn.Users) != 50001 || tn.Consumed(graphapi.CopilotSkuID) != 50 || tn.Consumed(graphapi.E5SkuID) != 50001 {
+		t.Fatalf("users %d, copilot %d, e5 %d", len(tn.Users), tn.Consumed(graphapi.CopilotSkuID), tn.Consumed(graphapi.E5SkuID))
+	}
+	b, _ := svc.MarshalState()
+	t.Logf("50,000 users seeded in %v; saved state %d KB", took, len(b)/1024)
+	if took > 5*time.Second {
+		t.Fatalf("seeding 50,000 users took %v", took)
 	}
 }
