@@ -11,7 +11,9 @@
 //     a 429 with Retry-After pauses every request to that API, not only the one that got it;
 //   - debug request logging (method, redacted URL, status, duration, attempt; never headers or
 //     bodies) and Redact for error messages;
-//   - trust: Options.RootCAs (the sandbox, ca_file), TLS 1.2 at least, HTTP/2;
+//   - trust: Options.RootCAs (the sandbox), TrustPEMFile / WithRootCAs (a provider's ca_file,
+//     sharing the limits and counters), TLS 1.2 at least, HTTP/2;
+//   - counters for benchmarks: Transport.Stats, StatsOf(client);
 //   - CheckEndpoint: an endpoint that is not loopback must be https.
 //
 // # Which requests are replayed
