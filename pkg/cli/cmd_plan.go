@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -12,17 +14,25 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/apply"
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/planfile"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/term"
 )
 
 type planFlags struct {
 	detailedExitcode bool
 	targets          []string
+	exclude          []string
 	refreshOnly      bool
 	concurrency      int
+	// quiet turns the refresh progress off (machine-readable output).
+	quiet bool
 }
 
 func (f *planFlags) register(cmd *cobra.Command, withExitcode bool) {
@@ -30,6 +40,7 @@ func (f *planFlags) register(cmd *cobra.Command, withExitcode bool) {
 		cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	}
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this resource address and what it depends on (repeatable)")
+	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource address, and every resource depending on it, out of the plan (repeatable)")
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only compare live objects with state and configuration; change nothing")
 	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read or changed at once")
 }
@@ -78,14 +89,31 @@ func (s *session) close() error {
 }
 
 func (s *session) plan(ctx context.Context, f *planFlags) (*plan.Plan, error) {
+	pl, _, err := s.planDiags(ctx, f)
+	return pl, err
+}
+
+// planDiags plans and also returns the (warning) diagnostics, for machine-readable output.
+func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.Diagnostics, error) {
 	g := s.g
+	progress := g.refreshProgress()
+	if f.quiet {
+		progress = nil
+	}
 	p := &plan.Planner{Config: g.config, Eval: g.eval, State: s.state, Registry: g.Registry(), Clients: g,
-		Options: plan.Options{Concurrency: f.concurrency, Targets: f.targets, RefreshOnly: f.refreshOnly, Progress: g.refreshProgress()}}
+		Options: plan.Options{Concurrency: f.concurrency, Targets: f.targets, Exclude: f.exclude, RefreshOnly: f.refreshOnly, Progress: progress}}
 	pl, diags := p.Plan(ctx)
 	if err := g.printDiags(diags); err != nil {
-		return nil, err
+		return nil, diags, err
 	}
-	return pl, nil
+	return pl, diags, nil
+}
+
+// writeExcluded tells which resources --exclude left out of the plan.
+func writeExcluded(w io.Writer, excluded []string) {
+	if len(excluded) > 0 {
+		fmt.Fprintf(w, "\nExcluded from this plan (--exclude, with what depends on it): %s\n", strings.Join(excluded, ", "))
+	}
 }
 
 // refreshProgress prints which resources are being read, on a terminal only.
@@ -107,6 +135,8 @@ func (g *Globals) refreshProgress() func(string, bool) {
 
 func newPlanCmd(g *Globals) *cobra.Command {
 	var f planFlags
+	var out, format string
+	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what apply would change",
@@ -114,19 +144,43 @@ func newPlanCmd(g *Globals) *cobra.Command {
 the last-applied state, and prints the changes apply would make. Changes made outside c4sctl since
 the last apply are shown first.
 
+--out FILE saves the plan; ` + "`c4sctl apply FILE`" + ` then makes exactly those changes, and refuses if the
+configuration or the live objects changed since. --format json (or --json) prints one JSON document
+(docs/json-plan.md); --format markdown prints a pull-request comment.
+
 Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when there are changes.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(format, jsonOut)
+			if err != nil {
+				return err
+			}
+			f.quiet = format != "human"
 			s, err := openSession(g, "plan")
 			if err != nil {
 				return err
 			}
 			defer s.close()
-			pl, err := s.plan(cmd.Context(), &f)
+			pl, diags, err := s.planDiags(cmd.Context(), &f)
 			if err != nil {
 				return err
 			}
-			plan.Render(g.Stdout, pl, g.colors(g.Stdout))
+			excluded := plan.Excluded(g.config, f.exclude)
+			if out != "" {
+				if err := s.savePlan(out, pl, &f, excluded, diags); err != nil {
+					return err
+				}
+			}
+			if err := writePlan(g, g.Stdout, format, pl, Version, f.targets, excluded, diags); err != nil {
+				return err
+			}
+			if out != "" {
+				w := g.Stdout
+				if format != "human" {
+					w = g.Stderr
+				}
+				fmt.Fprintf(w, "\nSaved the plan to: %s\n\nTo make exactly these changes, run:\n  c4sctl apply %s\n", out, out)
+			}
 			if f.detailedExitcode && pl.HasChanges() {
 				return &exitError{code: 2}
 			}
@@ -134,22 +188,149 @@ Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when there are chang
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to FILE, for `c4sctl apply FILE` (no secret is written to it)")
+	cmd.Flags().StringVar(&format, "format", "", "output format: human, json or markdown (default human)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the plan as one JSON document (same as --format json)")
 	return cmd
+}
+
+// outputFormat resolves --format and --json.
+func outputFormat(format string, jsonOut bool) (string, error) {
+	if jsonOut {
+		if format != "" && format != "json" {
+			return "", fmt.Errorf("--json and --format %s disagree: use one of them", format)
+		}
+		return "json", nil
+	}
+	switch format {
+	case "":
+		return "human", nil
+	case "human", "json", "markdown":
+		return format, nil
+	}
+	return "", fmt.Errorf("--format %q: use human, json or markdown", format)
+}
+
+// writePlan prints a plan in the given format.
+func writePlan(g *Globals, w io.Writer, format string, pl *plan.Plan, version string, targets, excluded []string, diags hcl.Diagnostics) error {
+	switch format {
+	case "json":
+		doc, err := plan.ToJSON(pl, plan.JSONOptions{C4sctlVersion: version, Targets: targets, Excluded: excluded, Diagnostics: diags})
+		if err != nil {
+			return fmt.Errorf("encode the plan as JSON: %w", err)
+		}
+		return writeJSONDoc(w, doc)
+	case "markdown":
+		plan.RenderMarkdown(w, pl, plan.MarkdownOptions{Excluded: excluded})
+		return nil
+	}
+	plan.Render(w, pl, g.colors(w))
+	writeExcluded(w, excluded)
+	return nil
+}
+
+func writeJSONDoc(w io.Writer, doc any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// savePlan writes the plan file: the plan, the configuration's hash and the fingerprints of the
+// live objects it was planned from.
+func (s *session) savePlan(path string, pl *plan.Plan, f *planFlags, excluded []string, diags hcl.Diagnostics) error {
+	g := s.g
+	ch, err := g.configHash()
+	if err != nil {
+		return err
+	}
+	doc, err := plan.ToJSON(pl, plan.JSONOptions{C4sctlVersion: Version, Targets: f.targets, Excluded: excluded, Diagnostics: diags})
+	if err != nil {
+		return fmt.Errorf("encode the plan: %w", err)
+	}
+	pf := &planfile.File{FormatVersion: planfile.FormatVersion, C4sctlVersion: Version, CreatedAt: time.Now().UTC().Truncate(time.Second),
+		Sandbox: g.Sandbox, Config: ch,
+		Options:      planfile.Options{Targets: nonNilStrings(f.targets), Exclude: nonNilStrings(f.exclude), RefreshOnly: f.refreshOnly},
+		Fingerprints: planfile.Fingerprints(pl), Plan: doc}
+	return planfile.Write(path, pf)
+}
+
+func nonNilStrings(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+// configHash hashes the configuration files and the resolved variable inputs.
+func (g *Globals) configHash() (planfile.ConfigHash, error) {
+	vars, err := g.resolvedVariables()
+	if err != nil {
+		return planfile.ConfigHash{}, err
+	}
+	return planfile.HashConfig(g.config.Sources, spec.FileSuffix, vars)
+}
+
+// resolvedVariables evaluates every input variable as the plan saw it. The evaluator keeps its
+// values to itself, so each variable is read through a synthetic output of a copy of the
+// configuration, with the same inputs.
+func (g *Globals) resolvedVariables() (map[string]planfile.Variable, error) {
+	cfg := g.config
+	out := map[string]planfile.Variable{}
+	if cfg == nil || len(cfg.Variables) == 0 {
+		return out, nil
+	}
+	cp := *cfg
+	cp.Sources = map[string][]byte{}
+	for k, v := range cfg.Sources {
+		cp.Sources[k] = v
+	}
+	cp.Outputs = map[string]*spec.Output{}
+	for name, decl := range cfg.Variables {
+		expr, diags := hclsyntax.ParseExpression([]byte("var."+name), "<variable "+name+">", hcl.InitialPos)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("variable %s: %s", name, diags.Error())
+		}
+		cp.Outputs[name] = &spec.Output{Name: name, Expr: expr, Sensitive: decl.Sensitive}
+	}
+	ev, diags := spec.NewEvaluator(&cp, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars})
+	if diags.HasErrors() {
+		return nil, g.printDiags(diags)
+	}
+	vals, diags := ev.Outputs(map[string]cty.Value{})
+	if diags.HasErrors() {
+		return nil, g.printDiags(diags)
+	}
+	for name, v := range vals {
+		out[name] = planfile.Variable{Value: v.Value, Sensitive: v.Sensitive || cfg.Variables[name].Sensitive}
+	}
+	return out, nil
 }
 
 func newApplyCmd(g *Globals) *cobra.Command {
 	var f planFlags
 	var autoApprove bool
 	cmd := &cobra.Command{
-		Use:   "apply",
+		Use:   "apply [PLAN_FILE]",
 		Short: "Make the changes a plan shows",
 		Long: `apply plans, shows the plan and, once approved, makes the changes. Each completed change is
 recorded in state at once; a failing change does not stop independent ones.
 
 Approval: type "yes" at the prompt, or pass --auto-approve. Without a terminal, --auto-approve is
-required.`,
-		Args: cobra.NoArgs,
+required.
+
+apply PLAN_FILE makes exactly the changes saved by ` + "`c4sctl plan --out PLAN_FILE`" + `, without asking
+(the saved plan is the approval). It reads the live objects again first and refuses when the
+configuration, its variables or any object the plan touches changed since the plan was saved.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				for _, name := range []string{"target", "exclude", "refresh-only"} {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("--%s cannot be used with a saved plan: the plan file already fixes what is planned; make a new plan with `c4sctl plan --%s ... --out FILE`", name, name)
+					}
+				}
+				return applySaved(cmd.Context(), g, args[0], &f)
+			}
 			s, err := openSession(g, "apply")
 			if err != nil {
 				return err
@@ -161,6 +342,7 @@ required.`,
 				return err
 			}
 			plan.Render(g.Stdout, pl, g.colors(g.Stdout))
+			writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))
 			if !pl.HasChanges() && !pl.RefreshOnly {
 				// Still record the live values, so that the next plan measures drift from now.
 				return s.apply(ctx, pl, &f)
@@ -180,6 +362,51 @@ required.`,
 	f.register(cmd, false)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	return cmd
+}
+
+// applySaved applies a saved plan: it checks that the file belongs to this configuration and
+// c4sctl, plans again with the saved options, refuses when anything the plan touches changed
+// since (a stale plan), and otherwise applies without asking.
+func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) error {
+	pf, err := planfile.Read(path)
+	if err != nil {
+		return err
+	}
+	if pf.C4sctlVersion != Version {
+		return fmt.Errorf("plan file %s was made by c4sctl %s, and this is c4sctl %s: apply it with c4sctl %s, or make a new plan with this one (`c4sctl plan --out FILE`)", path, pf.C4sctlVersion, Version, pf.C4sctlVersion)
+	}
+	if pf.Sandbox != g.Sandbox {
+		where := map[bool]string{true: "the sandbox", false: "the real tenant and org"}
+		return fmt.Errorf("plan file %s was made against %s, but this run targets %s: make a new plan for %s", path, where[pf.Sandbox], where[g.Sandbox], where[g.Sandbox])
+	}
+	s, err := openSession(g, "apply")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	cur, err := g.configHash()
+	if err != nil {
+		return err
+	}
+	if cur.Hash != pf.Config.Hash {
+		return fmt.Errorf("plan file %s was made from another configuration (%s): make a new plan with `c4sctl plan --out %s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), path)
+	}
+	f.targets, f.exclude, f.refreshOnly = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly
+	fmt.Fprintf(g.Stdout, "Applying the plan saved in %s at %s; reading the live objects again first.\n", path, pf.CreatedAt.Format(time.RFC3339))
+	fresh, diags, err := s.planDiags(ctx, f)
+	if err != nil {
+		return err
+	}
+	doc, err := plan.ToJSON(fresh, plan.JSONOptions{C4sctlVersion: Version, Diagnostics: diags})
+	if err != nil {
+		return err
+	}
+	if stale := planfile.Stale(pf, doc, planfile.Fingerprints(fresh)); len(stale) > 0 {
+		return fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`c4sctl plan --out %s`), review it and apply that", path, strings.Join(stale, "\n  - "), path)
+	}
+	plan.Render(g.Stdout, fresh, g.colors(g.Stdout))
+	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))
+	return s.apply(ctx, fresh, f)
 }
 
 // confirm asks for "yes" on a terminal.

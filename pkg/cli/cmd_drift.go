@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/report"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newDriftCmd)
+}
+
+type reportSpec struct{ kind, path string }
+
+func parseReports(specs []string) ([]reportSpec, error) {
+	var out []reportSpec
+	for _, s := range specs {
+		kind, path, ok := strings.Cut(s, "=")
+		if !ok || path == "" {
+			return nil, fmt.Errorf("--report %q: write KIND=FILE, KIND one of %s", s, strings.Join(report.Kinds(), ", "))
+		}
+		if report.Writers[kind] == nil {
+			return nil, fmt.Errorf("--report %s: unknown kind %q; use %s", s, kind, strings.Join(report.Kinds(), ", "))
+		}
+		out = append(out, reportSpec{kind: kind, path: path})
+	}
+	return out, nil
+}
+
+func newDriftCmd(g *Globals) *cobra.Command {
+	var f planFlags
+	var reports []string
+	cmd := &cobra.Command{
+		Use:   "drift",
+		Short: "Check that the live tenant and org still match the configuration",
+		Long: `drift reads every declared resource (a refresh-only plan: nothing is changed, state is not
+written) and reports, per resource, the attributes whose live value differs from the configuration
+or changed outside c4sctl since the last apply, with the expected and the actual value (sensitive
+values masked).
+
+--report KIND=FILE (repeatable) also writes the result as junit (JUnit XML, one test case per
+resource), sarif (SARIF 2.1.0, one result per drifted resource), markdown or json.
+
+Exit codes: 0 no drift, 2 drift, 1 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			specs, err := parseReports(reports)
+			if err != nil {
+				return err
+			}
+			f.refreshOnly = true
+			s, err := openSession(g, "drift")
+			if err != nil {
+				return err
+			}
+			defer s.close()
+			pl, err := s.plan(cmd.Context(), &f)
+			if err != nil {
+				return err
+			}
+			excluded := plan.Excluded(g.config, f.exclude)
+			rep := report.FromPlan(pl, g.config, "c4sctl", Version, excluded)
+			relativizeFiles(rep)
+			for _, sp := range specs {
+				var buf bytes.Buffer
+				if err := report.Writers[sp.kind](&buf, rep); err != nil {
+					return fmt.Errorf("%s report: %w", sp.kind, err)
+				}
+				if err := state.WriteFileAtomic(sp.path, buf.Bytes()); err != nil {
+					return fmt.Errorf("write %s report: %w", sp.kind, err)
+				}
+			}
+			writeDriftText(g, rep)
+			if rep.HasDrift() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "check only this resource address and what it depends on (repeatable)")
+	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource address, and every resource depending on it, out (repeatable)")
+	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read at once")
+	cmd.Flags().StringArrayVar(&reports, "report", nil, "also write a report: junit=FILE, sarif=FILE, markdown=FILE or json=FILE (repeatable)")
+	return cmd
+}
+
+// relativizeFiles makes resource file paths relative to the working directory (the repository
+// root in CI), as SARIF consumers expect.
+func relativizeFiles(rep *report.Report) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return
+	}
+	for i := range rep.Resources {
+		f := rep.Resources[i].File
+		if f == "" || !filepath.IsAbs(f) {
+			continue
+		}
+		if rel, err := filepath.Rel(wd, f); err == nil && !strings.HasPrefix(rel, "..") {
+			rep.Resources[i].File = rel
+		}
+	}
+}
+
+func writeDriftText(g *Globals, rep *report.Report) {
+	c := g.colors(g.Stdout)
+	for _, res := range rep.Resources {
+		switch res.Status {
+		case report.Drifted, report.Missing:
+			fmt.Fprintf(g.Stdout, "\n  %s# %s%s %s\n", c.Bold, res.Address, c.Reset, map[report.Status]string{report.Drifted: "has drifted", report.Missing: "does not exist"}[res.Status])
+			diffs := append([]report.Difference(nil), res.Differences...)
+			sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Kind < diffs[j].Kind })
+			for _, d := range diffs {
+				fmt.Fprintf(g.Stdout, "    %s~%s %s\n", c.Yellow, c.Reset, d.String())
+			}
+		case report.Skipped:
+			fmt.Fprintf(g.Stdout, "\n  # %s was not checked: %s\n", res.Address, res.Reason)
+		}
+	}
+	col := c.Green
+	if rep.HasDrift() {
+		col = c.Yellow
+	}
+	fmt.Fprintf(g.Stdout, "\n%s%s%s\n", col, rep.Summary(), c.Reset)
+	writeExcluded(g.Stdout, rep.Excluded)
+}

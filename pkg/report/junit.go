@@ -1,0 +1,98 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// JUnit XML, in the common schema Jenkins, GitLab, Azure DevOps and GitHub test reporters read:
+// one <testsuite> per provider, one <testcase> per resource, a <failure> for each drifted one.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Line      int           `xml:"line,attr,omitempty"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// WriteJUnit writes the report as JUnit XML.
+func WriteJUnit(w io.Writer, r *Report) error {
+	out := junitSuites{Name: "c4sctl drift"}
+	idx := map[string]int{}
+	for _, res := range r.Resources {
+		i, ok := idx[res.Provider]
+		if !ok {
+			i = len(out.Suites)
+			idx[res.Provider] = i
+			out.Suites = append(out.Suites, junitSuite{Name: res.Provider, Properties: []junitProperty{{Name: "c4sctl.version", Value: r.Version}}})
+		}
+		s := &out.Suites[i]
+		c := junitCase{Name: res.Address, Classname: res.Provider + "." + res.Type, File: res.File, Line: res.Line}
+		s.Tests++
+		out.Tests++
+		switch {
+		case res.Failing():
+			var b strings.Builder
+			for _, d := range res.Differences {
+				fmt.Fprintf(&b, "%s (%s): expected %s, actual %s\n", d.Attribute, d.Kind, d.Expected, d.Actual)
+			}
+			c.Failure = &junitFailure{Message: res.Message(), Type: string(res.Status), Text: b.String()}
+			s.Failures++
+			out.Failures++
+		case res.Status == Skipped:
+			c.Skipped = &junitSkipped{Message: res.Reason}
+			s.Skipped++
+			out.Skipped++
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

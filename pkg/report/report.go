@@ -1,0 +1,205 @@
+// Package report writes drift reports (`c4sctl drift --report KIND=FILE`) in formats CI systems
+// read: JUnit XML, SARIF 2.1.0, Markdown and JSON. A Report is built from a refresh-only plan;
+// values in it are already masked where sensitive, so writers never see a secret.
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Status of one resource in a drift report.
+type Status string
+
+const (
+	// InSync: the live object matches the configuration and the last apply.
+	InSync Status = "in_sync"
+	// Drifted: the live object differs from the configuration or from state.
+	Drifted Status = "drifted"
+	// Missing: the object does not exist.
+	Missing Status = "missing"
+	// Skipped: the object could not be checked (deferred).
+	Skipped Status = "skipped"
+)
+
+// Kinds of attribute difference.
+const (
+	// KindConfiguration: the live value differs from the configured one (apply would change it).
+	KindConfiguration = "configuration"
+	// KindState: the live value changed outside c4sctl since the last apply.
+	KindState = "state"
+)
+
+// Report is the result of a drift check.
+type Report struct {
+	Tool, Version string
+	Resources     []Resource
+	Excluded      []string
+}
+
+// Resource is one managed resource's check.
+type Resource struct {
+	Address  string `json:"address"`
+	Type     string `json:"type"`
+	Provider string `json:"provider"`
+	Status   Status `json:"status"`
+	// Reason says why a resource was skipped.
+	Reason string `json:"reason,omitempty"`
+	// File and Line locate the resource block (File as the configuration names it).
+	File        string       `json:"file,omitempty"`
+	Line        int          `json:"line,omitempty"`
+	Differences []Difference `json:"differences"`
+}
+
+// Difference is one attribute whose live value is not the expected one. Expected and Actual are
+// in HCL syntax, "(sensitive value)" for sensitive attributes.
+type Difference struct {
+	Attribute string `json:"attribute"`
+	Kind      string `json:"kind"` // KindConfiguration or KindState
+	Expected  string `json:"expected"`
+	Actual    string `json:"actual"`
+}
+
+// Failing tells whether the resource counts as drift.
+func (r *Resource) Failing() bool { return r.Status == Drifted || r.Status == Missing }
+
+// Drifted lists the failing resources.
+func (r *Report) Drifted() []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Failing() {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// HasDrift tells whether any resource drifted (the exit code 2 case).
+func (r *Report) HasDrift() bool { return len(r.Drifted()) > 0 }
+
+// FromPlan builds a report from a refresh-only plan: for each managed resource, the attributes
+// whose live value differs from the configuration (rc.Changes) and from the last apply (rc.Drift).
+// cfg, when given, locates each resource's block.
+func FromPlan(p *plan.Plan, cfg *spec.Config, tool, version string, excluded []string) *Report {
+	r := &Report{Tool: tool, Version: version, Excluded: excluded}
+	for _, rc := range p.Changes {
+		if rc.Data {
+			continue
+		}
+		res := Resource{Address: rc.Addr, Type: rc.Type, Provider: rc.Provider, Status: InSync, Differences: []Difference{}}
+		if cfg != nil {
+			if decl := cfg.Resources[rc.Addr]; decl != nil {
+				res.File, res.Line = decl.DeclRange.Filename, decl.DeclRange.Start.Line
+			}
+		}
+		switch {
+		case rc.Action == providers.Deferred:
+			res.Status, res.Reason = Skipped, rc.Reason
+		case rc.Config == cty.NilVal || rc.Config.IsNull():
+			// Only in state (removed from configuration): not a drift of the configuration.
+			if rc.Before.IsNull() {
+				res.Status, res.Reason = Skipped, "removed from the configuration, and the object no longer exists"
+			} else {
+				res.Status, res.Reason = Skipped, "removed from the configuration; c4sctl plan shows what happens to it"
+			}
+		case rc.Before.IsNull():
+			res.Status = Missing
+			for _, ch := range rc.Changes {
+				res.Differences = append(res.Differences, Difference{Attribute: ch.Name, Kind: KindConfiguration, Expected: show(rc, ch.Name, ch.After), Actual: "(object does not exist)"})
+			}
+		default:
+			for _, ch := range rc.Changes {
+				res.Differences = append(res.Differences, Difference{Attribute: ch.Name, Kind: KindConfiguration, Expected: show(rc, ch.Name, ch.After), Actual: show(rc, ch.Name, ch.Before)})
+			}
+			inConfig := map[string]bool{}
+			for _, ch := range rc.Changes {
+				inConfig[ch.Name] = true
+			}
+			for _, d := range rc.Drift {
+				if inConfig[d.Name] {
+					continue // already reported against the configuration
+				}
+				res.Differences = append(res.Differences, Difference{Attribute: d.Name, Kind: KindState, Expected: show(rc, d.Name, d.Before), Actual: show(rc, d.Name, d.After)})
+			}
+			if len(res.Differences) > 0 {
+				res.Status = Drifted
+			}
+		}
+		r.Resources = append(r.Resources, res)
+	}
+	sort.SliceStable(r.Resources, func(i, j int) bool { return r.Resources[i].Address < r.Resources[j].Address })
+	return r
+}
+
+func show(rc *plan.ResourceChange, name string, v cty.Value) string {
+	if rc.IsSensitive(name) {
+		return plan.SensitiveValue
+	}
+	return plan.FormatValue(v)
+}
+
+// Summary is a one-line count, e.g. "2 of 5 resources drifted".
+func (r *Report) Summary() string {
+	n := len(r.Drifted())
+	if n == 0 {
+		return fmt.Sprintf("No drift: %d resource(s) match the configuration.", r.count(InSync))
+	}
+	return fmt.Sprintf("Drift: %d of %d resource(s) differ from the configuration or the last apply.", n, len(r.Resources))
+}
+
+func (r *Report) count(s Status) int {
+	n := 0
+	for _, res := range r.Resources {
+		if res.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Message describes a failing resource in one paragraph.
+func (res *Resource) Message() string {
+	if res.Status == Missing {
+		return fmt.Sprintf("%s does not exist.", res.Address)
+	}
+	var parts []string
+	for _, d := range res.Differences {
+		parts = append(parts, d.String())
+	}
+	return fmt.Sprintf("%s differs: %s.", res.Address, strings.Join(parts, "; "))
+}
+
+func (d Difference) String() string {
+	if d.Kind == KindState {
+		return fmt.Sprintf("%s changed outside c4sctl since the last apply: was %s, is %s", d.Attribute, d.Expected, d.Actual)
+	}
+	return fmt.Sprintf("%s is %s, configuration wants %s", d.Attribute, d.Actual, d.Expected)
+}
+
+// Writer writes one report format.
+type Writer func(io.Writer, *Report) error
+
+// Writers maps each --report kind to its writer.
+var Writers = map[string]Writer{
+	"junit":    WriteJUnit,
+	"sarif":    WriteSARIF,
+	"markdown": WriteMarkdown,
+	"json":     WriteJSON,
+}
+
+// Kinds lists the report kinds, sorted.
+func Kinds() []string {
+	var out []string
+	for k := range Writers {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

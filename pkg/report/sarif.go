@@ -1,0 +1,129 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"path/filepath"
+)
+
+// SARIFSchema is the JSON schema of SARIF 2.1.0 the report declares.
+const SARIFSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+// Rule ids of SARIF results.
+const (
+	RuleDrift   = "c4sctl/drift"
+	RuleMissing = "c4sctl/missing"
+)
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	Help                 sarifText      `json:"help"`
+	DefaultConfiguration map[string]any `json:"defaultConfiguration"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+type sarifLogical struct {
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+// WriteSARIF writes the report as a SARIF 2.1.0 log: one result per drifted or missing resource,
+// located at its resource block. Resources in sync are not results (GitHub code scanning would
+// show every result as an alert).
+func WriteSARIF(w io.Writer, r *Report) error {
+	rules := []sarifRule{
+		{ID: RuleDrift, Name: "ConfigurationDrift",
+			ShortDescription:     sarifText{"Live object differs from the configuration"},
+			FullDescription:      sarifText{"The live object in the tenant or org differs from the c4sctl configuration, or was changed outside c4sctl since the last apply."},
+			Help:                 sarifText{"Run `c4sctl plan` to see the change, then `c4sctl apply` to restore the configuration, or update the configuration to adopt the live value."},
+			DefaultConfiguration: map[string]any{"level": "error"}},
+		{ID: RuleMissing, Name: "MissingObject",
+			ShortDescription:     sarifText{"Configured object does not exist"},
+			FullDescription:      sarifText{"An object the c4sctl configuration declares does not exist in the tenant or org."},
+			Help:                 sarifText{"Run `c4sctl apply` to create it, or remove it from the configuration."},
+			DefaultConfiguration: map[string]any{"level": "error"}},
+	}
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{}}
+	for _, res := range r.Resources {
+		if !res.Failing() {
+			continue
+		}
+		id, idx := RuleDrift, 0
+		if res.Status == Missing {
+			id, idx = RuleMissing, 1
+		}
+		loc := sarifLocation{LogicalLocations: []sarifLogical{{FullyQualifiedName: res.Address, Kind: "resource"}}}
+		if res.File != "" {
+			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(res.File)}}
+			if res.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: res.Line}
+			}
+		}
+		run.Results = append(run.Results, sarifResult{
+			RuleID: id, RuleIndex: idx, Level: "error",
+			Message:             sarifText{res.Message()},
+			Locations:           []sarifLocation{loc},
+			PartialFingerprints: map[string]string{"c4sctlAddress/v1": res.Address},
+			Properties:          map[string]any{"address": res.Address, "type": res.Type, "provider": res.Provider, "differences": res.Differences},
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}

@@ -1,0 +1,111 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// JSONFormatVersion is the version of the JSON drift report.
+const JSONFormatVersion = "1.0"
+
+type jsonReport struct {
+	FormatVersion string      `json:"format_version"`
+	Tool          string      `json:"tool"`
+	Version       string      `json:"c4sctl_version"`
+	HasDrift      bool        `json:"has_drift"`
+	Summary       jsonSummary `json:"summary"`
+	Resources     []Resource  `json:"resources"`
+	Excluded      []string    `json:"excluded"`
+}
+
+type jsonSummary struct {
+	Resources int `json:"resources"`
+	InSync    int `json:"in_sync"`
+	Drifted   int `json:"drifted"`
+	Missing   int `json:"missing"`
+	Skipped   int `json:"skipped"`
+}
+
+// WriteJSON writes the report as one JSON document (see docs/json-plan.md, "Drift report").
+func WriteJSON(w io.Writer, r *Report) error {
+	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, HasDrift: r.HasDrift(),
+		Summary:   jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing), Skipped: r.count(Skipped)},
+		Resources: r.Resources, Excluded: r.Excluded}
+	if out.Resources == nil {
+		out.Resources = []Resource{}
+	}
+	if out.Excluded == nil {
+		out.Excluded = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// WriteMarkdown writes the report for people (a job summary or an issue).
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## c4sctl drift report\n\n")
+	if r.HasDrift() {
+		fmt.Fprintf(&b, "**%s**\n\n", r.Summary())
+	} else {
+		fmt.Fprintf(&b, "%s\n\n", r.Summary())
+	}
+	if len(r.Excluded) > 0 {
+		fmt.Fprintf(&b, "Excluded (not checked): %s\n\n", strings.Join(quoteAll(r.Excluded), ", "))
+	}
+	fmt.Fprintf(&b, "| Resource | Status |\n| --- | --- |\n")
+	for _, res := range r.Resources {
+		status := map[Status]string{InSync: "in sync", Drifted: "**drifted**", Missing: "**missing**", Skipped: "skipped"}[res.Status]
+		if res.Reason != "" {
+			status += ": " + cell(res.Reason)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", res.Address, status)
+	}
+	for _, res := range r.Drifted() {
+		fmt.Fprintf(&b, "\n### `%s`\n\n", res.Address)
+		if res.File != "" {
+			fmt.Fprintf(&b, "Declared in `%s` line %d.\n\n", res.File, res.Line)
+		}
+		fmt.Fprintf(&b, "| Attribute | Compared with | Expected | Actual |\n| --- | --- | --- | --- |\n")
+		for _, d := range res.Differences {
+			with := "configuration"
+			if d.Kind == KindState {
+				with = "last apply"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Attribute, with, code(d.Expected), code(d.Actual))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func quoteAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = "`" + x + "`"
+	}
+	return out
+}
+
+// cell makes text safe in a table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", "\\|")
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// code puts a value in an inline code span that survives backticks and pipes.
+func code(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", "\\|")
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if len(fence) > 1 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
