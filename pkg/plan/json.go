@@ -336,8 +336,9 @@ func marshalValue(v cty.Value) (json.RawMessage, error) {
 type SchemaLookup func(typ string, data bool) *schema.Resource
 
 // FromJSON rebuilds a Plan from its document, for rendering a saved plan. Values come back with
-// the schemas' types; sensitive attributes are null and listed in Sensitive, so renderers mask
-// them; attributes flagged in after_unknown are unknown.
+// the schemas' types; sensitive attributes are listed in Sensitive, so renderers mask them, and
+// have unknown values where they had one (the value itself is not in the document); attributes
+// flagged in after_unknown are unknown.
 func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 	p := &Plan{RefreshOnly: doc.RefreshOnly}
 	byAddr := map[string]*ResourceChange{}
@@ -367,10 +368,10 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 		}
 		sort.Strings(rc.Sensitive)
 		var err error
-		if rc.Before, err = objectFromJSON(s, jc.Before, nil); err != nil {
+		if rc.Before, err = objectFromJSON(s, jc.Before, jc.BeforeSensitive); err != nil {
 			return nil, fmt.Errorf("%s: before: %w", jc.Address, err)
 		}
-		if rc.After, err = objectFromJSON(s, jc.After, jc.AfterUnknown); err != nil {
+		if rc.After, err = objectFromJSON(s, jc.After, merge(jc.AfterUnknown, jc.AfterSensitive)); err != nil {
 			return nil, fmt.Errorf("%s: after: %w", jc.Address, err)
 		}
 		rc.Config = cty.NullVal(s.ImpliedType())
@@ -441,6 +442,17 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 		rc.Notes = append(rc.Notes, n.Message)
 	}
 	return p, nil
+}
+
+func merge(a, b map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for k, v := range a {
+		out[k] = out[k] || v
+	}
+	for k, v := range b {
+		out[k] = out[k] || v
+	}
+	return out
 }
 
 func validAction(a providers.Action) bool {
