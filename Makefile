@@ -14,13 +14,16 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/c4sctl
 
-# demo: a fresh sandbox tenant and org; plan and apply; a seller's first sign-in creates msdyn_viva
-# (guide step 7), so the resources that waited for it are applied; the last plan prints "No changes.".
+# demo: a fresh sandbox tenant and org; plan and apply. Two things no API can do happen in between,
+# as they would for real: the admin installs the Salesforce connected app (guide step 6) and a
+# seller's first sign-in creates msdyn_viva (step 7). The second apply finishes the job and the
+# last plan prints "No changes.".
 demo: build
 	rm -rf $(DEMO_DIR)/.c4sctl
 	$(C4S) validate
 	$(C4S) plan
 	$(C4S) apply --auto-approve
+	$(C4S) sandbox salesforce install-app
 	$(C4S) sandbox sign-in seller@contoso-sandbox.onmicrosoft.com
 	$(C4S) apply --auto-approve
 	$(C4S) plan --detailed-exitcode

@@ -63,3 +63,34 @@ resource "copilot_for_sales_settings" "viva" {
   environment         = data.powerplatform_environment.viva.name
   ai_features_enabled = true
 }
+
+provider "salesforce" {
+  instance_url = var.salesforce_instance_url
+  auth         = "jwt_bearer" # client id, username and private key come from SF_* variables
+}
+
+variable "salesforce_instance_url" {
+  type        = string
+  description = "The org's My Domain URL."
+  default     = "https://contoso.my.salesforce.com"
+}
+
+# Step 4: every Copilot for Sales user has the API Enabled permission, through a permission set
+# assigned to the sellers.
+resource "salesforce_permission_set" "copilot" {
+  name            = "Copilot_for_Sales_Users"
+  api_enabled     = true
+  assignee_filter = "Profile.Name = 'Standard User' AND IsActive = true"
+}
+
+# Step 6: the "Microsoft Power Platform" connected app, through which Copilot for Sales reaches
+# Salesforce, is installed and its policies let the connector in.
+resource "salesforce_connected_app" "power_platform" {
+  name                 = "Microsoft Power Platform"
+  permitted_users      = "admin_approved_preauthorized"
+  ip_relaxation        = "relax"
+  refresh_token_policy = "valid_until_revoked"
+  session_timeout      = "none"
+  profiles             = ["Standard User", "System Administrator"]
+  permission_sets      = [salesforce_permission_set.copilot.name]
+}
