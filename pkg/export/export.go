@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -202,11 +203,11 @@ func (f *File) Bytes() []byte {
 }
 
 func sensitiveNote(a *schema.Attribute) string {
-	s := fmt.Sprintf("%s is sensitive and never exported: set it from a sensitive variable or the environment", a.Name)
+	s := fmt.Sprintf("%s is not exported (sensitive): set it from a sensitive variable or the environment.", a.Name)
 	if a.Description != "" {
-		s += " (" + strings.TrimSuffix(a.Description, ".") + ")"
+		s += " " + a.Description
 	}
-	return s + "."
+	return s
 }
 
 func comment(s string) hclwrite.Tokens {
@@ -270,21 +271,31 @@ func (n *Namer) Name(typ, suggested string) string {
 	return name
 }
 
-// Identifier turns s into a lower-case HCL identifier: runs of other characters become one
-// underscore; a leading digit gets an "r_" prefix; empty input gives "this".
+// Identifier turns s into a lower-case HCL identifier: words (split at other characters and
+// at camelCase humps) joined by underscores; a leading digit gets an "r_" prefix; empty input
+// gives "this".
 func Identifier(s string) string {
 	var b strings.Builder
 	pending := false
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-			if pending && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			pending = false
-			b.WriteRune(r)
+	var prev rune
+	for _, r := range s {
+		lower := r >= 'a' && r <= 'z'
+		upper := r >= 'A' && r <= 'Z'
+		digit := r >= '0' && r <= '9'
+		if !lower && !upper && !digit {
+			pending = true
+			prev = r
 			continue
 		}
-		pending = true
+		if upper && (prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9') {
+			pending = true
+		}
+		if pending && b.Len() > 0 {
+			b.WriteByte('_')
+		}
+		pending = false
+		b.WriteRune(unicode.ToLower(r))
+		prev = r
 	}
 	out := b.String()
 	if len(out) > 60 {
