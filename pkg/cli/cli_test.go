@@ -100,3 +100,22 @@ func TestSecondRunFailsWhileTheLockIsHeld(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+func TestChangeByHandShowsAsDrift(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "set", "TeamsMeetingPolicy", "Global", "AllowTranscription", "false"); code != 0 {
+		t.Fatalf("sandbox teams set: %d %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan after a change by hand: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"teams_meeting_policy.global has changed outside c4sctl", "allow_transcription: true -> false", "allow_transcription = false -> true"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+}
