@@ -94,3 +94,30 @@ resource "salesforce_connected_app" "power_platform" {
   profiles             = ["Standard User", "System Administrator"]
   permission_sets      = [salesforce_permission_set.copilot.name]
 }
+
+provider "microsoft365" {
+  tenant_id = var.tenant_id
+  client_id = var.client_id
+  auth      = "client_secret" # the secret comes from AZURE_CLIENT_SECRET
+}
+
+# Prerequisite: every seller holds the licence (group-based licensing on the sellers' group).
+resource "m365_license_assignment" "sellers" {
+  group_name = "Sellers"
+}
+
+# Step 1: the Copilot for Sales Outlook add-in is deployed to the sellers.
+resource "m365_integrated_app" "copilot_for_sales" {
+  groups = ["Sellers"]
+}
+
+# Step 2: a Teams app setup policy installs and pins the app for everyone.
+data "teams_app" "copilot_for_sales" {}
+
+resource "teams_app_setup_policy" "global" {
+  identity        = "Global"
+  app_preset_list = [data.teams_app.copilot_for_sales.id]
+  pinned_app_bar_apps = [
+    { id = data.teams_app.copilot_for_sales.id, order = 3 },
+  ]
+}
