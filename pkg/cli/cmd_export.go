@@ -200,7 +200,11 @@ func runExport(ctx context.Context, g *Globals, only []string, out string, force
 		fmt.Fprintf(g.Stdout, "The sandbox keeps its data in %s: copy it to %s to plan the export against the same sandbox.\n",
 			filepath.Join(g.StateDir(), "sandbox"), filepath.Join(out, ".c4sctl", "sandbox"))
 	}
-	fmt.Fprintf(g.Stdout, "Check it with: c4sctl --dir %s plan\n", out)
+	check := "c4sctl --dir " + out
+	if g.Sandbox {
+		check += " --sandbox"
+	}
+	fmt.Fprintf(g.Stdout, "Check it with: %s plan\n", check)
 	return nil
 }
 

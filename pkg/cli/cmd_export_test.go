@@ -213,3 +213,40 @@ func TestImportRefusesWhileLocked(t *testing.T) {
 		t.Errorf("import while locked: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestExportWritesOnlyNonSecretProviderSettings(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+variable "tenant" {
+  type      = string
+  default   = "tenant-from-a-sensitive-variable"
+  sensitive = true
+}
+
+provider "teams" {
+  tenant_id     = var.tenant
+  client_id     = "11111111-2222-4333-8444-555555555555"
+  client_secret = "literal-secret-in-config"
+  endpoint      = "https://api.interfaces.records.gov.teams.microsoft.us"
+}
+`})
+	out := t.TempDir()
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "export", "--provider", "teams", "--out", out)
+	if code != 0 {
+		t.Fatalf("export exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "teams.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, leak := range []string{"tenant-from-a-sensitive-variable", "literal-secret-in-config", "tenant_id ="} {
+		if strings.Contains(s, leak) {
+			t.Errorf("export contains %q:\n%s", leak, s)
+		}
+	}
+	for _, want := range []string{`client_id = "11111111-2222-4333-8444-555555555555"`, `endpoint = "https://api.interfaces.records.gov.teams.microsoft.us"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("export lacks %q:\n%s", want, s)
+		}
+	}
+}

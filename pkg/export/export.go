@@ -179,7 +179,10 @@ func (f *File) Bytes() []byte {
 				continue
 			}
 			if a.Sensitive {
-				rb.AppendUnstructuredTokens(comment(sensitiveNote(a)))
+				// Only where the object has such a value: an unset optional secret is not managed.
+				if r.Object.Value.Type().HasAttribute(a.Name) && !r.Object.Value.GetAttr(a.Name).IsNull() {
+					rb.AppendUnstructuredTokens(comment(sensitiveNote(a)))
+				}
 				continue
 			}
 			v, ok := attrValue(r.Object.Value, a.Name)
