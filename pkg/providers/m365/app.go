@@ -67,7 +67,7 @@ func (c *Client) readTeamsApp(ctx context.Context, req providers.ReadRequest) (p
 		QueryParameters: &appcatalogs.TeamsAppsRequestBuilderGetQueryParameters{Filter: &filter, Expand: []string{"appDefinitions"}},
 	})
 	if err != nil {
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, fmt.Errorf("teams_app: %w", sdkErr("GET", "/v1.0/appCatalogs/teamsApps", err))
+		return providers.ReadResponse{Value: cty.NullVal(typ)}, sdkErr("GET", "/v1.0/appCatalogs/teamsApps", err)
 	}
 	type hit struct{ id, ext, name, dist, version string }
 	var hits []hit
@@ -104,7 +104,7 @@ func (c *Client) readTeamsApp(ctx context.Context, req providers.ReadRequest) (p
 			for _, h := range hits {
 				ids = append(ids, h.id+" ("+h.dist+")")
 			}
-			return providers.ReadResponse{Value: cty.NullVal(typ)}, fmt.Errorf("teams_app: %d apps have %s: %s; set external_id or distribution_method", len(hits), what, strings.Join(ids, ", "))
+			return providers.ReadResponse{Value: cty.NullVal(typ)}, fmt.Errorf("%d apps have %s: %s; set external_id or distribution_method", len(hits), what, strings.Join(ids, ", "))
 		}
 	}
 	h := hits[0]
@@ -194,7 +194,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 			c.setPkgProblem(why)
 			return providers.ReadResponse{Value: cty.NullVal(typ), Warnings: []string{why + ": c4sctl cannot see or change the deployment of " + appName(cfg) + "; the plan lists the admin-centre steps"}}, nil
 		}
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, fmt.Errorf("m365_integrated_app: %w", err)
+		return providers.ReadResponse{Value: cty.NullVal(typ)}, err
 	}
 	c.setPkgProblem("")
 	if p == nil {
@@ -203,7 +203,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	}
 	v, err := c.appValue(ctx, cfg, p)
 	if err != nil {
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, fmt.Errorf("m365_integrated_app: %w", err)
+		return providers.ReadResponse{Value: cty.NullVal(typ)}, err
 	}
 	if p.DeployedTo == "none" && p.AvailableTo == "none" && req.ID == "" {
 		// Not deployed at all: the deployment does not exist yet.
@@ -370,7 +370,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		everyone, groups, users = false, nil, nil
 	}
 	manual := func(err error) error {
-		return fmt.Errorf("m365_integrated_app: %w; deploy it by hand: %s", err, strings.Join(ManualSteps(appName(cfg), everyone, groups, users), " "))
+		return fmt.Errorf("%w; deploy it by hand: %s", err, strings.Join(ManualSteps(appName(cfg), everyone, groups, users), " "))
 	}
 	if err != nil {
 		return providers.ApplyResponse{}, manual(err)
@@ -384,11 +384,11 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		availableTo = "some"
 		gids, err := c.resolveGroups(ctx, groups)
 		if err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("m365_integrated_app: %w", err)
+			return providers.ApplyResponse{}, err
 		}
 		uids, err := c.resolveUsers(ctx, users)
 		if err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("m365_integrated_app: %w", err)
+			return providers.ApplyResponse{}, err
 		}
 		for _, id := range sortedKeys(gids) {
 			access = append(access, pkgAccess{ResourceType: "group", ResourceID: id})
@@ -402,7 +402,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		if _, ok := unavailable(err); ok {
 			return providers.ApplyResponse{}, manual(err)
 		}
-		return providers.ApplyResponse{}, fmt.Errorf("m365_integrated_app: %w", err)
+		return providers.ApplyResponse{}, err
 	}
 	return providers.ApplyResponse{ID: p.ID, Notes: []string{VisibilityNote}}, nil
 }

@@ -547,7 +547,7 @@ func (c *Client) readLicense(ctx context.Context, req providers.ReadRequest) (pr
 	}
 	a, deferred, err := c.analyse(ctx, cfg)
 	if err != nil {
-		return absent, fmt.Errorf("m365_license_assignment: %w", err)
+		return absent, err
 	}
 	if deferred != "" {
 		return providers.ReadResponse{Value: cty.NullVal(typ), Deferred: deferred}, nil
@@ -574,7 +574,7 @@ func configFromID(id string) (cty.Value, error) {
 		vals[at.Name] = cty.NullVal(at.Type)
 	}
 	if len(parts) < 2 {
-		return cty.NilVal, fmt.Errorf("m365_license_assignment: malformed id %q", id)
+		return cty.NilVal, fmt.Errorf("malformed id %q", id)
 	}
 	vals["sku_part_number"] = cty.StringVal(parts[0])
 	switch {
@@ -585,7 +585,7 @@ func configFromID(id string) (cty.Value, error) {
 	case parts[1] == "users":
 		vals["users"] = cty.SetValEmpty(cty.String)
 	default:
-		return cty.NilVal, fmt.Errorf("m365_license_assignment: malformed id %q", id)
+		return cty.NilVal, fmt.Errorf("malformed id %q", id)
 	}
 	return cty.ObjectVal(vals), nil
 }
@@ -626,7 +626,7 @@ func (c *Client) planLicense(ctx context.Context, req providers.PlanRequest) (pr
 	}
 	a, err := c.cachedAnalysis(ctx, req.Config)
 	if err != nil {
-		return providers.PlanResponse{}, fmt.Errorf("m365_license_assignment: %w", err)
+		return providers.PlanResponse{}, err
 	}
 	if a == nil {
 		return providers.PlanResponse{}, nil
@@ -646,7 +646,7 @@ func (c *Client) planLicense(ctx context.Context, req providers.PlanRequest) (pr
 		resp.Notes = append(resp.Notes, fmt.Sprintf("%d of %d users to license directly, in %d batched requests of up to 20", n, a.targets, (n+19)/20))
 	}
 	if err := a.seatError(); err != nil {
-		return resp, fmt.Errorf("m365_license_assignment: %w", err)
+		return resp, err
 	}
 	return resp, nil
 }
@@ -664,10 +664,10 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 	}
 	a, deferred, err := c.analyse(ctx, cfg)
 	if err != nil {
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %w", err)
+		return providers.ApplyResponse{}, err
 	}
 	if deferred != "" {
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %s", deferred)
+		return providers.ApplyResponse{}, fmt.Errorf("%s", deferred)
 	}
 	c.mu.Lock()
 	delete(c.analyses, analysisKey(cfg))
@@ -676,7 +676,7 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 		return c.unassign(ctx, a)
 	}
 	if err := a.seatError(); err != nil {
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %w", err)
+		return providers.ApplyResponse{}, err
 	}
 	add := map[string]any{"skuId": a.sku.ID, "disabledPlans": nonNilIDs(a.disabled)}
 	body := map[string]any{"addLicenses": []any{add}, "removeLicenses": []string{}}
@@ -685,7 +685,7 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 			return providers.ApplyResponse{ID: a.id()}, nil
 		}
 		if err := c.do(ctx, http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: assign %s to group %s: %w", a.sku.PartNumber, a.group.Name, err)
+			return providers.ApplyResponse{}, fmt.Errorf("assign %s to group %s: %w", a.sku.PartNumber, a.group.Name, err)
 		}
 		return providers.ApplyResponse{ID: a.id(), Notes: []string{fmt.Sprintf("%s assigned to group %s; Microsoft Entra ID licenses its %d members in the background", a.sku.PartNumber, a.group.Name, a.targets)}}, nil
 	}
@@ -707,7 +707,7 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 	}
 	resps, err := c.batch(ctx, reqs)
 	if err != nil {
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %w", err)
+		return providers.ApplyResponse{}, err
 	}
 	var failed []string
 	for i, r := range reqs {
@@ -728,7 +728,7 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 		problems = append(problems, fmt.Sprintf("%d listed users do not exist: %s", len(a.missing), listSome(a.missing, 10)))
 	}
 	if len(problems) > 0 {
-		return resp, fmt.Errorf("m365_license_assignment: licensed %d users; %s", ok, strings.Join(problems, "; "))
+		return resp, fmt.Errorf("licensed %d users; %s", ok, strings.Join(problems, "; "))
 	}
 	return resp, nil
 }
@@ -747,7 +747,7 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 			return providers.ApplyResponse{}, nil
 		}
 		if err := c.do(ctx, http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: remove %s from group %s: %w", a.sku.PartNumber, a.group.Name, err)
+			return providers.ApplyResponse{}, fmt.Errorf("remove %s from group %s: %w", a.sku.PartNumber, a.group.Name, err)
 		}
 		return providers.ApplyResponse{}, nil
 	}
@@ -759,7 +759,7 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 	}
 	resps, err := c.batch(ctx, reqs)
 	if err != nil {
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %w", err)
+		return providers.ApplyResponse{}, err
 	}
 	var failed []string
 	for _, r := range reqs {
@@ -769,7 +769,7 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 	}
 	if len(failed) > 0 {
 		// Users licensed through a group cannot lose it directly: Graph says so per user.
-		return providers.ApplyResponse{}, fmt.Errorf("m365_license_assignment: %d removals failed: %s", len(failed), listSome(failed, 5))
+		return providers.ApplyResponse{}, fmt.Errorf("%d removals failed: %s", len(failed), listSome(failed, 5))
 	}
 	return providers.ApplyResponse{}, nil
 }
