@@ -49,6 +49,7 @@ func (c *Client) batch(ctx context.Context, reqs []subReq) (map[string]subResp, 
 	if len(reqs) == 0 {
 		return out, nil
 	}
+	c.log.Debug("graph: $batch", "requests", len(reqs), "batches", (len(reqs)+BatchSize-1)/BatchSize)
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	conc := c.BatchConcurrency
@@ -134,6 +135,7 @@ func (c *Client) sendBatch(ctx context.Context, chunk []subReq) (map[string]subR
 		}
 		if len(again) > 0 {
 			c.retries.Add(int64(len(again)))
+			c.log.Debug("graph: $batch items throttled", "count", len(again), "wait", wait)
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,6 +132,7 @@ type Client struct {
 	sdk     *msgraphsdk.GraphServiceClient
 
 	retries atomic.Int64
+	log     *slog.Logger
 
 	mu         sync.Mutex
 	skus       []skuInfo
@@ -153,7 +155,10 @@ func (a authProvider) AuthenticateRequest(ctx context.Context, req *abs.RequestI
 }
 
 func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope string) (*Client, error) {
-	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, BatchConcurrency: 4}
+	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, BatchConcurrency: 4, log: env.Log}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	parent := env.HTTPClient.Transport
 	if parent == nil {
 		parent = http.DefaultTransport
@@ -164,6 +169,9 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 		ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
 			// Called last, only when every other condition allows the retry: the answer is dropped.
 			c.retries.Add(1)
+			if resp != nil {
+				c.log.Debug("graph: retrying", "status", resp.StatusCode, "retry_after", resp.Header.Get("Retry-After"))
+			}
 			if resp != nil && resp.Body != nil {
 				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 				_ = resp.Body.Close()
@@ -362,6 +370,7 @@ func (c *Client) pages(ctx context.Context, first string, each func(json.RawMess
 			return n, err
 		}
 		n++
+		c.log.Debug("graph: page", "n", n, "items", len(pg.Value))
 		for _, v := range pg.Value {
 			if err := each(v); err != nil {
 				return n, err
