@@ -139,9 +139,17 @@ func unavailable(err error) (string, bool) {
 	return "", false
 }
 
-func (c *Client) setPkgProblem(s string) {
+// appKey identifies an app deployment's configuration across Read and PlanChange.
+func appKey(cfg cty.Value) string {
+	if id := getStr(cfg, "package_id"); id != "" {
+		return "id:" + strings.ToLower(id)
+	}
+	return "name:" + strings.ToLower(appName(cfg))
+}
+
+func (c *Client) setPkgProblem(cfg cty.Value, s string) {
 	c.mu.Lock()
-	c.pkgProblem = s
+	c.pkgProblem[appKey(cfg)] = s
 	c.mu.Unlock()
 }
 
@@ -191,14 +199,14 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	p, err := c.findPackage(ctx, cfg)
 	if err != nil {
 		if why, ok := unavailable(err); ok {
-			c.setPkgProblem(why)
+			c.setPkgProblem(cfg, why)
 			return providers.ReadResponse{Value: cty.NullVal(typ), Warnings: []string{why + ": c4sctl cannot see or change the deployment of " + appName(cfg) + "; the plan lists the admin-centre steps"}}, nil
 		}
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, err
 	}
-	c.setPkgProblem("")
+	c.setPkgProblem(cfg, "")
 	if p == nil {
-		c.setPkgProblem(fmt.Sprintf("%q is not in the tenant's Copilot package catalog", appName(cfg)))
+		c.setPkgProblem(cfg, fmt.Sprintf("%q is not in the tenant's Copilot package catalog", appName(cfg)))
 		return providers.ReadResponse{Value: cty.NullVal(typ), Warnings: []string{fmt.Sprintf("%q is not in the tenant's app catalog (Agents > All agents): get it from the admin centre first", appName(cfg))}}, nil
 	}
 	v, err := c.appValue(ctx, cfg, p)
@@ -332,13 +340,13 @@ func (c *Client) planApp(_ context.Context, req providers.PlanRequest) (provider
 	if req.Action != providers.Create && req.Action != providers.Update && req.Action != providers.Delete {
 		return providers.PlanResponse{}, nil
 	}
-	c.mu.Lock()
-	problem := c.pkgProblem
-	c.mu.Unlock()
 	cfg := req.Config
 	if cfg.IsNull() {
 		cfg = req.Prior
 	}
+	c.mu.Lock()
+	problem := c.pkgProblem[appKey(cfg)]
+	c.mu.Unlock()
 	everyone, _ := getBool(cfg, "everyone")
 	groups, _ := getSet(cfg, "groups")
 	users, _ := getSet(cfg, "users")

@@ -195,3 +195,20 @@ func TestUnknownTargetAndMissingSku(t *testing.T) {
 		t.Fatalf("preflight: %v %+v", err, rep)
 	}
 }
+
+func TestTwoAppsPlanIndependently(t *testing.T) {
+	c, _, _ := start(t)
+	ctx := context.Background()
+	found := appCfg(map[string]cty.Value{"everyone": cty.True})
+	missing := appCfg(map[string]cty.Value{"display_name": cty.StringVal("Not In Catalog"), "everyone": cty.True})
+	for _, cfg := range []cty.Value{found, missing} {
+		if _, err := c.Read(ctx, providers.ReadRequest{Type: "m365_integrated_app", Config: cfg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p1, _ := c.PlanChange(ctx, providers.PlanRequest{Type: "m365_integrated_app", Action: providers.Create, Config: found, Planned: found})
+	p2, _ := c.PlanChange(ctx, providers.PlanRequest{Type: "m365_integrated_app", Action: providers.Create, Config: missing, Planned: missing})
+	if p1.Action == providers.Manual || p2.Action != providers.Manual {
+		t.Fatalf("found: %q, missing: %q", p1.Action, p2.Action)
+	}
+}

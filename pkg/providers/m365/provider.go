@@ -137,7 +137,7 @@ type Client struct {
 	mu         sync.Mutex
 	skus       []skuInfo
 	analyses   map[string]*analysis
-	pkgProblem string // why the Copilot package API could not be used ("" when it could)
+	pkgProblem map[string]string // per app (appKey): why the Copilot package API could not be used
 
 	// BatchConcurrency is how many $batch requests run at once (default 4).
 	BatchConcurrency int
@@ -155,7 +155,7 @@ func (a authProvider) AuthenticateRequest(ctx context.Context, req *abs.RequestI
 }
 
 func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope string) (*Client, error) {
-	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, BatchConcurrency: 4, log: env.Log}
+	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, pkgProblem: map[string]string{}, BatchConcurrency: 4, log: env.Log}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
