@@ -18,7 +18,7 @@ func newImportCmd(g *Globals) *cobra.Command {
 ADDR, which must be a resource block of the configuration: plan then compares the object with the
 configuration instead of planning to create it. Nothing in the tenant or the org is changed.
 
-IDs are the ones plan, state show and export print (a DLP policy's id, "Tag:Sales" for a Teams
+IDs are the ones export and state show print (a DLP policy's id, "Tag:Sales" for a Teams
 policy). import refuses an address already in state, an object already managed under another
 address, and an ID that names no object.`,
 		Example: `  c4sctl import powerplatform_dlp_policy.baseline 4f8b1c2d-0000-4000-8000-000000000001
@@ -35,7 +35,7 @@ address, and an ID that names no object.`,
 				return fmt.Errorf("%s is a data source: data sources are read at every plan, never imported", addr)
 			}
 			if id == "" {
-				return fmt.Errorf("the ID is empty: give the object's remote identity (plan, state show and export print it)")
+				return fmt.Errorf("the ID is empty: give the object's remote identity (export and state show print it)")
 			}
 			cfg, err := g.LoadConfig()
 			if err != nil {
@@ -83,7 +83,7 @@ address, and an ID that names no object.`,
 				return fmt.Errorf("%s cannot be imported yet: %s", addr, resp.Deferred)
 			}
 			if resp.ID == "" || resp.Value == cty.NilVal || resp.Value.IsNull() {
-				return fmt.Errorf("no %s with id %q exists; nothing was imported (check the id: plan, state show and export print them)", typ, id)
+				return fmt.Errorf("no %s with id %q exists; nothing was imported (export and state show print ids)", typ, id)
 			}
 			for _, sr := range st.Resources {
 				if sr.Type == typ && strings.EqualFold(sr.ID, resp.ID) {
