@@ -17,7 +17,10 @@ import (
 	"time"
 )
 
-const certFile = "tls.pem"
+const (
+	certFile = "tls.pem" // certificate and private key, for the server only
+	caFile   = "ca.pem"  // the certificate alone, for clients' ca_file
+)
 
 // loadOrCreateCert returns a self-signed certificate for the loopback names. It is kept in dir
 // (mode 0600) so that a standalone `sandbox serve` keeps one certificate clients can trust.
@@ -27,6 +30,9 @@ func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 		if err == nil {
 			cert, certPEM, perr := parseCertBundle(b)
 			if perr == nil && cert.Leaf != nil && time.Now().Before(cert.Leaf.NotAfter.Add(-24*time.Hour)) {
+				if err := writeFileAtomic(filepath.Join(dir, caFile), certPEM); err != nil {
+					return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
+				}
 				return cert, certPEM, nil
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -64,6 +70,9 @@ func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 		if err := writeFileAtomic(filepath.Join(dir, certFile), append(append([]byte{}, certPEM...), keyPEM...)); err != nil {
 			return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
 		}
+		if err := writeFileAtomic(filepath.Join(dir, caFile), certPEM); err != nil {
+			return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
+		}
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	return cert, certPEM, err
@@ -87,6 +96,5 @@ func parseCertBundle(b []byte) (tls.Certificate, []byte, error) {
 	return cert, certPEM, err
 }
 
-// CACertFile is where a sandbox with a Dir keeps its certificate (certificate and key: the
-// CLI extracts the certificate for clients).
-func CACertFile(dir string) string { return filepath.Join(dir, certFile) }
+// CACertFile is where a sandbox with a Dir keeps its certificate for clients to trust (ca_file).
+func CACertFile(dir string) string { return filepath.Join(dir, caFile) }
