@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// counter is a toy service: GET /counter/n reads, POST /counter/n increments.
+type counter struct{ N int }
+
+func (c *counter) Name() string { return "counter" }
+func (c *counter) Register(r *Router) {
+	r.Handle("GET /n", func(w http.ResponseWriter, req *http.Request) {
+		if _, err := r.Server().Tokens.Verify(req, "api://counter"); err != nil {
+			WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
+			return
+		}
+		WriteJSON(w, http.StatusOK, c)
+	})
+	r.Handle("POST /n", func(w http.ResponseWriter, _ *http.Request) { c.N++; WriteJSON(w, http.StatusOK, c) })
+}
+func (c *counter) Reset()                        { c.N = 0 }
+func (c *counter) MarshalState() ([]byte, error) { return json.Marshal(c) }
+func (c *counter) UnmarshalState(b []byte) error { return json.Unmarshal(b, c) }
+
+func token(t *testing.T, sb *Server, form url.Values) (int, map[string]any) {
+	t.Helper()
+	resp, err := sb.Client().PostForm(sb.URL+"/"+TenantID+"/oauth2/v2.0/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body
+}
+
+func TestTokenEndpointErrors(t *testing.T) {
+	sb, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	ok := url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"api://counter/.default"}}
+	with := func(k, v string) url.Values {
+		f := url.Values{}
+		for kk, vv := range ok {
+			f[kk] = vv
+		}
+		f.Set(k, v)
+		return f
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		status int
+		code   string
+	}{
+		{"valid", ok, 200, ""},
+		{"wrong secret", with("client_secret", "nope"), 401, "AADSTS7000215"},
+		{"unknown app", with("client_id", "00000000-0000-0000-0000-000000000000"), 400, "AADSTS700016"},
+		{"scope without .default", with("scope", "api://counter"), 400, "AADSTS1002012"},
+		{"unsupported grant", with("grant_type", "password"), 400, "AADSTS70003"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := token(t, sb, tt.form)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d (%v)", status, tt.status, body)
+			}
+			if tt.code == "" {
+				if body["access_token"] == nil || body["token_type"] != "Bearer" {
+					t.Errorf("no token: %v", body)
+				}
+				return
+			}
+			if d, _ := body["error_description"].(string); !strings.HasPrefix(d, tt.code) {
+				t.Errorf("error_description %q, want prefix %s", d, tt.code)
+			}
+		})
+	}
+}
+
+func TestBearerTokensAudienceRevocationAndExpiry(t *testing.T) {
+	svc := &counter{}
+	sb, err := Start(Options{}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	get := func(tok string) int {
+		req, _ := http.NewRequest("GET", sb.URL+"/counter/n", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := sb.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	_, body := token(t, sb, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"api://counter/.default"}})
+	good := body["access_token"].(string)
+	_, body = token(t, sb, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"https://graph.microsoft.com/.default"}})
+	otherAudience := body["access_token"].(string)
+	sb.Tokens.SetTTL(time.Nanosecond)
+	_, body = token(t, sb, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"api://counter/.default"}})
+	expired := body["access_token"].(string)
+	time.Sleep(1100 * time.Millisecond) // jwt expiry has one-second resolution
+
+	for name, c := range map[string]struct {
+		tok  string
+		want int
+	}{"valid": {good, 200}, "none": {"", 401}, "garbage": {"x.y.z", 401}, "other audience": {otherAudience, 401}, "expired": {expired, 401}} {
+		if got := get(c.tok); got != c.want {
+			t.Errorf("%s: status %d, want %d", name, got, c.want)
+		}
+	}
+	sb.Tokens.Revoke(good)
+	if got := get(good); got != 401 {
+		t.Errorf("revoked token: status %d, want 401", got)
+	}
+	if n := sb.RequestLog().Count("GET /counter/n"); n != 6 {
+		t.Errorf("request log counted %d GETs, want 6", n)
+	}
+}
+
+func TestDataPersistsAcrossRunsAndResets(t *testing.T) {
+	dir := t.TempDir()
+	start := func() (*Server, *counter) {
+		c := &counter{}
+		sb, err := Start(Options{Dir: dir}, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sb, c
+	}
+	sb, _ := start()
+	for i := 0; i < 3; i++ {
+		resp, err := sb.Client().Post(sb.URL+"/counter/n", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "data.json"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("data file: %v %v", info, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); strings.Contains(string(b), "PRIVATE KEY") {
+		t.Fatal("ca.pem holds the private key")
+	}
+	sb, c := start()
+	if c.N != 3 {
+		t.Fatalf("restored N = %d, want 3", c.N)
+	}
+	sb.Reset()
+	sb.Close()
+	sb, c = start()
+	sb.Close()
+	if c.N != 0 {
+		t.Fatalf("after reset N = %d, want 0", c.N)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "data.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(Options{Dir: dir}, &counter{}); err == nil || !strings.Contains(err.Error(), "sandbox reset") {
+		t.Fatalf("corrupt data: %v, want an error pointing at sandbox reset", err)
+	}
+}
