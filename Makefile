@@ -30,7 +30,7 @@ demo: build
 
 vet:
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd pkg)" || { echo "gofmt would change:"; gofmt -l cmd pkg; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 test: vet
 	$(GO) test -count=1 ./...
