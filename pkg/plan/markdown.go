@@ -211,21 +211,30 @@ func diffBody(p *Plan, rc *ResourceChange) string {
 	fmt.Fprintf(&b, "%s resource %q %q {\n", sym, rc.Type, nameOf(rc.Addr))
 	switch {
 	case rc.Action == providers.Create && !p.RefreshOnly:
+		var names []string
+		width := 0
 		for _, a := range rc.Schema.Attributes {
-			v := rc.After.GetAttr(a.Name)
-			if v.IsKnown() && v.IsNull() {
+			if v := rc.After.GetAttr(a.Name); v.IsKnown() && v.IsNull() {
 				continue
 			}
-			fmt.Fprintf(&b, "+   %s = %s\n", a.Name, formatAttr(rc, a.Name, v))
+			names = append(names, a.Name)
+			width = max(width, len(a.Name))
+		}
+		for _, n := range names {
+			fmt.Fprintf(&b, "+   %-*s = %s\n", width, n, formatAttr(rc, n, rc.After.GetAttr(n)))
 		}
 	case rc.Action == providers.Delete || rc.Action == providers.Forget:
 		if rc.ID != "" {
 			fmt.Fprintf(&b, "    id = %q\n", rc.ID)
 		}
 	default:
+		width := 0
 		for _, ch := range rc.Changes {
-			fmt.Fprintf(&b, "-   %s = %s\n", ch.Name, formatAttr(rc, ch.Name, ch.Before))
-			fmt.Fprintf(&b, "+   %s = %s\n", ch.Name, formatAttr(rc, ch.Name, ch.After))
+			width = max(width, len(ch.Name))
+		}
+		for _, ch := range rc.Changes {
+			fmt.Fprintf(&b, "-   %-*s = %s\n", width, ch.Name, formatAttr(rc, ch.Name, ch.Before))
+			fmt.Fprintf(&b, "+   %-*s = %s\n", width, ch.Name, formatAttr(rc, ch.Name, ch.After))
 		}
 	}
 	b.WriteString("  }\n")
