@@ -124,6 +124,8 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 
 // Client is the configured provider.
 type Client struct {
+	providers.Dispatch
+
 	cred    azcore.TokenCredential
 	hc      *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
 	base    string       // e.g. https://graph.microsoft.com (no version)
@@ -156,6 +158,11 @@ func (a authProvider) AuthenticateRequest(ctx context.Context, req *abs.RequestI
 
 func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope string) (*Client, error) {
 	c := &Client{cred: cred, base: base, scope: scope, analyses: map[string]*analysis{}, pkgProblem: map[string]string{}, BatchConcurrency: 4, log: env.Log}
+	c.Dispatch = providers.Dispatch{Provider: "microsoft365", Handlers: map[string]providers.Handler{
+		"m365_license_assignment": {Read: c.readLicense, Apply: c.applyLicense, Plan: c.planLicense},
+		"m365_integrated_app":     {Read: c.readApp, Apply: c.applyApp, Plan: c.planApp},
+		"teams_app":               {Read: c.readTeamsApp},
+	}}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -451,39 +458,4 @@ func strOrNull(s string) cty.Value {
 // Resources lists the resource types and data sources.
 func (*Provider) Resources() []*schema.Resource {
 	return []*schema.Resource{licenseSchema(), integratedAppSchema(), teamsAppSchema()}
-}
-
-// Read dispatches on the type.
-func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	switch req.Type {
-	case "m365_license_assignment":
-		return c.readLicense(ctx, req)
-	case "m365_integrated_app":
-		return c.readApp(ctx, req)
-	case "teams_app":
-		return c.readTeamsApp(ctx, req)
-	}
-	return providers.ReadResponse{}, fmt.Errorf("microsoft365: unknown type %q", req.Type)
-}
-
-// Apply dispatches on the type.
-func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
-	switch req.Type {
-	case "m365_license_assignment":
-		return c.applyLicense(ctx, req)
-	case "m365_integrated_app":
-		return c.applyApp(ctx, req)
-	}
-	return providers.ApplyResponse{}, fmt.Errorf("microsoft365: %s cannot be changed", req.Type)
-}
-
-// PlanChange refines licence and app changes (seats, usage locations, manual steps).
-func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-	switch req.Type {
-	case "m365_license_assignment":
-		return c.planLicense(ctx, req)
-	case "m365_integrated_app":
-		return c.planApp(ctx, req)
-	}
-	return providers.PlanResponse{}, nil
 }

@@ -114,11 +114,26 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 			}
 		}
 	}
-	return &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}, nil
+	c := &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}
+	plain := func(f func(providers.PlanRequest) providers.PlanResponse) func(context.Context, providers.PlanRequest) (providers.PlanResponse, error) {
+		return func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) { return f(req), nil }
+	}
+	c.Dispatch = providers.Dispatch{Provider: "powerplatform", Handlers: map[string]providers.Handler{
+		"powerplatform_dlp_connector_rule": {Read: c.readRule, Apply: c.applyRule, Plan: plain(planRule)},
+		"powerplatform_dlp_policy": {Read: c.readPolicy, Apply: c.applyPolicy, Plan: func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+			return planPolicy(req)
+		}},
+		"powerplatform_environment":    {Read: c.readEnvironment},
+		"dataverse_environment_admins": {Read: c.readAdmins, Apply: c.applyAdmins, Plan: plain(planAdmins)},
+		"copilot_for_sales_settings":   {Read: c.readSettings, Apply: c.applySettings, Plan: plain(planSettings)},
+	}}
+	return c, nil
 }
 
 // Client is the configured provider.
 type Client struct {
+	providers.Dispatch
+
 	http      *http.Client
 	cred      azcore.TokenCredential
 	bap       string
@@ -240,53 +255,6 @@ func (c *Client) bapDo(ctx context.Context, method, path string, body, out any) 
 func isStatus(err error, status int) bool {
 	var e *APIError
 	return errors.As(err, &e) && e.Status == status
-}
-
-// Read dispatches on the resource type.
-func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	switch req.Type {
-	case "powerplatform_dlp_connector_rule":
-		return c.readRule(ctx, req)
-	case "powerplatform_dlp_policy":
-		return c.readPolicy(ctx, req)
-	case "powerplatform_environment":
-		return c.readEnvironment(ctx, req)
-	case "dataverse_environment_admins":
-		return c.readAdmins(ctx, req)
-	case "copilot_for_sales_settings":
-		return c.readSettings(ctx, req)
-	}
-	return providers.ReadResponse{}, fmt.Errorf("the powerplatform provider has no resource type %q", req.Type)
-}
-
-// Apply dispatches on the resource type.
-func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
-	switch req.Type {
-	case "powerplatform_dlp_connector_rule":
-		return c.applyRule(ctx, req)
-	case "powerplatform_dlp_policy":
-		return c.applyPolicy(ctx, req)
-	case "dataverse_environment_admins":
-		return c.applyAdmins(ctx, req)
-	case "copilot_for_sales_settings":
-		return c.applySettings(ctx, req)
-	}
-	return providers.ApplyResponse{}, fmt.Errorf("the powerplatform provider cannot change %q", req.Type)
-}
-
-// PlanChange adds the per-policy detail, the admin warnings and the manual steps.
-func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-	switch req.Type {
-	case "powerplatform_dlp_connector_rule":
-		return planRule(req), nil
-	case "powerplatform_dlp_policy":
-		return planPolicy(req)
-	case "dataverse_environment_admins":
-		return planAdmins(req), nil
-	case "copilot_for_sales_settings":
-		return planSettings(req), nil
-	}
-	return providers.PlanResponse{}, nil
 }
 
 // --- environments ---------------------------------------------------------------------------

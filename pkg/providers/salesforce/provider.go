@@ -180,6 +180,14 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{version: s.version, instance: s.instance, log: log, refused: map[string]bool{}, gaps: map[string]string{}}
+	c.Dispatch = providers.Dispatch{Provider: "salesforce", Handlers: map[string]providers.Handler{
+		connectedAppSchema.Type: {Read: c.readApp, Apply: c.applyApp, Plan: func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+			return c.planApp(req)
+		}},
+		permissionSetSchema.Type: {Read: c.readPermSet, Apply: c.applyPermSet, Plan: func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+			return c.planPermSet(req)
+		}},
+	}}
 	rt := base.Transport
 	if rt == nil {
 		rt = http.DefaultTransport
@@ -368,6 +376,8 @@ func sfCLILogin(ctx context.Context, org string) (string, string, error) {
 
 // Client is the configured provider.
 type Client struct {
+	providers.Dispatch
+
 	version  string
 	instance string
 	log      *slog.Logger
@@ -807,39 +817,6 @@ func (c *Client) deleteRecords(what string, ids, labels []string) error {
 // Resources lists the resource types.
 func (*Provider) Resources() []*schema.Resource {
 	return []*schema.Resource{connectedAppSchema, permissionSetSchema}
-}
-
-// Read dispatches on the resource type.
-func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	switch req.Type {
-	case connectedAppSchema.Type:
-		return c.readApp(ctx, req)
-	case permissionSetSchema.Type:
-		return c.readPermSet(ctx, req)
-	}
-	return providers.ReadResponse{}, fmt.Errorf("the salesforce provider has no resource type %q", req.Type)
-}
-
-// Apply dispatches on the resource type.
-func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
-	switch req.Type {
-	case connectedAppSchema.Type:
-		return c.applyApp(ctx, req)
-	case permissionSetSchema.Type:
-		return c.applyPermSet(ctx, req)
-	}
-	return providers.ApplyResponse{}, fmt.Errorf("the salesforce provider cannot change %q", req.Type)
-}
-
-// PlanChange adds manual steps and warnings.
-func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-	switch req.Type {
-	case connectedAppSchema.Type:
-		return c.planApp(req)
-	case permissionSetSchema.Type:
-		return c.planPermSet(req)
-	}
-	return providers.PlanResponse{}, nil
 }
 
 // --- cty helpers ------------------------------------------------------------------------------

@@ -96,11 +96,18 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}, nil
+	c := &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}
+	c.Dispatch = providers.Dispatch{Provider: "teams", Handlers: map[string]providers.Handler{
+		"teams_meeting_policy":   {Read: c.readMeeting, Apply: c.applyMeeting, Plan: c.planMeeting},
+		"teams_app_setup_policy": {Read: c.readSetup, Apply: c.applySetup, Plan: c.planSetup},
+	}}
+	return c, nil
 }
 
 // Client is the configured provider.
 type Client struct {
+	providers.Dispatch
+
 	http     *http.Client
 	cred     azcore.TokenCredential
 	endpoint string
@@ -227,39 +234,6 @@ func policyPath(typ, identity string) string {
 // Resources lists the resource types.
 func (*Provider) Resources() []*schema.Resource {
 	return []*schema.Resource{meetingPolicySchema(), appSetupPolicySchema()}
-}
-
-// Read dispatches by type.
-func (c *Client) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	switch req.Type {
-	case "teams_meeting_policy":
-		return c.readMeeting(ctx, req)
-	case "teams_app_setup_policy":
-		return c.readSetup(ctx, req)
-	}
-	return providers.ReadResponse{}, fmt.Errorf("the teams provider has no resource type %q", req.Type)
-}
-
-// Apply dispatches by type.
-func (c *Client) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
-	switch req.Type {
-	case "teams_meeting_policy":
-		return c.applyMeeting(ctx, req)
-	case "teams_app_setup_policy":
-		return c.applySetup(ctx, req)
-	}
-	return providers.ApplyResponse{}, fmt.Errorf("the teams provider has no resource type %q", req.Type)
-}
-
-// PlanChange refines changes: the Global policies are never created or deleted.
-func (c *Client) PlanChange(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-	switch req.Type {
-	case "teams_meeting_policy":
-		return c.planMeeting(ctx, req)
-	case "teams_app_setup_policy":
-		return c.planSetup(ctx, req)
-	}
-	return providers.PlanResponse{}, nil
 }
 
 // --- identities ---
