@@ -374,6 +374,12 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 		if rc.After, err = objectFromJSON(s, jc.After, merge(jc.AfterUnknown, jc.AfterSensitive)); err != nil {
 			return nil, fmt.Errorf("%s: after: %w", jc.Address, err)
 		}
+		switch rc.Action {
+		case providers.Create, providers.Update, providers.Manual:
+			if rc.After.IsKnown() && rc.After.IsNull() {
+				return nil, fmt.Errorf("%s: action %s needs an after value, and it is null", jc.Address, jc.Action)
+			}
+		}
 		rc.Config = cty.NullVal(s.ImpliedType())
 		for _, ac := range jc.Changed {
 			a := s.Attribute(ac.Name)

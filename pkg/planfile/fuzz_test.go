@@ -2,6 +2,7 @@ package planfile_test
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
@@ -11,7 +12,7 @@ import (
 )
 
 // FuzzDecodePlanFile: any bytes give a File or an error, never a panic; a decoded File's plan
-// either rebuilds or gives an error, and what decodes encodes again. Seeds are in
+// either rebuilds and renders or gives an error, and what decodes encodes again. Seeds are in
 // testdata/fuzz/FuzzDecodePlanFile.
 func FuzzDecodePlanFile(f *testing.F) {
 	var buf bytes.Buffer
@@ -29,7 +30,10 @@ func FuzzDecodePlanFile(f *testing.F) {
 			}
 			return
 		}
-		_, _ = plan.FromJSON(pf.Plan, reg.ResourceSchema)
+		if pl, err := plan.FromJSON(pf.Plan, reg.ResourceSchema); err == nil {
+			plan.Render(io.Discard, pl, plan.Colors{}) // what `c4sctl show FILE` does
+			plan.RenderMarkdown(io.Discard, pl, plan.MarkdownOptions{})
+		}
 		var out bytes.Buffer
 		if err := planfile.Encode(&out, pf); err != nil {
 			t.Fatalf("a decoded plan does not encode: %v", err)
