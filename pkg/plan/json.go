@@ -507,5 +507,21 @@ func valueFromJSON(raw json.RawMessage, ty cty.Type) (cty.Value, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return cty.NullVal(ty), nil
 	}
-	return ctyjson.Unmarshal(raw, ty)
+	v, err := ctyjson.Unmarshal(raw, ty)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	// A number like 1e999999999 decodes, but printing it would take gigabytes.
+	err = cty.Walk(v, func(_ cty.Path, x cty.Value) (bool, error) {
+		if x.IsKnown() && !x.IsNull() && x.Type() == cty.Number {
+			if f := x.AsBigFloat(); f.IsInf() || f.MantExp(nil) > 4096 || f.MantExp(nil) < -4096 {
+				return false, fmt.Errorf("number %s is out of range", f.Text('g', 10))
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return v, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -256,5 +257,19 @@ identity = "a"
 }`, m, st, plan.Options{Exclude: []string{"mem_setting.gone"}})
 	if pl.Change("mem_setting.gone") != nil {
 		t.Fatalf("excluded orphan was planned: %v", pl.Addresses())
+	}
+}
+
+func TestFromJSONRefusesHugeNumbers(t *testing.T) {
+	s := &schema.Resource{Type: "num_thing", Provider: "num", Attributes: []*schema.Attribute{{Name: "n", Type: cty.Number, Optional: true}}}
+	lookup := func(typ string, _ bool) *schema.Resource { return s }
+	doc := &plan.JSONPlan{ResourceChanges: []plan.JSONResourceChange{{Address: "num_thing.a", Type: "num_thing", Action: "create", After: json.RawMessage(`{"n":1e999999999}`)}}}
+	if _, err := plan.FromJSON(doc, lookup); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("err %v", err)
+	}
+	doc.ResourceChanges[0].After = json.RawMessage(`{"n":250}`)
+	pl, err := plan.FromJSON(doc, lookup)
+	if err != nil || plan.FormatValue(pl.Changes[0].After.GetAttr("n")) != "250" {
+		t.Fatalf("ordinary number: %v", err)
 	}
 }
