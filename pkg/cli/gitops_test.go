@@ -293,6 +293,10 @@ func TestExcludeOnPlanAndApply(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Excluded) != 1 || len(doc.ResourceChanges) != 0 {
 		t.Errorf("plan --json --exclude: %v\n%s", err, stdout)
 	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift", "--exclude", "teams_meeting_policy.global")
+	if code != 0 || !strings.Contains(stdout, "Excluded from this plan (--exclude, with what depends on it): teams_meeting_policy.global") {
+		t.Errorf("drift --exclude: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve", "--exclude", "teams_meeting_policy.nope")
 	if code != 1 || !strings.Contains(stderr, "--exclude teams_meeting_policy.nope names no resource") {
 		t.Errorf("unknown --exclude: exit %d\n%s", code, stderr)

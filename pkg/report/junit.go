@@ -17,6 +17,7 @@ type junitSuites struct {
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -26,6 +27,7 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Cases      []junitCase     `xml:"testcase"`
 }
@@ -40,6 +42,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	File      string        `xml:"file,attr,omitempty"`
 	Line      int           `xml:"line,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 }
@@ -56,17 +59,17 @@ type junitSkipped struct {
 
 // WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
-	out := junitSuites{Name: "c4sctl drift"}
+	out := junitSuites{Name: "c4sctl drift", Time: "0"}
 	idx := map[string]int{}
 	for _, res := range r.Resources {
 		i, ok := idx[res.Provider]
 		if !ok {
 			i = len(out.Suites)
 			idx[res.Provider] = i
-			out.Suites = append(out.Suites, junitSuite{Name: res.Provider, Properties: []junitProperty{{Name: "c4sctl.version", Value: r.Version}}})
+			out.Suites = append(out.Suites, junitSuite{Name: res.Provider, Time: "0", Properties: []junitProperty{{Name: "c4sctl.version", Value: r.Version}}})
 		}
 		s := &out.Suites[i]
-		c := junitCase{Name: res.Address, Classname: res.Provider + "." + res.Type, File: res.File, Line: res.Line}
+		c := junitCase{Name: res.Address, Classname: res.Provider + "." + res.Type, File: res.File, Line: res.Line, Time: "0"}
 		s.Tests++
 		out.Tests++
 		switch {
