@@ -85,10 +85,10 @@ Exit codes: 0 no drift, 2 drift, 1 error.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "check only this resource address and what it depends on (repeatable)")
-	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource address, and every resource depending on it, out (repeatable)")
+	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "check only this resource `ADDR` and what it depends on (repeatable)")
+	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource `ADDR`, and every resource depending on it, out (repeatable)")
 	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read at once")
-	cmd.Flags().StringArrayVar(&reports, "report", nil, "also write a report: junit=FILE, sarif=FILE, markdown=FILE or json=FILE (repeatable)")
+	cmd.Flags().StringArrayVar(&reports, "report", nil, "also write a report, `KIND=FILE`: junit, sarif, markdown or json (repeatable)")
 	return cmd
 }
 

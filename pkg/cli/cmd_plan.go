@@ -40,7 +40,7 @@ func (f *planFlags) register(cmd *cobra.Command, withExitcode bool) {
 		cmd.Flags().BoolVar(&f.detailedExitcode, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	}
 	cmd.Flags().StringArrayVar(&f.targets, "target", nil, "plan only this resource address and what it depends on (repeatable)")
-	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource address, and every resource depending on it, out of the plan (repeatable)")
+	cmd.Flags().StringArrayVar(&f.exclude, "exclude", nil, "leave this resource `ADDR`, and every resource depending on it, out of the plan (repeatable)")
 	cmd.Flags().BoolVar(&f.refreshOnly, "refresh-only", false, "only compare live objects with state and configuration; change nothing")
 	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read or changed at once")
 }
@@ -188,7 +188,7 @@ Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when there are chang
 		},
 	}
 	f.register(cmd, true)
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to FILE, for `c4sctl apply FILE` (no secret is written to it)")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to `FILE`, for c4sctl apply FILE (no secret is written to it)")
 	cmd.Flags().StringVar(&format, "format", "", "output format: human, json or markdown (default human)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the plan as one JSON document (same as --format json)")
 	return cmd
