@@ -291,10 +291,15 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.SetLimit(o.Concurrency)
 	for _, m := range msgs {
-		if err := lim.Wait(gctx); err != nil {
+		if gctx.Err() != nil {
 			break
 		}
+		// The token is taken once a concurrency slot is held: taken before, it would refill while
+		// waiting for the slot and let two messages leave back to back.
 		eg.Go(func() error {
+			if err := lim.Wait(gctx); err != nil {
+				return nil // stopped: ctx's error is reported below
+			}
 			err := c.sendMail(gctx, o.Sender, m.addr, m.name, m.subj, m.html)
 			mu.Lock()
 			defer mu.Unlock()
