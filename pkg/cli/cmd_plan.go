@@ -19,9 +19,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/spf13/cobra"
-	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/term"
 )
 
@@ -270,38 +268,15 @@ func (g *Globals) configHash() (planfile.ConfigHash, error) {
 	return planfile.HashConfig(g.config.Sources, spec.FileSuffix, vars)
 }
 
-// resolvedVariables evaluates every input variable as the plan saw it. The evaluator keeps its
-// values to itself, so each variable is read through a synthetic output of a copy of the
-// configuration, with the same inputs.
+// resolvedVariables returns every input variable as the plan saw it.
 func (g *Globals) resolvedVariables() (map[string]planfile.Variable, error) {
-	cfg := g.config
+	ev, err := g.Evaluator()
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]planfile.Variable{}
-	if cfg == nil || len(cfg.Variables) == 0 {
-		return out, nil
-	}
-	cp := *cfg
-	cp.Sources = map[string][]byte{}
-	for k, v := range cfg.Sources {
-		cp.Sources[k] = v
-	}
-	cp.Outputs = map[string]*spec.Output{}
-	for name, decl := range cfg.Variables {
-		expr, diags := hclsyntax.ParseExpression([]byte("var."+name), "<variable "+name+">", hcl.InitialPos)
-		if diags.HasErrors() {
-			return nil, fmt.Errorf("variable %s: %s", name, diags.Error())
-		}
-		cp.Outputs[name] = &spec.Output{Name: name, Expr: expr, Sensitive: decl.Sensitive}
-	}
-	ev, diags := spec.NewEvaluator(&cp, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars})
-	if diags.HasErrors() {
-		return nil, g.printDiags(diags)
-	}
-	vals, diags := ev.Outputs(map[string]cty.Value{})
-	if diags.HasErrors() {
-		return nil, g.printDiags(diags)
-	}
-	for name, v := range vals {
-		out[name] = planfile.Variable{Value: v.Value, Sensitive: v.Sensitive || cfg.Variables[name].Sensitive}
+	for name, v := range ev.Variables() {
+		out[name] = planfile.Variable{Value: v.Value, Sensitive: v.Sensitive}
 	}
 	return out, nil
 }

@@ -497,3 +497,18 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 	}
 	return cty.ObjectVal(vals), sens, diags
 }
+
+// Variables returns the resolved input variables (values unmarked, with their sensitivity), for
+// callers that fingerprint the inputs of a plan.
+func (e *Evaluator) Variables() map[string]OutputValue {
+	out := make(map[string]OutputValue, len(e.vars))
+	for name, v := range e.vars {
+		unmarked, marks := v.UnmarkDeep()
+		sensitive := len(marks) > 0
+		if decl := e.cfg.Variables[name]; decl != nil && decl.Sensitive {
+			sensitive = true
+		}
+		out[name] = OutputValue{Value: unmarked, Sensitive: sensitive}
+	}
+	return out
+}
