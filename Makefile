@@ -35,10 +35,14 @@ vet:
 test: vet
 	$(GO) test -count=1 ./...
 
-# Longer fuzzing than the seed-corpus runs `make test` does; FUZZTIME=5m make fuzz.
+# Longer fuzzing than the seed-corpus runs `make test` does (each target in turn);
+# FUZZTIME=5m make fuzz.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./pkg/spec -run '^$$' -fuzz FuzzLoadFiles -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/spec -run '^$$' -fuzz '^FuzzLoadFiles$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/spec -run '^$$' -fuzz '^FuzzVariableInputs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/planfile -run '^$$' -fuzz '^FuzzDecodePlanFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/plan -run '^$$' -fuzz '^FuzzFromJSON$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/...
