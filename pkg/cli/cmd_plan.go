@@ -453,6 +453,15 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 	if len(res.Manual) > 0 {
 		fmt.Fprintf(g.Stdout, "\n%d change(s) must be made by hand (steps above): %s. Run plan again once done.\n", len(res.Manual), strings.Join(res.Manual, ", "))
 	}
+	var deferred []string
+	for _, rc := range pl.Changes {
+		if rc.Action == providers.Deferred {
+			deferred = append(deferred, rc.Addr)
+		}
+	}
+	if len(deferred) > 0 {
+		fmt.Fprintf(g.Stdout, "\n%d resource(s) wait for a prerequisite and were not applied (reasons above): %s. Apply again once it is met.\n", len(deferred), strings.Join(deferred, ", "))
+	}
 	if !res.OK() {
 		return &exitError{code: 1}
 	}
