@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/http"
 	"net/url"
 	"sort"
@@ -53,7 +54,7 @@ func teamsAppSchema() *schema.Resource {
 
 func (c *Client) readTeamsApp(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
 	typ := teamsAppSchema().ImpliedType()
-	ext, name, dist := getStr(req.Config, "external_id"), getStr(req.Config, "display_name"), getStr(req.Config, "distribution_method")
+	ext, name, dist := attrs.String(req.Config, "external_id"), attrs.String(req.Config, "display_name"), attrs.String(req.Config, "distribution_method")
 	if ext == "" && name == "" {
 		name = Defaults.TeamsAppName
 	}
@@ -109,8 +110,8 @@ func (c *Client) readTeamsApp(ctx context.Context, req providers.ReadRequest) (p
 	}
 	h := hits[0]
 	return providers.ReadResponse{ID: h.id, Value: cty.ObjectVal(map[string]cty.Value{
-		"external_id": strOrNull(h.ext), "display_name": cty.StringVal(h.name), "distribution_method": strOrNull(h.dist),
-		"id": cty.StringVal(h.id), "version": strOrNull(h.version),
+		"external_id": attrs.StringOrNull(h.ext), "display_name": cty.StringVal(h.name), "distribution_method": attrs.StringOrNull(h.dist),
+		"id": cty.StringVal(h.id), "version": attrs.StringOrNull(h.version),
 	})}, nil
 }
 
@@ -141,7 +142,7 @@ func unavailable(err error) (string, bool) {
 
 // appKey identifies an app deployment's configuration across Read and PlanChange.
 func appKey(cfg cty.Value) string {
-	if id := getStr(cfg, "package_id"); id != "" {
+	if id := attrs.String(cfg, "package_id"); id != "" {
 		return "id:" + strings.ToLower(id)
 	}
 	return "name:" + strings.ToLower(appName(cfg))
@@ -154,8 +155,8 @@ func (c *Client) setPkgProblem(cfg cty.Value, s string) {
 }
 
 func (c *Client) findPackage(ctx context.Context, cfg cty.Value) (*pkgDetail, error) {
-	id := getStr(cfg, "package_id")
-	name := getStr(cfg, "display_name")
+	id := attrs.String(cfg, "package_id")
+	name := attrs.String(cfg, "display_name")
 	if name == "" {
 		name = Defaults.AppName
 	}
@@ -181,7 +182,7 @@ func (c *Client) findPackage(ctx context.Context, cfg cty.Value) (*pkgDetail, er
 	}
 	var p pkgDetail
 	err := c.do(ctx, http.MethodGet, "/v1.0/copilot/admin/catalog/packages/"+url.PathEscape(id), nil, &p)
-	if ge, ok := err.(*GraphError); ok && ge.Status == http.StatusNotFound && getStr(cfg, "package_id") == "" {
+	if ge, ok := err.(*GraphError); ok && ge.Status == http.StatusNotFound && attrs.String(cfg, "package_id") == "" {
 		return nil, nil
 	}
 	if err != nil {
@@ -194,7 +195,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	typ := integratedAppSchema().ImpliedType()
 	cfg := req.Config
 	if cfg.IsNull() {
-		cfg = cty.ObjectVal(map[string]cty.Value{"package_id": strOrNull(req.ID), "display_name": cty.NullVal(cty.String)})
+		cfg = cty.ObjectVal(map[string]cty.Value{"package_id": attrs.StringOrNull(req.ID), "display_name": cty.NullVal(cty.String)})
 	}
 	p, err := c.findPackage(ctx, cfg)
 	if err != nil {
@@ -221,7 +222,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 }
 
 func appName(cfg cty.Value) string {
-	if n := getStr(cfg, "display_name"); n != "" {
+	if n := attrs.String(cfg, "display_name"); n != "" {
 		return n
 	}
 	return Defaults.AppName
@@ -229,8 +230,8 @@ func appName(cfg cty.Value) string {
 
 // appValue spells the live deployment as the configuration does (group names or ids, UPNs).
 func (c *Client) appValue(ctx context.Context, cfg cty.Value, p *pkgDetail) (cty.Value, error) {
-	cfgGroups, _ := getSet(cfg, "groups")
-	cfgUsers, _ := getSet(cfg, "users")
+	cfgGroups, _ := attrs.Strings(cfg, "groups")
+	cfgUsers, _ := attrs.Strings(cfg, "users")
 	groupIDs, err := c.resolveGroups(ctx, cfgGroups)
 	if err != nil {
 		return cty.NilVal, err
@@ -264,8 +265,8 @@ func (c *Client) appValue(ctx context.Context, cfg cty.Value, p *pkgDetail) (cty
 	}
 	return cty.ObjectVal(map[string]cty.Value{
 		"display_name": cty.StringVal(name), "package_id": cty.StringVal(p.ID),
-		"everyone": cty.BoolVal(p.AvailableTo == "all"), "groups": strSet(groups), "users": strSet(users),
-		"deployed_to": strOrNull(p.DeployedTo), "publisher": strOrNull(p.Publisher),
+		"everyone": cty.BoolVal(p.AvailableTo == "all"), "groups": attrs.StringSet(groups), "users": attrs.StringSet(users),
+		"deployed_to": attrs.StringOrNull(p.DeployedTo), "publisher": attrs.StringOrNull(p.Publisher),
 	}), nil
 }
 
@@ -347,9 +348,9 @@ func (c *Client) planApp(_ context.Context, req providers.PlanRequest) (provider
 	c.mu.Lock()
 	problem := c.pkgProblem[appKey(cfg)]
 	c.mu.Unlock()
-	everyone, _ := getBool(cfg, "everyone")
-	groups, _ := getSet(cfg, "groups")
-	users, _ := getSet(cfg, "users")
+	everyone, _ := attrs.Bool(cfg, "everyone")
+	groups, _ := attrs.Strings(cfg, "groups")
+	users, _ := attrs.Strings(cfg, "users")
 	if req.Action == providers.Delete {
 		everyone, groups, users = false, nil, nil
 	}
@@ -371,9 +372,9 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	if err == nil && p == nil {
 		err = fmt.Errorf("%q is not in the tenant's Copilot package catalog", appName(cfg))
 	}
-	everyone, _ := getBool(cfg, "everyone")
-	groups, _ := getSet(cfg, "groups")
-	users, _ := getSet(cfg, "users")
+	everyone, _ := attrs.Bool(cfg, "everyone")
+	groups, _ := attrs.Strings(cfg, "groups")
+	users, _ := attrs.Strings(cfg, "users")
 	if req.Action == providers.Delete {
 		everyone, groups, users = false, nil, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/http"
 	"net/url"
 	"sort"
@@ -115,8 +116,8 @@ type target struct {
 }
 
 func licenseTarget(cfg cty.Value) (target, error) {
-	gid, gname, from := getStr(cfg, "group_id"), getStr(cfg, "group_name"), getStr(cfg, "users_from_group")
-	users, hasUsers := getSet(cfg, "users")
+	gid, gname, from := attrs.String(cfg, "group_id"), attrs.String(cfg, "group_name"), attrs.String(cfg, "users_from_group")
+	users, hasUsers := attrs.Strings(cfg, "users")
 	n := 0
 	for _, set := range []bool{gid != "" || gname != "", hasUsers, from != ""} {
 		if set {
@@ -298,7 +299,7 @@ type analysis struct {
 }
 
 func (c *Client) disabledIDs(cfg cty.Value, sku skuInfo) ([]string, error) {
-	names, ok := getSet(cfg, "disabled_plans")
+	names, ok := attrs.Strings(cfg, "disabled_plans")
 	if !ok {
 		return nil, nil
 	}
@@ -344,7 +345,7 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 	if err != nil {
 		return nil, "", err
 	}
-	part := getStr(cfg, "sku_part_number")
+	part := attrs.String(cfg, "sku_part_number")
 	if part == "" {
 		part = Defaults.SkuPartNumber
 	}
@@ -488,7 +489,7 @@ func (c *Client) value(cfg cty.Value, a *analysis) cty.Value {
 			vals[at.Name] = cfg.GetAttr(at.Name)
 		}
 	}
-	part := getStr(cfg, "sku_part_number")
+	part := attrs.String(cfg, "sku_part_number")
 	if !strings.EqualFold(part, a.sku.PartNumber) && !strings.EqualFold(part, a.sku.ID) {
 		part = a.sku.PartNumber
 	}
@@ -500,8 +501,8 @@ func (c *Client) value(cfg cty.Value, a *analysis) cty.Value {
 		vals["all_licensed"] = cty.BoolVal(a.groupHas)
 		vals["licensed_count"] = cty.NumberIntVal(int64(a.compliant))
 		if a.groupHas {
-			cfgNames, _ := getSet(cfg, "disabled_plans")
-			vals["disabled_plans"] = strSet(a.planNames(a.groupDis, cfgNames))
+			cfgNames, _ := attrs.Strings(cfg, "disabled_plans")
+			vals["disabled_plans"] = attrs.StringSet(a.planNames(a.groupDis, cfgNames))
 		}
 		return cty.ObjectVal(vals)
 	}
@@ -592,9 +593,9 @@ func configFromID(id string) (cty.Value, error) {
 
 func analysisKey(cfg cty.Value) string {
 	t, _ := licenseTarget(cfg)
-	d, _ := getSet(cfg, "disabled_plans")
+	d, _ := attrs.Strings(cfg, "disabled_plans")
 	sort.Strings(d)
-	return fmt.Sprint(t.mode, "|", t.groupRef, "|", t.users, "|", strings.ToLower(getStr(cfg, "sku_part_number")), "|", d)
+	return fmt.Sprint(t.mode, "|", t.groupRef, "|", t.users, "|", strings.ToLower(attrs.String(cfg, "sku_part_number")), "|", d)
 }
 
 func (c *Client) cachedAnalysis(ctx context.Context, cfg cty.Value) (*analysis, error) {

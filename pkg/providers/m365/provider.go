@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,16 +70,8 @@ func (*Provider) ConfigSchema() *schema.Block {
 	return &schema.Block{Description: "Microsoft 365 through Microsoft Graph: licences, the Copilot for Sales app deployment, the Teams app catalog, preflight and the welcome message.", Attributes: attrs}
 }
 
-func httpsURL(v cty.Value) error {
-	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
-		return nil
-	}
-	u, err := url.Parse(v.AsString())
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("expected an https URL such as https://graph.microsoft.com, got %q", v.AsString())
-	}
-	return nil
-}
+// httpsURL validates endpoint settings.
+var httpsURL = attrs.HTTPSURL("https://graph.microsoft.com")
 
 // SandboxConfig points the provider at the sandbox's graph service.
 func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
@@ -97,7 +90,7 @@ func Endpoints(config cty.Value, getenv func(string) string) (base, scope string
 		return "", "", err
 	}
 	base = c.Graph
-	if o := getStr(config, "graph_endpoint"); o != "" {
+	if o := attrs.String(config, "graph_endpoint"); o != "" {
 		if err := httpsURL(cty.StringVal(o)); err != nil {
 			return "", "", fmt.Errorf("graph_endpoint: %v", err)
 		}
@@ -394,65 +387,6 @@ func (c *Client) pages(ctx context.Context, first string, each func(json.RawMess
 		}
 	}
 	return n, nil
-}
-
-func getStr(v cty.Value, name string) string {
-	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
-		return ""
-	}
-	a := v.GetAttr(name)
-	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
-		return ""
-	}
-	return a.AsString()
-}
-
-func getBool(v cty.Value, name string) (bool, bool) {
-	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
-		return false, false
-	}
-	a := v.GetAttr(name)
-	if a.IsNull() || !a.IsKnown() || a.Type() != cty.Bool {
-		return false, false
-	}
-	return a.True(), true
-}
-
-// getSet returns the strings of a set/list attribute and whether it is set (non-null, known).
-func getSet(v cty.Value, name string) ([]string, bool) {
-	if v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
-		return nil, false
-	}
-	a := v.GetAttr(name)
-	if a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType() || a.Type().IsTupleType()) {
-		return nil, false
-	}
-	out := []string{}
-	for it := a.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if !e.IsNull() && e.Type() == cty.String {
-			out = append(out, e.AsString())
-		}
-	}
-	return out, true
-}
-
-func strSet(xs []string) cty.Value {
-	if len(xs) == 0 {
-		return cty.SetValEmpty(cty.String)
-	}
-	vals := make([]cty.Value, len(xs))
-	for i, x := range xs {
-		vals[i] = cty.StringVal(x)
-	}
-	return cty.SetVal(vals)
-}
-
-func strOrNull(s string) cty.Value {
-	if s == "" {
-		return cty.NullVal(cty.String)
-	}
-	return cty.StringVal(s)
 }
 
 // Resources lists the resource types and data sources.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/url"
 	"sort"
 	"strconv"
@@ -118,11 +119,11 @@ type adminsState struct {
 }
 
 func (c *Client) adminsState(ctx context.Context, cfg cty.Value) (*adminsState, string, error) {
-	st := &adminsState{envName: getStr(cfg, "environment")}
+	st := &adminsState{envName: attrs.String(cfg, "environment")}
 	if st.envName == "" {
 		st.envName = VivaEnvironment
 	}
-	st.declared, _ = getStrings(cfg, "principals")
+	st.declared, _ = attrs.Strings(cfg, "principals")
 	dv, deferred, err := c.openDataverse(ctx, st.envName)
 	if err != nil || deferred != "" {
 		return nil, deferred, err
@@ -254,8 +255,8 @@ func (c *Client) readAdmins(ctx context.Context, req providers.ReadRequest) (pro
 		warnings = append(warnings, fmt.Sprintf("c4sctl runs as %s, which holds System Administrator in %s without being declared; c4sctl never removes its own role (declare it in principals to acknowledge it).", st.caller.name(), st.envName))
 	}
 	val := cty.ObjectVal(map[string]cty.Value{
-		"environment": cty.StringVal(st.envName), "principals": stringSet(principals), "enforce": cty.BoolVal(enforce),
-		"holders": stringSet(holders), "extra_holders": stringSet(extra),
+		"environment": cty.StringVal(st.envName), "principals": attrs.StringSet(principals), "enforce": cty.BoolVal(enforce),
+		"holders": attrs.StringSet(holders), "extra_holders": attrs.StringSet(extra),
 	})
 	return providers.ReadResponse{ID: st.dv.env.Name + "/system-administrators", Value: val, Warnings: warnings}, nil
 }
@@ -266,8 +267,8 @@ const TrialWarning = "msdyn_viva is created by the first seller's sign-in to Cop
 func planAdmins(req providers.PlanRequest) providers.PlanResponse {
 	resp := providers.PlanResponse{Warnings: []string{TrialWarning}}
 	if req.Action == providers.Update || req.Action == providers.Create {
-		declared, _ := getStrings(req.Config, "principals")
-		live, _ := getStrings(req.Prior, "principals")
+		declared, _ := attrs.Strings(req.Config, "principals")
+		live, _ := attrs.Strings(req.Prior, "principals")
 		var remove []string
 		for _, p := range live {
 			if !containsFold(declared, p) {
@@ -347,7 +348,7 @@ type settingsState struct {
 }
 
 func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsState, string, error) {
-	st := &settingsState{envName: getStr(cfg, "environment")}
+	st := &settingsState{envName: attrs.String(cfg, "environment")}
 	if st.envName == "" {
 		st.envName = VivaEnvironment
 	}
@@ -414,7 +415,7 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 		}
 	}
 	// Maps: only the declared keys, so that undeclared record types and integrations are left alone.
-	if declared := attr(req.Config, "record_fields"); declared != cty.NilVal && !declared.IsNull() && declared.IsWhollyKnown() {
+	if declared := attrs.Get(req.Config, "record_fields"); declared != cty.NilVal && !declared.IsNull() && declared.IsWhollyKnown() {
 		m := map[string]cty.Value{}
 		for it := declared.ElementIterator(); it.Next(); {
 			k, _ := it.Element()
@@ -439,7 +440,7 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 			vals["record_fields"] = cty.MapVal(m)
 		}
 	}
-	if declared := attr(req.Config, "integrations"); declared != cty.NilVal && !declared.IsNull() && declared.IsWhollyKnown() {
+	if declared := attrs.Get(req.Config, "integrations"); declared != cty.NilVal && !declared.IsNull() && declared.IsWhollyKnown() {
 		m := map[string]cty.Value{}
 		if r := findRow(st.org, featureIntegrations); r != nil {
 			ints, _ := r.JSON["integrations"].(map[string]any)
@@ -462,14 +463,14 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 // settingSteps describes, for each differing setting, what the admin does on the admin page.
 func settingSteps(prior, planned cty.Value) []string {
 	var steps []string
-	if v := attr(planned, "ai_features_enabled"); v != cty.NilVal && !v.IsNull() && !v.RawEquals(attr(prior, "ai_features_enabled")) {
+	if v := attrs.Get(planned, "ai_features_enabled"); v != cty.NilVal && !v.IsNull() && !v.RawEquals(attrs.Get(prior, "ai_features_enabled")) {
 		steps = append(steps, fmt.Sprintf("Under AI features, turn Copilot for Sales AI features %s.", map[bool]string{true: "on", false: "off"}[v.True()]))
 	}
-	if v := attr(planned, "ai_release_channel"); v != cty.NilVal && !v.IsNull() && !v.RawEquals(attr(prior, "ai_release_channel")) {
+	if v := attrs.Get(planned, "ai_release_channel"); v != cty.NilVal && !v.IsNull() && !v.RawEquals(attrs.Get(prior, "ai_release_channel")) {
 		steps = append(steps, fmt.Sprintf("Under AI features, choose %s.", map[string]string{"preview": "to get preview features", "ga": "generally available features only"}[v.AsString()]))
 	}
-	if v := attr(planned, "record_fields"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
-		p := attr(prior, "record_fields")
+	if v := attrs.Get(planned, "record_fields"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
+		p := attrs.Get(prior, "record_fields")
 		for it := v.ElementIterator(); it.Next(); {
 			k, fields := it.Element()
 			var cur cty.Value = cty.NilVal
@@ -486,8 +487,8 @@ func settingSteps(prior, planned cty.Value) []string {
 			}
 		}
 	}
-	if v := attr(planned, "integrations"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
-		p := attr(prior, "integrations")
+	if v := attrs.Get(planned, "integrations"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
+		p := attrs.Get(prior, "integrations")
 		for it := v.ElementIterator(); it.Next(); {
 			k, on := it.Element()
 			if p == cty.NilVal || p.IsNull() || !p.HasIndex(k).True() || !p.Index(k).RawEquals(on) {
@@ -537,21 +538,21 @@ func (c *Client) applySettings(ctx context.Context, req providers.ApplyRequest) 
 		changed[r] = set
 		return r, nil
 	}
-	if v := attr(req.Planned, "ai_features_enabled"); v != cty.NilVal && !v.IsNull() {
+	if v := attrs.Get(req.Planned, "ai_features_enabled"); v != cty.NilVal && !v.IsNull() {
 		r, err := need(st.org, featureCopilot, "msdyn_vivaorgsettings")
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
 		r.JSON["aiFeaturesEnabled"] = v.True()
 	}
-	if v := attr(req.Planned, "ai_release_channel"); v != cty.NilVal && !v.IsNull() {
+	if v := attrs.Get(req.Planned, "ai_release_channel"); v != cty.NilVal && !v.IsNull() {
 		r, err := need(st.org, featureCopilot, "msdyn_vivaorgsettings")
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
 		r.JSON["releaseChannel"] = map[string]string{"ga": "GA", "preview": "Preview"}[v.AsString()]
 	}
-	if v := attr(req.Planned, "integrations"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() && v.LengthInt() > 0 {
+	if v := attrs.Get(req.Planned, "integrations"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() && v.LengthInt() > 0 {
 		r, err := need(st.org, featureIntegrations, "msdyn_vivaorgsettings")
 		if err != nil {
 			return providers.ApplyResponse{}, err
@@ -566,7 +567,7 @@ func (c *Client) applySettings(ctx context.Context, req providers.ApplyRequest) 
 		}
 		r.JSON["integrations"] = ints
 	}
-	if v := attr(req.Planned, "record_fields"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
+	if v := attrs.Get(req.Planned, "record_fields"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
 		for it := v.ElementIterator(); it.Next(); {
 			k, fields := it.Element()
 			r, err := need(st.entities, k.AsString(), "msdyn_vivaentitysettings")

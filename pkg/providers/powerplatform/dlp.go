@@ -3,6 +3,7 @@ package powerplatform
 import (
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/url"
 	"sort"
 	"strings"
@@ -233,7 +234,7 @@ type ruleState struct {
 }
 
 func ruleInputs(cfg cty.Value, id string) (env, connector, group string, excludes []string) {
-	env, connector = getStr(cfg, "environment"), getStr(cfg, "connector")
+	env, connector = attrs.String(cfg, "environment"), attrs.String(cfg, "connector")
 	if env == "" || connector == "" {
 		if e, cn, ok := strings.Cut(id, "/"); ok {
 			env, connector = e, cn
@@ -246,8 +247,8 @@ func ruleInputs(cfg cty.Value, id string) (env, connector, group string, exclude
 		connector = "shared_salesforce"
 	}
 	connector = strings.TrimPrefix(connector, connectorIDPrefix)
-	group = groupToAPI[getStr(cfg, "group")]
-	excludes, _ = getStrings(cfg, "exclude_policies")
+	group = groupToAPI[attrs.String(cfg, "group")]
+	excludes, _ = attrs.Strings(cfg, "exclude_policies")
 	return
 }
 
@@ -370,15 +371,15 @@ func planRule(req providers.PlanRequest) providers.PlanResponse {
 	}
 	_, connector, group, _ := ruleInputs(req.Config, req.ID)
 	st := &ruleState{connector: connector, group: group}
-	pols := attr(req.Prior, "policies")
+	pols := attrs.Get(req.Prior, "policies")
 	if pols == cty.NilVal || pols.IsNull() || !pols.IsWhollyKnown() {
 		return resp
 	}
 	for it := pols.ElementIterator(); it.Next(); {
 		_, p := it.Element()
-		e := ruleEntry{policy: &dlpPolicy{DisplayName: getStr(p, "display_name")}, scope: getStr(p, "scope"), group: groupToAPI[getStr(p, "connector_group")], excluded: getBool(p, "excluded")}
+		e := ruleEntry{policy: &dlpPolicy{DisplayName: attrs.String(p, "display_name")}, scope: attrs.String(p, "scope"), group: groupToAPI[attrs.String(p, "connector_group")], excluded: getBool(p, "excluded")}
 		if e.group == "" {
-			e.group = getStr(p, "connector_group")
+			e.group = attrs.String(p, "connector_group")
 		}
 		line := fmt.Sprintf("DLP policy %q (%s): %s is in %s", e.policy.DisplayName, e.scope, connector, describeGroup(e.group))
 		switch t := st.target(e); {
@@ -458,7 +459,7 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 			return providers.ReadResponse{}, err
 		}
 	} else {
-		name := getStr(req.Config, "display_name")
+		name := attrs.String(req.Config, "display_name")
 		var body struct {
 			Value []map[string]any `json:"value"`
 		}
@@ -500,7 +501,7 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 				}
 			}
 		}
-		vals[ga.attr] = stringSet(names)
+		vals[ga.attr] = attrs.StringSet(names)
 	}
 	// Environments: in the configuration's spelling when it names the same environment.
 	envNames := []string{}
@@ -509,7 +510,7 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 		if err != nil {
 			return providers.ReadResponse{}, err
 		}
-		declared, _ := getStrings(req.Config, "environments")
+		declared, _ := attrs.Strings(req.Config, "environments")
 		for _, id := range p.Envs {
 			name := id
 			if e, _ := matchEnvironment(envs, id); e != nil {
@@ -523,7 +524,7 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 			envNames = append(envNames, name)
 		}
 	}
-	vals["environments"] = stringSet(envNames)
+	vals["environments"] = attrs.StringSet(envNames)
 	return providers.ReadResponse{ID: p.Name, Value: cty.ObjectVal(vals)}, nil
 }
 
@@ -533,7 +534,7 @@ func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
 	}
 	seen := map[string]string{}
 	for _, ga := range groupAttrs {
-		names, _ := getStrings(req.Planned, ga.attr)
+		names, _ := attrs.Strings(req.Planned, ga.attr)
 		for _, n := range names {
 			k := strings.ToLower(strings.TrimPrefix(n, connectorIDPrefix))
 			if prev, dup := seen[k]; dup {
@@ -542,8 +543,8 @@ func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
 			seen[k] = ga.attr
 		}
 	}
-	envs, _ := getStrings(req.Planned, "environments")
-	if getStr(req.Planned, "environment_type") == "OnlyEnvironments" && len(envs) == 0 {
+	envs, _ := attrs.Strings(req.Planned, "environments")
+	if attrs.String(req.Planned, "environment_type") == "OnlyEnvironments" && len(envs) == 0 {
 		return providers.PlanResponse{}, fmt.Errorf("environment_type = \"OnlyEnvironments\" needs at least one entry in environments")
 	}
 	return providers.PlanResponse{}, nil
@@ -557,10 +558,10 @@ func (c *Client) setPolicyFields(ctx context.Context, raw map[string]any, planne
 		d = map[string]any{}
 		raw["policyDefinition"] = d
 	}
-	d["displayName"] = getStr(planned, "display_name")
-	d["environmentType"] = getStr(planned, "environment_type")
-	d["defaultConnectorsClassification"] = groupToAPI[getStr(planned, "default_group")]
-	envNames, _ := getStrings(planned, "environments")
+	d["displayName"] = attrs.String(planned, "display_name")
+	d["environmentType"] = attrs.String(planned, "environment_type")
+	d["defaultConnectorsClassification"] = groupToAPI[attrs.String(planned, "default_group")]
+	envNames, _ := attrs.Strings(planned, "environments")
 	envList := []any{}
 	if len(envNames) > 0 && d["environmentType"] != "AllEnvironments" {
 		envs, err := c.environments(ctx)
@@ -592,7 +593,7 @@ func (c *Client) setPolicyFields(ctx context.Context, raw map[string]any, planne
 	}
 	groups := []any{}
 	for _, ga := range groupAttrs {
-		names, _ := getStrings(planned, ga.attr)
+		names, _ := attrs.Strings(planned, ga.attr)
 		sort.Strings(names)
 		cs := []any{}
 		for _, n := range names {
@@ -623,7 +624,7 @@ func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (p
 		}
 		var out map[string]any
 		if err := c.bapDo(ctx, "POST", bapPolicies, raw, &out); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", getStr(req.Planned, "display_name"), err)
+			return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", attrs.String(req.Planned, "display_name"), err)
 		}
 		p, err := parsePolicy(out)
 		if err != nil {

@@ -3,6 +3,7 @@ package powerplatform
 import (
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"sort"
 	"strings"
 
@@ -44,7 +45,7 @@ func (c *Client) exportPolicies(ctx context.Context) ([]providers.ExportedObject
 		if resp.ID == "" || resp.Value.IsNull() {
 			continue // deleted while listing
 		}
-		display := getStr(resp.Value, "display_name")
+		display := attrs.String(resp.Value, "display_name")
 		byDisplay[strings.ToLower(display)] = append(byDisplay[strings.ToLower(display)], len(out))
 		out = append(out, providers.ExportedObject{Name: display, ID: resp.ID, Value: resp.Value})
 	}
@@ -73,24 +74,24 @@ func (c *Client) exportRule(ctx context.Context) ([]providers.ExportedObject, er
 		return nil, err
 	}
 	v := resp.Value
-	connector := getStr(v, "connector")
+	connector := attrs.String(v, "connector")
 	o := providers.ExportedObject{Name: strings.TrimPrefix(connector, "shared_"), ID: resp.ID}
 	if getBool(v, "blocked") {
 		var blockers []string
-		if pols := attr(v, "policies"); pols != cty.NilVal && !pols.IsNull() && pols.IsWhollyKnown() {
+		if pols := attrs.Get(v, "policies"); pols != cty.NilVal && !pols.IsNull() && pols.IsWhollyKnown() {
 			for it := pols.ElementIterator(); it.Next(); {
 				_, p := it.Element()
-				if getStr(p, "connector_group") == "blocked" {
-					blockers = append(blockers, fmt.Sprintf("%q", getStr(p, "display_name")))
+				if attrs.String(p, "connector_group") == "blocked" {
+					blockers = append(blockers, fmt.Sprintf("%q", attrs.String(p, "display_name")))
 				}
 			}
 		}
 		o.Skipped = fmt.Sprintf("%s is blocked for %s by DLP policy %s (guide step 5 is not done), and this rule can only declare it unblocked; add the rule by hand to have apply move it out of Blocked",
-			connector, getStr(v, "environment"), strings.Join(blockers, ", "))
+			connector, attrs.String(v, "environment"), strings.Join(blockers, ", "))
 		return []providers.ExportedObject{o}, nil
 	}
 	o.Value = cty.ObjectVal(map[string]cty.Value{
-		"environment": cty.StringVal(getStr(v, "environment")), "connector": cty.StringVal(connector),
+		"environment": cty.StringVal(attrs.String(v, "environment")), "connector": cty.StringVal(connector),
 	})
 	o.Comment = "Guide step 5: no DLP policy that applies to the environment blocks the connector."
 	return []providers.ExportedObject{o}, nil
@@ -112,7 +113,7 @@ func (c *Client) exportAdmins(ctx context.Context) ([]providers.ExportedObject, 
 		principals = append(principals, h.exportKey())
 	}
 	o.ID = st.dv.env.Name + "/system-administrators"
-	o.Value = cty.ObjectVal(map[string]cty.Value{"environment": cty.StringVal(st.envName), "principals": stringSet(principals)})
+	o.Value = cty.ObjectVal(map[string]cty.Value{"environment": cty.StringVal(st.envName), "principals": attrs.StringSet(principals)})
 	o.Comment = "Guide step 7: the principals holding System Administrator in " + st.envName + " now (enforce = true would remove others)."
 	return []providers.ExportedObject{o}, nil
 }

@@ -2,6 +2,7 @@ package powerplatform
 
 import (
 	"errors"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestExportBeforeAndAfterTheFirstSignIn(t *testing.T) {
 	if len(admins) != 1 || admins[0].Skipped != "" {
 		t.Fatalf("admins: %+v", admins)
 	}
-	got, _ := getStrings(admins[0].Value, "principals")
+	got, _ := attrs.Strings(admins[0].Value, "principals")
 	for _, want := range []string{powerplatformapi.GlobalAdminUPN, powerplatformapi.PPAdminUPN, sandbox.ClientID} {
 		if !containsFold(got, want) {
 			t.Errorf("exported principals %v lack %s", got, want)

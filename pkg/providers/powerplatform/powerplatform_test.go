@@ -3,6 +3,7 @@ package powerplatform
 import (
 	"context"
 	"encoding/json"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/http"
 	"reflect"
 	"sort"
@@ -301,7 +302,7 @@ func TestAdminsDeferredThenConverge(t *testing.T) {
 	if ch := func() []string { _, ch := planned(adminsSchema, got.Value, config); return ch }(); ch != nil {
 		t.Errorf("enforce = false must not plan a change, got %v", ch)
 	}
-	extra, _ := getStrings(got.Value, "extra_holders")
+	extra, _ := attrs.Strings(got.Value, "extra_holders")
 	sort.Strings(extra)
 	if want := []string{sandbox.ClientID, powerplatformapi.PPAdminUPN}; !reflect.DeepEqual(extra, want) {
 		t.Errorf("extra holders %v, want %v", extra, want)

@@ -12,9 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -72,13 +72,8 @@ func (*Provider) ConfigSchema() *schema.Block {
 	return &schema.Block{Description: "Power Platform admin API and Dataverse (guide steps 5, 7 and 8).", Attributes: attrs}
 }
 
-func httpsURL(v cty.Value) error {
-	u, err := url.Parse(v.AsString())
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("expected an https URL such as https://api.bap.microsoft.com, got %q", v.AsString())
-	}
-	return nil
-}
+// httpsURL validates endpoint settings.
+var httpsURL = attrs.HTTPSURL("https://api.bap.microsoft.com")
 
 // SandboxConfig points the provider at the sandbox's bap service (the Dataverse URL comes from
 // the sandbox's environment list).
@@ -103,18 +98,18 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if !ok {
 		return nil, fmt.Errorf("unknown cloud %q; use one of public, usgov, usgovhigh, dod, china", s.Cloud)
 	}
-	bap := getStr(config, "bap_endpoint")
+	bap := attrs.String(config, "bap_endpoint")
 	if bap == "" {
 		bap = cl.bap
 	}
-	for name, v := range map[string]string{"bap_endpoint": bap, "dataverse_url": getStr(config, "dataverse_url")} {
+	for name, v := range map[string]string{"bap_endpoint": bap, "dataverse_url": attrs.String(config, "dataverse_url")} {
 		if v != "" {
 			if err := httpsURL(cty.StringVal(v)); err != nil {
 				return nil, fmt.Errorf("%s: %v", name, err)
 			}
 		}
 	}
-	c := &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(getStr(config, "dataverse_url"), "/"), pageSize: 500}
+	c := &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500}
 	plain := func(f func(providers.PlanRequest) providers.PlanResponse) func(context.Context, providers.PlanRequest) (providers.PlanResponse, error) {
 		return func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) { return f(req), nil }
 	}
@@ -360,7 +355,7 @@ var environmentSchema = &schema.Resource{Type: "powerplatform_environment", Prov
 	}}
 
 func (c *Client) readEnvironment(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	name := getStr(req.Config, "name")
+	name := attrs.String(req.Config, "name")
 	if name == "" {
 		name = VivaEnvironment
 	}
@@ -380,10 +375,10 @@ func (c *Client) readEnvironment(ctx context.Context, req providers.ReadRequest)
 	vals["exists"] = cty.True
 	vals["id"] = cty.StringVal(env.Name)
 	vals["display_name"] = cty.StringVal(env.DisplayName)
-	vals["type"] = strOrNull(env.Sku)
-	vals["region"] = strOrNull(env.Location)
-	vals["state"] = strOrNull(env.State)
-	vals["url"] = strOrNull(env.InstanceURL)
+	vals["type"] = attrs.StringOrNull(env.Sku)
+	vals["region"] = attrs.StringOrNull(env.Location)
+	vals["state"] = attrs.StringOrNull(env.State)
+	vals["url"] = attrs.StringOrNull(env.InstanceURL)
 	return providers.ReadResponse{ID: env.Name, Value: cty.ObjectVal(vals)}, nil
 }
 
@@ -394,66 +389,15 @@ func (*Provider) Resources() []*schema.Resource {
 
 // --- cty helpers ----------------------------------------------------------------------------
 
-func attr(v cty.Value, name string) cty.Value {
-	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
-		return cty.NilVal
-	}
-	return v.GetAttr(name)
-}
-
-func getStr(v cty.Value, name string) string {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
-		return ""
-	}
-	return a.AsString()
-}
-
+// getBool is a bool attribute, false when unset.
 func getBool(v cty.Value, name string) bool {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.Bool {
-		return false
-	}
-	return a.True()
-}
-
-// getStrings returns the elements of a set or list of strings (nil when null or unknown).
-func getStrings(v cty.Value, name string) ([]string, bool) {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType() || a.Type().IsTupleType()) {
-		return nil, false
-	}
-	var out []string
-	for it := a.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if !e.IsNull() && e.Type() == cty.String {
-			out = append(out, e.AsString())
-		}
-	}
-	return out, true
-}
-
-func strOrNull(s string) cty.Value {
-	if s == "" {
-		return cty.NullVal(cty.String)
-	}
-	return cty.StringVal(s)
-}
-
-func stringSet(xs []string) cty.Value {
-	if len(xs) == 0 {
-		return cty.SetValEmpty(cty.String)
-	}
-	vs := make([]cty.Value, len(xs))
-	for i, x := range xs {
-		vs[i] = cty.StringVal(x)
-	}
-	return cty.SetVal(vs)
+	b, _ := attrs.Bool(v, name)
+	return b
 }
 
 // configOr returns the config's attribute value or a null of type t.
 func configOr(cfg cty.Value, name string, t cty.Type) cty.Value {
-	a := attr(cfg, name)
+	a := attrs.Get(cfg, name)
 	if a == cty.NilVal || !a.IsWhollyKnown() {
 		return cty.NullVal(t)
 	}

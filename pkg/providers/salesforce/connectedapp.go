@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"regexp"
 	"sort"
 	"strconv"
@@ -98,7 +99,7 @@ func fullNameOf(name string) string {
 }
 
 func appName(v cty.Value) string {
-	if n := getStr(v, "name"); n != "" {
+	if n := attrs.String(v, "name"); n != "" {
 		return n
 	}
 	return PowerPlatformApp
@@ -299,9 +300,9 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	var warnings []string
 	if rec != nil {
 		p := policiesFromMetadata(rec)
-		vals["permitted_users"], vals["ip_relaxation"], vals["refresh_token_policy"], vals["session_timeout"] = strOrNull(p.permitted), strOrNull(p.ip), strOrNull(p.refresh), strOrNull(p.session)
-		if cfg.IsNull() || getStr(cfg, "refresh_token_duration") != "" {
-			vals["refresh_token_duration"] = strOrNull(p.duration)
+		vals["permitted_users"], vals["ip_relaxation"], vals["refresh_token_policy"], vals["session_timeout"] = attrs.StringOrNull(p.permitted), attrs.StringOrNull(p.ip), attrs.StringOrNull(p.refresh), attrs.StringOrNull(p.session)
+		if cfg.IsNull() || attrs.String(cfg, "refresh_token_duration") != "" {
+			vals["refresh_token_duration"] = attrs.StringOrNull(p.duration)
 		}
 		vals["policies_editable"] = cty.BoolVal(!refused)
 	} else {
@@ -318,8 +319,8 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		return providers.ReadResponse{}, err
 	}
 	profiles, permSets := accessNames(rows)
-	vals["profiles"], vals["permission_sets"] = stringSet(profiles), stringSet(permSets)
-	if getStr(cty.ObjectVal(vals), "permitted_users") == "admin_approved_preauthorized" && len(profiles) == 0 && len(permSets) == 0 {
+	vals["profiles"], vals["permission_sets"] = attrs.StringSet(profiles), attrs.StringSet(permSets)
+	if attrs.String(cty.ObjectVal(vals), "permitted_users") == "admin_approved_preauthorized" && len(profiles) == 0 && len(permSets) == 0 {
 		warnings = append(warnings, nobodyWarning(name))
 	}
 	if w := c.usageWarning(); w != "" {
@@ -332,14 +333,14 @@ var policyAttrs = []string{"permitted_users", "ip_relaxation", "refresh_token_po
 
 // checkRefresh validates the refresh token policy and duration together.
 func checkRefresh(config, planned cty.Value) error {
-	kind, dur := getStr(planned, "refresh_token_policy"), getStr(planned, "refresh_token_duration")
+	kind, dur := attrs.String(planned, "refresh_token_policy"), attrs.String(planned, "refresh_token_duration")
 	switch kind {
 	case "expire_after", "expire_if_unused_for":
 		if dur == "" {
 			return fmt.Errorf("refresh_token_policy = %q needs refresh_token_duration (e.g. \"30d\")", kind)
 		}
 	default:
-		if getStr(config, "refresh_token_duration") != "" {
+		if attrs.String(config, "refresh_token_duration") != "" {
 			return fmt.Errorf("refresh_token_duration only applies to refresh_token_policy = \"expire_after\" or \"expire_if_unused_for\"")
 		}
 	}
@@ -382,16 +383,16 @@ func manualSteps(name string, prior, planned cty.Value) []string {
 	steps := []string{fmt.Sprintf("In Salesforce Setup, go to Platform Tools > Apps > Connected Apps > Manage Connected Apps and click %q.", name)}
 	var policy []string
 	if changed(prior, planned, "permitted_users") {
-		policy = append(policy, fmt.Sprintf("OAuth Policies > Permitted Users: %q", permittedLabels[getStr(planned, "permitted_users")]))
+		policy = append(policy, fmt.Sprintf("OAuth Policies > Permitted Users: %q", permittedLabels[attrs.String(planned, "permitted_users")]))
 	}
 	if changed(prior, planned, "ip_relaxation") {
-		policy = append(policy, fmt.Sprintf("OAuth Policies > IP Relaxation: %q", ipLabels[getStr(planned, "ip_relaxation")]))
+		policy = append(policy, fmt.Sprintf("OAuth Policies > IP Relaxation: %q", ipLabels[attrs.String(planned, "ip_relaxation")]))
 	}
 	if changed(prior, planned, "refresh_token_policy") || changed(prior, planned, "refresh_token_duration") {
-		policy = append(policy, fmt.Sprintf("OAuth Policies > Refresh Token Policy: %q", refreshLabel(getStr(planned, "refresh_token_policy"), getStr(planned, "refresh_token_duration"))))
+		policy = append(policy, fmt.Sprintf("OAuth Policies > Refresh Token Policy: %q", refreshLabel(attrs.String(planned, "refresh_token_policy"), attrs.String(planned, "refresh_token_duration"))))
 	}
 	if changed(prior, planned, "session_timeout") {
-		policy = append(policy, fmt.Sprintf("Session Policies > Timeout Value: %q", sessionLabel(getStr(planned, "session_timeout"))))
+		policy = append(policy, fmt.Sprintf("Session Policies > Timeout Value: %q", sessionLabel(attrs.String(planned, "session_timeout"))))
 	}
 	if len(policy) > 0 {
 		steps = append(steps, "Click Edit Policies.")
@@ -401,11 +402,11 @@ func manualSteps(name string, prior, planned cty.Value) []string {
 		steps = append(steps, "Click Save.")
 	}
 	for _, k := range []struct{ attr, button, what string }{{"profiles", "Manage Profiles", "profiles"}, {"permission_sets", "Manage Permission Sets", "permission sets"}} {
-		want, ok := getStrings(planned, k.attr)
+		want, ok := attrs.Strings(planned, k.attr)
 		if !ok {
 			continue
 		}
-		have, _ := getStrings(prior, k.attr)
+		have, _ := attrs.Strings(prior, k.attr)
 		add, remove := setDiff(want, have)
 		if len(add) == 0 && len(remove) == 0 {
 			continue
@@ -440,8 +441,8 @@ func (c *Client) planApp(req providers.PlanRequest) (providers.PlanResponse, err
 		return resp, err
 	}
 	name := appName(req.Planned)
-	installed, _ := getBool(req.Prior, "installed")
-	wantInstalled, set := getBool(req.Planned, "installed")
+	installed, _ := attrs.Bool(req.Prior, "installed")
+	wantInstalled, set := attrs.Bool(req.Planned, "installed")
 	if !set {
 		wantInstalled = true
 	}
@@ -466,13 +467,13 @@ func (c *Client) planApp(req providers.PlanRequest) (providers.PlanResponse, err
 	for _, a := range policyAttrs {
 		policyChange = policyChange || changed(req.Prior, req.Planned, a)
 	}
-	if editable, ok := getBool(req.Prior, "policies_editable"); policyChange && ok && !editable {
+	if editable, ok := attrs.Bool(req.Prior, "policies_editable"); policyChange && ok && !editable {
 		resp.Action = providers.Manual
 		resp.Manual = &providers.ManualAction{Summary: fmt.Sprintf("Change the policies of %q in Setup (the Metadata API cannot change this installed app)", name), Steps: manualSteps(name, req.Prior, req.Planned)}
 	}
-	if getStr(req.Planned, "permitted_users") == "admin_approved_preauthorized" {
-		p, _ := getStrings(req.Planned, "profiles")
-		s, _ := getStrings(req.Planned, "permission_sets")
+	if attrs.String(req.Planned, "permitted_users") == "admin_approved_preauthorized" {
+		p, _ := attrs.Strings(req.Planned, "profiles")
+		s, _ := attrs.Strings(req.Planned, "permission_sets")
 		if len(p) == 0 && len(s) == 0 {
 			resp.Warnings = append(resp.Warnings, nobodyWarning(name))
 		} else if changed(req.Prior, req.Planned, "permitted_users") {
@@ -543,7 +544,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	if row == nil {
 		return providers.ApplyResponse{}, fmt.Errorf("the connected app %q is not installed; install it by hand first: %s", name, strings.Join(installSteps(name)[:2], " "))
 	}
-	if want, ok := getBool(req.Planned, "installed"); ok && !want {
+	if want, ok := attrs.Bool(req.Planned, "installed"); ok && !want {
 		return providers.ApplyResponse{}, fmt.Errorf("c4sctl cannot uninstall %q; uninstall it in Setup > Connected Apps OAuth Usage", name)
 	}
 	rows, err := c.appAccess(row.id)
@@ -551,8 +552,8 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		return providers.ApplyResponse{}, err
 	}
 	haveProfiles, havePermSets := accessNames(rows)
-	wantProfiles, manageProfiles := getStrings(req.Planned, "profiles")
-	wantPermSets, managePermSets := getStrings(req.Planned, "permission_sets")
+	wantProfiles, manageProfiles := attrs.Strings(req.Planned, "profiles")
+	wantPermSets, managePermSets := attrs.Strings(req.Planned, "permission_sets")
 	var addProfiles, delProfiles, addPermSets, delPermSets []string
 	if manageProfiles {
 		addProfiles, delProfiles = setDiff(wantProfiles, haveProfiles)
@@ -609,7 +610,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 func (c *Client) applyPolicies(ctx context.Context, name string, prior, planned cty.Value) error {
 	manage := false
 	for _, a := range policyAttrs {
-		manage = manage || getStr(planned, a) != ""
+		manage = manage || attrs.String(planned, a) != ""
 	}
 	if !manage {
 		return nil
@@ -623,16 +624,16 @@ func (c *Client) applyPolicies(ctx context.Context, name string, prior, planned 
 	}
 	live := policiesFromMetadata(rec)
 	dirty := false
-	if v := getStr(planned, "permitted_users"); v != "" && v != live.permitted {
+	if v := attrs.String(planned, "permitted_users"); v != "" && v != live.permitted {
 		rec.set(strconv.FormatBool(v == "admin_approved_preauthorized"), "oauthConfig", "isAdminApproved")
 		dirty = true
 	}
-	if v := getStr(planned, "ip_relaxation"); v != "" && v != live.ip {
+	if v := attrs.String(planned, "ip_relaxation"); v != "" && v != live.ip {
 		rec.set(ipToAPI[v], "oauthPolicy", "ipRelaxation")
 		dirty = true
 	}
-	if kind := getStr(planned, "refresh_token_policy"); kind != "" {
-		dur := getStr(planned, "refresh_token_duration")
+	if kind := attrs.String(planned, "refresh_token_policy"); kind != "" {
+		dur := attrs.String(planned, "refresh_token_duration")
 		if kind != live.refresh || ((kind == "expire_after" || kind == "expire_if_unused_for") && dur != live.duration) {
 			v, err := refreshToAPI(kind, dur)
 			if err != nil {
@@ -642,7 +643,7 @@ func (c *Client) applyPolicies(ctx context.Context, name string, prior, planned 
 			dirty = true
 		}
 	}
-	if v := getStr(planned, "session_timeout"); v != "" && v != live.session {
+	if v := attrs.String(planned, "session_timeout"); v != "" && v != live.session {
 		if v == "none" {
 			if sp := rec.child("sessionPolicy"); sp != nil {
 				sp.remove("sessionTimeout")

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/http"
 	"regexp"
 	"sort"
@@ -142,11 +143,11 @@ func (c *Client) usersByFilter(filter string) ([]sfUser, error) {
 
 // desiredUsers resolves the users the value asks for; ok is false when assignments are not managed.
 func (c *Client) desiredUsers(v cty.Value) (users []sfUser, missing []string, ok bool, err error) {
-	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(getStr(v, "assignee_filter"), "")); f != "" {
+	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(attrs.String(v, "assignee_filter"), "")); f != "" {
 		users, err = c.usersByFilter(f)
 		return users, nil, true, err
 	}
-	names, set := getStrings(v, "assignees")
+	names, set := attrs.Strings(v, "assignees")
 	if !set {
 		return nil, nil, false, nil
 	}
@@ -184,8 +185,8 @@ func (c *Client) profileGaps(users []sfUser) (string, error) {
 }
 
 func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
-	name := getStr(req.Config, "name")
-	perms, _ := getStrings(req.Config, "user_permissions")
+	name := attrs.String(req.Config, "name")
+	perms, _ := attrs.Strings(req.Config, "user_permissions")
 	if req.ID == "" && name == "" {
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType())}, nil
 	}
@@ -214,24 +215,24 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	id := str(rec, "Id")
 	apiOn, _ := boolean(rec, "PermissionsApiEnabled")
 	vals := map[string]cty.Value{
-		"name": cty.StringVal(str(rec, "Name")), "label": strOrNull(str(rec, "Label")), "description": strOrNull(str(rec, "Description")),
+		"name": cty.StringVal(str(rec, "Name")), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.StringOrNull(str(rec, "Description")),
 		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)),
 		"assignees": cty.NullVal(cty.Set(cty.String)), "assignee_filter": cty.NullVal(cty.String),
 	}
-	if _, set := getStrings(req.Config, "user_permissions"); set {
+	if _, set := attrs.Strings(req.Config, "user_permissions"); set {
 		on := []string{}
 		for _, p := range perms {
 			if b, _ := boolean(rec, "Permissions"+p); b {
 				on = append(on, p)
 			}
 		}
-		vals["user_permissions"] = stringSet(on)
+		vals["user_permissions"] = attrs.StringSet(on)
 	}
 	assigned, names, err := c.assignments(id)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
-	if f := getStr(req.Config, "assignee_filter"); f != "" {
+	if f := attrs.String(req.Config, "assignee_filter"); f != "" {
 		want := map[string]bool{}
 		add := 0
 		for _, u := range desired {
@@ -253,7 +254,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		}
 	} else {
 		spelled := map[string]string{}
-		if cfgNames, ok := getStrings(req.Config, "assignees"); ok {
+		if cfgNames, ok := attrs.Strings(req.Config, "assignees"); ok {
 			for _, n := range cfgNames {
 				spelled[strings.ToLower(n)] = n
 			}
@@ -266,7 +267,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 			live = append(live, n)
 		}
 		sort.Strings(live)
-		vals["assignees"] = stringSet(live)
+		vals["assignees"] = attrs.StringSet(live)
 	}
 	if !managed {
 		for uid, n := range names {
@@ -322,28 +323,28 @@ func (c *Client) noteGaps(name string, users []sfUser) string {
 func (c *Client) planPermSet(req providers.PlanRequest) (providers.PlanResponse, error) {
 	var resp providers.PlanResponse
 	if req.Action == providers.Delete {
-		if names, ok := getStrings(req.Prior, "assignees"); ok && len(names) > 0 {
+		if names, ok := attrs.Strings(req.Prior, "assignees"); ok && len(names) > 0 {
 			resp.Notes = append(resp.Notes, fmt.Sprintf("its %d assignments are removed first", len(names)))
 		}
 		return resp, nil
 	}
-	if getStr(req.Config, "assignee_filter") != "" {
-		if _, set := getStrings(req.Config, "assignees"); set {
+	if attrs.String(req.Config, "assignee_filter") != "" {
+		if _, set := attrs.Strings(req.Config, "assignees"); set {
 			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
 		}
 	}
-	name := getStr(req.Planned, "name")
+	name := attrs.String(req.Planned, "name")
 	c.stateMu.Lock()
 	gaps := c.gaps[strings.ToLower(name)]
 	c.stateMu.Unlock()
 	if gaps != "" && req.Action != providers.NoOp {
-		if on, _ := getBool(req.Planned, "api_enabled"); on {
+		if on, _ := attrs.Bool(req.Planned, "api_enabled"); on {
 			resp.Notes = append(resp.Notes, fmt.Sprintf("profiles of its users that lack API Enabled: %s; this permission set grants it (a standard profile's permissions cannot be changed through the API in every edition)", gaps))
 		} else if req.Action == providers.Create {
 			resp.Warnings = append(resp.Warnings, fmt.Sprintf("profiles of its users that lack API Enabled: %s; set api_enabled = true so that they can use Copilot for Sales", gaps))
 		}
 	}
-	if on, set := getBool(req.Planned, "api_enabled"); set && !on {
+	if on, set := attrs.Bool(req.Planned, "api_enabled"); set && !on {
 		resp.Warnings = append(resp.Warnings, "api_enabled = false: every Copilot for Sales user needs the API Enabled permission (guide step 4)")
 	}
 	return resp, nil
@@ -357,7 +358,7 @@ type createResult struct {
 func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
 	switch req.Action {
 	case providers.Delete:
-		name := getStr(req.Prior, "name")
+		name := attrs.String(req.Prior, "name")
 		if req.ID == "" {
 			return providers.ApplyResponse{}, nil
 		}
@@ -381,23 +382,23 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		return providers.ApplyResponse{}, fmt.Errorf("cannot apply %q to a permission set", req.Action)
 	}
 	planned := req.Planned
-	name := getStr(planned, "name")
-	if getStr(planned, "assignee_filter") != "" {
-		if _, set := getStrings(planned, "assignees"); set {
+	name := attrs.String(planned, "name")
+	if attrs.String(planned, "assignee_filter") != "" {
+		if _, set := attrs.Strings(planned, "assignees"); set {
 			return providers.ApplyResponse{}, fmt.Errorf("set either assignees or assignee_filter, not both")
 		}
 	}
-	perms, _ := getStrings(planned, "user_permissions")
+	perms, _ := attrs.Strings(planned, "user_permissions")
 	id := req.ID
 	if req.Action == providers.Create || id == "" {
 		body := map[string]any{"Name": name, "Label": name}
-		if l := getStr(planned, "label"); l != "" {
+		if l := attrs.String(planned, "label"); l != "" {
 			body["Label"] = l
 		}
-		if d := getStr(planned, "description"); d != "" {
+		if d := attrs.String(planned, "description"); d != "" {
 			body["Description"] = d
 		}
-		if on, set := getBool(planned, "api_enabled"); set {
+		if on, set := attrs.Bool(planned, "api_enabled"); set {
 			body["PermissionsApiEnabled"] = on
 		}
 		for _, p := range perms {
@@ -414,16 +415,16 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 	} else {
 		body := map[string]any{}
 		if changed(req.Prior, planned, "label") {
-			body["Label"] = getStr(planned, "label")
+			body["Label"] = attrs.String(planned, "label")
 		}
 		if changed(req.Prior, planned, "description") {
-			body["Description"] = getStr(planned, "description")
+			body["Description"] = attrs.String(planned, "description")
 		}
 		if changed(req.Prior, planned, "api_enabled") {
-			on, _ := getBool(planned, "api_enabled")
+			on, _ := attrs.Bool(planned, "api_enabled")
 			body["PermissionsApiEnabled"] = on
 		}
-		have, _ := getStrings(req.Prior, "user_permissions")
+		have, _ := attrs.Strings(req.Prior, "user_permissions")
 		add, _ := setDiff(perms, have)
 		for _, p := range add {
 			body["Permissions"+p] = true

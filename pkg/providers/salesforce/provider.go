@@ -16,6 +16,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,13 +67,8 @@ func (*Provider) Name() string { return "salesforce" }
 
 var apiVersionRe = regexp.MustCompile(`^[1-9][0-9]\.0$`)
 
-func httpsURL(v cty.Value) error {
-	u, err := url.Parse(v.AsString())
-	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" {
-		return fmt.Errorf("expected an https URL such as https://contoso.my.salesforce.com, got %q", v.AsString())
-	}
-	return nil
-}
+// httpsURL validates endpoint settings.
+var httpsURL = attrs.HTTPSURL("https://contoso.my.salesforce.com")
 
 // ConfigSchema describes the provider block.
 func (*Provider) ConfigSchema() *schema.Block {
@@ -118,7 +114,7 @@ type settings struct {
 
 func decode(config cty.Value, getenv func(string) string) settings {
 	or := func(name, env string) string {
-		if v := getStr(config, name); v != "" {
+		if v := attrs.String(config, name); v != "" {
 			return v
 		}
 		if env != "" {
@@ -153,7 +149,7 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	}
 	s := decode(config, getenv)
 	for _, a := range p.ConfigSchema().Attributes {
-		v := attr(config, a.Name)
+		v := attrs.Get(config, a.Name)
 		if v == cty.NilVal || v.IsNull() || !v.IsKnown() {
 			continue
 		}
@@ -821,67 +817,9 @@ func (*Provider) Resources() []*schema.Resource {
 
 // --- cty helpers ------------------------------------------------------------------------------
 
-func attr(v cty.Value, name string) cty.Value {
-	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
-		return cty.NilVal
-	}
-	return v.GetAttr(name)
-}
-
-func getStr(v cty.Value, name string) string {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
-		return ""
-	}
-	return a.AsString()
-}
-
-// getBool returns the value and whether it is set.
-func getBool(v cty.Value, name string) (bool, bool) {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsKnown() || a.Type() != cty.Bool {
-		return false, false
-	}
-	return a.True(), true
-}
-
-// getStrings returns the elements of a set or list of strings, and whether it is set and known.
-func getStrings(v cty.Value, name string) ([]string, bool) {
-	a := attr(v, name)
-	if a == cty.NilVal || a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType() || a.Type().IsTupleType()) {
-		return nil, false
-	}
-	out := []string{}
-	for it := a.ElementIterator(); it.Next(); {
-		_, e := it.Element()
-		if !e.IsNull() && e.Type() == cty.String {
-			out = append(out, e.AsString())
-		}
-	}
-	return out, true
-}
-
-func strOrNull(s string) cty.Value {
-	if s == "" {
-		return cty.NullVal(cty.String)
-	}
-	return cty.StringVal(s)
-}
-
-func stringSet(xs []string) cty.Value {
-	if len(xs) == 0 {
-		return cty.SetValEmpty(cty.String)
-	}
-	vs := make([]cty.Value, len(xs))
-	for i, x := range xs {
-		vs[i] = cty.StringVal(x)
-	}
-	return cty.SetVal(vs)
-}
-
 // changed tells whether the planned value of name is set and differs from the prior one.
 func changed(prior, planned cty.Value, name string) bool {
-	p, n := attr(prior, name), attr(planned, name)
+	p, n := attrs.Get(prior, name), attrs.Get(planned, name)
 	if n == cty.NilVal || n.IsNull() {
 		return false
 	}

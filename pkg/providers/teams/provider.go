@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"io"
 	"log/slog"
 	"net/http"
@@ -59,13 +60,8 @@ func (*Provider) ConfigSchema() *schema.Block {
 	return &schema.Block{Description: "Teams admin policy service (guide steps 2 and 3). The app needs the Teams Administrator role.", Attributes: attrs}
 }
 
-func httpsURL(v cty.Value) error {
-	u, err := url.Parse(v.AsString())
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("expected an https URL such as %s, got %q", DefaultEndpoint, v.AsString())
-	}
-	return nil
-}
+// httpsURL validates endpoint settings.
+var httpsURL = attrs.HTTPSURL(DefaultEndpoint)
 
 // SandboxConfig points the provider at the sandbox's teams service.
 func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
