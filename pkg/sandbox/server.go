@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/internal/atomicfile"
 	"net"
 	"net/http"
 	"os"
@@ -320,35 +321,11 @@ func (s *Server) flushLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(s.opts.Dir, dataFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.opts.Dir, dataFile), b); err != nil {
 		return err
 	}
 	s.dirty = false
 	return nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // RequestLog counts requests by route pattern ("GET /graph/v1.0/users").

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/c4sctl/c4sctl/internal/atomicfile"
 	"math/big"
 	"net"
 	"os"
@@ -30,7 +31,7 @@ func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 		if err == nil {
 			cert, certPEM, perr := parseCertBundle(b)
 			if perr == nil && cert.Leaf != nil && time.Now().Before(cert.Leaf.NotAfter.Add(-24*time.Hour)) {
-				if err := writeFileAtomic(filepath.Join(dir, caFile), certPEM); err != nil {
+				if err := atomicfile.Write(filepath.Join(dir, caFile), certPEM); err != nil {
 					return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
 				}
 				return cert, certPEM, nil
@@ -67,10 +68,10 @@ func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 	if dir != "" {
-		if err := writeFileAtomic(filepath.Join(dir, certFile), append(append([]byte{}, certPEM...), keyPEM...)); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, certFile), append(append([]byte{}, certPEM...), keyPEM...)); err != nil {
 			return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
 		}
-		if err := writeFileAtomic(filepath.Join(dir, caFile), certPEM); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, caFile), certPEM); err != nil {
 			return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
 		}
 	}
