@@ -239,6 +239,10 @@ type Service struct {
 	org *Org
 	srv *sandbox.Server
 
+	// Secret is the consumer secret the client credentials flow accepts; "" means
+	// ConsumerSecret. Tests set it to a canary to check that it never leaks.
+	Secret string
+
 	cursorMu sync.Mutex
 	cursors  map[string][]map[string]any
 	order    []string
@@ -254,6 +258,13 @@ func New() *Service {
 
 // Name is the URL prefix and data key.
 func (s *Service) Name() string { return "salesforce" }
+
+func (s *Service) consumerSecret() string {
+	if s.Secret != "" {
+		return s.Secret
+	}
+	return ConsumerSecret
+}
 
 // Org gives direct access to the data (tests and sandbox commands: hold the sandbox lock through
 // Server.Mutate or Server.View).

@@ -103,7 +103,7 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 			oauthError(w, http.StatusBadRequest, "invalid_client_id", "client identifier invalid")
 			return
 		}
-		if r.PostForm.Get("client_secret") != ConsumerSecret {
+		if r.PostForm.Get("client_secret") != s.consumerSecret() {
 			oauthError(w, http.StatusBadRequest, "invalid_client", "invalid client credentials")
 			return
 		}
