@@ -56,6 +56,17 @@ func (c *Client) getPolicy(ctx context.Context, typ, identity string) (map[strin
 	return p, nil
 }
 
+// policyExists tells whether a policy of that type and identity exists (doCreate's re-read).
+func (c *Client) policyExists(typ, identity string) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		_, err := c.getPolicy(ctx, typ, identity)
+		if IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+}
+
 func (c *Client) readMeeting(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
 	typ := meetingPolicySchema().ImpliedType()
 	identity := identityOf(req.Config, req.ID)
@@ -118,7 +129,7 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 		body := changedProps(req.Planned, cty.NilVal, meetingProps)
 		body["Identity"] = displayIdentity(identity) // New-Cs*Policy -Identity takes the bare name
 		var out map[string]any
-		if err := c.do(ctx, http.MethodPost, configPrefix+meetingType, body, &out); err != nil {
+		if err := c.doCreate(ctx, configPrefix+meetingType, body, &out, c.policyExists(meetingType, identity)); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("create meeting policy %q: %w", identity, err)
 		}
 		id, _ := out["Identity"].(string)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
@@ -189,6 +190,34 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("Teams admin policy service: %s %s: unexpected answer (%v)", method, path, err)
 	}
 	return nil
+}
+
+// createAttempts bounds how many times one create is sent while its outcome stays unknown.
+const createAttempts = 3
+
+// doCreate sends a POST that creates something. When its outcome is unknown (the connection
+// broke after the request was sent, or the service answered 504: httpx.IsOutcomeUnknown), it
+// asks exists whether the object is there now and sends the request again only when it is not,
+// so that nothing is created twice. out is left empty when the object was found by exists.
+func (c *Client) doCreate(ctx context.Context, path string, body, out any, exists func(context.Context) (bool, error)) error {
+	for attempt := 1; ; attempt++ {
+		err := c.do(ctx, http.MethodPost, path, body, out)
+		if err == nil || !httpx.IsOutcomeUnknown(err) {
+			return err
+		}
+		found, rerr := exists(ctx)
+		if rerr != nil {
+			return fmt.Errorf("%w; reading it back to learn whether it was made failed too: %v", err, rerr)
+		}
+		if found {
+			c.log.Debug("teams admin policy service: the answer to a create was lost, and the object exists", "path", path)
+			return nil
+		}
+		if attempt >= createAttempts {
+			return err
+		}
+		c.log.Debug("teams admin policy service: the answer to a create was lost, and the object does not exist; sending it again", "path", path, "attempt", attempt+1)
+	}
 }
 
 // parseError reads the service's error body: {"error":{"code","message"}} or {"Message"}; any

@@ -617,7 +617,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 			body["PinnedAppBarApps"] = pinsJSON(merged)
 		}
 		var out map[string]any
-		if err := c.do(ctx, http.MethodPost, configPrefix+setupType, body, &out); err != nil {
+		if err := c.doCreate(ctx, configPrefix+setupType, body, &out, c.policyExists(setupType, identity)); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("create app setup policy %q: %w", identity, err)
 		}
 		id, _ := out["Identity"].(string)
@@ -761,7 +761,16 @@ func (c *Client) syncGroups(ctx context.Context, name string, declared []group) 
 		switch {
 		case cur == nil:
 			body := map[string]any{"GroupId": d.ID, "PolicyType": setupType, "PolicyName": name, "Rank": d.Rank}
-			if err := c.do(ctx, http.MethodPost, groupsPath, body, nil); err != nil {
+			assigned := func(ctx context.Context) (bool, error) {
+				now, err := c.setupGroups(ctx)
+				for _, g := range now {
+					if strings.EqualFold(g.GroupID, d.ID) {
+						return true, nil
+					}
+				}
+				return false, err
+			}
+			if err := c.doCreate(ctx, groupsPath, body, nil, assigned); err != nil {
 				return fmt.Errorf("assign app setup policy %q to group %s: %w", name, d.ID, err)
 			}
 		case !strings.EqualFold(displayIdentity(cur.PolicyName), name) || int(cur.Rank) != d.Rank:
