@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/url"
 	"sort"
@@ -591,7 +592,9 @@ func (c *Client) applySettings(ctx context.Context, req providers.ApplyRequest) 
 		if set == "msdyn_vivaentitysettings" {
 			col = "msdyn_entitysettings"
 		}
-		if err := st.dv.do(ctx, "PATCH", fmt.Sprintf("%s(%s)", set, r.ID), map[string]any{col: string(b)}, nil); err != nil {
+		// The PATCH sets one column to a whole value: sending it again cannot apply a change twice,
+		// so the HTTP layer may replay it when its answer is lost.
+		if err := st.dv.do(httpx.ReplaySafe(ctx), "PATCH", fmt.Sprintf("%s(%s)", set, r.ID), map[string]any{col: string(b)}, nil); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("write %s %q in %s: %w", set, r.Key, st.envName, err)
 		}
 	}

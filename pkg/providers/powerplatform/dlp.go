@@ -3,6 +3,7 @@ package powerplatform
 import (
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/url"
 	"sort"
@@ -210,7 +211,9 @@ func (c *Client) policies(ctx context.Context) ([]*dlpPolicy, error) {
 
 // patchPolicy sends the whole policy body back (the API replaces the policy).
 func (c *Client) patchPolicy(ctx context.Context, p *dlpPolicy) error {
-	if err := c.bapDo(ctx, "PATCH", bapPolicies+"/"+url.PathEscape(p.Name), p.Raw, nil); err != nil {
+	// The body is the whole policy, so sending it again cannot apply a change twice: the HTTP
+	// layer may replay it when its answer is lost instead of returning an unknown outcome.
+	if err := c.bapDo(httpx.ReplaySafe(ctx), "PATCH", bapPolicies+"/"+url.PathEscape(p.Name), p.Raw, nil); err != nil {
 		return fmt.Errorf("update DLP policy %q: %w", p.DisplayName, err)
 	}
 	return nil
@@ -451,6 +454,33 @@ var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: 
 
 var groupAttrs = []struct{ attr, class string }{{"business_connectors", "Confidential"}, {"non_business_connectors", "General"}, {"blocked_connectors", "Blocked"}}
 
+// createAttempts bounds how many times one create is sent while its outcome stays unknown.
+const createAttempts = 3
+
+// policyIDByName returns the id of the one policy with that display name, "" when none has it.
+func (c *Client) policyIDByName(ctx context.Context, name string) (string, error) {
+	var body struct {
+		Value []map[string]any `json:"value"`
+	}
+	if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
+		return "", fmt.Errorf("list DLP policies: %w", err)
+	}
+	var ids []string
+	for _, v := range body.Value {
+		d, _ := v["policyDefinition"].(map[string]any)
+		if strings.EqualFold(s(d["displayName"]), name) && s(d["name"]) != "" {
+			ids = append(ids, s(d["name"]))
+		}
+	}
+	if len(ids) > 1 {
+		return "", fmt.Errorf("%d DLP policies are named %q (%s); rename one in the Power Platform admin centre so that c4sctl can tell which it owns", len(ids), name, strings.Join(ids, ", "))
+	}
+	if len(ids) == 1 {
+		return ids[0], nil
+	}
+	return "", nil
+}
+
 func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
 	var p *dlpPolicy
 	var err error
@@ -459,25 +489,12 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 			return providers.ReadResponse{}, err
 		}
 	} else {
-		name := attrs.String(req.Config, "display_name")
-		var body struct {
-			Value []map[string]any `json:"value"`
+		id, err := c.policyIDByName(ctx, attrs.String(req.Config, "display_name"))
+		if err != nil {
+			return providers.ReadResponse{}, err
 		}
-		if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
-			return providers.ReadResponse{}, fmt.Errorf("list DLP policies: %w", err)
-		}
-		var ids []string
-		for _, v := range body.Value {
-			d, _ := v["policyDefinition"].(map[string]any)
-			if strings.EqualFold(s(d["displayName"]), name) && s(d["name"]) != "" {
-				ids = append(ids, s(d["name"]))
-			}
-		}
-		if len(ids) > 1 {
-			return providers.ReadResponse{}, fmt.Errorf("%d DLP policies are named %q (%s); rename one in the Power Platform admin centre so that c4sctl can tell which it owns", len(ids), name, strings.Join(ids, ", "))
-		}
-		if len(ids) == 1 {
-			if p, err = c.getPolicy(ctx, ids[0]); err != nil {
+		if id != "" {
+			if p, err = c.getPolicy(ctx, id); err != nil {
 				return providers.ReadResponse{}, err
 			}
 		}
@@ -622,15 +639,30 @@ func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (p
 		if err := c.setPolicyFields(ctx, raw, req.Planned); err != nil {
 			return providers.ApplyResponse{}, err
 		}
-		var out map[string]any
-		if err := c.bapDo(ctx, "POST", bapPolicies, raw, &out); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", attrs.String(req.Planned, "display_name"), err)
+		name := attrs.String(req.Planned, "display_name")
+		for attempt := 1; ; attempt++ {
+			var out map[string]any
+			err := c.bapDo(ctx, "POST", bapPolicies, raw, &out)
+			if err == nil {
+				p, err := parsePolicy(out)
+				if err != nil {
+					return providers.ApplyResponse{}, err
+				}
+				return providers.ApplyResponse{ID: p.Name}, nil
+			}
+			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
+				return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", name, err)
+			}
+			// The answer was lost: the policy may have been made. Look for it by its display
+			// name, and send the create again only when it is not there.
+			id, rerr := c.policyIDByName(ctx, name)
+			if rerr != nil {
+				return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w; reading the policies back to learn whether it was made failed too: %v", name, err, rerr)
+			}
+			if id != "" {
+				return providers.ApplyResponse{ID: id}, nil
+			}
 		}
-		p, err := parsePolicy(out)
-		if err != nil {
-			return providers.ApplyResponse{}, err
-		}
-		return providers.ApplyResponse{ID: p.Name}, nil
 	default:
 		p, err := c.getPolicy(ctx, req.ID)
 		if err != nil {
