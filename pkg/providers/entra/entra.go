@@ -123,6 +123,9 @@ func Credential(s Settings, env *providers.Env) (azcore.TokenCredential, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := httpx.CheckEndpoint(c.LoginHost); err != nil {
+		return nil, fmt.Errorf("login_endpoint: %v", err)
+	}
 	if !strings.HasPrefix(c.LoginHost, "https://") {
 		return nil, fmt.Errorf("login_endpoint %q must be an https URL", c.LoginHost)
 	}

@@ -85,6 +85,9 @@ func (c *Client) openDataverse(ctx context.Context, name string) (*dataverse, st
 	if base == "" {
 		return nil, "", fmt.Errorf("environment %s (%s) has no Dataverse database, so it has no security roles or Copilot for Sales settings", name, env.Name)
 	}
+	if err := httpx.CheckEndpoint(base); err != nil {
+		return nil, "", fmt.Errorf("environment %s: Dataverse URL: %v", name, err)
+	}
 	if err := httpsURL(cty.StringVal(base)); err != nil {
 		return nil, "", fmt.Errorf("environment %s: Dataverse URL: %v", name, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
@@ -104,6 +105,9 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	}
 	for name, v := range map[string]string{"bap_endpoint": bap, "dataverse_url": attrs.String(config, "dataverse_url")} {
 		if v != "" {
+			if err := httpx.CheckEndpoint(v); err != nil {
+				return nil, fmt.Errorf("%s: %v", name, err)
+			}
 			if err := httpsURL(cty.StringVal(v)); err != nil {
 				return nil, fmt.Errorf("%s: %v", name, err)
 			}

@@ -86,6 +86,9 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if ep == "" {
 		ep = DefaultEndpoint
 	}
+	if err := httpx.CheckEndpoint(ep); err != nil {
+		return nil, fmt.Errorf("endpoint: %v", err)
+	}
 	if err := httpsURL(cty.StringVal(ep)); err != nil {
 		return nil, fmt.Errorf("endpoint: %v", err)
 	}
