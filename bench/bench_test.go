@@ -1,0 +1,230 @@
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
+)
+
+// BenchmarkLargeTenant plans and applies the quickstart (the licence assigned per user to the
+// members of Sellers) with the real c4sctl binary against a sandbox of BENCH_USERS users
+// (50,000) whose Sellers group has BENCH_SELLERS members (20,000), and a Salesforce org with as
+// many Standard User users to assign the permission set to, every request delayed by
+// BENCH_LATENCY (20ms). Then the naive per-record client does the same to a fresh copy of the
+// data. It prints one table (run with -benchtime 1x; see `make bench`).
+func BenchmarkLargeTenant(b *testing.B) {
+	users, sellers := envInt("BENCH_USERS", 50000), envInt("BENCH_SELLERS", 20000)
+	lat := envDuration("BENCH_LATENCY", DefaultLatency)
+	for i := 0; i < b.N; i++ {
+		largeTenant(b, users, sellers, lat)
+	}
+}
+
+func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
+	t := startTenant(b, users, sellers)
+	faults.Install(t.sb, faults.Options{Latency: lat})
+	bin := c4sctlBinary(b)
+	dir := t.config(b)
+	pending, _ := t.licensable()
+	sfN := t.sfSellers()
+
+	plan := t.c4sctl(b, bin, dir, nil, "plan")
+	if plan.code != 0 {
+		b.Fatalf("c4sctl plan exited %d:\n%s\n%s", plan.code, plan.stdout, plan.stderr)
+	}
+	apply := t.c4sctl(b, bin, dir, nil, "apply", "--auto-approve")
+	if apply.code != 0 {
+		b.Fatalf("c4sctl apply exited %d:\n%s\n%s", apply.code, tail(apply.stdout, 40), apply.stderr)
+	}
+	left, _ := t.licensable()
+	if left != 0 || t.assignedCount() != sfN {
+		b.Fatalf("after apply: %d sellers still to license, %d of %d permission set assignments", left, t.assignedCount(), sfN)
+	}
+
+	t.reset(b)
+	nplan := t.naive(b, "plan")
+	if nplan.code != 0 {
+		b.Fatalf("naive plan exited %d:\n%s\n%s", nplan.code, nplan.stdout, nplan.stderr)
+	}
+	napply := t.naive(b, "apply")
+	if napply.code != 0 {
+		b.Fatalf("naive apply exited %d:\n%s\n%s", napply.code, napply.stdout, napply.stderr)
+	}
+	if left, _ := t.licensable(); left != 0 || t.assignedCount() != sfN {
+		b.Fatalf("after the naive apply: %d sellers still to license, %d of %d assignments", left, t.assignedCount(), sfN)
+	}
+
+	// Minimums the APIs allow, from the data.
+	memberPages := ceilDiv(sellers, GraphPageSize)  // GET /groups/{id}/members, $top=999
+	userPages := ceilDiv(sfN, SalesforceQueryBatch) // SOQL on User, 2,000 a page
+	batches := ceilDiv(pending, GraphBatchSize)     // POST $batch of assignLicense, 20 each
+	collections := ceilDiv(sfN, SalesforceCollectionSize)
+	// Plan reads each large list once (the permission set does not exist yet: no assignments to
+	// read). Requests on other routes (tokens, the quickstart's other resources) are O(1) and
+	// counted as made.
+	planLargeMin := memberPages + userPages
+	// Apply: one refresh (as plan), then the writes; the refresh finds no assignment either.
+	applyLargeMin := planLargeMin + batches + collections
+
+	pc, ac, npc, nac := count(plan.recs), count(apply.recs), count(nplan.recs), count(napply.recs)
+	planMin := planLargeMin + pc.otherReq
+	applyMin := applyLargeMin + ac.otherReq
+	applyWritesMin := batches + collections + ac.otherWrites
+
+	// Critical-path lower bounds: the longest chain of requests that each need the previous
+	// answer, times the latency. Plan: Graph token -> the group by name -> its member pages one
+	// after the other (nextLink); Salesforce token -> the user query's pages (nextRecordsUrl);
+	// the other resources' chains are shorter (at most ~6 requests). Apply: the same refresh,
+	// then the writes, which need only the refresh's answers: the $batch requests
+	// GraphBatchConcurrency at a time, or Salesforce's permission set create and then its
+	// collections SalesforceConcurrency at a time, whichever is longer.
+	planChain := max(2+memberPages, 1+userPages)
+	applyChain := planChain + max(ceilDiv(batches, GraphBatchConcurrency), 1+ceilDiv(collections, SalesforceConcurrency))
+	planLB, applyLB := time.Duration(planChain)*lat, time.Duration(applyChain)*lat
+	// The naive client's own chains: the list pages, then one request per user NaiveConcurrency at
+	// a time.
+	naiveChain := max(1+memberPages+ceilDiv(sellers, NaiveConcurrency), 1+userPages+ceilDiv(sfN, NaiveConcurrency))
+	naiveApplyChain := max(1+memberPages+ceilDiv(pending, NaiveConcurrency), 2+userPages+ceilDiv(sfN, NaiveConcurrency))
+
+	var o strings.Builder
+	fmt.Fprintf(&o, "\nLarge tenant: %d users, Sellers %d members (%d to license per user), %d Salesforce users to assign; %s latency per request\n",
+		users, sellers, pending, sfN, lat)
+	fmt.Fprintf(&o, "machine: %s, %d CPUs (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(&o, "%-6s %-7s %9s %9s %6s %8s %9s %6s %9s %9s %6s %9s %8s\n",
+		"phase", "client", "requests", "minimum", "x", "writes", "min.wr", "x", "wall", "bound", "x", "peak heap", "max RSS")
+	row := func(phase, client string, r run, c tally, min, wmin int, lb time.Duration) {
+		fmt.Fprintf(&o, "%-6s %-7s %9d %9d %6.2f %8d %9d %6.2f %9s %9s %6.2f %9s %8s\n", phase, client,
+			c.total, min, ratio(c.total, min), c.writes, wmin, ratio(c.writes, wmin),
+			r.wall.Round(time.Millisecond), lb.Round(time.Millisecond), r.wall.Seconds()/lb.Seconds(), mb(r.peakHeap), mb(r.maxRSS))
+	}
+	row("plan", "c4sctl", plan, pc, planMin, 0, planLB)
+	row("plan", "naive", nplan, npc, planMin, 0, time.Duration(naiveChain)*lat)
+	row("apply", "c4sctl", apply, ac, applyMin, applyWritesMin, applyLB)
+	row("apply", "naive", napply, nac, applyMin, applyWritesMin, time.Duration(naiveApplyChain)*lat)
+	fmt.Fprintf(&o, "naive/c4sctl: plan %.1fx the requests, %.1fx the wall time; apply %.1fx the requests, %.1fx the write requests, %.1fx the wall time\n",
+		ratio(npc.total, pc.total), nplan.wall.Seconds()/plan.wall.Seconds(), ratio(nac.total, ac.total), ratio(nac.writes, ac.writes), napply.wall.Seconds()/apply.wall.Seconds())
+	fmt.Fprintf(&o, "minimums: %d member pages (999), %d SOQL pages (2,000), %d $batch (20), %d collections (200), plus %d/%d other requests of plan/apply as made (%d/%d writes)\n",
+		memberPages, userPages, batches, collections, pc.otherReq, ac.otherReq, pc.otherWrites, ac.otherWrites)
+	fmt.Fprintf(&o, "bounds (bound column): plan chain %d requests; apply chain %d requests; naive %d and %d (its per-user requests %d at a time)\n",
+		planChain, applyChain, naiveChain, naiveApplyChain, NaiveConcurrency)
+	fmt.Fprintf(&o, "naive: the large lists only (not the quickstart's other resources); heap from GODEBUG=gctrace=1, RSS from getrusage of each child process\n")
+	fmt.Fprintf(&o, "targets: plan wall <= 1.3x bound: %s; apply writes <= 1.05x minimum: %s; peak RSS < 300 MB: %s\n",
+		verdict(plan.wall.Seconds() <= 1.3*planLB.Seconds()), verdict(float64(ac.writes) <= 1.05*float64(applyWritesMin)),
+		verdict(plan.maxRSS < 300<<20 && apply.maxRSS < 300<<20))
+	if os.Getenv("BENCH_ROUTES") != "" {
+		fmt.Fprintf(&o, "  plan requests by route:\n%s  apply requests by route:\n%s", pc.routes(), ac.routes())
+	}
+	fmt.Print(o.String())
+	b.ReportMetric(plan.wall.Seconds()/planLB.Seconds(), "plan/bound")
+	b.ReportMetric(ratio(ac.writes, applyWritesMin), "writes/min")
+	b.ReportMetric(float64(max(plan.maxRSS, apply.maxRSS))/(1<<20), "maxRSS-MB")
+}
+
+// BenchmarkThrottle applies the quickstart to a tenant of BENCH_THROTTLE_SELLERS sellers (5,000)
+// while the sandbox allows each API BENCH_THROTTLE requests per second (50) and answers 429
+// with Retry-After beyond it. It prints, per API, the throughput of the busiest phase against
+// the allowed rate and the share of 429 answers.
+func BenchmarkThrottle(b *testing.B) {
+	sellers := envInt("BENCH_THROTTLE_SELLERS", 5000)
+	users := max(sellers*5/2, sellers+200)
+	rps := float64(envInt("BENCH_THROTTLE", 50))
+	lat := envDuration("BENCH_LATENCY", DefaultLatency)
+	for i := 0; i < b.N; i++ {
+		t := startTenant(b, users, sellers)
+		inj := faults.Install(t.sb, faults.Options{Latency: lat, Throttle: rps, Seed: 1})
+		bin := c4sctlBinary(b)
+		dir := t.config(b)
+		var extra []string
+		if v := os.Getenv("BENCH_THROTTLE_CLIENT"); v != "" {
+			extra = append(extra, v)
+		}
+		apply := t.c4sctl(b, bin, dir, extra, "apply", "--auto-approve")
+		if apply.code != 0 {
+			b.Fatalf("c4sctl apply exited %d:\n%s\n%s", apply.code, tail(apply.stdout, 40), apply.stderr)
+		}
+		c := inj.Counters()
+		var o strings.Builder
+		fmt.Fprintf(&o, "\nThrottle: %d requests/s per API, %s latency; apply of the quickstart with %d sellers licensed per user and %d assignments: %s wall\n",
+			int(rps), lat, sellers, t.assignedCount(), apply.wall.Round(time.Millisecond))
+		fmt.Fprintf(&o, "%-11s %9s %6s %7s %26s %12s %7s\n", "API", "attempts", "429", "429 %", "busiest phase", "throughput", "of rate")
+		for _, api := range []string{"graph", "salesforce"} {
+			var all []rec
+			for _, e := range apply.recs {
+				if e.api == api && !e.token() {
+					all = append(all, e)
+				}
+			}
+			n429 := 0
+			for _, e := range all {
+				if e.status == http.StatusTooManyRequests {
+					n429++
+				}
+			}
+			// The busiest phase: the large writes, where the rate and not the latency bounds the pace.
+			var busy []rec
+			for _, e := range all {
+				if e.large() && e.write() {
+					busy = append(busy, e)
+				}
+			}
+			ok, span := 0, time.Duration(0)
+			if len(busy) > 1 {
+				span = busy[len(busy)-1].at.Sub(busy[0].at)
+				for _, e := range busy[:len(busy)-1] {
+					if e.status != http.StatusTooManyRequests && e.status != 0 {
+						ok++
+					}
+				}
+			}
+			tp := 0.0
+			if span > 0 {
+				tp = float64(ok) / span.Seconds()
+			}
+			phase := fmt.Sprintf("%d writes in %s", len(busy), span.Round(time.Millisecond))
+			fmt.Fprintf(&o, "%-11s %9d %6d %6.2f%% %26s %8.1f/s %6.0f%%\n", api, len(all), n429, 100*ratio(n429, len(all)), phase, tp, 100*tp/rps)
+		}
+		fmt.Fprintf(&o, "injector: %d requests seen, %d answered 429 by the throttle\n", c.Requests, c.Throttled)
+		fmt.Print(o.String())
+	}
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
