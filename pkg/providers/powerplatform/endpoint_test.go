@@ -7,5 +7,5 @@ import (
 )
 
 func TestEndpointsMustBeHTTPS(t *testing.T) {
-	providertest.CheckEndpointSettings(t, New(), []string{"bap_endpoint", "dataverse_url", "login_endpoint"}, nil)
+	providertest.CheckEndpointSettings(t, New(), []string{"bap_endpoint", "dataverse_url", "login_endpoint"}, nil, nil)
 }

@@ -31,11 +31,12 @@ var EndpointCases = []struct {
 }
 
 // CheckEndpointSettings configures p with each of EndpointCases in each of the named attributes
-// (the rest as SandboxConfig points at an https sandbox URL, plus base) and checks that Configure
-// refuses exactly the bad ones, naming https.
-func CheckEndpointSettings(t *testing.T, p providers.Provider, attrs []string, base map[string]cty.Value) {
+// (the rest as SandboxConfig points at an https sandbox URL, plus base; environment variables
+// from vars) and checks that Configure refuses exactly the bad ones, naming https. Configure must
+// not need the network with these settings.
+func CheckEndpointSettings(t *testing.T, p providers.Provider, attrs []string, base map[string]cty.Value, vars map[string]string) {
 	t.Helper()
-	env := &providers.Env{HTTPClient: &http.Client{}, Getenv: func(string) string { return "" }, Log: slog.New(slog.DiscardHandler)}
+	env := &providers.Env{HTTPClient: &http.Client{}, Getenv: func(k string) string { return vars[k] }, Log: slog.New(slog.DiscardHandler)}
 	for _, attr := range attrs {
 		for _, tc := range EndpointCases {
 			over := map[string]cty.Value{}

@@ -8,5 +8,5 @@ import (
 )
 
 func TestEndpointsMustBeHTTPS(t *testing.T) {
-	providertest.CheckEndpointSettings(t, teams.New(), []string{"endpoint", "login_endpoint"}, nil)
+	providertest.CheckEndpointSettings(t, teams.New(), []string{"endpoint", "login_endpoint"}, nil, nil)
 }
