@@ -77,6 +77,7 @@ type rec struct {
 	op                string // SOAP operation, or "read"/"write" for a Graph $batch
 	status            int
 	at                time.Time
+	dur               time.Duration // until the handler returned (the latency included)
 }
 
 // recorder is the outermost sandbox middleware: it sees every attempt, including the 429s and
@@ -113,6 +114,7 @@ func (rc *recorder) middleware(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			e.status = sw.status
+			e.dur = time.Since(e.at)
 			rc.mu.Lock()
 			rc.recs = append(rc.recs, e)
 			rc.mu.Unlock()
@@ -463,6 +465,7 @@ func (t *tenant) env(extra ...string) []string {
 
 // run is one child process's figures.
 type run struct {
+	start    time.Time
 	wall     time.Duration
 	maxRSS   int64 // bytes, from getrusage
 	peakHeap int64 // bytes: the largest heap size gctrace reported (at the start or end of a GC)
@@ -487,7 +490,7 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
 	err := cmd.Run()
-	r := run{wall: time.Since(start), stdout: out.String(), recs: t.rec.take()}
+	r := run{start: start, wall: time.Since(start), stdout: out.String(), recs: t.rec.take()}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
@@ -526,6 +529,15 @@ func (t *tenant) naive(tb testing.TB, mode string) run {
 	tb.Helper()
 	return t.runChild(tb, t.env("BENCH_NAIVE_MODE="+mode, "BENCH_NAIVE_URL="+t.sb.URL),
 		os.Args[0], "-test.run=^TestNaiveClient$", "-test.bench=^$", "-test.count=1")
+}
+
+// timeline lists the requests of a run with their arrival time since the process started.
+func (r run) timeline() string {
+	var b strings.Builder
+	for _, e := range r.recs {
+		fmt.Fprintf(&b, "      %7.1fms +%5.1fms %3d %s %s\n", float64(e.at.Sub(r.start).Microseconds())/1000, float64(e.dur.Microseconds())/1000, e.status, e.method, routeOf(e))
+	}
+	return b.String()
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }

@@ -239,7 +239,11 @@ func (g *Globals) HTTPClient() (*http.Client, error) {
 		}
 		pool.AppendCertsFromPEM(sb.CACertPEM())
 	}
-	g.httpc = httpx.NewClient(httpx.Options{RootCAs: pool, Logger: g.Logger()})
+	opts := httpx.Options{RootCAs: pool, Logger: g.Logger()}
+	if err := parseHTTPLimits(g.Getenv("C4S_HTTP_LIMITS"), &opts); err != nil {
+		return nil, err
+	}
+	g.httpc = httpx.NewClient(opts)
 	return g.httpc, nil
 }
 

@@ -358,32 +358,49 @@ func (c *Client) sameOrigin(link string) error {
 }
 
 // pages GETs a collection and every following page (@odata.nextLink), calling each per item.
-// It returns the number of pages read.
+// It returns the number of pages read. The next page is requested as soon as a page's link is
+// known, so that decoding and processing the items of one page overlaps the wait for the next:
+// pages must come one after the other, and that chain is what a large group's read takes.
 func (c *Client) pages(ctx context.Context, first string, each func(json.RawMessage) error) (int, error) {
-	next, n := first, 0
-	for next != "" {
-		var pg struct {
-			Value    []json.RawMessage `json:"value"`
-			NextLink string            `json:"@odata.nextLink"`
-		}
-		if err := c.do(ctx, http.MethodGet, next, nil, &pg); err != nil {
-			return n, err
+	type page struct {
+		Value    []json.RawMessage `json:"value"`
+		NextLink string            `json:"@odata.nextLink"`
+	}
+	type result struct {
+		pg  page
+		err error
+	}
+	fetch := func(u string) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			var r result
+			r.err = c.do(ctx, http.MethodGet, u, nil, &r.pg)
+			ch <- r
+		}()
+		return ch
+	}
+	n := 0
+	for cur := fetch(first); cur != nil; {
+		r := <-cur
+		if r.err != nil {
+			return n, r.err
 		}
 		n++
-		c.log.Debug("graph: page", "n", n, "items", len(pg.Value))
-		for _, v := range pg.Value {
-			if err := each(v); err != nil {
-				return n, err
-			}
-		}
-		next = pg.NextLink
-		if next != "" {
+		c.log.Debug("graph: page", "n", n, "items", len(r.pg.Value))
+		cur = nil
+		if next := r.pg.NextLink; next != "" {
 			if err := c.sameOrigin(next); err != nil {
 				return n, err
 			}
+			if n > 100000 {
+				return n, errors.New("Microsoft Graph: too many pages")
+			}
+			cur = fetch(next)
 		}
-		if n > 100000 {
-			return n, errors.New("Microsoft Graph: too many pages")
+		for _, v := range r.pg.Value {
+			if err := each(v); err != nil {
+				return n, err // a page requested ahead is dropped when it arrives
+			}
 		}
 	}
 	return n, nil

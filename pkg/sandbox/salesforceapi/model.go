@@ -132,6 +132,10 @@ type Org struct {
 	Seq            int              `json:"seq"`
 	APIUsage       int              `json:"apiUsage"`
 	APILimit       int              `json:"apiLimit"`
+
+	userIdxMu sync.Mutex
+	userIdx   map[string]*User // by id and lower-case username (see User)
+	userIdxN  int              // len(Users) when userIdx was built
 }
 
 func (o *Org) nextID(prefix string) string {
@@ -169,9 +173,32 @@ func (o *Org) ProfilePermissionSet(profileID string) *PermissionSet {
 	return nil
 }
 
-// User returns the user with that username or id, or nil.
+// User returns the user with that username or id, or nil. Lookups go through an index rebuilt
+// when users were added (users are only ever appended), so that a collection of 200 records in
+// an org of tens of thousands of users does not scan them all for each record.
 func (o *Org) User(nameOrID string) *User {
-	for _, u := range o.Users {
+	o.userIdxMu.Lock()
+	if len(o.userIdx) == 0 || o.userIdxN != len(o.Users) {
+		o.userIdx = make(map[string]*User, 2*len(o.Users))
+		for _, u := range o.Users {
+			if _, dup := o.userIdx[u.ID]; !dup {
+				o.userIdx[u.ID] = u
+			}
+			if k := strings.ToLower(u.Username); o.userIdx[k] == nil {
+				o.userIdx[k] = u
+			}
+		}
+		o.userIdxN = len(o.Users)
+	}
+	u := o.userIdx[nameOrID]
+	if u == nil {
+		u = o.userIdx[strings.ToLower(nameOrID)]
+	}
+	o.userIdxMu.Unlock()
+	if u != nil && (u.ID == nameOrID || strings.EqualFold(u.Username, nameOrID)) {
+		return u
+	}
+	for _, u := range o.Users { // a username changed since the index was built
 		if u.ID == nameOrID || strings.EqualFold(u.Username, nameOrID) {
 			return u
 		}
