@@ -195,14 +195,17 @@ func TestInterruptedApplySavesStateAndReleasesTheLock(t *testing.T) {
 		t.Fatal("no state saved after SIGINT, though changes completed")
 	}
 	// Every change reported complete, including those in flight at the interrupt, is in state.
-	started := 0
+	started := map[string]bool{}
 	for _, line := range strings.Split(stdout, "\n") {
 		addr, rest, ok := strings.Cut(line, ": ")
 		if !ok {
 			continue
 		}
 		if strings.HasSuffix(rest, "ing...") {
-			started++
+			started[addr] = true
+		}
+		if strings.Contains(rest, " complete after ") {
+			delete(started, addr)
 		}
 		if strings.Contains(rest, " complete after ") && st.Get(addr) == nil {
 			t.Errorf("%s completed before the exit but is not in state (%v)", addr, st.Addresses())
@@ -211,9 +214,12 @@ func TestInterruptedApplySavesStateAndReleasesTheLock(t *testing.T) {
 			t.Errorf("%s failed: an interrupt must let changes in flight finish\n%s", addr, stderr)
 		}
 	}
+	for addr := range started {
+		t.Errorf("%s was in flight at the interrupt and never finished:\n%s", addr, stdout)
+	}
 	if !strings.Contains(stdout, "not attempted") {
 		t.Errorf("the summary does not say which changes were not attempted:\n%s", stdout)
 	}
-	t.Logf("interrupted after %d change(s) started; state holds %d resource(s)", started, len(st.Resources))
+	t.Logf("interrupted mid-apply; state holds %d resource(s)", len(st.Resources))
 	converges(t, s, bin, env, dir)
 }
