@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,9 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
 	"github.com/c4sctl/c4sctl/pkg/state"
 )
+
+// retriedAttempt matches the HTTP layer's debug record of an attempt after the first.
+var retriedAttempt = regexp.MustCompile(`(?m)msg="http request".* attempt=([2-9]|\d\d)\b`)
 
 // chaosExtras adds objects that apply creates (named Teams policies, a group assignment, a DLP
 // policy) to the quickstart, so that lost answers to creates are exercised on every provider
@@ -56,10 +60,11 @@ func TestChaosApplyConvergesWithoutDuplicates(t *testing.T) {
 	}
 	env := s.cliEnv()
 	const maxRuns = 5
-	runs := 0
+	runs, retries := 0, 0
 	for {
 		runs++
-		stdout, stderr, code := runBin(t, bin, env, "--dir", dir, "--no-color", "apply", "--auto-approve")
+		stdout, stderr, code := runBin(t, bin, env, "--dir", dir, "--no-color", "--log-level", "debug", "apply", "--auto-approve")
+		retries += len(retriedAttempt.FindAllString(stderr, -1))
 		if code == 0 {
 			break
 		}
@@ -85,8 +90,8 @@ func TestChaosApplyConvergesWithoutDuplicates(t *testing.T) {
 
 	c := inj.Counters()
 	log := s.sb.RequestLog()
-	t.Logf("%d apply run(s); %d requests reached the sandbox, %d faults injected %v; request log: %d handled",
-		runs, c.Requests, c.TotalFaults(), c.Faults, log.Total())
+	t.Logf("%d apply run(s); %d requests reached the sandbox, %d faults injected %v, %d retries by the HTTP layer; request log: %d handled",
+		runs, c.Requests, c.TotalFaults(), c.Faults, retries, log.Total())
 	if c.TotalFaults() < 10 || c.Faults[faults.DropAfter] == 0 {
 		t.Fatalf("too few faults injected to test anything: %v", c.Faults)
 	}
@@ -226,8 +231,14 @@ func mustJSON(t *testing.T, b []byte, v any) {
 	}
 }
 
+// lastLines returns the last n lines of s that are not debug log records.
 func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if !strings.HasPrefix(l, "time=") {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
