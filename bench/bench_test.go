@@ -52,6 +52,7 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 		fmt.Printf("  plan timeline:\n%s", plan.timeline())
 	}
 	if os.Getenv("BENCH_SKIP_NAIVE") != "" {
+		fmt.Printf("plan %s (CPU %s), apply %s (CPU %s)\n", plan.wall, plan.cpu, apply.wall, apply.cpu)
 		return
 	}
 	t.reset(b)
@@ -103,12 +104,12 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 	fmt.Fprintf(&o, "\nLarge tenant: %d users, Sellers %d members (%d to license per user), %d Salesforce users to assign; %s latency per request\n",
 		users, sellers, pending, sfN, lat)
 	fmt.Fprintf(&o, "machine: %s, %d CPUs (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Fprintf(&o, "%-6s %-7s %9s %9s %6s %8s %9s %6s %9s %9s %6s %9s %8s\n",
-		"phase", "client", "requests", "minimum", "x", "writes", "min.wr", "x", "wall", "bound", "x", "peak heap", "max RSS")
+	fmt.Fprintf(&o, "%-6s %-7s %9s %9s %6s %8s %9s %6s %9s %9s %6s %9s %8s %8s\n",
+		"phase", "client", "requests", "minimum", "x", "writes", "min.wr", "x", "wall", "bound", "x", "peak heap", "max RSS", "CPU")
 	row := func(phase, client string, r run, c tally, min, wmin int, lb time.Duration) {
-		fmt.Fprintf(&o, "%-6s %-7s %9d %9d %6.2f %8d %9d %6.2f %9s %9s %6.2f %9s %8s\n", phase, client,
+		fmt.Fprintf(&o, "%-6s %-7s %9d %9d %6.2f %8d %9d %6.2f %9s %9s %6.2f %9s %8s %8s\n", phase, client,
 			c.total, min, ratio(c.total, min), c.writes, wmin, ratio(c.writes, wmin),
-			r.wall.Round(time.Millisecond), lb.Round(time.Millisecond), r.wall.Seconds()/lb.Seconds(), mb(r.peakHeap), mb(r.maxRSS))
+			r.wall.Round(time.Millisecond), lb.Round(time.Millisecond), r.wall.Seconds()/lb.Seconds(), mb(r.peakHeap), mb(r.maxRSS), r.cpu.Round(10*time.Millisecond))
 	}
 	row("plan", "c4sctl", plan, pc, planMin, 0, planLB)
 	row("plan", "naive", nplan, npc, planMin, 0, time.Duration(naiveChain)*lat)

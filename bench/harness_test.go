@@ -467,7 +467,8 @@ func (t *tenant) env(extra ...string) []string {
 type run struct {
 	start    time.Time
 	wall     time.Duration
-	maxRSS   int64 // bytes, from getrusage
+	cpu      time.Duration // user + system time of the process
+	maxRSS   int64         // bytes, from getrusage
 	peakHeap int64 // bytes: the largest heap size gctrace reported (at the start or end of a GC)
 	gcs      int
 	code     int
@@ -498,6 +499,7 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 		}
 		r.code = ee.ExitCode()
 	}
+	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
 	}

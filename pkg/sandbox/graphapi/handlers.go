@@ -246,7 +246,7 @@ func page(w http.ResponseWriter, r *http.Request, total int, item func(i int) ma
 		q.Set("$top", strconv.Itoa(top))
 		body["@odata.nextLink"] = "https://" + r.Host + r.URL.Path + "?" + q.Encode()
 	}
-	sandbox.WriteJSON(w, http.StatusOK, body)
+	writePage(w, body)
 }
 
 // filtered applies $filter to a list of objects and pages the result.
