@@ -469,7 +469,7 @@ type run struct {
 	wall     time.Duration
 	cpu      time.Duration // user + system time of the process
 	maxRSS   int64         // bytes, from getrusage
-	peakHeap int64 // bytes: the largest heap size gctrace reported (at the start or end of a GC)
+	peakHeap int64         // bytes: the largest heap size gctrace reported (at the start or end of a GC)
 	gcs      int
 	code     int
 	stdout   string
