@@ -3,11 +3,11 @@ package powerplatform
 import (
 	"context"
 	"fmt"
-	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"sort"
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/zclconf/go-cty/cty"
 )
 
