@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -706,7 +707,9 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 		reqs = append(reqs, subReq{ID: fmt.Sprint(len(reqs) + 1), Method: http.MethodPost, URL: "/users/" + url.PathEscape(m.ID) + "/assignLicense", Body: b})
 		who = append(who, m.UPN)
 	}
-	resps, err := c.batch(ctx, reqs)
+	// Assigning a licence a user already holds (with the same disabled plans) changes nothing, so a
+	// $batch of assignLicense whose answer was lost (503, dropped connection) may be sent again.
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs)
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 )
 
 // The Metadata API has no Go library: its SOAP calls are written here with encoding/xml. Only
@@ -166,7 +168,11 @@ func (c *Client) soapCall(ctx context.Context, op, body string) (*xnode, error) 
 		env.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="` + soapEnvNS + `" xmlns:xsi="` + xsiNS + `"><soapenv:Header><SessionHeader xmlns="` + mdNS + `"><sessionId>`)
 		_ = xml.EscapeText(&env, []byte(tok))
 		env.WriteString(`</sessionId></SessionHeader></soapenv:Header><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`)
-		req, err := http.NewRequestWithContext(context.WithValue(ctx, rawKey{}, true), http.MethodPost, c.instance+"/services/Soap/m/"+c.version, bytes.NewReader(env.Bytes()))
+		rctx := context.WithValue(ctx, rawKey{}, true)
+		if op == "readMetadata" {
+			rctx = httpx.ReplaySafe(rctx) // a read: safe to send again when its answer is lost
+		}
+		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.instance+"/services/Soap/m/"+c.version, bytes.NewReader(env.Bytes()))
 		if err != nil {
 			return nil, fmt.Errorf("Salesforce Metadata API %s: %v", op, err)
 		}
