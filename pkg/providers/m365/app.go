@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/microsoftgraph/msgraph-sdk-go/appcatalogs"
@@ -407,7 +408,9 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		}
 	}
 	body := map[string]any{"availableTo": availableTo, "allowedUsersAndGroups": access}
-	if err := c.do(ctx, http.MethodPatch, "/beta/copilot/admin/catalog/packages/"+url.PathEscape(p.ID), body, nil); err != nil {
+	// The PATCH sets who the package is available to (whole values): sending it again cannot
+	// apply a change twice, so the HTTP layer may replay it when its answer is lost.
+	if err := c.do(httpx.ReplaySafe(ctx), http.MethodPatch, "/beta/copilot/admin/catalog/packages/"+url.PathEscape(p.ID), body, nil); err != nil {
 		if _, ok := unavailable(err); ok {
 			return providers.ApplyResponse{}, manual(err)
 		}

@@ -258,7 +258,7 @@ func (c *Client) usersByUPN(ctx context.Context, upns []string) ([]rawUser, []st
 	for i, u := range upns {
 		reqs[i] = subReq{ID: fmt.Sprint(i + 1), Method: http.MethodGet, URL: "/users/" + url.PathEscape(u) + "?$select=" + userSelect}
 	}
-	resps, err := c.batch(ctx, reqs)
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs) // reads only: safe to send again
 	if err != nil {
 		return nil, nil, err
 	}
@@ -686,7 +686,9 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 		if a.groupHas && (a.disabled == nil || sameIDs(a.groupDis, a.disabled)) {
 			return providers.ApplyResponse{ID: a.id()}, nil
 		}
-		if err := c.do(ctx, http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
+		// assignLicense sets the group's licences (adding one it has replaces it): sending it again
+		// cannot apply a change twice, so the HTTP layer may replay it when its answer is lost.
+		if err := c.do(httpx.ReplaySafe(ctx), http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("assign %s to group %s: %w", a.sku.PartNumber, a.group.Name, err)
 		}
 		return providers.ApplyResponse{ID: a.id(), Notes: []string{fmt.Sprintf("%s assigned to group %s; Microsoft Entra ID licenses its %d members in the background", a.sku.PartNumber, a.group.Name, a.targets)}}, nil
@@ -750,7 +752,7 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 		if !a.groupHas {
 			return providers.ApplyResponse{}, nil
 		}
-		if err := c.do(ctx, http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
+		if err := c.do(httpx.ReplaySafe(ctx), http.MethodPost, "/v1.0/groups/"+url.PathEscape(a.group.ID)+"/assignLicense", body, nil); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("remove %s from group %s: %w", a.sku.PartNumber, a.group.Name, err)
 		}
 		return providers.ApplyResponse{}, nil
@@ -761,7 +763,8 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 			reqs = append(reqs, subReq{ID: fmt.Sprint(len(reqs) + 1), Method: http.MethodPost, URL: "/users/" + url.PathEscape(m.ID) + "/assignLicense", Body: body})
 		}
 	}
-	resps, err := c.batch(ctx, reqs)
+	// Removing a licence a user no longer holds changes nothing: safe to send again.
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs)
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
@@ -91,6 +92,9 @@ func Endpoints(config cty.Value, getenv func(string) string) (base, scope string
 	}
 	base = c.Graph
 	if o := attrs.String(config, "graph_endpoint"); o != "" {
+		if err := httpx.CheckEndpoint(o); err != nil {
+			return "", "", fmt.Errorf("graph_endpoint: %v", err)
+		}
 		if err := httpsURL(cty.StringVal(o)); err != nil {
 			return "", "", fmt.Errorf("graph_endpoint: %v", err)
 		}
@@ -164,9 +168,17 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 		parent = http.DefaultTransport
 	}
 	opts := msgraphsdk.GetDefaultClientOptions()
+	// Below an httpx client (the CLI's), the shared HTTP layer has already retried a 429, 503 or
+	// 504 as far as its bounds allow when Kiota sees it: retrying again here would multiply the
+	// attempts (up to MaxRetries+1 times httpx's), so Kiota's retry handler only acts for other
+	// clients.
+	_, layered := httpx.StatsOf(env.HTTPClient)
 	retry := khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
 		MaxRetries: MaxRetries, DelaySeconds: 2,
 		ShouldRetry: func(_ time.Duration, _ int, _ *http.Request, resp *http.Response) bool {
+			if layered {
+				return false
+			}
 			// Called last, only when every other condition allows the retry: the answer is dropped.
 			c.retries.Add(1)
 			if resp != nil {

@@ -18,6 +18,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"golang.org/x/sync/errgroup"
@@ -125,6 +126,9 @@ type welcomeRecord struct {
 type welcomeSent struct {
 	At    time.Time `json:"at"`
 	Group string    `json:"group,omitempty"`
+	// Unknown: the answer to the send was lost, so the message may or may not have left; it is
+	// never sent again (check the sender's Sent Items).
+	Unknown bool `json:"outcome_unknown,omitempty"`
 }
 
 func loadRecord(path string) (*welcomeRecord, error) {
@@ -288,6 +292,15 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 			err := c.sendMail(gctx, o.Sender, m.addr, m.name, m.subj, m.html)
 			mu.Lock()
 			defer mu.Unlock()
+			if err != nil && httpx.IsOutcomeUnknown(err) {
+				// The message may have left: record it, so that no later run mails it twice.
+				res.Failed = append(res.Failed, m.addr+": the answer to the send was lost, so it may or may not have left; it is not sent again (check the sender's Sent Items)")
+				rec.Sent[strings.ToLower(m.addr)] = welcomeSent{At: time.Now().UTC(), Group: g.Name, Unknown: true}
+				if err := saveRecord(o.RecordPath, rec); err != nil {
+					return fmt.Errorf("welcome: could not record in %s that the mail to %s may have left: %w", o.RecordPath, m.addr, err)
+				}
+				return nil
+			}
 			if err != nil {
 				res.Failed = append(res.Failed, m.addr+": "+err.Error())
 				var ge *GraphError
