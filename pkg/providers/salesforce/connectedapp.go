@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -567,18 +568,32 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
-		var recs []map[string]any
-		var labels []string
-		for _, p := range addProfiles {
-			recs = append(recs, map[string]any{"ParentId": profIDs[strings.ToLower(p)], "SetupEntityId": row.id})
-			labels = append(labels, "profile "+p)
-		}
-		for _, p := range addPermSets {
-			recs = append(recs, map[string]any{"ParentId": psIDs[strings.ToLower(p)], "SetupEntityId": row.id})
-			labels = append(labels, "permission set "+p)
-		}
-		if err := c.createRecords(fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels); err != nil {
-			return providers.ApplyResponse{}, err
+		for attempt := 1; len(addProfiles)+len(addPermSets) > 0; attempt++ {
+			var recs []map[string]any
+			var labels []string
+			for _, p := range addProfiles {
+				recs = append(recs, map[string]any{"ParentId": profIDs[strings.ToLower(p)], "SetupEntityId": row.id})
+				labels = append(labels, "profile "+p)
+			}
+			for _, p := range addPermSets {
+				recs = append(recs, map[string]any{"ParentId": psIDs[strings.ToLower(p)], "SetupEntityId": row.id})
+				labels = append(labels, "permission set "+p)
+			}
+			err := c.createRecords(fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels)
+			if err == nil {
+				break
+			}
+			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
+				return providers.ApplyResponse{}, err
+			}
+			// The answer was lost: grant again only what is still missing.
+			now, rerr := c.appAccess(row.id)
+			if rerr != nil {
+				return providers.ApplyResponse{}, fmt.Errorf("%w; reading the app's access back failed too: %v", err, rerr)
+			}
+			hp, hps := accessNames(now)
+			addProfiles, _ = setDiff(addProfiles, hp)
+			addPermSets, _ = setDiff(addPermSets, hps)
 		}
 	}
 	if err := c.applyPolicies(ctx, name, req.Prior, req.Planned); err != nil {

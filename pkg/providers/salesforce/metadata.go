@@ -169,8 +169,10 @@ func (c *Client) soapCall(ctx context.Context, op, body string) (*xnode, error) 
 		_ = xml.EscapeText(&env, []byte(tok))
 		env.WriteString(`</sessionId></SessionHeader></soapenv:Header><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`)
 		rctx := context.WithValue(ctx, rawKey{}, true)
-		if op == "readMetadata" {
-			rctx = httpx.ReplaySafe(rctx) // a read: safe to send again when its answer is lost
+		if op == "readMetadata" || op == "updateMetadata" {
+			// A read, or an update of a component's fields to given values: sending it again
+			// cannot apply a change twice, so the HTTP layer may replay it when its answer is lost.
+			rctx = httpx.ReplaySafe(rctx)
 		}
 		req, err := http.NewRequestWithContext(rctx, http.MethodPost, c.instance+"/services/Soap/m/"+c.version, bytes.NewReader(env.Bytes()))
 		if err != nil {
@@ -180,7 +182,7 @@ func (c *Client) soapCall(ctx context.Context, op, body string) (*xnode, error) 
 		req.Header.Set("SOAPAction", `""`)
 		resp, err := c.hc.Do(req)
 		if err != nil {
-			return nil, fmt.Errorf("Salesforce Metadata API %s: %v", op, unwrapURLError(err))
+			return nil, fmt.Errorf("Salesforce Metadata API %s: %w", op, unwrapURLError(err))
 		}
 		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 		resp.Body.Close()

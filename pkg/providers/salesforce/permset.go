@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -404,14 +405,30 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		for _, p := range perms {
 			body["Permissions"+p] = true
 		}
-		var res createResult
-		if err := c.rest(http.MethodPost, "sobjects/PermissionSet", body, &res); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w", name, err)
+		for attempt := 1; ; attempt++ {
+			var res createResult
+			err := c.rest(http.MethodPost, "sobjects/PermissionSet", body, &res)
+			if err == nil {
+				if res.ID == "" {
+					return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: Salesforce answered no id", name)
+				}
+				id = res.ID
+				break
+			}
+			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
+				return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w", name, err)
+			}
+			// The answer was lost: look for the permission set by name, and send the create
+			// again only when it is not there.
+			rec, rerr := c.findPermSet("", name, nil)
+			if rerr != nil {
+				return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w; reading it back to learn whether it was made failed too: %v", name, err, rerr)
+			}
+			if rec != nil {
+				id, _ = rec["Id"].(string)
+				break
+			}
 		}
-		if res.ID == "" {
-			return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: Salesforce answered no id", name)
-		}
-		id = res.ID
 	} else {
 		body := map[string]any{}
 		if changed(req.Prior, planned, "label") {
@@ -435,11 +452,22 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			}
 		}
 	}
-	if err := c.reconcileAssignments(id, name, planned); err != nil {
-		return providers.ApplyResponse{ID: id}, err
+	// Reconciling reads the assignments first, so after a lost answer running it again creates
+	// only those still missing.
+	for attempt := 1; ; attempt++ {
+		err := c.reconcileAssignments(id, name, planned)
+		if err == nil {
+			break
+		}
+		if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
+			return providers.ApplyResponse{ID: id}, err
+		}
 	}
 	return providers.ApplyResponse{ID: id}, nil
 }
+
+// createAttempts bounds how many times one create is sent while its outcome stays unknown.
+const createAttempts = 3
 
 // reconcileAssignments makes the assignments exactly the planned users: inserts and deletes
 // through sObject Collections, 200 a request.

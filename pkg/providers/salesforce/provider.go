@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/golang-jwt/jwt/v5"
@@ -162,6 +163,14 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 			}
 		}
 	}
+	for name, v := range map[string]string{"instance_url (or SF_INSTANCE_URL)": s.instance, "login_url": s.login} {
+		if v == "" {
+			continue
+		}
+		if err := httpx.CheckEndpoint(v); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+	}
 	if s.instance != "" {
 		if err := httpsURL(cty.StringVal(s.instance)); err != nil {
 			return nil, fmt.Errorf("instance_url (or SF_INSTANCE_URL): %v", err)
@@ -250,6 +259,9 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	}
 	if c.instance == "" {
 		c.instance = strings.TrimSuffix(inst, "/")
+	}
+	if err := httpx.CheckEndpoint(c.instance); err != nil {
+		return nil, fmt.Errorf("the sign-in named an unusable instance URL: %v", err)
 	}
 	if err := httpsURL(cty.StringVal(c.instance)); err != nil {
 		return nil, fmt.Errorf("the sign-in named an unusable instance URL: %v", err)
@@ -519,6 +531,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(req)
 	}
 	plain := req.Context().Value(plainKey{}) != nil
+	if req.Method == http.MethodPatch {
+		// simpleforce's PATCHes update fields of a record to given values: sending one again
+		// cannot apply a change twice, so the HTTP layer may replay it when its answer is lost.
+		req = req.WithContext(httpx.ReplaySafe(req.Context()))
+	}
 	resp, err := t.do(req)
 	if plain {
 		return resp, err
@@ -561,7 +578,8 @@ func (t *transport) send(req *http.Request) (*http.Response, int, error) {
 func (t *transport) do(req *http.Request) (*http.Response, error) {
 	resp, gen, err := t.send(req)
 	if err != nil {
-		return nil, fmt.Errorf("Salesforce %s %s: %v", req.Method, req.URL.Path, err)
+		// %w: an unknown outcome (httpx.OutcomeUnknownError) must stay recognisable.
+		return nil, fmt.Errorf("Salesforce %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	reauthed := false
 	if resp.StatusCode == http.StatusUnauthorized && t.c.canReauth {
@@ -576,7 +594,7 @@ func (t *transport) do(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		if resp, _, err = t.send(req); err != nil {
-			return nil, fmt.Errorf("Salesforce %s %s: %v", req.Method, req.URL.Path, err)
+			return nil, fmt.Errorf("Salesforce %s %s: %w", req.Method, req.URL.Path, err)
 		}
 		reauthed = true
 	}
@@ -614,7 +632,7 @@ func (c *Client) sfCall(what string, fn func() error) (err error) {
 		return c.sfErr
 	}
 	if ferr != nil {
-		return fmt.Errorf("%s: %v", what, unwrapURLError(ferr))
+		return fmt.Errorf("%s: %w", what, unwrapURLError(ferr))
 	}
 	return nil
 }
@@ -800,6 +818,13 @@ func (c *Client) deleteRecords(what string, ids, labels []string) error {
 		}
 		if len(results) != end-start {
 			return fmt.Errorf("%s: Salesforce answered %d results for %d records", what, len(results), end-start)
+		}
+		// A record already gone is what a delete wants (a DELETE replayed after its answer was
+		// lost finds them so).
+		for i := range results {
+			if !results[i].Success && len(results[i].Errors) > 0 && results[i].Errors[0].StatusCode == "ENTITY_IS_DELETED" {
+				results[i].Success = true
+			}
 		}
 		if err := collectionErrors(what, results, labels[start:end]); err != nil {
 			return err
