@@ -33,6 +33,7 @@ func canaryValue(t *testing.T, kind string) string {
 // attribute's canary is the live value of that attribute, so export, which writes live values,
 // may hold it; the credential canary may not.)
 func TestCanarySecretsNeverLeak(t *testing.T) {
+	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	bin := c4sctlBinary(t)
 	secret := canaryValue(t, "secret")
 	attr := canaryValue(t, "attr")

@@ -50,6 +50,7 @@ resource "powerplatform_dlp_policy" "chaos" {
 // know whether its create happened). Apply is repeated until it succeeds; then plan shows no
 // change, no object was created twice and every change is in the sandbox.
 func TestChaosApplyConvergesWithoutDuplicates(t *testing.T) {
+	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	bin := c4sctlBinary(t)
 	s := startStandalone(t, "chaos-test-secret")
 	s.doManualSteps(t)

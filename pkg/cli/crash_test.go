@@ -146,6 +146,7 @@ func converges(t *testing.T, s *standalone, bin string, env []string, dir string
 // SIGKILL mid-apply: the state stays readable, the lock is left and reported as stale,
 // force-unlock clears it, and apply again converges.
 func TestKilledApplyLeavesReadableStateAndStaleLock(t *testing.T) {
+	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	s, bin, env, dir := crashSetup(t)
 	code, stdout, _ := applyUntil(t, bin, env, dir, syscall.SIGKILL)
 	if code != -int(syscall.SIGKILL) {
@@ -179,6 +180,7 @@ func TestKilledApplyLeavesReadableStateAndStaleLock(t *testing.T) {
 // SIGINT mid-apply: the changes in flight finish, state records them, the lock is released and
 // the process exits non-zero; apply again converges.
 func TestInterruptedApplySavesStateAndReleasesTheLock(t *testing.T) {
+	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	s, bin, env, dir := crashSetup(t)
 	code, stdout, stderr := applyUntil(t, bin, env, dir, syscall.SIGINT)
 	if code <= 0 {
