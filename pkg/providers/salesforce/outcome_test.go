@@ -129,6 +129,26 @@ func TestUnassignWithLostAnswerSucceeds(t *testing.T) {
 	}
 }
 
+// A permission set delete whose answer was lost after it was deleted is replayed; gone is done.
+func TestDeleteWithLostAnswerSucceeds(t *testing.T) {
+	c, sb, svc := startHTTPX(t)
+	config := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Copilot_for_Sales_Users"), "api_enabled": cty.True, "assignees": strs(sellers(3)...)})
+	resp, err := c.Apply(ctx, providers.ApplyRequest{Type: permissionSetSchema.Type, Action: providers.Create, Planned: config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := read(t, c, permissionSetSchema.Type, resp.ID, config)
+	loser := providertest.LoseAnswers(sb, "DELETE", "/sobjects/PermissionSet/", 1, true)
+	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: permissionSetSchema.Type, Action: providers.Delete, ID: resp.ID, Prior: live.Value}); err != nil || loser.Lost() != 1 {
+		t.Fatalf("delete with a lost answer: %v (lost %d)", err, loser.Lost())
+	}
+	sb.View(func() {
+		if svc.Org().PermissionSet("Copilot_for_Sales_Users") != nil {
+			t.Error("the permission set still exists")
+		}
+	})
+}
+
 func TestEndpointsMustBeHTTPS(t *testing.T) {
 	providertest.CheckEndpointSettings(t, New(), []string{"instance_url", "login_url"},
 		map[string]cty.Value{"auth": cty.StringVal(AuthAccessToken), "instance_url": cty.StringVal("https://contoso.my.salesforce.com")},

@@ -375,7 +375,11 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			return providers.ApplyResponse{}, err
 		}
 		if err := c.rest(http.MethodDelete, "sobjects/PermissionSet/"+req.ID, nil, nil); err != nil {
-			return providers.ApplyResponse{}, fmt.Errorf("delete permission set %s: %w", name, err)
+			// Already gone (a DELETE replayed after its answer was lost finds it so) is done.
+			var ae *APIError
+			if !asAPIError(err, &ae) || (ae.Status != http.StatusNotFound && ae.Code != "ENTITY_IS_DELETED") {
+				return providers.ApplyResponse{}, fmt.Errorf("delete permission set %s: %w", name, err)
+			}
 		}
 		return providers.ApplyResponse{}, nil
 	case providers.Create, providers.Update:
