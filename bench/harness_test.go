@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
 	"io"
 	"net/http"
 	"os"
@@ -405,37 +406,7 @@ func (t *tenant) config(tb testing.TB) string {
 		tb.Fatal("the quickstart's m365_license_assignment block changed; update the benchmark")
 	}
 	res = strings.Replace(res, lic, "resource \"m365_license_assignment\" \"sellers\" {\n  users_from_group = \"Sellers\"\n}", 1)
-	u := t.sb.URL
-	entra := func(extra string) string {
-		return fmt.Sprintf("  tenant_id      = %q\n  client_id      = %q\n  auth           = \"client_secret\"\n  login_endpoint = %q\n  ca_file        = %q\n%s",
-			sandbox.TenantID, sandbox.ClientID, u+"/", t.caFile, extra)
-	}
-	providers := fmt.Sprintf(`
-variable "client_secret" {
-  type      = string
-  sensitive = true
-}
-
-provider "teams" {
-%s}
-
-provider "powerplatform" {
-%s}
-
-provider "microsoft365" {
-%s}
-
-provider "salesforce" {
-  instance_url = %q
-  login_url    = %q
-  auth         = "client_credentials"
-  client_id    = %q
-}
-`,
-		entra(fmt.Sprintf("  endpoint       = %q\n", u+"/teams")),
-		entra(fmt.Sprintf("  bap_endpoint   = %q\n  client_secret  = var.client_secret\n", u+"/bap")),
-		entra(fmt.Sprintf("  graph_endpoint = %q\n", u+"/graph")),
-		u+"/salesforce", u+"/salesforce", salesforceapi.ConsumerKey)
+	providers := providertest.StandaloneProviderBlocks(t.sb.URL, t.caFile)
 	dir := tb.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(providers+res), 0o600); err != nil {
 		tb.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/powerplatformapi"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
@@ -115,37 +116,7 @@ func (s *standalone) doManualSteps(t *testing.T) {
 // the Microsoft providers read var.client_secret (powerplatform) or AZURE_CLIENT_SECRET, and
 // Salesforce reads SF_CLIENT_SECRET.
 func (s *standalone) providerBlocks() string {
-	u := s.sb.URL
-	entra := func(extra string) string {
-		return fmt.Sprintf("  tenant_id      = %q\n  client_id      = %q\n  auth           = \"client_secret\"\n  login_endpoint = %q\n  ca_file        = %q\n%s",
-			sandbox.TenantID, sandbox.ClientID, u+"/", s.caFile, extra)
-	}
-	return fmt.Sprintf(`
-variable "client_secret" {
-  type      = string
-  sensitive = true
-}
-
-provider "teams" {
-%s}
-
-provider "powerplatform" {
-%s}
-
-provider "microsoft365" {
-%s}
-
-provider "salesforce" {
-  instance_url = %q
-  login_url    = %q
-  auth         = "client_credentials"
-  client_id    = %q
-}
-`,
-		entra(fmt.Sprintf("  endpoint       = %q\n", u+"/teams")),
-		entra(fmt.Sprintf("  bap_endpoint   = %q\n  client_secret  = var.client_secret\n", u+"/bap")),
-		entra(fmt.Sprintf("  graph_endpoint = %q\n", u+"/graph")),
-		u+"/salesforce", u+"/salesforce", salesforceapi.ConsumerKey)
+	return providertest.StandaloneProviderBlocks(s.sb.URL, s.caFile)
 }
 
 // quickstartResources is examples/quickstart/main.c4s.hcl without its variable and provider
