@@ -185,6 +185,10 @@ func WithRootCAs(c *http.Client, pool *x509.CertPool) (*http.Client, error) {
 	}
 	withPool := func(bt *http.Transport) *http.Transport {
 		nt := bt.Clone()
+		// A transport that has served requests has HTTP/2 wired to itself; the clone must set up
+		// its own, or it negotiates h2 and then speaks HTTP/1.
+		nt.TLSNextProto = nil
+		nt.ForceAttemptHTTP2 = true
 		if nt.TLSClientConfig == nil {
 			nt.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 		}

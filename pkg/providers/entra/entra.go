@@ -223,3 +223,18 @@ func (s Settings) WithCAFile(env *providers.Env) (*providers.Env, error) {
 	e.HTTPClient = hc
 	return &e, nil
 }
+
+// Connect is the start of every Microsoft provider's Configure: it decodes the sign-in
+// attributes, makes env's HTTP client trust ca_file, and builds the credential over it.
+func Connect(config cty.Value, env *providers.Env) (Settings, *providers.Env, azcore.TokenCredential, error) {
+	s := Decode(config, env.Getenv)
+	env, err := s.WithCAFile(env)
+	if err != nil {
+		return s, nil, nil, err
+	}
+	cred, err := Credential(s, env)
+	if err != nil {
+		return s, nil, nil, err
+	}
+	return s, env, cred, nil
+}

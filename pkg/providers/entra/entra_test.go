@@ -3,6 +3,7 @@ package entra_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -42,5 +43,37 @@ func TestClientSecretAgainstSandbox(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong") && strings.Contains(err.Error(), "client_secret=wrong") {
 		t.Fatalf("error leaks the secret: %v", err)
+	}
+}
+
+func TestConnectTrustsCAFile(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	caFile := t.TempDir() + "/ca.pem"
+	if err := os.WriteFile(caFile, sb.CACertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A client that trusts only the system's authorities, as on a real machine.
+	env := &providers.Env{HTTPClient: &http.Client{Transport: &http.Transport{}}, Getenv: func(string) string { return "" }, Log: slog.New(slog.DiscardHandler)}
+	vals := entra.SandboxValues(sb.URL, sandbox.TenantID, sandbox.ClientID, sandbox.ClientSecret)
+	scope := policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}}
+
+	_, _, cred, err := entra.Connect(cty.ObjectVal(vals), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cred.GetToken(context.Background(), scope); err == nil {
+		t.Fatal("signed in to the sandbox without trusting its certificate")
+	}
+	vals["ca_file"] = cty.StringVal(caFile)
+	_, _, cred, err = entra.Connect(cty.ObjectVal(vals), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cred.GetToken(context.Background(), scope); err != nil {
+		t.Fatalf("with ca_file: %v", err)
 	}
 }

@@ -112,7 +112,7 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if err != nil {
 		return nil, err
 	}
-	cred, err := entra.Credential(entra.Decode(config, env.Getenv), env)
+	_, env, cred, err := entra.Connect(config, env)
 	if err != nil {
 		return nil, err
 	}

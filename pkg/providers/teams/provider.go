@@ -73,12 +73,7 @@ func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
 
 // Configure builds the client.
 func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
-	s := entra.Decode(config, env.Getenv)
-	env, err := s.WithCAFile(env)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := entra.Credential(s, env)
+	_, env, cred, err := entra.Connect(config, env)
 	if err != nil {
 		return nil, err
 	}
