@@ -5,7 +5,8 @@
 // It adds, below the SDKs:
 //   - retries of 429, 503 and 504 answers and of connection errors (dial errors, resets, EOF
 //     before an answer), with exponential backoff and full jitter, honouring Retry-After
-//     (seconds or HTTP date) and x-ms-retry-after-ms, bounded by Options.MaxAttempts and
+//     (seconds or HTTP date) and x-ms-retry-after-ms, bounded by Options.MaxAttempts (429s that
+//     say when to return by Options.MaxThrottled instead) and
 //     Options.MaxElapsed, and stopped at once when the request's context ends;
 //   - a concurrency limit and a request-rate budget per API (see Options.Limits and Key);
 //     a 429 with Retry-After pauses every request to that API, not only the one that got it;

@@ -27,6 +27,7 @@ import (
 const (
 	DefaultMaxAttempts    = 6
 	DefaultMaxElapsed     = 2 * time.Minute
+	DefaultMaxThrottled   = 30
 	DefaultBaseDelay      = 500 * time.Millisecond
 	DefaultMaxDelay       = 30 * time.Second
 	DefaultAttemptTimeout = 60 * time.Second
@@ -50,6 +51,9 @@ type Limit struct {
 type Options struct {
 	// MaxAttempts bounds the attempts of one request, the first one included (default 6).
 	MaxAttempts int
+	// MaxThrottled bounds the 429 answers with Retry-After one request waits out (default 30):
+	// under sustained throttling the server's own pacing, not a small count, should decide.
+	MaxThrottled int
 	// MaxElapsed bounds the total time spent on one request across attempts and waits
 	// (default 2 minutes): a retry whose wait would end after it is not made.
 	MaxElapsed time.Duration
@@ -91,6 +95,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxThrottled <= 0 {
+		o.MaxThrottled = DefaultMaxThrottled
 	}
 	if o.MaxElapsed <= 0 {
 		o.MaxElapsed = DefaultMaxElapsed
@@ -461,6 +468,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	api := t.api(t.opts.Key(req))
+	throttled := 0 // attempts answered 429 with a Retry-After: the server said when to return
 	for attempt := 1; ; attempt++ {
 		release, err := api.enter(ctx)
 		if err != nil {
@@ -553,7 +561,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else if j := ra / 10; j > 0 {
 			delay += time.Duration(rand.Int64N(int64(min(j, time.Second)) + 1))
 		}
-		if attempt >= t.opts.MaxAttempts || now.Add(delay).After(deadline) {
+		// Throttling that says when to come back is waited out up to MaxThrottled times (and
+		// MaxElapsed); other failures count against MaxAttempts.
+		exhausted := attempt-throttled >= t.opts.MaxAttempts
+		if status == http.StatusTooManyRequests && hasRA {
+			throttled++
+			exhausted = throttled >= t.opts.MaxThrottled
+		}
+		if exhausted || now.Add(delay).After(deadline) {
 			t.logAttempt(ctx, req.Method, shownURL, status, dur, attempt, nil, 0)
 			resp.Body = &countingBody{rc: resp.Body, n: &t.stats.received}
 			return resp, nil
