@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/powerplatformapi"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -22,26 +23,9 @@ func export(t *testing.T, c *Client, typ string) []providers.ExportedObject {
 	return objs
 }
 
-// planOfExport plans the configuration export writes for o (its non-null attributes over the
-// defaults, and no ID: as a fresh configuration without state) and returns the changed attributes.
 func planOfExport(t *testing.T, c *Client, r *schema.Resource, o providers.ExportedObject) []string {
 	t.Helper()
-	set := map[string]cty.Value{}
-	for name, v := range o.Value.AsValueMap() {
-		if !v.IsNull() {
-			set[name] = v
-		}
-	}
-	config := cfg(r, set)
-	live := read(t, c, r.Type, config)
-	if live.Deferred != "" || live.Value.IsNull() {
-		t.Fatalf("%s %q: the exported configuration finds nothing (deferred %q)", r.Type, o.Name, live.Deferred)
-	}
-	if live.ID != o.ID {
-		t.Errorf("%s %q: read id %q, exported id %q", r.Type, o.Name, live.ID, o.ID)
-	}
-	_, changed := planned(r, live.Value, config)
-	return changed
+	return providertest.PlanOfExport(t, c, r, o)
 }
 
 func TestExportBeforeAndAfterTheFirstSignIn(t *testing.T) {

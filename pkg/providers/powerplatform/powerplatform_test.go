@@ -35,41 +35,6 @@ func signIn(t *testing.T, sb *sandbox.Server, api *powerplatformapi.API) {
 	}
 }
 
-// cfg builds a configuration value: schema defaults, then the given attributes.
-func cfg(r *schema.Resource, set map[string]cty.Value) cty.Value {
-	vals := map[string]cty.Value{}
-	for _, a := range r.Attributes {
-		if a.Default != cty.NilVal {
-			vals[a.Name] = a.Default
-		}
-	}
-	for k, v := range set {
-		vals[k] = v
-	}
-	return providertest.Object(r.ImpliedType(), vals)
-}
-
-// planned mimics the engine: the live value with every non-null, non-computed configured
-// attribute replaced by the configuration's.
-func planned(r *schema.Resource, live, config cty.Value) (cty.Value, []string) {
-	vals := live.AsValueMap()
-	var changed []string
-	for _, a := range r.Attributes {
-		if a.Computed && !a.Optional {
-			continue
-		}
-		cv := config.GetAttr(a.Name)
-		if cv.IsNull() {
-			continue
-		}
-		if eq := vals[a.Name].Equals(cv); !eq.IsKnown() || eq.False() {
-			changed = append(changed, a.Name)
-		}
-		vals[a.Name] = cv
-	}
-	return cty.ObjectVal(vals), changed
-}
-
 func read(t *testing.T, c *Client, typ string, config cty.Value) providers.ReadResponse {
 	t.Helper()
 	resp, err := c.Read(ctx, providers.ReadRequest{Type: typ, Config: config})
@@ -648,3 +613,9 @@ func TestCAFile(t *testing.T) {
 		t.Errorf("missing ca_file: %v", err)
 	}
 }
+
+// cfg and planned are the shared engine-faithful helpers.
+var (
+	cfg     = providertest.Config
+	planned = providertest.Planned
+)

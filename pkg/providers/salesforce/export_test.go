@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -19,22 +20,9 @@ func exportOf(t *testing.T, c *Client, typ string) []providers.ExportedObject {
 	return objs
 }
 
-// planOfExport plans the configuration export writes for o (its non-null attributes over the
-// defaults, and no ID: a fresh configuration without state) and returns the changed attributes.
 func planOfExport(t *testing.T, c *Client, r *schema.Resource, o providers.ExportedObject) []string {
 	t.Helper()
-	set := map[string]cty.Value{}
-	for name, v := range o.Value.AsValueMap() {
-		if !v.IsNull() {
-			set[name] = v
-		}
-	}
-	live := read(t, c, r.Type, "", cfg(r, set))
-	if live.ID != o.ID {
-		t.Errorf("%s %q: the export finds id %q, exported %q", r.Type, o.Name, live.ID, o.ID)
-	}
-	_, changed := planned(r, live.Value, cfg(r, set))
-	return changed
+	return providertest.PlanOfExport(t, c, r, o)
 }
 
 func TestExportReproducesTheAppAndThePermissionSets(t *testing.T) {

@@ -36,44 +36,6 @@ func mutate(t *testing.T, sb *sandbox.Server, fn func() error) {
 	}
 }
 
-// cfg builds a configuration value: schema defaults, then the given attributes.
-func cfg(r *schema.Resource, set map[string]cty.Value) cty.Value {
-	vals := map[string]cty.Value{}
-	for _, a := range r.Attributes {
-		if a.Default != cty.NilVal {
-			vals[a.Name] = a.Default
-		}
-	}
-	for k, v := range set {
-		vals[k] = v
-	}
-	return providertest.Object(r.ImpliedType(), vals)
-}
-
-// planned mimics the engine: the live value with every configured, non-computed attribute
-// replaced by the configuration's (the configuration itself when the object does not exist).
-func planned(r *schema.Resource, live, config cty.Value) (cty.Value, []string) {
-	if live.IsNull() {
-		return config, []string{"(create)"}
-	}
-	vals := live.AsValueMap()
-	var changed []string
-	for _, a := range r.Attributes {
-		if a.Computed && !a.Optional {
-			continue
-		}
-		cv := config.GetAttr(a.Name)
-		if cv.IsNull() {
-			continue
-		}
-		if eq := vals[a.Name].Equals(cv); !eq.IsKnown() || eq.False() {
-			changed = append(changed, a.Name)
-		}
-		vals[a.Name] = cv
-	}
-	return cty.ObjectVal(vals), changed
-}
-
 func read(t *testing.T, c *Client, typ string, id string, config cty.Value) providers.ReadResponse {
 	t.Helper()
 	resp, err := c.Read(ctx, providers.ReadRequest{Type: typ, ID: id, Config: config})
@@ -786,3 +748,9 @@ func TestPermissionSetUpdateAndWarnings(t *testing.T) {
 		t.Fatalf("usage warnings %v", live.Warnings)
 	}
 }
+
+// cfg and planned are the shared engine-faithful helpers.
+var (
+	cfg     = providertest.Config
+	planned = providertest.Planned
+)
