@@ -135,15 +135,16 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 	b.ReportMetric(float64(max(plan.maxRSS, apply.maxRSS))/(1<<20), "maxRSS-MB")
 }
 
-// BenchmarkThrottle applies the quickstart to a tenant of BENCH_THROTTLE_SELLERS sellers (5,000)
-// while the sandbox allows each API BENCH_THROTTLE requests per second (50) and answers 429
-// with Retry-After beyond it: once with httpx's defaults (no rate budget: the client learns the
-// limit from 429 answers, each pausing the whole API for its Retry-After), once with a budget of
-// 96% of the allowed rate set through C4S_HTTP_LIMITS (or BENCH_THROTTLE_CLIENT). It prints, per
-// API, the throughput of the busiest phase against what the throttle allows, and the share of
-// 429 answers.
+// BenchmarkThrottle applies the quickstart to a tenant of BENCH_THROTTLE_SELLERS sellers
+// (20,000, as the large tenant) while the sandbox allows each API BENCH_THROTTLE requests per
+// second (50) and answers 429 with Retry-After beyond it: once with httpx's defaults (no
+// configured budget: the client learns one from the 429 answers, see pkg/httpx/adaptive.go),
+// once with a budget of 96% of the allowed rate set through C4S_HTTP_LIMITS (or
+// BENCH_THROTTLE_CLIENT). It prints, per API, the throughput of the busiest phase against what
+// the throttle allows, and the share of 429 answers. BENCH_VERBOSE=1 adds when each 429 came and
+// how the learned budget moved.
 func BenchmarkThrottle(b *testing.B) {
-	sellers := envInt("BENCH_THROTTLE_SELLERS", 5000)
+	sellers := envInt("BENCH_THROTTLE_SELLERS", 20000)
 	users := max(sellers*5/2, sellers+200)
 	rps := float64(envInt("BENCH_THROTTLE", 50))
 	lat := envDuration("BENCH_LATENCY", DefaultLatency)
@@ -159,13 +160,33 @@ func BenchmarkThrottle(b *testing.B) {
 		for _, extra := range [][]string{nil, {budget}} {
 			t := startTenant(b, users, sellers)
 			inj := faults.Install(t.sb, faults.Options{Latency: lat, Throttle: rps, Seed: 1})
-			apply := t.c4sctl(b, c4sctlBinary(b), t.config(b), extra, "apply", "--auto-approve")
-			if apply.code != 0 {
-				b.Fatalf("c4sctl apply exited %d:\n%s\n%s", apply.code, tail(apply.stdout, 40), apply.stderr)
+			args := []string{"apply", "--auto-approve"}
+			if os.Getenv("BENCH_VERBOSE") != "" {
+				args = append(args, "--log-level", "debug")
 			}
-			client := "httpx defaults (no rate budget)"
+			apply := t.c4sctl(b, c4sctlBinary(b), t.config(b), extra, args...)
+			if apply.code != 0 {
+				b.Fatalf("c4sctl apply exited %d:\n%s\n%s", apply.code, tail(apply.stdout, 40), tail(apply.stderr, 40))
+			}
+			client := "httpx defaults (learned budget)"
 			if extra != nil {
 				client = extra[0]
+			}
+			if os.Getenv("BENCH_VERBOSE") != "" {
+				var t0 time.Time
+				for _, e := range apply.recs {
+					if t0.IsZero() {
+						t0 = e.at
+					}
+					if e.status == http.StatusTooManyRequests {
+						fmt.Fprintf(&o, "  429 %s %s at %s\n", e.api, e.op, e.at.Sub(t0).Round(time.Millisecond))
+					}
+				}
+				for _, l := range strings.Split(apply.stderr, "\n") {
+					if strings.Contains(l, "request-rate budget") {
+						fmt.Fprintf(&o, "  %s\n", l)
+					}
+				}
 			}
 			for _, api := range []string{"graph", "salesforce"} {
 				var all, busy []rec

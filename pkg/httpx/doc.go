@@ -9,7 +9,10 @@
 //     say when to return by Options.MaxThrottled instead) and
 //     Options.MaxElapsed, and stopped at once when the request's context ends;
 //   - a concurrency limit and a request-rate budget per API (see Options.Limits and Key);
-//     a 429 with Retry-After pauses every request to that API, not only the one that got it;
+//     a 429 with Retry-After pauses every request to that API, not only the one that got it,
+//     and 429s under load teach the API a budget of its own (cut on each round of 429s, grown
+//     back along a cubic curve; see adaptive.go), so that a throttled API is sent what it
+//     accepts instead of being met with bunches of requests at the end of each pause;
 //   - debug request logging (method, redacted URL, status, duration, attempt; never headers or
 //     bodies) and Redact for error messages;
 //   - trust: Options.RootCAs (the sandbox), TrustPEMFile / WithRootCAs (a provider's ca_file,

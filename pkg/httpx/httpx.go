@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -19,8 +20,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Defaults of Options.
@@ -330,8 +329,9 @@ type apiTable struct {
 }
 
 type apiState struct {
+	key string
 	sem chan struct{}
-	lim *rate.Limiter // nil: no budget
+	gov *governor
 
 	mu     sync.Mutex
 	paused time.Time // a 429's Retry-After: no request before then
@@ -358,17 +358,7 @@ func (t *Transport) api(key string) *apiState {
 	if l.Burst <= 0 {
 		l.Burst = t.opts.Burst
 	}
-	a := &apiState{sem: make(chan struct{}, l.Concurrency)}
-	if l.RPS > 0 {
-		b := l.Burst
-		if b <= 0 {
-			b = int(l.RPS + 0.999)
-		}
-		if b < 1 {
-			b = 1
-		}
-		a.lim = rate.NewLimiter(rate.Limit(l.RPS), b)
-	}
+	a := &apiState{key: key, sem: make(chan struct{}, l.Concurrency), gov: newGovernor(l.RPS, l.Burst)}
 	t.apis.m[key] = a
 	return a
 }
@@ -388,14 +378,15 @@ func (a *apiState) pauseUntil(t time.Time) {
 	a.mu.Unlock()
 }
 
-// enter waits for a slot, the end of a pause and the rate budget; the returned func frees the slot.
-func (a *apiState) enter(ctx context.Context) (func(), error) {
+// enter waits for a slot, the end of a pause and the rate budget; the returned func frees the
+// slot, and held says the budget delayed the request.
+func (a *apiState) enter(ctx context.Context) (release func(), held bool, err error) {
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
-	release := func() { <-a.sem }
+	release = func() { <-a.sem }
 	for {
 		a.mu.Lock()
 		wait := time.Until(a.paused)
@@ -405,19 +396,25 @@ func (a *apiState) enter(ctx context.Context) (func(), error) {
 		}
 		if err := sleep(ctx, wait); err != nil {
 			release()
-			return nil, err
+			return nil, false, err
 		}
 	}
-	if a.lim != nil {
-		if err := a.lim.Wait(ctx); err != nil {
+	if lim := a.gov.limiter(); lim != nil {
+		r := lim.Reserve()
+		if !r.OK() {
 			release()
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			return nil, false, errors.New("httpx: request-rate budget: no token can be had")
+		}
+		if d := r.Delay(); d > 0 {
+			held = true
+			if err := sleep(ctx, d); err != nil {
+				r.Cancel()
+				release()
+				return nil, false, err
 			}
-			return nil, fmt.Errorf("httpx: request-rate budget: %w", err)
 		}
 	}
-	return release, nil
+	return release, held, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -470,7 +467,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	api := t.api(t.opts.Key(req))
 	throttled := 0 // attempts answered 429 with a Retry-After: the server said when to return
 	for attempt := 1; ; attempt++ {
-		release, err := api.enter(ctx)
+		release, held, err := api.enter(ctx)
 		if err != nil {
 			closeFirst()
 			return nil, err
@@ -533,6 +530,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 
 		status := resp.StatusCode
+		if status == http.StatusTooManyRequests {
+			if r := api.gov.throttled(time.Now(), t0); r > 0 {
+				t.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "request-rate budget lowered after a 429",
+					slog.String("api", api.key), slog.Float64("requests_per_second", math.Round(r*10)/10))
+			}
+		} else if status < 500 {
+			api.gov.accepted(time.Now(), held)
+		}
 		if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable && status != http.StatusGatewayTimeout {
 			t.logAttempt(ctx, req.Method, shownURL, status, dur, attempt, nil, 0)
 			resp.Body = &countingBody{rc: resp.Body, n: &t.stats.received}
