@@ -48,7 +48,7 @@ var Kinds = []Kind{TooManyRequests, Unavailable, DropBefore, DropAfter}
 
 // Options configure the injector.
 type Options struct {
-	// Latency is added before every request is handled.
+	// Latency is the time from a request's arrival to its answer (see Middleware).
 	Latency time.Duration
 	// FaultRate is the probability (0..1) that an API request gets a fault, equally one of Kinds.
 	FaultRate float64
@@ -204,44 +204,108 @@ func (in *Injector) decide(api string) (time.Duration, Kind) {
 }
 
 // Middleware wraps the sandbox's handler.
+//
+// Latency is the time from a request's arrival to its answer, as a real API's latency includes
+// its own processing: the handler runs at once, its answer is held in memory until the latency
+// has passed, then sent whole (a handler slower than the latency answers when it is done). So
+// the sandbox's own CPU time, on the same machine as the client, does not add to the latency a
+// benchmark asks for.
 func (in *Injector) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
 		in.mu.Lock()
 		in.requests++
 		in.mu.Unlock()
-		if in.opts.Latency > 0 {
-			t := time.NewTimer(in.opts.Latency)
+		// waitLatency returns false when the client went away meanwhile.
+		waitLatency := func() bool {
+			d := in.opts.Latency - time.Since(arrived)
+			if d <= 0 {
+				return true
+			}
+			t := time.NewTimer(d)
+			defer t.Stop()
 			select {
 			case <-t.C:
+				return true
 			case <-r.Context().Done():
-				t.Stop()
-				return
+				return false
 			}
 		}
 		api, applies := in.api(r.URL.Path)
-		if !applies {
-			next.ServeHTTP(w, r)
-			return
+		var wait time.Duration
+		var kind Kind
+		if applies {
+			wait, kind = in.decide(api)
 		}
-		wait, kind := in.decide(api)
-		if wait > 0 {
-			tooMany(w, wait, "the "+api+" API allows "+strconv.FormatFloat(in.opts.Throttle, 'g', -1, 64)+" requests per second")
-			return
-		}
-		switch kind {
-		case TooManyRequests:
-			tooMany(w, in.opts.RetryAfter, "injected fault")
-		case Unavailable:
-			sandbox.WriteJSON(w, http.StatusServiceUnavailable, errorBody("ServiceUnavailable", "injected fault: the service is unavailable"))
-		case DropBefore:
-			drop(w)
-		case DropAfter:
+		switch {
+		case wait > 0:
+			if waitLatency() {
+				tooMany(w, wait, "the "+api+" API allows "+strconv.FormatFloat(in.opts.Throttle, 'g', -1, 64)+" requests per second")
+			}
+		case kind == TooManyRequests:
+			if waitLatency() {
+				tooMany(w, in.opts.RetryAfter, "injected fault")
+			}
+		case kind == Unavailable:
+			if waitLatency() {
+				sandbox.WriteJSON(w, http.StatusServiceUnavailable, errorBody("ServiceUnavailable", "injected fault: the service is unavailable"))
+			}
+		case kind == DropBefore:
+			if waitLatency() {
+				drop(w)
+			}
+		case kind == DropAfter:
 			next.ServeHTTP(&discardWriter{h: http.Header{}}, r)
-			drop(w)
-		default:
+			if waitLatency() {
+				drop(w)
+			}
+		case in.opts.Latency <= 0:
 			next.ServeHTTP(w, r)
+		default:
+			held := &heldWriter{h: http.Header{}}
+			next.ServeHTTP(held, r)
+			if waitLatency() {
+				held.sendTo(w)
+			}
 		}
 	})
+}
+
+// heldWriter keeps a handler's answer until the latency has passed.
+type heldWriter struct {
+	h      http.Header
+	status int
+	body   []byte
+}
+
+func (hw *heldWriter) Header() http.Header { return hw.h }
+
+func (hw *heldWriter) WriteHeader(code int) {
+	if hw.status == 0 {
+		hw.status = code
+	}
+}
+
+func (hw *heldWriter) Write(b []byte) (int, error) {
+	if hw.status == 0 {
+		hw.status = http.StatusOK
+	}
+	hw.body = append(hw.body, b...)
+	return len(b), nil
+}
+
+// Flush is a no-op: the answer leaves whole, after the latency.
+func (hw *heldWriter) Flush() {}
+
+func (hw *heldWriter) sendTo(w http.ResponseWriter) {
+	for k, v := range hw.h {
+		w.Header()[k] = v
+	}
+	if hw.status == 0 {
+		hw.status = http.StatusOK
+	}
+	w.WriteHeader(hw.status)
+	_, _ = w.Write(hw.body)
 }
 
 func errorBody(code, msg string) map[string]any {

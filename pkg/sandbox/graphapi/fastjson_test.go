@@ -3,6 +3,7 @@ package graphapi
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -22,5 +23,50 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	if got := appendJSON(nil, body); !bytes.Equal(got, want) {
 		t.Fatalf("appendJSON differs from encoding/json:\n got %.300s\nwant %.300s", got, want)
+	}
+}
+
+// writePage streams what encoding/json writes for the page's map, @odata.nextLink before value.
+func TestWritePageMatchesEncodingJSON(t *testing.T) {
+	svc := New()
+	svc.Reset()
+	users := svc.t.Users[:120]
+	item := func(i int) map[string]any { return svc.userJSON(users[i]) }
+	for _, next := range []string{"", "https://h/p?$skiptoken=abc&$top=999"} {
+		for _, n := range []int{0, 1, len(users)} {
+			vals := []map[string]any{}
+			for i := range n {
+				vals = append(vals, item(i))
+			}
+			m := map[string]any{"@odata.context": "ctx", "value": vals}
+			if next != "" {
+				m["@odata.nextLink"] = next
+			}
+			want, _ := json.Marshal(m)
+			rec := httptest.NewRecorder()
+			writePage(rec, "ctx", next, n, item)
+			if got := bytes.TrimSuffix(rec.Body.Bytes(), []byte("\n")); !bytes.Equal(got, want) {
+				t.Fatalf("next %q, %d items:\n got %.300s\nwant %.300s", next, n, got, want)
+			}
+			if !rec.Flushed {
+				t.Fatalf("next %q, %d items: the head was not flushed before the items", next, n)
+			}
+		}
+	}
+}
+
+// userSelected builds only the selected properties, and exactly what projecting the whole user
+// gives.
+func TestUserSelectedIsTheProjection(t *testing.T) {
+	svc := New()
+	svc.Reset()
+	for _, sel := range []string{"", "id", "id,userPrincipalName,displayName,mail,usageLocation,assignedLicenses", " assignedLicenses , licenseAssignmentStates,nope", "surname,givenName,accountEnabled,jobTitle,businessPhones"} {
+		for _, u := range svc.t.Users[:20] {
+			want, _ := json.Marshal(project(svc.userJSON(u), sel, userDefault))
+			got, _ := json.Marshal(svc.userSelected(u, selectKeys(sel, userDefault)))
+			if !bytes.Equal(got, want) {
+				t.Fatalf("$select=%q, user %s:\n got %s\nwant %s", sel, u.ID, got, want)
+			}
+		}
 	}
 }

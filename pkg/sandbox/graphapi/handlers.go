@@ -193,14 +193,21 @@ func matches(obj map[string]any, conds []cond) (bool, error) {
 	return true, nil
 }
 
-func project(obj map[string]any, sel string, defaults []string) map[string]any {
-	keys := defaults
-	if strings.TrimSpace(sel) != "" {
-		keys = strings.Split(sel, ",")
+// selectKeys returns the properties $select asks for, or the defaults.
+func selectKeys(sel string, defaults []string) []string {
+	if strings.TrimSpace(sel) == "" {
+		return defaults
 	}
+	keys := strings.Split(sel, ",")
+	for i := range keys {
+		keys[i] = strings.TrimSpace(keys[i])
+	}
+	return keys
+}
+
+func project(obj map[string]any, sel string, defaults []string) map[string]any {
 	out := map[string]any{}
-	for _, k := range keys {
-		k = strings.TrimSpace(k)
+	for _, k := range selectKeys(sel, defaults) {
 		if v, ok := obj[k]; ok {
 			out[k] = v
 		}
@@ -236,17 +243,14 @@ func page(w http.ResponseWriter, r *http.Request, total int, item func(i int) ma
 		}
 		start = n
 	}
-	vals := []map[string]any{}
-	for i := start; i < total && i < start+top; i++ {
-		vals = append(vals, item(i))
-	}
-	body := map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata", "value": vals}
+	n := max(0, min(total, start+top)-start)
+	next := ""
 	if start+top < total {
 		q.Set("$skiptoken", base64.RawURLEncoding.EncodeToString([]byte("o="+strconv.Itoa(start+top))))
 		q.Set("$top", strconv.Itoa(top))
-		body["@odata.nextLink"] = "https://" + r.Host + r.URL.Path + "?" + q.Encode()
+		next = "https://" + r.Host + r.URL.Path + "?" + q.Encode()
 	}
-	writePage(w, body)
+	writePage(w, "https://graph.microsoft.com/v1.0/$metadata", next, n, func(i int) map[string]any { return item(start + i) })
 }
 
 // filtered applies $filter to a list of objects and pages the result.
@@ -280,26 +284,64 @@ func filteredPage(w http.ResponseWriter, r *http.Request, n int, obj func(i int)
 var userDefault = []string{"id", "displayName", "userPrincipalName", "mail", "givenName", "surname", "jobTitle", "businessPhones"}
 
 func (s *Service) userJSON(u *User) map[string]any {
-	first, last, _ := strings.Cut(u.DisplayName, " ")
-	lics := []map[string]any{}
-	states := []map[string]any{}
-	for _, l := range s.t.licenses(u) {
-		lics = append(lics, map[string]any{"skuId": l.SkuID, "disabledPlans": nonNil(l.DisabledPlans)})
-		var by any
-		if l.Group != "" {
-			by = l.Group
+	out := make(map[string]any, len(userFields)+1)
+	out["@odata.type"] = "#microsoft.graph.user"
+	for k, f := range userFields {
+		out[k] = f(s, u)
+	}
+	return out
+}
+
+// userFields are a user's properties, each built only when asked for: a page of 999 members
+// with $select builds just the selected ones.
+var userFields = map[string]func(*Service, *User) any{
+	"id":                func(_ *Service, u *User) any { return u.ID },
+	"displayName":       func(_ *Service, u *User) any { return u.DisplayName },
+	"userPrincipalName": func(_ *Service, u *User) any { return u.UPN },
+	"mail":              func(_ *Service, u *User) any { return u.UPN },
+	"givenName":         func(_ *Service, u *User) any { first, _, _ := strings.Cut(u.DisplayName, " "); return first },
+	"surname":           func(_ *Service, u *User) any { _, last, _ := strings.Cut(u.DisplayName, " "); return last },
+	"jobTitle":          func(*Service, *User) any { return nil },
+	"businessPhones":    func(*Service, *User) any { return []string{} },
+	"accountEnabled":    func(*Service, *User) any { return true },
+	"usageLocation": func(_ *Service, u *User) any {
+		if u.UsageLocation == "" {
+			return nil
 		}
-		states = append(states, map[string]any{"skuId": l.SkuID, "disabledPlans": nonNil(l.DisabledPlans), "assignedByGroup": by, "state": "Active", "error": "None"})
+		return u.UsageLocation
+	},
+	"assignedLicenses": func(s *Service, u *User) any {
+		lics := []map[string]any{}
+		for _, l := range s.t.licenses(u) {
+			lics = append(lics, map[string]any{"skuId": l.SkuID, "disabledPlans": nonNil(l.DisabledPlans)})
+		}
+		return lics
+	},
+	"licenseAssignmentStates": func(s *Service, u *User) any {
+		states := []map[string]any{}
+		for _, l := range s.t.licenses(u) {
+			var by any
+			if l.Group != "" {
+				by = l.Group
+			}
+			states = append(states, map[string]any{"skuId": l.SkuID, "disabledPlans": nonNil(l.DisabledPlans), "assignedByGroup": by, "state": "Active", "error": "None"})
+		}
+		return states
+	},
+}
+
+// userSelected is project(s.userJSON(u), ..., keys) building only the selected properties; keys
+// come from selectKeys.
+func (s *Service) userSelected(u *User, keys []string) map[string]any {
+	out := make(map[string]any, len(keys)+2)
+	for _, k := range keys {
+		if f, ok := userFields[k]; ok {
+			out[k] = f(s, u)
+		}
 	}
-	var loc any
-	if u.UsageLocation != "" {
-		loc = u.UsageLocation
-	}
-	return map[string]any{
-		"@odata.type": "#microsoft.graph.user", "id": u.ID, "displayName": u.DisplayName, "userPrincipalName": u.UPN, "mail": u.UPN,
-		"givenName": first, "surname": last, "jobTitle": nil, "businessPhones": []string{}, "usageLocation": loc,
-		"assignedLicenses": lics, "licenseAssignmentStates": states, "accountEnabled": true,
-	}
+	out["@odata.type"] = "#microsoft.graph.user"
+	out["id"] = u.ID
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -546,12 +588,13 @@ func (s *Service) members(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query: $filter on members needs ConsistencyLevel: eventual (not emulated).")
 		return
 	}
+	keys := selectKeys(r.URL.Query().Get("$select"), userDefault)
 	page(w, r, len(g.Members), func(i int) map[string]any {
 		u := s.t.byID[g.Members[i]]
 		if u == nil {
 			return map[string]any{"@odata.type": "#microsoft.graph.directoryObject", "id": g.Members[i]}
 		}
-		return project(s.userJSON(u), r.URL.Query().Get("$select"), userDefault)
+		return s.userSelected(u, keys)
 	}, 100)
 }
 
