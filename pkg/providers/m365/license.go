@@ -237,9 +237,8 @@ const userSelect = "id,userPrincipalName,displayName,mail,usageLocation,assigned
 // groupMembers pages through a group's direct members (users only), 999 a page.
 func (c *Client) groupMembers(ctx context.Context, groupID string) ([]rawUser, error) {
 	var out []rawUser
-	_, err := c.pages(ctx, "/v1.0/groups/"+url.PathEscape(groupID)+"/members?$select="+userSelect+"&$top=999", func(raw json.RawMessage) error {
-		var u rawUser
-		if json.Unmarshal(raw, &u) != nil || u.ID == "" {
+	_, err := pagesOf(ctx, c, "/v1.0/groups/"+url.PathEscape(groupID)+"/members?$select="+userSelect+"&$top=999", func(u rawUser) error {
+		if u.ID == "" {
 			return nil
 		}
 		if u.Type != "" && u.Type != "#microsoft.graph.user" {
@@ -350,6 +349,20 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 	if part == "" {
 		part = Defaults.SkuPartNumber
 	}
+	// The group does not depend on the SKU: look both up at once (the group's members, the long
+	// read, can start one round trip sooner).
+	type found struct {
+		g   *groupInfo
+		err error
+	}
+	var groupCh chan found // buffered: a lookup left behind by an early return ends on its own
+	if t.mode != "users" {
+		groupCh = make(chan found, 1)
+		go func() {
+			g, err := c.findGroup(ctx, t.groupRef, t.byName)
+			groupCh <- found{g, err}
+		}()
+	}
 	sku, err := c.findSku(ctx, part)
 	var missing *missingSku
 	if errors.As(err, &missing) {
@@ -370,8 +383,8 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 			return nil, "", err
 		}
 	} else {
-		a.group, err = c.findGroup(ctx, t.groupRef, t.byName)
-		if err != nil {
+		f := <-groupCh
+		if a.group, err = f.g, f.err; err != nil {
 			return nil, "", err
 		}
 		if a.group == nil {

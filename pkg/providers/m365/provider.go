@@ -12,10 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -26,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -263,6 +264,30 @@ func (seekBody) Close() error { return nil }
 // do sends one Graph request (rawURL absolute, or a path such as "/v1.0/users") and decodes a
 // JSON answer into out when non-nil.
 func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) error {
+	resp, err := c.send(ctx, method, rawURL, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	path := resp.Request.URL.Path
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, path, err)
+	}
+	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
+		if err := json.Unmarshal(rb, out); err != nil {
+			return fmt.Errorf("Microsoft Graph %s %s: unexpected answer (%v)", method, path, err)
+		}
+	}
+	return nil
+}
+
+// maxAnswer bounds the bytes read from one answer.
+const maxAnswer = 64 << 20
+
+// send sends one Graph request and returns its answer when it succeeded (2xx); the caller closes
+// the body. Any other answer becomes a *GraphError.
+func (c *Client) send(ctx context.Context, method, rawURL string, body any) (*http.Response, error) {
 	if strings.HasPrefix(rawURL, "/") {
 		rawURL = c.base + rawURL
 	}
@@ -270,12 +295,12 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) e
 	if body != nil {
 		var err error
 		if b, err = json.Marshal(body); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
 	if err != nil {
-		return fmt.Errorf("Microsoft Graph: bad request URL: %v", err)
+		return nil, fmt.Errorf("Microsoft Graph: bad request URL: %v", err)
 	}
 	if body != nil {
 		req.Body = seekBody{bytes.NewReader(b)}
@@ -285,28 +310,23 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) e
 	}
 	tok, err := c.token(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("Microsoft Graph %s %s: %w", method, req.URL.Path, redactErr(err))
-	}
-	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, req.URL.Path, err)
+		return nil, fmt.Errorf("Microsoft Graph %s %s: %w", method, req.URL.Path, redactErr(err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return graphErr(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Retry-After"), rb)
-	}
-	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
-		if err := json.Unmarshal(rb, out); err != nil {
-			return fmt.Errorf("Microsoft Graph %s %s: unexpected answer (%v)", method, req.URL.Path, err)
+		defer resp.Body.Close()
+		rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+		if err != nil {
+			return nil, fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, req.URL.Path, err)
 		}
+		return nil, graphErr(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Retry-After"), rb)
 	}
-	return nil
+	return resp, nil
 }
 
 func redactErr(err error) error {
@@ -370,52 +390,142 @@ func (c *Client) sameOrigin(link string) error {
 }
 
 // pages GETs a collection and every following page (@odata.nextLink), calling each per item.
-// It returns the number of pages read. The next page is requested as soon as a page's link is
-// known, so that decoding and processing the items of one page overlaps the wait for the next:
-// pages must come one after the other, and that chain is what a large group's read takes.
+// It returns the number of pages read. Pages must come one after the other, and that chain is
+// what a large group's read takes, so the next page is requested as soon as its link is known:
+// Graph writes @odata.nextLink before value, and the answer is decoded as it arrives, so that
+// reading and decoding one page's items overlaps the wait for the next.
 func (c *Client) pages(ctx context.Context, first string, each func(json.RawMessage) error) (int, error) {
-	type page struct {
-		Value    []json.RawMessage `json:"value"`
-		NextLink string            `json:"@odata.nextLink"`
-	}
+	return pagesOf(ctx, c, first, each)
+}
+
+// pagesOf is pages decoding each item straight into a T (one pass over the bytes instead of
+// two). An item whose fields do not fit T is skipped.
+func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) error) (int, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	type result struct {
-		pg  page
-		err error
+		resp *http.Response
+		err  error
 	}
-	fetch := func(u string) <-chan result {
-		ch := make(chan result, 1)
-		go func() {
-			var r result
-			r.err = c.do(ctx, http.MethodGet, u, nil, &r.pg)
-			ch <- r
-		}()
-		return ch
+	var cur chan result
+	fetch := func(u string) {
+		cur = make(chan result, 1)
+		// Decoding the current page must not delay the next request on a busy machine: wait
+		// until it is on the wire (or for a few milliseconds at most).
+		sent := make(chan struct{})
+		var once sync.Once
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(sent) }) }}
+		go func(ch chan<- result) {
+			resp, err := c.send(httptrace.WithClientTrace(ctx, trace), http.MethodGet, u, nil)
+			once.Do(func() { close(sent) })
+			ch <- result{resp, err}
+		}(cur)
+		t := time.NewTimer(5 * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-sent:
+		case <-t.C:
+		}
 	}
+	defer func() {
+		// A page requested ahead of an error is not read.
+		cancel()
+		if cur != nil {
+			if r := <-cur; r.resp != nil {
+				r.resp.Body.Close()
+			}
+		}
+	}()
 	n := 0
-	for cur := fetch(first); cur != nil; {
+	for fetch(first); cur != nil; {
 		r := <-cur
+		cur = nil
 		if r.err != nil {
 			return n, r.err
 		}
 		n++
-		c.log.Debug("graph: page", "n", n, "items", len(r.pg.Value))
-		cur = nil
-		if next := r.pg.NextLink; next != "" {
+		items, err := readPage(r.resp, func(next string) error {
 			if err := c.sameOrigin(next); err != nil {
-				return n, err
+				return err
 			}
 			if n > 100000 {
-				return n, errors.New("Microsoft Graph: too many pages")
+				return errors.New("Microsoft Graph: too many pages")
 			}
-			cur = fetch(next)
+			fetch(next)
+			return nil
+		}, each)
+		r.resp.Body.Close()
+		if err != nil {
+			return n, err
 		}
-		for _, v := range r.pg.Value {
-			if err := each(v); err != nil {
-				return n, err // a page requested ahead is dropped when it arrives
+		c.log.Debug("graph: page", "n", n, "items", items)
+	}
+	return n, nil
+}
+
+// readPage decodes one page as it arrives: next is called with its @odata.nextLink when it has
+// one, each with every item of its value. It returns the number of items.
+func readPage[T any](resp *http.Response, next func(string) error, each func(T) error) (int, error) {
+	what := "Microsoft Graph GET " + resp.Request.URL.Path
+	bad := func(err error) error { return fmt.Errorf("%s: unexpected answer (%v)", what, err) }
+	dec := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer))
+	if t, err := dec.Token(); err != nil {
+		return 0, bad(err)
+	} else if t != json.Delim('{') {
+		return 0, bad(errors.New("not a JSON object"))
+	}
+	items := 0
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return items, bad(err)
+		}
+		switch key, _ := t.(string); key {
+		case "@odata.nextLink":
+			var link string
+			if err := dec.Decode(&link); err != nil {
+				return items, bad(err)
+			}
+			if link != "" {
+				if err := next(link); err != nil {
+					return items, err
+				}
+			}
+		case "value":
+			if t, err := dec.Token(); err != nil {
+				return items, bad(err)
+			} else if t != json.Delim('[') {
+				return items, bad(errors.New("value is not an array"))
+			}
+			for dec.More() {
+				var v T
+				if err := dec.Decode(&v); err != nil {
+					var typeErr *json.UnmarshalTypeError
+					if errors.As(err, &typeErr) {
+						continue // the decoder has read past the item
+					}
+					return items, bad(err)
+				}
+				items++
+				if err := each(v); err != nil {
+					return items, err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return items, bad(err)
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return items, bad(err)
 			}
 		}
 	}
-	return n, nil
+	if _, err := dec.Token(); err != nil {
+		return items, bad(err)
+	}
+	// Read to the end, so that the connection is reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	return items, nil
 }
 
 // Resources lists the resource types and data sources.
