@@ -782,7 +782,10 @@ func collectionErrors(what string, results []saveResult, labels []string) error 
 	return fmt.Errorf("%s: %d of %d failed: %s%s", what, len(fails), len(results), strings.Join(shown, "; "), more)
 }
 
-// createRecords inserts records of one type through sObject Collections, 200 a request.
+// createRecords inserts records of one type through sObject Collections, 200 a request, one
+// request at a time: the records are children of one parent (the permission set, the connected
+// app), and Salesforce locks the parent while it writes each child, so that parallel writes risk
+// UNABLE_TO_LOCK_ROW (Salesforce's "Record-Level Locking" guide). deleteRecords likewise.
 func (c *Client) createRecords(what, typ string, records []map[string]any, labels []string) error {
 	for start := 0; start < len(records); start += collectionSize {
 		end := min(start+collectionSize, len(records))
