@@ -228,7 +228,7 @@ func BenchmarkThrottle(b *testing.B) {
 				fmt.Fprintf(&o, "  (the injector sent %d 429s, %d of them from the throttle)\n", c.Sent429, c.Throttled)
 			}
 		}
-		fmt.Fprintf(&o, "allowed = (burst + rate x span) / span. The Salesforce adapter sends its collections one at a time, so its pace is set by the latency, not the rate.\n")
+		fmt.Fprintf(&o, "allowed = (burst + rate x span) / span. The Salesforce adapter sends its collections one at a time (their records share a parent that Salesforce locks for each write), so its pace is set by the latency, not the rate.\n")
 		fmt.Print(o.String())
 	}
 }
