@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Throttling that says when to come back is waited out beyond MaxAttempts, up to MaxThrottled.
@@ -39,5 +40,42 @@ func TestThrottleWithRetryAfterIsWaitedOut(t *testing.T) {
 				t.Fatalf("status %d after %d calls, want %d after %d", resp.StatusCode, calls.Load(), tt.wantStatus, tt.wantCalls)
 			}
 		})
+	}
+}
+
+// A 429 under load makes the API's later requests keep to a learned budget.
+func TestThrottlingUnderLoadPacesLaterRequests(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if calls.Add(1) == 41 {
+			w.Header().Set("x-ms-retry-after-ms", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c := NewClient(Options{})
+	get := func() {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 40 { // about 40 accepted in the last second, then the 429 (retried)
+		get()
+	}
+	get()
+	start := time.Now()
+	for range 10 {
+		get()
+	}
+	// The budget starts at 85% of ~40/s: 10 requests take at least 9 intervals of ~29 ms.
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("10 requests after a 429 under load took %s: no budget was learned", d)
+	}
+	if s := c.Transport.(*Transport).Stats(); s.Throttled != 1 {
+		t.Fatalf("throttled %d, want 1", s.Throttled)
 	}
 }
