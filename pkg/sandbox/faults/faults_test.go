@@ -240,6 +240,47 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+// The latency is the time to the answer: the handler works during it, and its answer (status,
+// headers, body) is held until it has passed.
+func TestLatencyHoldsTheAnswerNotTheWork(t *testing.T) {
+	t.Parallel()
+	sb, _, api, _ := start(t, faults.Options{Latency: 400 * time.Millisecond})
+	c := plainClient(sb)
+	type answer struct {
+		status int
+		body   string
+		after  time.Duration
+	}
+	done := make(chan answer, 1)
+	t0 := time.Now()
+	go func() {
+		resp, err := c.Post(sb.URL+"/api/items?name=early", "application/json", nil)
+		if err != nil {
+			done <- answer{body: err.Error()}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- answer{resp.StatusCode, string(b), time.Since(t0)}
+	}()
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for api.count("early") == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case a := <-done:
+		t.Fatalf("answered after %s, before the 400ms latency", a.after)
+	default:
+	}
+	if api.count("early") != 1 {
+		t.Fatalf("the item was not created during the latency")
+	}
+	a := <-done
+	if a.after < 400*time.Millisecond || a.status != 201 || !strings.Contains(a.body, `"created"`) {
+		t.Fatalf("answer %d %q after %s, want 201 with the handler's body after at least 400ms", a.status, a.body, a.after)
+	}
+}
+
 // An adapter following the OutcomeUnknownError contract (re-read, then create only if absent)
 // converges under faults without creating anything twice, over HTTP/2 like the real adapters.
 func TestAdapterContractUnderFaults(t *testing.T) {
