@@ -10,6 +10,11 @@
 // /graph), not to the identity endpoint at the root, unless Options.Identity is set. Latency
 // applies to every request.
 //
+// The faults are the same for every API, a stress on the client's HTTP layer rather than an
+// emulation of one API's limits: Graph, Dataverse and the Power Platform admin API do answer 429
+// with Retry-After, but Salesforce never does (its limits answer 403 REQUEST_LIMIT_EXCEEDED, which
+// salesforceapi emulates for the daily allocation).
+//
 // With the same Seed, the n-th request that reaches the fault decision gets the same outcome:
 // sequential runs are reproducible. (Concurrent requests are numbered in arrival order.)
 package faults
