@@ -86,6 +86,9 @@ func TestMalformedAnswers(t *testing.T) {
 				_, _ = w.Write([]byte(`{"value":[1,"x",null,{"id":7,"skuId":"nope","prepaidUnits":"x"}],"responses":"x"}`))
 			case "foreign":
 				_, _ = w.Write([]byte(`{"value":[],"@odata.nextLink":"https://evil.example/steal"}`))
+			case "twolinks":
+				link := "https://" + r.Host + r.URL.Path
+				_, _ = w.Write([]byte(`{"@odata.nextLink":"` + link + `?a","@odata.nextLink":"` + link + `?b","value":[]}`))
 			case "empty500":
 				w.WriteHeader(500)
 			}
@@ -121,6 +124,11 @@ func TestMalformedAnswers(t *testing.T) {
 	_, err := c.Read(ctx, providers.ReadRequest{Type: "m365_integrated_app", Config: app})
 	if err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Fatalf("foreign next link: %v", err)
+	}
+	mode.Store("twolinks")
+	_, err = c.Read(ctx, providers.ReadRequest{Type: "m365_integrated_app", Config: app})
+	if err == nil || !strings.Contains(err.Error(), "two next page links") {
+		t.Fatalf("two next links: %v", err)
 	}
 	mode.Store("")
 }

@@ -450,6 +450,9 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 			if n > 100000 {
 				return errors.New("Microsoft Graph: too many pages")
 			}
+			if cur != nil {
+				return errors.New("Microsoft Graph: a page with two next page links")
+			}
 			fetch(next)
 			return nil
 		}, each)
