@@ -101,6 +101,25 @@ type EntityAccess struct {
 	SetupEntityType string `json:"setupEntityType"`
 }
 
+// ObjectPermission is an ObjectPermissions row: what the users of a permission set may do with
+// the records of one object. Salesforce requires Read for Create, Edit and ViewAllRecords, Read
+// and Edit for Delete, and all of them for ModifyAllRecords.
+type ObjectPermission struct {
+	ID          string `json:"id"`
+	ParentID    string `json:"parentId"`
+	SobjectType string `json:"sobjectType"`
+	Read        bool   `json:"read"`
+	Create      bool   `json:"create"`
+	Edit        bool   `json:"edit"`
+	Delete      bool   `json:"delete"`
+	ViewAll     bool   `json:"viewAllRecords"`
+	ModifyAll   bool   `json:"modifyAllRecords"`
+}
+
+// ObjectTypes are the objects the sandbox org has (besides custom objects, named ...__c): the
+// values ObjectPermissions.SobjectType accepts.
+var ObjectTypes = []string{"Account", "Campaign", "Case", "Contact", "Contract", "Lead", "Opportunity", "Order", "Pricebook2", "Product2", "Quote"}
+
 // ConnectedApp is a connected app known to the org. Before it is installed it only shows in
 // "Connected Apps OAuth Usage" (it is not a ConnectedApplication row).
 type ConnectedApp struct {
@@ -123,15 +142,16 @@ type ConnectedApp struct {
 
 // Org is the sandbox org's data.
 type Org struct {
-	Profiles       []*Profile       `json:"profiles"`
-	PermissionSets []*PermissionSet `json:"permissionSets"`
-	Users          []*User          `json:"users"`
-	Assignments    []*Assignment    `json:"assignments"`
-	EntityAccess   []*EntityAccess  `json:"entityAccess"`
-	Apps           []*ConnectedApp  `json:"apps"`
-	Seq            int              `json:"seq"`
-	APIUsage       int              `json:"apiUsage"`
-	APILimit       int              `json:"apiLimit"`
+	Profiles       []*Profile          `json:"profiles"`
+	PermissionSets []*PermissionSet    `json:"permissionSets"`
+	Users          []*User             `json:"users"`
+	Assignments    []*Assignment       `json:"assignments"`
+	EntityAccess   []*EntityAccess     `json:"entityAccess"`
+	ObjectPerms    []*ObjectPermission `json:"objectPermissions"`
+	Apps           []*ConnectedApp     `json:"apps"`
+	Seq            int                 `json:"seq"`
+	APIUsage       int                 `json:"apiUsage"`
+	APILimit       int                 `json:"apiLimit"`
 
 	userIdxMu sync.Mutex
 	userIdx   map[string]*User // by id and lower-case username (see User)

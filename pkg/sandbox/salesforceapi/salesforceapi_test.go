@@ -360,3 +360,66 @@ func TestPersistenceAndReset(t *testing.T) {
 		}
 	}
 }
+
+// ObjectPermissions: created, queried, updated and deleted with the permission set, with the
+// dependencies Salesforce enforces between the permissions.
+func TestObjectPermissions(t *testing.T) {
+	sb, _ := start(t, sandbox.Options{})
+	tok := login(t, sb)
+	const v = "/services/data/v62.0"
+	a := do(t, sb, "POST", v+"/sobjects/PermissionSet", tok, "application/json", `{"Name":"Copilot_Users","Label":"Copilot Users"}`)
+	var created struct{ ID string }
+	if a.status != 201 || json.Unmarshal(a.body, &created) != nil || created.ID == "" {
+		t.Fatalf("create permission set: %d %s", a.status, a.body)
+	}
+	ps := created.ID
+	post := func(body string) answer {
+		return do(t, sb, "POST", v+"/sobjects/ObjectPermissions", tok, "application/json", body)
+	}
+	for _, tt := range []struct{ body, code string }{
+		{`{"ParentId":"` + ps + `","SobjectType":"Account","PermissionsEdit":true}`, "FIELD_INTEGRITY_EXCEPTION"},
+		{`{"ParentId":"` + ps + `","SobjectType":"Account","PermissionsRead":true,"PermissionsDelete":true}`, "FIELD_INTEGRITY_EXCEPTION"},
+		{`{"ParentId":"` + ps + `","SobjectType":"Nope","PermissionsRead":true}`, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"},
+		{`{"ParentId":"0PS000000000000AAA","SobjectType":"Account","PermissionsRead":true}`, "INVALID_CROSS_REFERENCE_KEY"},
+		{`{"ParentId":"` + ps + `","SobjectType":"Account","PermissionsFly":true}`, "INVALID_FIELD"},
+	} {
+		sfErr(t, post(tt.body), 400, tt.code)
+	}
+	a = post(`{"ParentId":"` + ps + `","SobjectType":"Account","PermissionsRead":true,"PermissionsCreate":true}`)
+	if a.status != 201 || json.Unmarshal(a.body, &created) != nil {
+		t.Fatalf("create: %d %s", a.status, a.body)
+	}
+	op := created.ID
+	sfErr(t, post(`{"ParentId":"`+ps+`","SobjectType":"Account","PermissionsRead":true}`), 400, "DUPLICATE_VALUE")
+	if a := post(`{"ParentId":"` + ps + `","SobjectType":"Invoice__c","PermissionsRead":true}`); a.status != 201 {
+		t.Fatalf("a custom object: %d %s", a.status, a.body)
+	}
+
+	patch := func(body string) answer {
+		return do(t, sb, "PATCH", v+"/sobjects/ObjectPermissions/"+op, tok, "application/json", body)
+	}
+	sfErr(t, patch(`{"PermissionsRead":false}`), 400, "FIELD_INTEGRITY_EXCEPTION") // Create needs Read
+	sfErr(t, patch(`{"SobjectType":"Contact"}`), 400, "INVALID_FIELD_FOR_INSERT_UPDATE")
+	if a := patch(`{"PermissionsEdit":true}`); a.status != 204 {
+		t.Fatalf("update: %d %s", a.status, a.body)
+	}
+	q := func() []map[string]any {
+		a := do(t, sb, "GET", v+"/query?q="+url.QueryEscape("SELECT Id, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit, PermissionsDelete FROM ObjectPermissions WHERE ParentId = '"+ps+"'"), tok, "", "")
+		var res struct{ Records []map[string]any }
+		if a.status != 200 || json.Unmarshal(a.body, &res) != nil {
+			t.Fatalf("query: %d %s", a.status, a.body)
+		}
+		return res.Records
+	}
+	recs := q()
+	if len(recs) != 2 || recs[0]["SobjectType"] != "Account" || recs[0]["PermissionsRead"] != true || recs[0]["PermissionsCreate"] != true ||
+		recs[0]["PermissionsEdit"] != true || recs[0]["PermissionsDelete"] != false {
+		t.Fatalf("rows after the update: %v", recs)
+	}
+	if a := do(t, sb, "DELETE", v+"/sobjects/PermissionSet/"+ps, tok, "", ""); a.status != 204 {
+		t.Fatalf("delete the permission set: %d %s", a.status, a.body)
+	}
+	if recs := q(); len(recs) != 0 {
+		t.Fatalf("object permissions outlived their permission set: %v", recs)
+	}
+}

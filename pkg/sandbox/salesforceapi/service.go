@@ -341,8 +341,94 @@ func (s *Service) create(typ string, f map[string]any, commit bool) (string, *re
 			o.EntityAccess = append(o.EntityAccess, e)
 		}
 		return e.ID, nil
+	case "objectpermissions":
+		if e := known(append([]string{"ParentId", "SobjectType"}, objectPermFields...)...); e != nil {
+			return "", e
+		}
+		ps := o.PermissionSet(fieldString(f, "ParentId"))
+		if ps == nil || ps.ID != fieldString(f, "ParentId") {
+			return "", &recErr{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []string{"ParentId"}}
+		}
+		if ps.ProfileID != "" {
+			return "", &recErr{"INSUFFICIENT_ACCESS_OR_READONLY", "The object permissions of a standard profile cannot be edited.", []string{"ParentId"}}
+		}
+		typ := fieldString(f, "SobjectType")
+		if !knownObject(typ) {
+			return "", &recErr{"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "bad value for restricted picklist field: " + typ, []string{"SobjectType"}}
+		}
+		for _, op := range o.ObjectPerms {
+			if op.ParentID == ps.ID && strings.EqualFold(op.SobjectType, typ) {
+				return "", &recErr{"DUPLICATE_VALUE", "duplicate value found: <unknown> duplicates value on record with id: " + op.ID, nil}
+			}
+		}
+		op := &ObjectPermission{ParentID: ps.ID, SobjectType: typ}
+		if e := op.set(f); e != nil {
+			return "", e
+		}
+		if commit {
+			op.ID = o.nextID("110")
+			o.ObjectPerms = append(o.ObjectPerms, op)
+		}
+		return op.ID, nil
 	}
 	return "", &recErr{"INVALID_TYPE", fmt.Sprintf("sObject type '%s' cannot be created through the sandbox", typ), nil}
+}
+
+// objectPermFields are ObjectPermissions' permission fields.
+var objectPermFields = []string{"PermissionsRead", "PermissionsCreate", "PermissionsEdit", "PermissionsDelete", "PermissionsViewAllRecords", "PermissionsModifyAllRecords"}
+
+func knownObject(typ string) bool {
+	if strings.HasSuffix(typ, "__c") && apiNameRe.MatchString(strings.TrimSuffix(typ, "__c")) {
+		return true
+	}
+	for _, t := range ObjectTypes {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// fields returns the row's permission fields by name.
+func (op *ObjectPermission) fields() map[string]*bool {
+	return map[string]*bool{"PermissionsRead": &op.Read, "PermissionsCreate": &op.Create, "PermissionsEdit": &op.Edit,
+		"PermissionsDelete": &op.Delete, "PermissionsViewAllRecords": &op.ViewAll, "PermissionsModifyAllRecords": &op.ModifyAll}
+}
+
+// set applies the permission fields of f, then checks the dependencies Salesforce enforces.
+func (op *ObjectPermission) set(f map[string]any) *recErr {
+	fs := op.fields()
+	for k, v := range f {
+		p, ok := fs[k]
+		if !ok {
+			continue
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return &recErr{"INVALID_FIELD", fmt.Sprintf("%s: value not of required type: %v", k, v), []string{k}}
+		}
+		*p = b
+	}
+	need := func(on bool, perm string, required ...string) *recErr {
+		if !on {
+			return nil
+		}
+		for _, r := range required {
+			if !*fs["Permissions"+r] {
+				return &recErr{"FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("Permission %s depends on permission(s): %s", perm, strings.Join(required, ", ")), []string{"Permissions" + perm}}
+			}
+		}
+		return nil
+	}
+	for _, e := range []*recErr{
+		need(op.Create, "Create", "Read"), need(op.Edit, "Edit", "Read"), need(op.Delete, "Delete", "Read", "Edit"),
+		need(op.ViewAll, "ViewAllRecords", "Read"), need(op.ModifyAll, "ModifyAllRecords", "Read", "Edit", "Delete", "ViewAllRecords"),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // remove deletes one record by id; commit=false only validates.
@@ -360,6 +446,14 @@ func (s *Service) remove(id string, commit bool) *recErr {
 		if e.ID == id {
 			if commit {
 				o.EntityAccess = append(o.EntityAccess[:i], o.EntityAccess[i+1:]...)
+			}
+			return nil
+		}
+	}
+	for i, op := range o.ObjectPerms {
+		if op.ID == id {
+			if commit {
+				o.ObjectPerms = append(o.ObjectPerms[:i], o.ObjectPerms[i+1:]...)
 			}
 			return nil
 		}
@@ -385,6 +479,13 @@ func (s *Service) remove(id string, commit bool) *recErr {
 				}
 			}
 			o.EntityAccess = kept
+			keptOP := o.ObjectPerms[:0]
+			for _, op := range o.ObjectPerms {
+				if op.ParentID != id {
+					keptOP = append(keptOP, op)
+				}
+			}
+			o.ObjectPerms = keptOP
 		}
 		return nil
 	}
@@ -431,6 +532,10 @@ func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) updateRecord(w http.ResponseWriter, r *http.Request) {
+	if strings.EqualFold(r.PathValue("type"), "ObjectPermissions") {
+		s.updateObjectPermission(w, r)
+		return
+	}
 	if !strings.EqualFold(r.PathValue("type"), "PermissionSet") {
 		sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+r.PathValue("type")+"' cannot be updated through the sandbox")
 		return
@@ -475,6 +580,38 @@ func (s *Service) updateRecord(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) updateObjectPermission(w http.ResponseWriter, r *http.Request) {
+	var op *ObjectPermission
+	for _, x := range s.org.ObjectPerms {
+		if x.ID == r.PathValue("id") {
+			op = x
+		}
+	}
+	if op == nil {
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	var f map[string]any
+	if err := readJSON(r, &f); err != nil || f == nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+		return
+	}
+	for k := range f {
+		if _, ok := op.fields()[k]; !ok && k != "attributes" {
+			// ParentId and SobjectType cannot be updated (Create, Filter only).
+			sfError(w, http.StatusBadRequest, "INVALID_FIELD_FOR_INSERT_UPDATE", fmt.Sprintf("Unable to create/update fields: %s. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", k))
+			return
+		}
+	}
+	next := *op
+	if e := next.set(f); e != nil {
+		sfError(w, http.StatusBadRequest, e.StatusCode, e.Message)
+		return
+	}
+	*op = next
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -365,6 +365,18 @@ func (s *Service) objects() map[string]*object {
 				}
 				return out
 			}},
+		"objectpermissions": {name: "ObjectPermissions", fields: append([]string{"Id", "ParentId", "SobjectType"}, objectPermFields...), rels: map[string]string{"Parent": "PermissionSet"},
+			rows: func(o *Org) []map[string]any {
+				var out []map[string]any
+				for _, op := range o.ObjectPerms {
+					m := map[string]any{"Id": op.ID, "ParentId": op.ParentID, "SobjectType": op.SobjectType}
+					for k, v := range op.fields() {
+						m[k] = *v
+					}
+					out = append(out, m)
+				}
+				return out
+			}},
 		"connectedapplication": {name: "ConnectedApplication", fields: []string{"Id", "Name", "OptionsAllowAdminApprovedUsersOnly", "OptionsRefreshTokenValidityMetric", "RefreshTokenValidityPeriod", "OptionsHasSessionLevelPolicy"},
 			rows: func(o *Org) []map[string]any {
 				var out []map[string]any
