@@ -75,11 +75,18 @@ variable "salesforce_instance_url" {
   default     = "https://contoso.my.salesforce.com"
 }
 
-# Step 4: every Copilot for Sales user has the API Enabled permission, through a permission set
-# assigned to the sellers.
+# Step 4: every Copilot for Sales user has the API Enabled permission and may view, create and
+# update the records Copilot for Sales works with, through a permission set assigned to the
+# sellers.
 resource "salesforce_permission_set" "copilot" {
-  name            = "Copilot_for_Sales_Users"
-  api_enabled     = true
+  name        = "Copilot_for_Sales_Users"
+  api_enabled = true
+  object_permissions = {
+    Account     = ["read", "create", "edit"]
+    Contact     = ["read", "create", "edit"]
+    Opportunity = ["read", "create", "edit"]
+    Lead        = ["read", "create", "edit"]
+  }
   assignee_filter = "Profile.Name = 'Standard User' AND IsActive = true"
 }
 

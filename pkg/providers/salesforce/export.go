@@ -65,7 +65,13 @@ func (c *Client) exportPermSets(ctx context.Context) ([]providers.ExportedObject
 		if resp.ID == "" || resp.Value.IsNull() {
 			continue // deleted while listing
 		}
-		out = append(out, providers.ExportedObject{Name: str(r, "Name"), ID: resp.ID, Value: resp.Value,
+		rows, err := c.objectRows(resp.ID)
+		if err != nil {
+			return nil, err
+		}
+		vals := resp.Value.AsValueMap()
+		vals["object_permissions"] = exportedObjectPerms(rows)
+		out = append(out, providers.ExportedObject{Name: str(r, "Name"), ID: resp.ID, Value: cty.ObjectVal(vals),
 			Comment: "Only api_enabled of the user permissions is exported: list in user_permissions the others this set must keep on."})
 	}
 	return out, nil

@@ -154,3 +154,30 @@ func TestEndpointsMustBeHTTPS(t *testing.T) {
 		map[string]cty.Value{"auth": cty.StringVal(AuthAccessToken), "instance_url": cty.StringVal("https://contoso.my.salesforce.com")},
 		map[string]string{"SF_ACCESS_TOKEN": "00Dxx!test", "SF_INSTANCE_URL": "https://contoso.my.salesforce.com"})
 }
+
+// Object permissions are granted once whatever answer is lost: the collection that creates the
+// rows (processed or not), then the assignments go on.
+func TestObjectPermissionsWithLostAnswerAreMadeOnce(t *testing.T) {
+	for _, processed := range []bool{true, false} {
+		c, sb, svc := startHTTPX(t)
+		config := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Copilot_Users"),
+			"object_permissions": objPerms(map[string][]string{"Account": {"read", "create", "edit"}, "Contact": {"read"}}), "assignees": strs(sellers(3)...)})
+		loser := providertest.LoseAnswers(sb, "POST", "/composite/sobjects", 1, processed)
+		resp, err := c.Apply(ctx, providers.ApplyRequest{Type: permissionSetSchema.Type, Action: providers.Create, Planned: config})
+		if err != nil || loser.Lost() != 1 {
+			t.Fatalf("processed %v: apply with a lost answer: %v (lost %d)", processed, err, loser.Lost())
+		}
+		rows, assigned := 0, 0
+		sb.View(func() {
+			for _, op := range svc.Org().ObjectPerms {
+				if op.ParentID == resp.ID {
+					rows++
+				}
+			}
+			assigned = len(svc.Org().AssignedUsernames("Copilot_Users"))
+		})
+		if rows != 2 || assigned != 3 {
+			t.Errorf("processed %v: %d object permission rows (want 2), %d assigned (want 3)", processed, rows, assigned)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package salesforce
 import (
 	"context"
 	"fmt"
-	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"net/http"
 	"regexp"
 	"sort"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -42,6 +42,8 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 			}
 			return nil
 		}, Description: "Other user permissions the set must enable, by field name without \"Permissions\" (e.g. \"EditTask\", \"ConvertLeads\"); others are left as they are."},
+		{Name: "object_permissions", Type: cty.Map(cty.Set(cty.String)), Optional: true, Validate: validateObjectPerms,
+			Description: "Guide step 4 (users need permission to view, update and create records): per object API name, the permissions the set must enable, of read, create, edit, delete, view_all and modify_all. Salesforce's dependencies apply: create, edit and view_all need read; delete needs read and edit; modify_all needs all the others. Permissions not listed are left as they are."},
 		{Name: "assignees", Type: cty.Set(cty.String), Optional: true, Description: "Usernames assigned the permission set: exactly these."},
 		{Name: "assignee_filter", Type: cty.String, Optional: true,
 			Description: "Instead of assignees: a SOQL condition on User (e.g. \"Profile.Name = 'Standard User' AND IsActive = true\"); exactly the matching users are assigned."},
@@ -217,7 +219,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	apiOn, _ := boolean(rec, "PermissionsApiEnabled")
 	vals := map[string]cty.Value{
 		"name": cty.StringVal(str(rec, "Name")), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.StringOrNull(str(rec, "Description")),
-		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)),
+		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)), "object_permissions": cty.NullVal(cty.Map(cty.Set(cty.String))),
 		"assignees": cty.NullVal(cty.Set(cty.String)), "assignee_filter": cty.NullVal(cty.String),
 	}
 	if _, set := attrs.Strings(req.Config, "user_permissions"); set {
@@ -228,6 +230,13 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 			}
 		}
 		vals["user_permissions"] = attrs.StringSet(on)
+	}
+	if cfg, set := configuredObjectPerms(req.Config); set {
+		rows, err := c.objectRows(id)
+		if err != nil {
+			return providers.ReadResponse{}, err
+		}
+		vals["object_permissions"] = liveObjectPerms(rows, cfg)
 	}
 	assigned, names, err := c.assignments(id)
 	if err != nil {
@@ -455,6 +464,10 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 				return providers.ApplyResponse{}, fmt.Errorf("update permission set %s: %w", name, err)
 			}
 		}
+	}
+	// Permissions first, then the users who get them.
+	if err := c.reconcileObjectPermsRetrying(id, name, planned); err != nil {
+		return providers.ApplyResponse{ID: id}, err
 	}
 	// Reconciling reads the assignments first, so after a lost answer running it again creates
 	// only those still missing.
