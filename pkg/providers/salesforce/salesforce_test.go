@@ -547,7 +547,7 @@ func TestPermissionSetFilterAndPaging(t *testing.T) {
 	}
 	converge(t, c, permissionSetSchema, config)
 	// Bad filters are clear errors.
-	_, err = c.Read(ctx, providers.ReadRequest{Type: permissionSetSchema.Type, Config: cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers_API"), "assignee_filter": cty.StringVal("Profile.Name = 'x' OR IsActive = true")})})
+	_, err = c.Read(ctx, providers.ReadRequest{Type: permissionSetSchema.Type, Config: cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sellers_API"), "assignee_filter": cty.StringVal("Profile.Name = 'x' AND IsActive = true OR IsActive = false")})})
 	if err == nil || !strings.Contains(err.Error(), "MALFORMED_QUERY") || !strings.Contains(err.Error(), "assignee_filter") {
 		t.Fatalf("bad filter: %v", err)
 	}

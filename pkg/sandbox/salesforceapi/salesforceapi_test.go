@@ -88,13 +88,18 @@ func TestSOQLParser(t *testing.T) {
 		"SELECT Id FROM User WHERE Username LIKE 'seller0%' AND Name != 'x'",
 		"SELECT Id FROM PermissionSet WHERE Name = 'It\\'s' AND ProfileId = null",
 		"SELECT Id FROM User WHERE Username NOT IN ('a')",
+		"SELECT Id FROM User WHERE a = 1 OR b = 2 OR c = 3",
+		"SELECT Id FROM User WHERE (a = 1 OR b = 2) AND c = 3",
+		"SELECT Id FROM User WHERE NOT a = 1",
+		"SELECT Id FROM User WHERE a = 1 AND (NOT b = 2)",
 	}
 	for _, s := range good {
 		if _, err := parseSOQL(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	bad := []string{"", "DELETE FROM User", "SELECT FROM User", "SELECT Id User", "SELECT COUNT() FROM User", "SELECT Id FROM User WHERE a = 1 OR b = 2",
+	bad := []string{"", "DELETE FROM User", "SELECT FROM User", "SELECT Id User", "SELECT COUNT() FROM User", "SELECT Id FROM User WHERE a = 1 AND b = 2 OR c = 3",
+		"SELECT Id FROM User WHERE NOT a = 1 AND b = 2", "SELECT Id FROM User WHERE (a = 1 OR b = 2", "SELECT Id FROM User WHERE a = 1 OR",
 		"SELECT Id FROM User WHERE Name = 'open", "SELECT Id FROM User LIMIT x", "SELECT Id FROM User WHERE Id IN ('a' 'b')", "SELECT Id FROM User; DROP"}
 	for _, s := range bad {
 		_, err := parseSOQL(s)
@@ -109,7 +114,9 @@ func TestRESTQueryErrorsAndPaging(t *testing.T) {
 	sfErr(t, do(t, sb, "GET", q("SELECT Id FROM User"), "", "", ""), 401, "INVALID_SESSION_ID")
 	tok := login(t, sb)
 	sfErr(t, do(t, sb, "GET", "/services/data/v10.0/query?q=x", tok, "", ""), 404, "NOT_FOUND")
-	sfErr(t, do(t, sb, "GET", q("SELECT Id FROM User WHERE a = 1 OR b = 2"), tok, "", ""), 400, "MALFORMED_QUERY")
+	if m := sfErr(t, do(t, sb, "GET", q("SELECT Id FROM User WHERE IsActive = true AND Username = 'a' OR Username = 'b'"), tok, "", ""), 400, "MALFORMED_QUERY"); !strings.Contains(m, "parentheses") {
+		t.Fatal(m)
+	}
 	sfErr(t, do(t, sb, "GET", q("SELECT Id FROM Widget__c"), tok, "", ""), 400, "INVALID_TYPE")
 	if m := sfErr(t, do(t, sb, "GET", q("SELECT Profile.Nope FROM User"), tok, "", ""), 400, "INVALID_FIELD"); !strings.Contains(m, "'Nope' on entity 'Profile'") {
 		t.Fatal(m)
@@ -421,5 +428,43 @@ func TestObjectPermissions(t *testing.T) {
 	}
 	if recs := q(); len(recs) != 0 {
 		t.Fatalf("object permissions outlived their permission set: %v", recs)
+	}
+}
+
+// WHERE with OR, NOT and parentheses selects what Salesforce would.
+func TestSOQLBooleanExpressions(t *testing.T) {
+	sb, _ := start(t, sandbox.Options{})
+	tok := login(t, sb)
+	count := func(where string) int {
+		t.Helper()
+		a := do(t, sb, "GET", q("SELECT Id FROM User WHERE "+where), tok, "", "")
+		var res struct {
+			TotalSize int `json:"totalSize"`
+		}
+		if a.status != 200 || json.Unmarshal(a.body, &res) != nil {
+			t.Fatalf("%s: %d %s", where, a.status, a.body)
+		}
+		return res.TotalSize
+	}
+	all := count("Username != null")
+	std := count("Profile.Name = 'Standard User'")
+	admins := count("Profile.Name = 'System Administrator'")
+	one := "Username = 'seller001@contoso-sandbox.example'"
+	for _, tt := range []struct {
+		where string
+		want  int
+	}{
+		{"Profile.Name = 'Standard User' OR Profile.Name = 'System Administrator'", std + admins},
+		{"NOT Profile.Name = 'Standard User'", all - std},
+		{"(Profile.Name = 'Standard User' OR Profile.Name = 'System Administrator') AND " + one, 1},
+		{"Profile.Name = 'System Administrator' AND (" + one + " OR IsActive = true)", admins},
+		{"(" + one + ") AND (NOT " + one + ")", 0},
+	} {
+		if got := count(tt.where); got != tt.want {
+			t.Errorf("%s: %d users, want %d", tt.where, got, tt.want)
+		}
+	}
+	if std == 0 || admins == 0 || all <= std+admins-1 {
+		t.Fatalf("seed: %d users, %d standard, %d admins", all, std, admins)
 	}
 }

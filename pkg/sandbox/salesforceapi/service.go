@@ -515,7 +515,7 @@ func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
-	q := &query{fields: nil, object: r.PathValue("type"), limit: -1, where: []cond{{field: "Id", op: "=", vals: []any{r.PathValue("id")}}}}
+	q := &query{fields: nil, object: r.PathValue("type"), limit: -1, where: &cond{field: "Id", op: "=", vals: []any{r.PathValue("id")}}}
 	objs := s.objects()
 	obj := objs[strings.ToLower(q.object)]
 	if obj == nil {

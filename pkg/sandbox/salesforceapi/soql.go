@@ -9,10 +9,12 @@ import (
 )
 
 // The sandbox parses only the SOQL c4sctl needs:
-//   SELECT field[, field...] FROM Object [WHERE cond [AND cond...]] [ORDER BY field [ASC|DESC][, ...]] [LIMIT n]
-// where cond is `field op value` (op one of = != < > <= >= LIKE), `field IN (values)` or
-// `field NOT IN (values)`, values are 'strings', numbers, true, false or null, and fields may
-// follow one relationship (Profile.Name). Anything else is MALFORMED_QUERY.
+//   SELECT field[, field...] FROM Object [WHERE expr] [ORDER BY field [ASC|DESC][, ...]] [LIMIT n]
+// where expr is conditions joined by AND or by OR, each a cond, `NOT factor` or `( expr )`
+// (parentheses are required whenever the operators are mixed, as Salesforce requires), a cond is
+// `field op value` (op one of = != < > <= >= LIKE), `field IN (values)` or `field NOT IN
+// (values)`, values are 'strings', numbers, true, false or null, and fields may follow one
+// relationship (Profile.Name). Anything else is MALFORMED_QUERY.
 
 type soqlError struct{ code, msg string }
 
@@ -110,10 +112,24 @@ type orderBy struct {
 type query struct {
 	fields []string
 	object string
-	where  []cond
+	where  expr // nil without WHERE
 	order  []orderBy
 	limit  int
 }
+
+// expr is a WHERE expression: *cond, andOr or not.
+type expr interface{ isExpr() }
+
+func (*cond) isExpr() {}
+func (andOr) isExpr() {}
+func (not) isExpr()   {}
+
+type andOr struct {
+	or   bool
+	kids []expr
+}
+
+type not struct{ x expr }
 
 type parser struct {
 	toks []token
@@ -170,19 +186,8 @@ func parseSOQL(q string) (*query, error) {
 	}
 	out.object = obj.text
 	if p.keyword("WHERE") {
-		for {
-			c, err := p.cond()
-			if err != nil {
-				return nil, err
-			}
-			out.where = append(out.where, c)
-			if p.keyword("AND") {
-				continue
-			}
-			if t := p.peek(); t.kind == "ident" && strings.EqualFold(t.text, "OR") {
-				return nil, malformed("OR is not supported by the sandbox's SOQL")
-			}
-			break
+		if out.where, err = p.expr(); err != nil {
+			return nil, err
 		}
 	}
 	if p.keyword("ORDER") {
@@ -219,6 +224,69 @@ func parseSOQL(q string) (*query, error) {
 		return nil, malformed("unexpected token: '%s'", p.peek().text)
 	}
 	return out, nil
+}
+
+// expr parses conditions joined by one operator, AND or OR.
+func (p *parser) expr() (expr, error) {
+	first, bareNot, err := p.factor()
+	if err != nil {
+		return nil, err
+	}
+	group := andOr{kids: []expr{first}}
+	op := ""
+	for {
+		t := p.peek()
+		word := strings.ToUpper(t.text)
+		if t.kind != "ident" || (word != "AND" && word != "OR") {
+			break
+		}
+		if op != "" && word != op {
+			return nil, malformed("unexpected token: '%s'; use parentheses when mixing AND and OR", t.text)
+		}
+		op = word
+		p.next()
+		x, n, err := p.factor()
+		if err != nil {
+			return nil, err
+		}
+		bareNot = bareNot || n
+		group.kids = append(group.kids, x)
+	}
+	if len(group.kids) == 1 {
+		return first, nil
+	}
+	if bareNot {
+		return nil, malformed("unexpected token: 'NOT'; use parentheses around NOT when mixing it with %s", op)
+	}
+	group.or = op == "OR"
+	return group, nil
+}
+
+// factor parses a cond, NOT factor or ( expr ); bareNot says it was a NOT without parentheses.
+func (p *parser) factor() (x expr, bareNot bool, err error) {
+	if p.keyword("NOT") {
+		x, _, err := p.factor()
+		if err != nil {
+			return nil, false, err
+		}
+		return not{x}, true, nil
+	}
+	if p.peek().text == "(" {
+		p.next()
+		x, err := p.expr()
+		if err != nil {
+			return nil, false, err
+		}
+		if t := p.next(); t.text != ")" {
+			return nil, false, malformed("unexpected token: '%s'; expecting )", t.text)
+		}
+		return x, false, nil
+	}
+	c, err := p.cond()
+	if err != nil {
+		return nil, false, err
+	}
+	return &c, false, nil
 }
 
 func (p *parser) value() (any, error) {
@@ -484,24 +552,48 @@ func (s *Service) run(q *query, apiPath string, tooling bool) ([]map[string]any,
 		}
 		sel[i] = r
 	}
-	where := make([]fieldRef, len(q.where))
-	for i, c := range q.where {
-		r, err := resolve(c.field)
-		if err != nil {
-			return nil, err
+	where := map[*cond]fieldRef{}
+	var walk func(x expr) error
+	walk = func(x expr) error {
+		switch x := x.(type) {
+		case *cond:
+			r, err := resolve(x.field)
+			where[x] = r
+			return err
+		case andOr:
+			for _, k := range x.kids {
+				if err := walk(k); err != nil {
+					return err
+				}
+			}
+		case not:
+			return walk(x.x)
 		}
-		where[i] = r
+		return nil
+	}
+	if err := walk(q.where); err != nil {
+		return nil, err
+	}
+	var eval func(row map[string]any, x expr) bool
+	eval = func(row map[string]any, x expr) bool {
+		switch x := x.(type) {
+		case *cond:
+			return match(get(row, where[x]), *x)
+		case andOr:
+			for _, k := range x.kids {
+				if eval(row, k) == x.or {
+					return x.or
+				}
+			}
+			return !x.or
+		case not:
+			return !eval(row, x.x)
+		}
+		return true // no WHERE
 	}
 	var rows []map[string]any
 	for _, row := range obj.rows(s.org) {
-		ok := true
-		for i, c := range q.where {
-			if !match(get(row, where[i]), c) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if eval(row, q.where) {
 			rows = append(rows, row)
 		}
 	}
