@@ -74,7 +74,8 @@ func (g *governor) limiter() *rate.Limiter {
 	return g.lim
 }
 
-// accepted records an answer that was not a 429; held says the budget delayed its request.
+// accepted records an answer that was neither a 429 nor a server error; held says the budget
+// delayed its request.
 func (g *governor) accepted(now time.Time, held bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -292,23 +293,59 @@ type Stats struct {
 	Attempts       int64 // requests sent, retries included
 	Retries        int64 // attempts after the first
 	Throttled      int64 // 429 answers seen
+	ThrottledParts int64 // parts of requests answered 429 (Graph $batch items; see Throttled)
 	Unavailable    int64 // 503 and 504 answers seen
 	ConnErrors     int64 // attempts that ended with a connection error
 	OutcomeUnknown int64 // OutcomeUnknownErrors returned
 	BytesSent      int64 // request body bytes sent (all attempts)
 	BytesReceived  int64 // response body bytes read by callers
+	// Budgets are the request-rate budgets learned from 429 answers, per API (Options.Key), in
+	// requests per second.
+	Budgets map[string]float64
 }
 
 type counters struct {
-	requests, attempts, retries, throttled, unavailable, connErrors, outcomeUnknown, sent, received atomic.Int64
+	requests, attempts, retries, throttled, throttledParts, unavailable, connErrors, outcomeUnknown, sent, received atomic.Int64
 }
 
 // Stats returns the counters.
 func (t *Transport) Stats() Stats {
 	s := t.stats
-	return Stats{Requests: s.requests.Load(), Attempts: s.attempts.Load(), Retries: s.retries.Load(), Throttled: s.throttled.Load(),
-		Unavailable: s.unavailable.Load(), ConnErrors: s.connErrors.Load(), OutcomeUnknown: s.outcomeUnknown.Load(),
-		BytesSent: s.sent.Load(), BytesReceived: s.received.Load()}
+	out := Stats{Requests: s.requests.Load(), Attempts: s.attempts.Load(), Retries: s.retries.Load(), Throttled: s.throttled.Load(),
+		ThrottledParts: s.throttledParts.Load(), Unavailable: s.unavailable.Load(), ConnErrors: s.connErrors.Load(), OutcomeUnknown: s.outcomeUnknown.Load(),
+		BytesSent: s.sent.Load(), BytesReceived: s.received.Load(), Budgets: map[string]float64{}}
+	t.apis.mu.Lock()
+	defer t.apis.mu.Unlock()
+	for k, a := range t.apis.m {
+		if r := a.gov.rate(); r > 0 {
+			out.Budgets[k] = r
+		}
+	}
+	return out
+}
+
+// Throttled tells an httpx client that part of a request sent at sent was answered 429 while the
+// request itself succeeded: an item of a Graph $batch, which Graph throttles item by item. The
+// API's pause (retryAfter, when not 0) and learned budget treat it as a 429 answer. Clients not
+// made by NewClient are left alone.
+func Throttled(c *http.Client, method string, u *url.URL, sent time.Time, retryAfter time.Duration) {
+	if c == nil || u == nil {
+		return
+	}
+	t, ok := c.Transport.(*Transport)
+	if !ok {
+		return
+	}
+	req := &http.Request{Method: method, URL: u, Header: http.Header{}}
+	api := t.api(t.opts.Key(req))
+	now := time.Now()
+	t.stats.throttledParts.Add(1)
+	if retryAfter > 0 {
+		api.pauseUntil(now.Add(retryAfter))
+	}
+	if r := api.gov.throttled(now, sent); r > 0 {
+		t.opts.Logger.Debug("request-rate budget lowered after a 429 inside a request", "api", api.key, "requests_per_second", math.Round(r*10)/10)
+	}
 }
 
 // StatsOf returns the counters of an httpx client (false for another client).

@@ -3,6 +3,7 @@ package httpx
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +78,38 @@ func TestThrottlingUnderLoadPacesLaterRequests(t *testing.T) {
 	}
 	if s := c.Transport.(*Transport).Stats(); s.Throttled != 1 {
 		t.Fatalf("throttled %d, want 1", s.Throttled)
+	}
+}
+
+// A 429 inside a successful answer (a $batch item), reported with Throttled, pauses the API and
+// teaches it a budget as a 429 answer would.
+func TestThrottledPartsPaceTheAPI(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer srv.Close()
+	c := NewClient(Options{})
+	get := func() {
+		resp, err := c.Get(srv.URL + "/v1.0/$batch")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 40 {
+		get()
+	}
+	u, _ := url.Parse(srv.URL + "/v1.0/$batch")
+	Throttled(c, http.MethodPost, u, time.Now().Add(-time.Millisecond), 100*time.Millisecond)
+	Throttled(&http.Client{}, http.MethodPost, u, time.Now(), time.Second) // not an httpx client: ignored
+	start := time.Now()
+	for range 10 {
+		get()
+	}
+	// The 100 ms pause, then a budget of 85% of ~40/s.
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("10 requests after a throttled part took %s: no pause or budget", d)
+	}
+	s := c.Transport.(*Transport).Stats()
+	if s.ThrottledParts != 1 || s.Throttled != 0 || len(s.Budgets) != 1 {
+		t.Fatalf("stats %+v, want 1 throttled part and one learned budget", s)
 	}
 }

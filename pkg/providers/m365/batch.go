@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -104,6 +106,7 @@ func (c *Client) sendBatch(ctx context.Context, chunk []subReq) (map[string]subR
 				Body    json.RawMessage   `json:"body"`
 			} `json:"responses"`
 		}
+		sent := time.Now()
 		if err := c.do(ctx, http.MethodPost, "/v1.0/$batch", body, &resp); err != nil {
 			return nil, err
 		}
@@ -134,6 +137,10 @@ func (c *Client) sendBatch(ctx context.Context, chunk []subReq) (map[string]subR
 			done[r.ID] = sr
 		}
 		if len(again) > 0 {
+			// Graph throttles a batch item by item: the HTTP layer paces the API by these too.
+			if u, err := url.Parse(c.base + "/v1.0/$batch"); err == nil {
+				httpx.Throttled(c.layer, http.MethodPost, u, sent, wait)
+			}
 			c.retries.Add(int64(len(again)))
 			c.log.Debug("graph: $batch items throttled", "count", len(again), "wait", wait)
 			t := time.NewTimer(wait)

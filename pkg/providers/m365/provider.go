@@ -126,6 +126,7 @@ type Client struct {
 
 	cred    azcore.TokenCredential
 	hc      *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
+	layer   *http.Client // env.HTTPClient itself: the HTTP layer (httpx) told of throttled batch items
 	base    string       // e.g. https://graph.microsoft.com (no version)
 	scope   string
 	adapter *msgraphsdk.GraphRequestAdapter
@@ -201,6 +202,7 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 		khttp.NewHeadersInspectionHandler(),
 	}
 	c.hc = &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mws...), Timeout: env.HTTPClient.Timeout}
+	c.layer = env.HTTPClient
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(authProvider{c}, nil, nil, c.hc)
 	if err != nil {
 		return nil, fmt.Errorf("microsoft365: build the Graph request adapter: %w", err)
