@@ -12,7 +12,8 @@
 //     a 429 with Retry-After pauses every request to that API, not only the one that got it,
 //     and 429s under load teach the API a budget of its own (cut on each round of 429s, grown
 //     back along a cubic curve; see adaptive.go), so that a throttled API is sent what it
-//     accepts instead of being met with bunches of requests at the end of each pause;
+//     accepts instead of being met with bunches of requests at the end of each pause; adapters
+//     report 429s inside a successful answer (Graph $batch items) with Throttled;
 //   - debug request logging (method, redacted URL, status, duration, attempt; never headers or
 //     bodies) and Redact for error messages;
 //   - trust: Options.RootCAs (the sandbox), TrustPEMFile / WithRootCAs (a provider's ca_file,
