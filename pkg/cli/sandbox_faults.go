@@ -21,7 +21,7 @@ type faultFlags struct {
 }
 
 func (f *faultFlags) register(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&f.latency, "latency", 0, "add this latency to every API request (e.g. 20ms)")
+	cmd.Flags().DurationVar(&f.latency, "latency", 0, "answer every request this long after it arrives, the sandbox's own work included (e.g. 20ms)")
 	cmd.Flags().Float64Var(&f.faultRate, "fault-rate", 0, "probability (0..1) of a fault per API request: a mix of 429 with Retry-After, 503 and dropped connections")
 	cmd.Flags().Float64Var(&f.throttle, "throttle", 0, "requests per second allowed per API; more are answered 429 with Retry-After")
 	cmd.Flags().Int64Var(&f.seed, "seed", 1, "seed of the fault draws, for reproducible runs")
