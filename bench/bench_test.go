@@ -157,6 +157,9 @@ func BenchmarkThrottle(b *testing.B) {
 		fmt.Fprintf(&o, "\nThrottle: %d requests/s per API (token bucket, burst %d), %s latency; apply of the quickstart with %d sellers licensed per user and %d permission set assignments\n",
 			int(rps), int(math.Ceil(rps)), lat, sellers, sellers)
 		fmt.Fprintf(&o, "%-40s %-11s %8s %5s %7s %24s %10s %9s %6s %8s\n", "client", "API", "attempts", "429", "429 %", "busiest phase", "throughput", "allowed", "of it", "wall")
+		// The target is judged on Graph with httpx's defaults: there the rate, not the latency,
+		// sets the pace, and nothing is configured by hand.
+		var share429, ofAllowed float64
 		for _, extra := range [][]string{nil, {budget}} {
 			t := startTenant(b, users, sellers)
 			inj := faults.Install(t.sb, faults.Options{Latency: lat, Throttle: rps, Seed: 1})
@@ -219,6 +222,9 @@ func BenchmarkThrottle(b *testing.B) {
 					tp = float64(ok) / span.Seconds()
 					allowed = (math.Ceil(rps) + rps*span.Seconds()) / span.Seconds()
 				}
+				if extra == nil && api == "graph" {
+					share429, ofAllowed = ratio(n429, len(all)), tp/allowed
+				}
 				phase := fmt.Sprintf("%d writes in %s", len(busy), span.Round(time.Millisecond))
 				fmt.Fprintf(&o, "%-40s %-11s %8d %5d %6.2f%% %24s %8.1f/s %7.1f/s %5.0f%% %8s\n", client, api, len(all), n429, 100*ratio(n429, len(all)),
 					phase, tp, allowed, 100*tp/allowed, apply.wall.Round(time.Millisecond))
@@ -229,7 +235,11 @@ func BenchmarkThrottle(b *testing.B) {
 			}
 		}
 		fmt.Fprintf(&o, "allowed = (burst + rate x span) / span. The Salesforce adapter sends its collections one at a time (their records share a parent that Salesforce locks for each write), so its pace is set by the latency, not the rate.\n")
+		fmt.Fprintf(&o, "targets (Graph, httpx defaults): 429 answers < 1%%: %s (%.2f%%); throughput >= 90%% of the allowed rate: %s (%.0f%%)\n",
+			verdict(share429 < 0.01), 100*share429, verdict(ofAllowed >= 0.9), 100*ofAllowed)
 		fmt.Print(o.String())
+		b.ReportMetric(100*share429, "429-%")
+		b.ReportMetric(100*ofAllowed, "%-of-allowed")
 	}
 }
 
