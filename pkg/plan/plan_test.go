@@ -247,17 +247,34 @@ resource "mem_setting" "c" {
 
 func TestRenderGolden(t *testing.T) {
 	m := providertest.NewMemory()
-	m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("a"), "tags": cty.SetVal([]cty.Value{cty.StringVal("old"), cty.StringVal("keep")}), "secret": cty.StringVal("s3cr3t-live")})
+	set := func(xs ...string) cty.Value {
+		vs := make([]cty.Value, len(xs))
+		for i, x := range xs {
+			vs[i] = cty.StringVal(x)
+		}
+		return cty.SetVal(vs)
+	}
+	m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("a"), "tags": set("old", "keep"), "secret": cty.StringVal("s3cr3t-live"),
+		"grants": cty.MapVal(map[string]cty.Value{"Account": set("read"), "Case": set("read"), "Lead": set("read")})})
 	src := `
 resource "mem_setting" "a" {
   identity = "a"
   value    = "b"
   tags     = ["keep", "new"]
   secret   = "s3cr3t-config"
+  grants = {
+    Account     = ["read", "edit"]
+    Lead        = ["read"]
+    Opportunity = ["read"]
+  }
 }
 resource "mem_setting" "n" {
   identity = "n"
   enabled  = true
+  grants = {
+    Account   = ["read"]
+    "My key" = ["read"]
+  }
 }
 resource "mem_singleton" "g" {
   value = "initial"

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -146,7 +147,15 @@ func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
 			}
 		}
 		for _, n := range names {
-			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", c.Green, c.Reset, width, n, formatAttr(rc, n, rc.After.GetAttr(n)))
+			v := rc.After.GetAttr(n)
+			if !rc.IsSensitive(n) && isKnownMap(v) && v.LengthInt() > 1 {
+				// A map reads best a key a line, as in the configuration.
+				fmt.Fprintf(w, "      %s+%s %-*s = {\n", c.Green, c.Reset, width, n)
+				writeMapLines(w, cty.NullVal(v.Type()), v, c)
+				fmt.Fprintf(w, "        }\n")
+				continue
+			}
+			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", c.Green, c.Reset, width, n, formatAttr(rc, n, v))
 		}
 	case providers.Delete, providers.Forget:
 		if rc.ID != "" {
@@ -191,8 +200,75 @@ func renderAttrChange(w io.Writer, rc *ResourceChange, ch AttrChange, width int,
 		fmt.Fprintf(w, "        ]\n")
 		return
 	}
+	// Maps read best as the keys added, removed and changed.
+	if !rc.IsSensitive(ch.Name) && (isKnownMap(ch.Before) || ch.Before.IsNull()) && (isKnownMap(ch.After) || ch.After.IsNull()) &&
+		ch.After.Type().IsMapType() && !(ch.Before.IsNull() && ch.After.IsNull()) {
+		fmt.Fprintf(w, "      %s~%s %-*s = {\n", c.Yellow, c.Reset, width, ch.Name)
+		writeMapLines(w, ch.Before, ch.After, c)
+		fmt.Fprintf(w, "        }\n")
+		return
+	}
 	fmt.Fprintf(w, "      %s~%s %-*s = %s -> %s\n", c.Yellow, c.Reset, width, ch.Name, formatAttr(rc, ch.Name, ch.Before), formatAttr(rc, ch.Name, ch.After))
 }
+
+func isKnownMap(v cty.Value) bool {
+	return v != cty.NilVal && v.Type().IsMapType() && !v.IsNull() && v.IsWhollyKnown()
+}
+
+// writeMapLines writes the keys of two maps (either may be null) that differ: + added, - removed,
+// ~ changed; a null before shows every key as added.
+func writeMapLines(w io.Writer, before, after cty.Value, c Colors) {
+	b, a := map[string]cty.Value{}, map[string]cty.Value{}
+	if !before.IsNull() {
+		b = before.AsValueMap()
+	}
+	if !after.IsNull() {
+		a = after.AsValueMap()
+	}
+	var keys []string
+	width := 0
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var shown []string
+	for _, k := range keys {
+		bv, inB := b[k]
+		av, inA := a[k]
+		if inB && inA && bv.Equals(av).True() {
+			continue
+		}
+		shown = append(shown, k)
+		width = max(width, len(mapKey(k)))
+	}
+	for _, k := range shown {
+		bv, inB := b[k]
+		av, inA := a[k]
+		switch {
+		case !inB:
+			fmt.Fprintf(w, "          %s+%s %-*s = %s\n", c.Green, c.Reset, width, mapKey(k), FormatValue(av))
+		case !inA:
+			fmt.Fprintf(w, "          %s-%s %-*s = %s\n", c.Red, c.Reset, width, mapKey(k), FormatValue(bv))
+		default:
+			fmt.Fprintf(w, "          %s~%s %-*s = %s -> %s\n", c.Yellow, c.Reset, width, mapKey(k), FormatValue(bv), FormatValue(av))
+		}
+	}
+}
+
+// mapKey writes a map key as HCL does: bare when it is an identifier, quoted otherwise.
+func mapKey(k string) string {
+	if identRe.MatchString(k) {
+		return k
+	}
+	return fmt.Sprintf("%q", k)
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 
 func isPrimitiveCollection(v cty.Value) bool {
 	if v.IsNull() || !v.IsWhollyKnown() {

@@ -40,6 +40,7 @@ var (
 		{Name: "value", Type: cty.String, Optional: true, Enum: []string{"a", "b", "c"}},
 		{Name: "enabled", Type: cty.Bool, Optional: true},
 		{Name: "tags", Type: cty.Set(cty.String), Optional: true},
+		{Name: "grants", Type: cty.Map(cty.Set(cty.String)), Optional: true},
 		{Name: "secret", Type: cty.String, Optional: true, Sensitive: true},
 		{Name: "id", Type: cty.String, Computed: true},
 	}}
