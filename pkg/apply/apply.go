@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/graph"
@@ -32,7 +33,14 @@ type Event struct {
 	Err     error
 	ID      string
 	Elapsed time.Duration
+	// Still marks a change that is still running, StillEvery after it started and every
+	// StillEvery since; Progress is its provider's last report, if any.
+	Still    bool
+	Progress *providers.Progress
 }
+
+// DefaultStillEvery is how often a running change is reported (Terraform's cadence).
+const DefaultStillEvery = 10 * time.Second
 
 // Applier applies a plan.
 type Applier struct {
@@ -45,6 +53,9 @@ type Applier struct {
 	// Concurrency bounds the changes in flight (default 4).
 	Concurrency int
 	Progress    func(Event)
+	// StillEvery is how often a change still running is reported through Progress (default
+	// DefaultStillEvery).
+	StillEvery time.Duration
 }
 
 // Result summarises an apply.
@@ -59,6 +70,33 @@ type Result struct {
 
 // OK tells whether every change was made or left for a person.
 func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Skipped) == 0 }
+
+// reportWhileRunning reports the change every StillEvery until the returned func is called.
+func (a *Applier) reportWhileRunning(addr string, action providers.Action, start time.Time, last *atomic.Pointer[providers.Progress]) (stop func()) {
+	every := a.StillEvery
+	if every <= 0 {
+		every = DefaultStillEvery
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				a.Progress(Event{Addr: addr, Action: action, Still: true, Elapsed: time.Since(start), Progress: last.Load()})
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished // no report after the change's own Done event
+	}
+}
 
 // Apply carries out the plan. It returns an error only when state could not be written; change
 // failures are in the Result, and independent changes still run.
@@ -110,10 +148,15 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 		}
 		mu.Unlock()
 		start := time.Now()
+		cctx, stop := work, func() {}
 		if isChange(rc.Action) && a.Progress != nil {
 			a.Progress(Event{Addr: addr, Action: rc.Action})
+			var last atomic.Pointer[providers.Progress]
+			cctx = providers.WithProgress(work, func(p providers.Progress) { last.Store(&p) })
+			stop = a.reportWhileRunning(addr, rc.Action, start, &last)
 		}
-		after, id, notes, err := a.applyOne(work, rc, snapshot)
+		after, id, notes, err := a.applyOne(cctx, rc, snapshot)
+		stop()
 		if isChange(rc.Action) && a.Progress != nil {
 			a.Progress(Event{Addr: addr, Action: rc.Action, Done: true, Err: err, ID: id, Elapsed: time.Since(start)})
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/apply"
 	"github.com/c4sctl/c4sctl/pkg/plan"
@@ -36,11 +38,13 @@ func (b *countingBackend) Write(s *state.State) error {
 }
 
 type run struct {
-	mem     *providertest.Memory
-	backend *countingBackend
-	st      *state.State
-	res     *apply.Result
-	err     error
+	mem        *providertest.Memory
+	backend    *countingBackend
+	st         *state.State
+	res        *apply.Result
+	err        error
+	progress   func(apply.Event) // optional
+	stillEvery time.Duration
 }
 
 func planAndApply(t *testing.T, src string, r *run) {
@@ -61,7 +65,7 @@ func planAndApply(t *testing.T, src string, r *run) {
 	if diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	a := &apply.Applier{Plan: pl, Config: cfg, Eval: ev, State: r.st, Backend: r.backend, Clients: memClients{r.mem}}
+	a := &apply.Applier{Plan: pl, Config: cfg, Eval: ev, State: r.st, Backend: r.backend, Clients: memClients{r.mem}, Progress: r.progress, StillEvery: r.stillEvery}
 	r.res, r.err = a.Apply(context.Background())
 }
 
@@ -180,4 +184,51 @@ secret = "canary-7f3a"
 		t.Fatalf("state holds the secret: %s", raw)
 	}
 	_ = cty.NilVal
+}
+
+// A long change is reported while it runs, with the last progress its provider reported, and
+// never after it is done.
+func TestApplyReportsLongChangesWhileTheyRun(t *testing.T) {
+	r := newRun(t)
+	r.mem.BeforeApply = func(ctx context.Context, req providers.ApplyRequest) {
+		if req.Planned.GetAttr("identity").AsString() != "solo" {
+			return
+		}
+		providers.ReportProgress(ctx, providers.Progress{Done: 200, Total: 1000, Unit: "users"})
+		time.Sleep(150 * time.Millisecond)
+	}
+	var mu sync.Mutex
+	var events []apply.Event
+	r.progress = func(e apply.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	r.stillEvery = 30 * time.Millisecond
+	planAndApply(t, chain, r)
+	if r.err != nil || !r.res.OK() {
+		t.Fatalf("apply: %v %+v", r.err, r.res)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	still, done := 0, false
+	for _, e := range events {
+		if e.Addr != "mem_setting.solo" {
+			if e.Still {
+				t.Errorf("a quick change was reported as still running: %+v", e)
+			}
+			continue
+		}
+		switch {
+		case e.Done:
+			done = true
+		case e.Still:
+			if done {
+				t.Fatalf("reported as still running after it was done: %+v", e)
+			}
+			if e.Progress == nil || e.Progress.Done != 200 || e.Progress.Total != 1000 || e.Progress.Unit != "users" {
+				t.Fatalf("still running without the provider's progress: %+v", e)
+			}
+			still++
+		}
+	}
+	if still < 2 || !done {
+		t.Fatalf("%d still-running reports (want at least 2 over 150 ms at 30 ms), done %v", still, done)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -400,11 +401,11 @@ func (g *Globals) confirm() (bool, error) {
 
 func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error {
 	g := s.g
-	verb := map[providers.Action][2]string{
-		providers.Create: {"Creating...", "Creation complete"},
-		providers.Update: {"Modifying...", "Modifications complete"},
-		providers.Delete: {"Destroying...", "Destruction complete"},
-		providers.Forget: {"Forgetting...", "Removed from state"},
+	verb := map[providers.Action][3]string{
+		providers.Create: {"Creating...", "Creation complete", "Still creating..."},
+		providers.Update: {"Modifying...", "Modifications complete", "Still modifying..."},
+		providers.Delete: {"Destroying...", "Destruction complete", "Still destroying..."},
+		providers.Forget: {"Forgetting...", "Removed from state", "Still forgetting..."},
 	}
 	var mu sync.Mutex
 	a := &apply.Applier{Plan: pl, Config: g.config, Eval: g.eval, State: s.state, Backend: s.backend, Clients: g, Concurrency: f.concurrency,
@@ -413,6 +414,12 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 			defer mu.Unlock()
 			v := verb[e.Action]
 			switch {
+			case e.Still:
+				how := fmt.Sprintf("%s elapsed", e.Elapsed.Round(time.Second))
+				if p := e.Progress; p != nil && p.Total > 0 {
+					how += fmt.Sprintf("; %s of %s %s", thousands(p.Done), thousands(p.Total), p.Unit)
+				}
+				fmt.Fprintf(g.Stdout, "%s: %s [%s]\n", e.Addr, v[2], how)
 			case !e.Done:
 				fmt.Fprintf(g.Stdout, "%s: %s\n", e.Addr, v[0])
 			case e.Err != nil:
@@ -466,4 +473,18 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// thousands writes n with thousands separators: 20000 -> "20,000".
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
 }

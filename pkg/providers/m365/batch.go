@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -45,8 +46,9 @@ func (r subResp) err(what string) error {
 // batch sends requests through POST /v1.0/$batch, 20 a request, BatchConcurrency batches at a
 // time. Sub-requests Graph throttles (429 inside the batch) are sent again after their
 // Retry-After, at most maxItemRounds times; the batch request itself is retried by the Kiota
-// retry handler. The answer maps request ids to their responses.
-func (c *Client) batch(ctx context.Context, reqs []subReq) (map[string]subResp, error) {
+// retry handler. The answer maps request ids to their responses. Each request is about one
+// unit (e.g. "users"): how many are done is reported to the engine as the batches complete.
+func (c *Client) batch(ctx context.Context, reqs []subReq, unit string) (map[string]subResp, error) {
 	out := make(map[string]subResp, len(reqs))
 	if len(reqs) == 0 {
 		return out, nil
@@ -70,6 +72,8 @@ func (c *Client) batch(ctx context.Context, reqs []subReq) (map[string]subResp, 
 			for k, v := range res {
 				out[k] = v
 			}
+			// Under the lock, so that reports never go backwards.
+			providers.ReportProgress(ctx, providers.Progress{Done: len(out), Total: len(reqs), Unit: unit})
 			mu.Unlock()
 			return nil
 		})

@@ -257,7 +257,7 @@ func (c *Client) usersByUPN(ctx context.Context, upns []string) ([]rawUser, []st
 	for i, u := range upns {
 		reqs[i] = subReq{ID: fmt.Sprint(i + 1), Method: http.MethodGet, URL: "/users/" + url.PathEscape(u) + "?$select=" + userSelect}
 	}
-	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs) // reads only: safe to send again
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs, "users") // reads only: safe to send again
 	if err != nil {
 		return nil, nil, err
 	}
@@ -724,7 +724,7 @@ func (c *Client) applyLicense(ctx context.Context, req providers.ApplyRequest) (
 	}
 	// Assigning a licence a user already holds (with the same disabled plans) changes nothing, so a
 	// $batch of assignLicense whose answer was lost (503, dropped connection) may be sent again.
-	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs)
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs, "users")
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}
@@ -777,7 +777,7 @@ func (c *Client) unassign(ctx context.Context, a *analysis) (providers.ApplyResp
 		}
 	}
 	// Removing a licence a user no longer holds changes nothing: safe to send again.
-	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs)
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs, "users")
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}

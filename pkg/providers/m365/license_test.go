@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,10 +129,19 @@ func TestPerUserLicensingBatchesAndPages(t *testing.T) {
 	// 250, 275, 290, 1000, 1500 too: they are reported and skipped.
 	cfg := licCfg(map[string]cty.Value{"users_from_group": cty.StringVal(graphapi.SellersGroupName)})
 	sb.RequestLog().Reset()
-	_, err := c.Apply(ctx, providers.ApplyRequest{Type: "m365_license_assignment", Action: providers.Create, Planned: cfg})
+	var reports []providers.Progress
+	var mu sync.Mutex
+	pctx := providers.WithProgress(ctx, func(p providers.Progress) { mu.Lock(); reports = append(reports, p); mu.Unlock() })
+	_, err := c.Apply(pctx, providers.ApplyRequest{Type: "m365_license_assignment", Action: providers.Create, Planned: cfg})
 	if err == nil || !strings.Contains(err.Error(), "5 users were not licensed because they have no usage location") {
 		t.Fatalf("apply: want the usage-location report, got %v", err)
 	}
+	// Progress is reported batch by batch, up to every user.
+	mu.Lock()
+	if n := len(reports); n < 400 || reports[n-1].Done != 9995 || reports[n-1].Total != 9995 || reports[n-1].Unit != "users" {
+		t.Fatalf("%d progress reports, last %+v; want one per batch, ending at 9995 of 9995 users", n, reports[len(reports)-1])
+	}
+	mu.Unlock()
 	writes := sb.RequestLog().Count("POST /graph/v1.0/$batch")
 	pages := sb.RequestLog().Count("GET /graph/v1.0/groups/{id}/members")
 	perUser := sb.RequestLog().Count("POST /graph/v1.0/users/{id}/assignLicense")

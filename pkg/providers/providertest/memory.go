@@ -24,7 +24,10 @@ type Memory struct {
 	FailApply map[string]bool
 	Unstick   map[string]bool
 	Calls     map[string]int // "read", "apply:create", ...
-	nextID    int
+	// BeforeApply, when set, runs at the start of each Apply, outside the provider's lock: a
+	// test makes a change slow or report progress there.
+	BeforeApply func(ctx context.Context, req providers.ApplyRequest)
+	nextID      int
 }
 
 // NewMemory returns a Memory provider holding a Global singleton.
@@ -120,7 +123,10 @@ func (m *Memory) Read(_ context.Context, req providers.ReadRequest) (providers.R
 	return providers.ReadResponse{ID: id, Value: v}, nil
 }
 
-func (m *Memory) Apply(_ context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+func (m *Memory) Apply(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
+	if m.BeforeApply != nil {
+		m.BeforeApply(ctx, req)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.Calls["apply:"+string(req.Action)]++

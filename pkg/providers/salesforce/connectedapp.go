@@ -579,7 +579,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 				recs = append(recs, map[string]any{"ParentId": psIDs[strings.ToLower(p)], "SetupEntityId": row.id})
 				labels = append(labels, "permission set "+p)
 			}
-			err := c.createRecords(fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels)
+			err := c.createRecords(ctx, fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels)
 			if err == nil {
 				break
 			}
@@ -613,7 +613,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 				}
 			}
 		}
-		if err := c.deleteRecords(fmt.Sprintf("revoke access to %q", name), ids, labels); err != nil {
+		if err := c.deleteRecords(ctx, fmt.Sprintf("revoke access to %q", name), ids, labels); err != nil {
 			return providers.ApplyResponse{}, err
 		}
 	}

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -174,7 +175,7 @@ func exportedObjectPerms(rows map[string]objectRow) cty.Value {
 // reconcileObjectPerms turns on the planned object permissions: a new row per object that has
 // none (sObject Collections), a PATCH per row that lacks some. It reads the rows first, so that
 // after a lost answer running it again creates only what is still missing.
-func (c *Client) reconcileObjectPerms(psID, name string, planned cty.Value) error {
+func (c *Client) reconcileObjectPerms(ctx context.Context, psID, name string, planned cty.Value) error {
 	cfg, ok := configuredObjectPerms(planned)
 	if !ok || len(cfg) == 0 {
 		return nil
@@ -211,7 +212,7 @@ func (c *Client) reconcileObjectPerms(psID, name string, planned cty.Value) erro
 			return fmt.Errorf("update the %s permissions of permission set %s: %w", obj, name, err)
 		}
 	}
-	return c.createRecords("grant object permissions of permission set "+name, "ObjectPermissions", recs, labels)
+	return c.createRecords(ctx, "grant object permissions of permission set "+name, "ObjectPermissions", recs, labels)
 }
 
 func fieldOf(name string) string {
@@ -225,9 +226,9 @@ func fieldOf(name string) string {
 
 // reconcileObjectPermsRetrying runs reconcileObjectPerms again while a create's outcome is
 // unknown (it re-reads first), up to createAttempts times.
-func (c *Client) reconcileObjectPermsRetrying(psID, name string, planned cty.Value) error {
+func (c *Client) reconcileObjectPermsRetrying(ctx context.Context, psID, name string, planned cty.Value) error {
 	for attempt := 1; ; attempt++ {
-		err := c.reconcileObjectPerms(psID, name, planned)
+		err := c.reconcileObjectPerms(ctx, psID, name, planned)
 		if err == nil || !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
 			return err
 		}

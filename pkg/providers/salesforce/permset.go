@@ -380,7 +380,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		for uid, aid := range assigned {
 			ids, labels = append(ids, aid), append(labels, names[uid])
 		}
-		if err := c.deleteRecords("unassign permission set "+name, ids, labels); err != nil {
+		if err := c.deleteRecords(ctx, "unassign permission set "+name, ids, labels); err != nil {
 			return providers.ApplyResponse{}, err
 		}
 		if err := c.rest(http.MethodDelete, "sobjects/PermissionSet/"+req.ID, nil, nil); err != nil {
@@ -466,13 +466,13 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		}
 	}
 	// Permissions first, then the users who get them.
-	if err := c.reconcileObjectPermsRetrying(id, name, planned); err != nil {
+	if err := c.reconcileObjectPermsRetrying(ctx, id, name, planned); err != nil {
 		return providers.ApplyResponse{ID: id}, err
 	}
 	// Reconciling reads the assignments first, so after a lost answer running it again creates
 	// only those still missing.
 	for attempt := 1; ; attempt++ {
-		err := c.reconcileAssignments(id, name, planned)
+		err := c.reconcileAssignments(ctx, id, name, planned)
 		if err == nil {
 			break
 		}
@@ -488,7 +488,7 @@ const createAttempts = 3
 
 // reconcileAssignments makes the assignments exactly the planned users: inserts and deletes
 // through sObject Collections, 200 a request.
-func (c *Client) reconcileAssignments(psID, name string, planned cty.Value) error {
+func (c *Client) reconcileAssignments(ctx context.Context, psID, name string, planned cty.Value) error {
 	users, missing, managed, err := c.desiredUsers(planned)
 	if err != nil || !managed {
 		return err
@@ -513,7 +513,7 @@ func (c *Client) reconcileAssignments(psID, name string, planned cty.Value) erro
 			labels = append(labels, u.username)
 		}
 	}
-	if err := c.createRecords("assign permission set "+name, "PermissionSetAssignment", recs, labels); err != nil {
+	if err := c.createRecords(ctx, "assign permission set "+name, "PermissionSetAssignment", recs, labels); err != nil {
 		return err
 	}
 	var ids []string
@@ -528,5 +528,5 @@ func (c *Client) reconcileAssignments(psID, name string, planned cty.Value) erro
 			ids, labels = append(ids, assigned[uid]), append(labels, names[uid])
 		}
 	}
-	return c.deleteRecords("unassign permission set "+name, ids, labels)
+	return c.deleteRecords(ctx, "unassign permission set "+name, ids, labels)
 }

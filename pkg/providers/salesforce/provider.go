@@ -786,8 +786,9 @@ func collectionErrors(what string, results []saveResult, labels []string) error 
 // request at a time: the records are children of one parent (the permission set, the connected
 // app), and Salesforce locks the parent while it writes each child, so that parallel writes risk
 // UNABLE_TO_LOCK_ROW (Salesforce's "Record-Level Locking" guide). deleteRecords likewise.
-func (c *Client) createRecords(what, typ string, records []map[string]any, labels []string) error {
+func (c *Client) createRecords(ctx context.Context, what, typ string, records []map[string]any, labels []string) error {
 	for start := 0; start < len(records); start += collectionSize {
+		providers.ReportProgress(ctx, providers.Progress{Done: start, Total: len(records), Unit: "records"})
 		end := min(start+collectionSize, len(records))
 		batch := make([]map[string]any, 0, end-start)
 		for _, r := range records[start:end] {
@@ -812,8 +813,9 @@ func (c *Client) createRecords(what, typ string, records []map[string]any, label
 }
 
 // deleteRecords deletes records by id through sObject Collections, 200 a request.
-func (c *Client) deleteRecords(what string, ids, labels []string) error {
+func (c *Client) deleteRecords(ctx context.Context, what string, ids, labels []string) error {
 	for start := 0; start < len(ids); start += collectionSize {
+		providers.ReportProgress(ctx, providers.Progress{Done: start, Total: len(ids), Unit: "records"})
 		end := min(start+collectionSize, len(ids))
 		var results []saveResult
 		if err := c.rest(http.MethodDelete, "composite/sobjects?allOrNone=false&ids="+strings.Join(ids[start:end], ","), nil, &results); err != nil {
