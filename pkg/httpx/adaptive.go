@@ -21,7 +21,7 @@ import (
 // curve: it regains the rate of the last cut (wmax) recoverTime after the cut, stays near it, and
 // then probes beyond it faster and faster, never above twice the accepted rate of the last second
 // (so an unused budget does not run away). It never exceeds the configured RPS nor falls under
-// minRate.
+// minRate (nor the configured RPS, when it is lower).
 //
 // Why not only honour Retry-After? Every request that waited for the end of a pause leaves at
 // once when it ends; the server takes one or two of them and answers 429 to the rest. Measured
@@ -121,10 +121,12 @@ func (g *governor) throttled(now, sent time.Time) float64 {
 
 // set changes the learned budget, within [minRate, ceiling].
 func (g *governor) set(r float64) {
+	floor := minRate
 	if g.ceiling > 0 {
 		r = min(r, g.ceiling)
+		floor = min(floor, g.ceiling)
 	}
-	r = max(r, minRate)
+	r = max(r, floor)
 	g.learned = r
 	if g.lim == nil {
 		// Burst 1: the budget spaces requests evenly, so that none leaves in a bunch.
@@ -132,6 +134,7 @@ func (g *governor) set(r float64) {
 		return
 	}
 	g.lim.SetLimit(rate.Limit(r))
+	g.lim.SetBurst(1) // a configured budget's bucket would let a bunch leave after a pause
 }
 
 // rate returns the learned budget (0 before it started).

@@ -77,6 +77,26 @@ func TestGovernorLearnsFromThrottling(t *testing.T) {
 		}
 	})
 
+	t.Run("a learned budget spaces requests even under a configured bucket", func(t *testing.T) {
+		g := newGovernor(40, 0)
+		if g.limiter().Burst() != 40 {
+			t.Fatalf("configured bucket %d, want 40", g.limiter().Burst())
+		}
+		feed(g, t0, 30, false)
+		g.throttled(t0, ms(-20))
+		if g.limiter().Burst() != 1 {
+			t.Fatalf("bucket %d after a 429, want 1", g.limiter().Burst())
+		}
+	})
+
+	t.Run("a configured budget under minRate stays the ceiling", func(t *testing.T) {
+		g := newGovernor(0.5, 0)
+		feed(g, t0, 30, false)
+		if r := g.throttled(t0, ms(-20)); r != 0.5 {
+			t.Fatalf("budget %v, want the configured 0.5", r)
+		}
+	})
+
 	t.Run("never above the configured budget nor under minRate", func(t *testing.T) {
 		g := newGovernor(40, 0)
 		feed(g, t0, 100, false)

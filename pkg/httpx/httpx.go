@@ -324,11 +324,11 @@ func (t *Transport) Stats() Stats {
 	return out
 }
 
-// Throttled tells an httpx client that part of a request sent at sent was answered 429 while the
-// request itself succeeded: an item of a Graph $batch, which Graph throttles item by item. The
-// API's pause (retryAfter, when not 0) and learned budget treat it as a 429 answer. Clients not
-// made by NewClient are left alone.
-func Throttled(c *http.Client, method string, u *url.URL, sent time.Time, retryAfter time.Duration) {
+// Throttled tells an httpx client that parts of a request sent (written) at sent were answered
+// 429 while the request itself succeeded: items of a Graph $batch, which Graph throttles item by
+// item. The API's pause (retryAfter, when not 0) and learned budget treat it as one 429 answer.
+// Clients not made by NewClient are left alone.
+func Throttled(c *http.Client, method string, u *url.URL, sent time.Time, retryAfter time.Duration, parts int) {
 	if c == nil || u == nil {
 		return
 	}
@@ -339,7 +339,7 @@ func Throttled(c *http.Client, method string, u *url.URL, sent time.Time, retryA
 	req := &http.Request{Method: method, URL: u, Header: http.Header{}}
 	api := t.api(t.opts.Key(req))
 	now := time.Now()
-	t.stats.throttledParts.Add(1)
+	t.stats.throttledParts.Add(int64(max(parts, 1)))
 	if retryAfter > 0 {
 		api.pauseUntil(now.Add(retryAfter))
 	}
@@ -415,6 +415,27 @@ func (a *apiState) pauseUntil(t time.Time) {
 	a.mu.Unlock()
 }
 
+// waitPause waits until no 429 pauses the API.
+func (a *apiState) waitPause(ctx context.Context) error {
+	for {
+		a.mu.Lock()
+		wait := time.Until(a.paused)
+		a.mu.Unlock()
+		if wait <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+func (a *apiState) pausedNow() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return time.Now().Before(a.paused)
+}
+
 // enter waits for a slot, the end of a pause and the rate budget; the returned func frees the
 // slot, and held says the budget delayed the request.
 func (a *apiState) enter(ctx context.Context) (release func(), held bool, err error) {
@@ -425,30 +446,33 @@ func (a *apiState) enter(ctx context.Context) (release func(), held bool, err er
 	}
 	release = func() { <-a.sem }
 	for {
-		a.mu.Lock()
-		wait := time.Until(a.paused)
-		a.mu.Unlock()
-		if wait <= 0 {
-			break
-		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := a.waitPause(ctx); err != nil {
 			release()
 			return nil, false, err
 		}
-	}
-	if lim := a.gov.limiter(); lim != nil {
+		lim := a.gov.limiter()
+		if lim == nil {
+			break
+		}
 		r := lim.Reserve()
 		if !r.OK() {
 			release()
 			return nil, false, errors.New("httpx: request-rate budget: no token can be had")
 		}
-		if d := r.Delay(); d > 0 {
-			held = true
-			if err := sleep(ctx, d); err != nil {
-				r.Cancel()
-				release()
-				return nil, false, err
-			}
+		d := r.Delay()
+		if d <= 0 {
+			break
+		}
+		held = true
+		if err := sleep(ctx, d); err != nil {
+			r.Cancel()
+			release()
+			return nil, false, err
+		}
+		// A 429 may have paused the API while this request waited for its slot: it must not
+		// leave inside the pause, nor with the others at its end, so it waits and books again.
+		if !a.pausedNow() {
+			break
 		}
 	}
 	return release, held, nil

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -98,8 +99,8 @@ func TestThrottledPartsPaceTheAPI(t *testing.T) {
 		get()
 	}
 	u, _ := url.Parse(srv.URL + "/v1.0/$batch")
-	Throttled(c, http.MethodPost, u, time.Now().Add(-time.Millisecond), 100*time.Millisecond)
-	Throttled(&http.Client{}, http.MethodPost, u, time.Now(), time.Second) // not an httpx client: ignored
+	Throttled(c, http.MethodPost, u, time.Now().Add(-time.Millisecond), 100*time.Millisecond, 3)
+	Throttled(&http.Client{}, http.MethodPost, u, time.Now(), time.Second, 1) // not an httpx client: ignored
 	start := time.Now()
 	for range 10 {
 		get()
@@ -109,7 +110,34 @@ func TestThrottledPartsPaceTheAPI(t *testing.T) {
 		t.Fatalf("10 requests after a throttled part took %s: no pause or budget", d)
 	}
 	s := c.Transport.(*Transport).Stats()
-	if s.ThrottledParts != 1 || s.Throttled != 0 || len(s.Budgets) != 1 {
-		t.Fatalf("stats %+v, want 1 throttled part and one learned budget", s)
+	if s.ThrottledParts != 3 || s.Throttled != 0 || len(s.Budgets) != 1 {
+		t.Fatalf("stats %+v, want 3 throttled parts and one learned budget", s)
+	}
+}
+
+// Requests waiting for their slot in the budget when a 429 pauses the API do not leave inside
+// the pause.
+func TestBudgetWaitersRespectAPauseThatBeginsMeanwhile(t *testing.T) {
+	a := &apiState{sem: make(chan struct{}, 16), gov: newGovernor(10, 1)}
+	start := time.Now()
+	pauseAt, pauseEnd := start.Add(30*time.Millisecond), start.Add(400*time.Millisecond)
+	left := make(chan time.Time, 5)
+	for range 5 {
+		go func() {
+			release, _, err := a.enter(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			left <- time.Now()
+			release()
+		}()
+	}
+	time.Sleep(time.Until(pauseAt))
+	a.pauseUntil(pauseEnd)
+	for range 5 {
+		at := <-left
+		if at.After(pauseAt.Add(5*time.Millisecond)) && at.Before(pauseEnd) {
+			t.Fatalf("a request left %s after the start, inside the pause (%s to %s)", at.Sub(start), pauseAt.Sub(start), pauseEnd.Sub(start))
+		}
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
@@ -47,7 +49,8 @@ func (r subResp) err(what string) error {
 // time. Sub-requests Graph throttles (429 inside the batch) are sent again after their
 // Retry-After, at most maxItemRounds times; the batch request itself is retried by the Kiota
 // retry handler. The answer maps request ids to their responses. Each request is about one
-// unit (e.g. "users"): how many are done is reported to the engine as the batches complete.
+// unit (e.g. "users"): how many are done is reported to the engine as the batches complete
+// ("" for lookups, which report nothing).
 func (c *Client) batch(ctx context.Context, reqs []subReq, unit string) (map[string]subResp, error) {
 	out := make(map[string]subResp, len(reqs))
 	if len(reqs) == 0 {
@@ -73,7 +76,9 @@ func (c *Client) batch(ctx context.Context, reqs []subReq, unit string) (map[str
 				out[k] = v
 			}
 			// Under the lock, so that reports never go backwards.
-			providers.ReportProgress(ctx, providers.Progress{Done: len(out), Total: len(reqs), Unit: unit})
+			if unit != "" {
+				providers.ReportProgress(ctx, providers.Progress{Done: len(out), Total: len(reqs), Unit: unit})
+			}
 			mu.Unlock()
 			return nil
 		})
@@ -110,8 +115,11 @@ func (c *Client) sendBatch(ctx context.Context, chunk []subReq) (map[string]subR
 				Body    json.RawMessage   `json:"body"`
 			} `json:"responses"`
 		}
-		sent := time.Now()
-		if err := c.do(ctx, http.MethodPost, "/v1.0/$batch", body, &resp); err != nil {
+		// When the batch was written (its last attempt): a 429 inside it counts against the
+		// learned budget only when it was sent after the budget's last cut.
+		var sent atomic.Int64
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(time.Now().UnixNano()) }}
+		if err := c.do(httptrace.WithClientTrace(ctx, trace), http.MethodPost, "/v1.0/$batch", body, &resp); err != nil {
 			return nil, err
 		}
 		byID := map[string]subResp{}
@@ -143,7 +151,7 @@ func (c *Client) sendBatch(ctx context.Context, chunk []subReq) (map[string]subR
 		if len(again) > 0 {
 			// Graph throttles a batch item by item: the HTTP layer paces the API by these too.
 			if u, err := url.Parse(c.base + "/v1.0/$batch"); err == nil {
-				httpx.Throttled(c.layer, http.MethodPost, u, sent, wait)
+				httpx.Throttled(c.layer, http.MethodPost, u, time.Unix(0, sent.Load()), wait, len(again))
 			}
 			c.retries.Add(int64(len(again)))
 			c.log.Debug("graph: $batch items throttled", "count", len(again), "wait", wait)

@@ -257,7 +257,7 @@ func (c *Client) usersByUPN(ctx context.Context, upns []string) ([]rawUser, []st
 	for i, u := range upns {
 		reqs[i] = subReq{ID: fmt.Sprint(i + 1), Method: http.MethodGet, URL: "/users/" + url.PathEscape(u) + "?$select=" + userSelect}
 	}
-	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs, "users") // reads only: safe to send again
+	resps, err := c.batch(httpx.ReplaySafe(ctx), reqs, "") // reads only: safe to send again
 	if err != nil {
 		return nil, nil, err
 	}
@@ -355,12 +355,18 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 		g   *groupInfo
 		err error
 	}
-	var groupCh chan found // buffered: a lookup left behind by an early return ends on its own
+	var groupCh chan found
 	if t.mode != "users" {
 		groupCh = make(chan found, 1)
 		go func() {
 			g, err := c.findGroup(ctx, t.groupRef, t.byName)
 			groupCh <- found{g, err}
+		}()
+		// An early return waits for the lookup, so that no request outlives the read.
+		defer func() {
+			if groupCh != nil {
+				<-groupCh
+			}
 		}()
 	}
 	sku, err := c.findSku(ctx, part)
@@ -384,6 +390,7 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 		}
 	} else {
 		f := <-groupCh
+		groupCh = nil
 		if a.group, err = f.g, f.err; err != nil {
 			return nil, "", err
 		}

@@ -29,8 +29,11 @@ func TestReadPageStreamsTheNextLinkFirst(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			u, _ := url.Parse("https://h/v1.0/groups/g/members")
 			resp := &http.Response{Body: io.NopCloser(strings.NewReader(tt.body)), Request: &http.Request{URL: u}}
+			if tt.name == "truncated answer" {
+				resp.Request = nil // a transport that does not fill it in: the URL asked for names the call
+			}
 			var ev []string
-			_, err := readPage(resp, func(next string) error {
+			_, err := readPage(resp, u.String(), func(next string) error {
 				ev = append(ev, "next")
 				return nil
 			}, func(u rawUser) error {
@@ -45,6 +48,9 @@ func TestReadPageStreamsTheNextLinkFirst(t *testing.T) {
 			}
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("error %v, want %q", err, tt.wantErr)
+			}
+			if err != nil && tt.wantErr != "stop" && !strings.Contains(err.Error(), "GET /v1.0/groups/g/members") {
+				t.Errorf("error %v does not name the call", err)
 			}
 		})
 	}

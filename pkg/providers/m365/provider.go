@@ -271,7 +271,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) e
 		return err
 	}
 	defer resp.Body.Close()
-	path := resp.Request.URL.Path
+	path := answerPath(resp, rawURL)
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, path, err)
@@ -282,6 +282,18 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) e
 		}
 	}
 	return nil
+}
+
+// answerPath is the path of the request an answer is to, for messages (fallback when the
+// transport did not set resp.Request).
+func answerPath(resp *http.Response, fallback string) string {
+	if resp.Request != nil && resp.Request.URL != nil {
+		return resp.Request.URL.Path
+	}
+	if u, err := url.Parse(fallback); err == nil {
+		return u.Path
+	}
+	return fallback
 }
 
 // maxAnswer bounds the bytes read from one answer.
@@ -406,6 +418,7 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 	ctx, cancel := context.WithCancel(ctx)
 	type result struct {
 		resp *http.Response
+		path string // the URL asked for
 		err  error
 	}
 	var cur chan result
@@ -419,7 +432,7 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 		go func(ch chan<- result) {
 			resp, err := c.send(httptrace.WithClientTrace(ctx, trace), http.MethodGet, u, nil)
 			once.Do(func() { close(sent) })
-			ch <- result{resp, err}
+			ch <- result{resp, u, err}
 		}(cur)
 		t := time.NewTimer(5 * time.Millisecond)
 		defer t.Stop()
@@ -445,7 +458,7 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 			return n, r.err
 		}
 		n++
-		items, err := readPage(r.resp, func(next string) error {
+		items, err := readPage(r.resp, r.path, func(next string) error {
 			if err := c.sameOrigin(next); err != nil {
 				return err
 			}
@@ -469,8 +482,8 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 
 // readPage decodes one page as it arrives: next is called with its @odata.nextLink when it has
 // one, each with every item of its value. It returns the number of items.
-func readPage[T any](resp *http.Response, next func(string) error, each func(T) error) (int, error) {
-	what := "Microsoft Graph GET " + resp.Request.URL.Path
+func readPage[T any](resp *http.Response, path string, next func(string) error, each func(T) error) (int, error) {
+	what := "Microsoft Graph GET " + answerPath(resp, path)
 	bad := func(err error) error { return fmt.Errorf("%s: unexpected answer (%v)", what, err) }
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer))
 	if t, err := dec.Token(); err != nil {
