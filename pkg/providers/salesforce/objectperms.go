@@ -33,7 +33,12 @@ var objectPerms = []objectPerm{
 	{"modify_all", "PermissionsModifyAllRecords", []string{"read", "edit", "delete", "view_all"}},
 }
 
-var objectNameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,39}$`)
+// objectNameRe is an object API name: a standard object ("Account"), or a custom one with its
+// suffix (__c, big objects __b, platform events __e, external objects __x, custom metadata
+// __mdt), maybe in a managed package's namespace ("ns__Invoice__c"). A name begins with a letter
+// and has no double or trailing underscore; it is at most 40 characters before the suffix, and a
+// namespace at most 15.
+var objectNameRe = regexp.MustCompile(`^(?:[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9]){0,39}|(?:[A-Za-z][A-Za-z0-9]{0,14}__)?[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9]){0,39}__(?:c|b|e|x|mdt))$`)
 
 func objectPermNames() []string {
 	out := make([]string, len(objectPerms))
@@ -53,12 +58,18 @@ func validateObjectPerms(v cty.Value) error {
 	for _, p := range objectPerms {
 		known[p.name] = p
 	}
+	seen := map[string]string{}
 	for it := v.ElementIterator(); it.Next(); {
 		k, set := it.Element()
 		obj := k.AsString()
 		if !objectNameRe.MatchString(obj) {
 			return fmt.Errorf("object_permissions: %q is not an object API name (such as \"Account\" or \"Invoice__c\")", obj)
 		}
+		// Salesforce's object names are case-insensitive: two spellings are one row.
+		if other, dup := seen[strings.ToLower(obj)]; dup {
+			return fmt.Errorf("object_permissions: %q and %q name the same object; keep one", other, obj)
+		}
+		seen[strings.ToLower(obj)] = obj
 		if set.IsNull() || !set.IsWhollyKnown() {
 			continue
 		}

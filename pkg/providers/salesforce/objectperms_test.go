@@ -30,6 +30,12 @@ func TestObjectPermissionsValidation(t *testing.T) {
 		{map[string][]string{"Account": {"read", "edit", "delete", "modify_all"}}, `"modify_all" needs "view_all"`},
 		{map[string][]string{"Account": {"read", "write"}}, `unknown permission "write"`},
 		{map[string][]string{"Sales Account": {"read"}}, "not an object API name"},
+		{map[string][]string{"FinServ__Balance_Sheets_From_Previous_Years__c": {"read"}, "Forty_Characters_Long_Custom_Object_Name__c": {"read"}, "Archive__b": {"read"}}, ""},
+		{map[string][]string{"Invoice_": {"read"}}, "not an object API name"},
+		{map[string][]string{"Account__": {"read"}}, "not an object API name"},
+		{map[string][]string{"Sales__Account": {"read"}}, "not an object API name"},
+		{map[string][]string{"TooLongNamespace1__Invoice__c": {"read"}}, "not an object API name"},
+		{map[string][]string{"Account": {"read"}, "account": {"read", "edit"}}, "name the same object"},
 	} {
 		err := a.Validate(objPerms(tt.perms))
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {

@@ -103,7 +103,7 @@ type EntityAccess struct {
 
 // ObjectPermission is an ObjectPermissions row: what the users of a permission set may do with
 // the records of one object. Salesforce requires Read for Create, Edit and ViewAllRecords, Read
-// and Edit for Delete, and all of them for ModifyAllRecords.
+// and Edit for Delete, and Read, Edit, Delete and ViewAllRecords for ModifyAllRecords.
 type ObjectPermission struct {
 	ID          string `json:"id"`
 	ParentID    string `json:"parentId"`
@@ -116,8 +116,8 @@ type ObjectPermission struct {
 	ModifyAll   bool   `json:"modifyAllRecords"`
 }
 
-// ObjectTypes are the objects the sandbox org has (besides custom objects, named ...__c): the
-// values ObjectPermissions.SobjectType accepts.
+// ObjectTypes are the objects the sandbox org has (besides custom objects, named Name__c or
+// ns__Name__c): the values ObjectPermissions.SobjectType accepts.
 var ObjectTypes = []string{"Account", "Campaign", "Case", "Contact", "Contract", "Lead", "Opportunity", "Order", "Pricebook2", "Product2", "Quote"}
 
 // ConnectedApp is a connected app known to the org. Before it is installed it only shows in

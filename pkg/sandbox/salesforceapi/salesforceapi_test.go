@@ -401,6 +401,24 @@ func TestObjectPermissions(t *testing.T) {
 	if a := post(`{"ParentId":"` + ps + `","SobjectType":"Invoice__c","PermissionsRead":true}`); a.status != 201 {
 		t.Fatalf("a custom object: %d %s", a.status, a.body)
 	}
+	if a := post(`{"ParentId":"` + ps + `","SobjectType":"fsc__Balance_Sheet__c","PermissionsRead":true}`); a.status != 201 {
+		t.Fatalf("a managed package's custom object: %d %s", a.status, a.body)
+	}
+	// allOrNone: a duplicate within the request fails it whole, and nothing is kept.
+	a = do(t, sb, "POST", v+"/composite/sobjects", tok, "application/json", `{"allOrNone":true,"records":[`+
+		`{"attributes":{"type":"ObjectPermissions"},"ParentId":"`+ps+`","SobjectType":"Lead","PermissionsRead":true},`+
+		`{"attributes":{"type":"ObjectPermissions"},"ParentId":"`+ps+`","SobjectType":"Lead","PermissionsRead":true}]}`)
+	var res []struct {
+		Success bool
+		Errors  []struct{ StatusCode string }
+	}
+	if a.status != 200 || json.Unmarshal(a.body, &res) != nil || len(res) != 2 || res[0].Success || res[1].Success ||
+		res[0].Errors[0].StatusCode != "ALL_OR_NONE_OPERATION_ROLLED_BACK" || res[1].Errors[0].StatusCode != "DUPLICATE_VALUE" {
+		t.Fatalf("allOrNone with a duplicate inside: %d %s", a.status, a.body)
+	}
+	if a := post(`{"ParentId":"` + ps + `","SobjectType":"Lead","PermissionsRead":true}`); a.status != 201 {
+		t.Fatalf("Lead after the rolled back request: %d %s (the rollback kept a row)", a.status, a.body)
+	}
 
 	patch := func(body string) answer {
 		return do(t, sb, "PATCH", v+"/sobjects/ObjectPermissions/"+op, tok, "application/json", body)
@@ -419,7 +437,7 @@ func TestObjectPermissions(t *testing.T) {
 		return res.Records
 	}
 	recs := q()
-	if len(recs) != 2 || recs[0]["SobjectType"] != "Account" || recs[0]["PermissionsRead"] != true || recs[0]["PermissionsCreate"] != true ||
+	if len(recs) != 4 || recs[0]["SobjectType"] != "Account" || recs[0]["PermissionsRead"] != true || recs[0]["PermissionsCreate"] != true ||
 		recs[0]["PermissionsEdit"] != true || recs[0]["PermissionsDelete"] != false {
 		t.Fatalf("rows after the update: %v", recs)
 	}

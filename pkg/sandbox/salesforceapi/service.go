@@ -378,8 +378,11 @@ func (s *Service) create(typ string, f map[string]any, commit bool) (string, *re
 var objectPermFields = []string{"PermissionsRead", "PermissionsCreate", "PermissionsEdit", "PermissionsDelete", "PermissionsViewAllRecords", "PermissionsModifyAllRecords"}
 
 func knownObject(typ string) bool {
-	if strings.HasSuffix(typ, "__c") && apiNameRe.MatchString(strings.TrimSuffix(typ, "__c")) {
-		return true
+	if base, custom := strings.CutSuffix(typ, "__c"); custom {
+		if ns, name, namespaced := strings.Cut(base, "__"); namespaced {
+			return apiNameRe.MatchString(ns) && apiNameRe.MatchString(name)
+		}
+		return apiNameRe.MatchString(base)
 	}
 	for _, t := range ObjectTypes {
 		if t == typ {
@@ -670,8 +673,11 @@ func (s *Service) collectionCreate(w http.ResponseWriter, r *http.Request) {
 		t, _ := a["type"].(string)
 		return t
 	}
+	// Records are created in order, each seeing those before it (a duplicate within the request
+	// is a duplicate); with allOrNone, any failure undoes the request's creates.
 	results := make([]saveResult, len(body.Records))
 	failed := false
+	var created []string
 	for i, rec := range body.Records {
 		t := typeOf(rec)
 		if t == "" {
@@ -679,19 +685,19 @@ func (s *Service) collectionCreate(w http.ResponseWriter, r *http.Request) {
 			failed = true
 			continue
 		}
-		id, e := s.create(t, rec, !body.AllOrNone)
+		id, e := s.create(t, rec, true)
 		results[i] = result(id, e)
-		failed = failed || e != nil
-	}
-	if body.AllOrNone {
-		if failed {
-			rollback(results)
+		if e != nil {
+			failed = true
 		} else {
-			for i, rec := range body.Records {
-				id, e := s.create(typeOf(rec), rec, true)
-				results[i] = result(id, e)
-			}
+			created = append(created, id)
 		}
+	}
+	if body.AllOrNone && failed {
+		for i := len(created) - 1; i >= 0; i-- {
+			_ = s.remove(created[i], true)
+		}
+		rollback(results)
 	}
 	sandbox.WriteJSON(w, http.StatusOK, results)
 }
