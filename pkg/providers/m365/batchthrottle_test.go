@@ -7,9 +7,6 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
-	"github.com/c4sctl/c4sctl/pkg/providers/m365"
-	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
-	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -17,18 +14,7 @@ import (
 // Graph throttles $batch items one by one: the adapter sends them again after their Retry-After
 // and tells the HTTP layer, which paces the whole API by them.
 func TestThrottledBatchItemsReachTheHTTPLayer(t *testing.T) {
-	svc := graphapi.New()
-	sb, err := sandbox.Start(sandbox.Options{}, svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sb.Close() })
-	env := providertest.HTTPXEnv(sb)
-	cl, err := m365.New().Configure(context.Background(), providertest.ConfigValue(m365.New(), sb.URL, nil), env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cl.(*m365.Client)
+	c, _, svc, layer := startHTTPX(t)
 	cfg := licCfg(map[string]cty.Value{"users": cty.SetVal([]cty.Value{cty.StringVal(graphapi.UserUPN(3)), cty.StringVal(graphapi.UserUPN(4))})})
 	svc.ThrottleBatchItems(1, time.Second)
 	began := time.Now()
@@ -38,7 +24,7 @@ func TestThrottledBatchItemsReachTheHTTPLayer(t *testing.T) {
 	if d := time.Since(began); d < time.Second {
 		t.Fatalf("the throttled item was sent again after %s, before its Retry-After", d)
 	}
-	if s, _ := httpx.StatsOf(env.HTTPClient); s.ThrottledParts != 1 {
+	if s, _ := httpx.StatsOf(layer); s.ThrottledParts != 1 {
 		t.Fatalf("the HTTP layer heard of %d throttled parts, want 1", s.ThrottledParts)
 	}
 }

@@ -17,8 +17,9 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-// startHTTPX configures the provider over the real HTTP layer (httpx), as the CLI does.
-func startHTTPX(t *testing.T) (*m365.Client, *sandbox.Server, *graphapi.Service) {
+// startHTTPX configures the provider over the real HTTP layer (httpx), as the CLI does; the last
+// value is that layer's client (httpx.StatsOf).
+func startHTTPX(t *testing.T) (*m365.Client, *sandbox.Server, *graphapi.Service, *http.Client) {
 	t.Helper()
 	svc := graphapi.New()
 	sb, err := sandbox.Start(sandbox.Options{}, svc)
@@ -27,17 +28,18 @@ func startHTTPX(t *testing.T) (*m365.Client, *sandbox.Server, *graphapi.Service)
 	}
 	t.Cleanup(func() { _ = sb.Close() })
 	p := m365.New()
-	c, err := p.Configure(context.Background(), providertest.ConfigValue(p, sb.URL, nil), providertest.HTTPXEnv(sb))
+	env := providertest.HTTPXEnv(sb)
+	c, err := p.Configure(context.Background(), providertest.ConfigValue(p, sb.URL, nil), env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(*m365.Client), sb, svc
+	return c.(*m365.Client), sb, svc, env.HTTPClient
 }
 
 // A group licence assignment whose answer is lost is made, once (assignLicense sets licences).
 func TestGroupLicenseWithLostAnswerIsMade(t *testing.T) {
 	for _, processed := range []bool{true, false} {
-		c, sb, svc := startHTTPX(t)
+		c, sb, svc, _ := startHTTPX(t)
 		ctx := context.Background()
 		cfg := licCfg(map[string]cty.Value{"group_name": cty.StringVal(graphapi.SellersGroupName)})
 		loser := providertest.LoseAnswers(sb, "POST", "/assignLicense", 1, processed)
@@ -61,7 +63,7 @@ func TestGroupLicenseWithLostAnswerIsMade(t *testing.T) {
 // answered 503 every time is attempted at most httpx's MaxAttempts times, not (Kiota's
 // MaxRetries+1) times as many.
 func TestRetriesDoNotMultiply(t *testing.T) {
-	c, sb, _ := startHTTPX(t)
+	c, sb, _, _ := startHTTPX(t)
 	var n atomic.Int64
 	sb.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -85,7 +87,7 @@ func TestRetriesDoNotMultiply(t *testing.T) {
 
 // A welcome message whose send had no answer may have left: it is recorded and never sent again.
 func TestWelcomeWithLostAnswerIsNotSentTwice(t *testing.T) {
-	c, sb, svc := startHTTPX(t)
+	c, sb, svc, _ := startHTTPX(t)
 	ctx := context.Background()
 	_ = sb.Mutate(func() error {
 		svc.Tenant().Groups = append(svc.Tenant().Groups, &graphapi.Group{ID: "5a11e500-0000-4000-8000-0000000000ab", DisplayName: "Pilot sellers",

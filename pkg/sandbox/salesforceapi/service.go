@@ -503,10 +503,20 @@ func readJSON(r *http.Request, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
+// readObject reads a record's fields (a JSON object), answering JSON_PARSER_ERROR when the body
+// is not one.
+func readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	var f map[string]any
 	if err := readJSON(r, &f); err != nil || f == nil {
 		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+		return nil, false
+	}
+	return f, true
+}
+
+func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
+	f, ok := readObject(w, r)
+	if !ok {
 		return
 	}
 	id, e := s.create(r.PathValue("type"), f, true)
@@ -548,9 +558,8 @@ func (s *Service) updateRecord(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	var f map[string]any
-	if err := readJSON(r, &f); err != nil || f == nil {
-		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+	f, ok := readObject(w, r)
+	if !ok {
 		return
 	}
 	if ps.ProfileID != "" {
@@ -597,9 +606,8 @@ func (s *Service) updateObjectPermission(w http.ResponseWriter, r *http.Request)
 		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
-	var f map[string]any
-	if err := readJSON(r, &f); err != nil || f == nil {
-		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+	f, ok := readObject(w, r)
+	if !ok {
 		return
 	}
 	for k := range f {
