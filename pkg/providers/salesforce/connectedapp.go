@@ -186,8 +186,8 @@ type appRow struct {
 	adminApproved bool
 }
 
-func (c *Client) findApp(name string) (*appRow, error) {
-	recs, err := c.query("SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication WHERE Name = " + soqlQuote(name))
+func (c *Client) findApp(ctx context.Context, name string) (*appRow, error) {
+	recs, err := c.query(ctx, "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication WHERE Name = "+soqlQuote(name))
 	if err != nil {
 		return nil, fmt.Errorf("find connected app %q: %w", name, err)
 	}
@@ -208,8 +208,8 @@ type access struct {
 }
 
 // appAccess lists the profiles and permission sets that reach the app.
-func (c *Client) appAccess(appID string) ([]access, error) {
-	recs, err := c.query("SELECT Id, ParentId, Parent.Name, Parent.IsOwnedByProfile, Parent.ProfileId FROM SetupEntityAccess WHERE SetupEntityId = " + soqlQuote(appID))
+func (c *Client) appAccess(ctx context.Context, appID string) ([]access, error) {
+	recs, err := c.query(ctx, "SELECT Id, ParentId, Parent.Name, Parent.IsOwnedByProfile, Parent.ProfileId FROM SetupEntityAccess WHERE SetupEntityId = "+soqlQuote(appID))
 	if err != nil {
 		return nil, fmt.Errorf("read who may use the connected app: %w", err)
 	}
@@ -228,7 +228,7 @@ func (c *Client) appAccess(appID string) ([]access, error) {
 		}
 	}
 	if needProfiles {
-		names, err := c.profileNames()
+		names, err := c.profileNames(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -244,8 +244,8 @@ func (c *Client) appAccess(appID string) ([]access, error) {
 }
 
 // profileNames maps profile ids to names.
-func (c *Client) profileNames() (map[string]string, error) {
-	recs, err := c.query("SELECT Id, Name FROM Profile")
+func (c *Client) profileNames(ctx context.Context) (map[string]string, error) {
+	recs, err := c.query(ctx, "SELECT Id, Name FROM Profile")
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
@@ -283,7 +283,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		"refresh_token_policy": null(cty.String), "refresh_token_duration": null(cty.String), "session_timeout": null(cty.String),
 		"profiles": null(cty.Set(cty.String)), "permission_sets": null(cty.Set(cty.String)), "policies_editable": null(cty.Bool),
 	}
-	row, err := c.findApp(name)
+	row, err := c.findApp(ctx, name)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
@@ -315,7 +315,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		}
 		warnings = append(warnings, fmt.Sprintf("the Metadata API returns no ConnectedApp named %s for %q: its IP relaxation, refresh token and session policies cannot be read or changed through the API; c4sctl plans changes to them as manual steps", fullNameOf(name), name))
 	}
-	rows, err := c.appAccess(row.id)
+	rows, err := c.appAccess(ctx, row.id)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
@@ -486,15 +486,15 @@ func (c *Client) planApp(req providers.PlanRequest) (providers.PlanResponse, err
 
 // resolveParents maps profile names and permission set API names to the permission set ids that
 // SetupEntityAccess rows hang from; unknown names are an error naming them.
-func (c *Client) resolveParents(profiles, permSets []string) (map[string]string, map[string]string, error) {
+func (c *Client) resolveParents(ctx context.Context, profiles, permSets []string) (map[string]string, map[string]string, error) {
 	profIDs, psIDs := map[string]string{}, map[string]string{}
 	var missing []string
 	if len(profiles) > 0 {
-		names, err := c.profileNames()
+		names, err := c.profileNames(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		recs, err := c.query("SELECT Id, ProfileId FROM PermissionSet WHERE IsOwnedByProfile = true")
+		recs, err := c.query(ctx, "SELECT Id, ProfileId FROM PermissionSet WHERE IsOwnedByProfile = true")
 		if err != nil {
 			return nil, nil, fmt.Errorf("list the profiles' permission sets: %w", err)
 		}
@@ -511,7 +511,7 @@ func (c *Client) resolveParents(profiles, permSets []string) (map[string]string,
 		}
 	}
 	if len(permSets) > 0 {
-		recs, err := c.query("SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN " + soqlList(permSets))
+		recs, err := c.query(ctx, "SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN "+soqlList(permSets))
 		if err != nil {
 			return nil, nil, fmt.Errorf("find permission sets: %w", err)
 		}
@@ -538,7 +538,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	if err := checkRefresh(req.Planned, req.Planned); err != nil {
 		return providers.ApplyResponse{}, err
 	}
-	row, err := c.findApp(name)
+	row, err := c.findApp(ctx, name)
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}
@@ -548,7 +548,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	if want, ok := attrs.Bool(req.Planned, "installed"); ok && !want {
 		return providers.ApplyResponse{}, fmt.Errorf("c4sctl cannot uninstall %q; uninstall it in Setup > Connected Apps OAuth Usage", name)
 	}
-	rows, err := c.appAccess(row.id)
+	rows, err := c.appAccess(ctx, row.id)
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}
@@ -564,7 +564,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	}
 	// Grant first, change the policies, revoke last: users never lose access in between.
 	if len(addProfiles)+len(addPermSets) > 0 {
-		profIDs, psIDs, err := c.resolveParents(addProfiles, addPermSets)
+		profIDs, psIDs, err := c.resolveParents(ctx, addProfiles, addPermSets)
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
@@ -587,7 +587,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 				return providers.ApplyResponse{}, err
 			}
 			// The answer was lost: grant again only what is still missing.
-			now, rerr := c.appAccess(row.id)
+			now, rerr := c.appAccess(ctx, row.id)
 			if rerr != nil {
 				return providers.ApplyResponse{}, fmt.Errorf("%w; reading the app's access back failed too: %v", err, rerr)
 			}

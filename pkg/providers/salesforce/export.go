@@ -45,7 +45,7 @@ func (c *Client) exportApp(ctx context.Context) ([]providers.ExportedObject, err
 }
 
 func (c *Client) exportPermSets(ctx context.Context) ([]providers.ExportedObject, error) {
-	recs, err := c.query("SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND NamespacePrefix = null")
+	recs, err := c.query(ctx, "SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND NamespacePrefix = null")
 	if err != nil {
 		return nil, fmt.Errorf("list permission sets: %w", err)
 	}
@@ -65,7 +65,7 @@ func (c *Client) exportPermSets(ctx context.Context) ([]providers.ExportedObject
 		if resp.ID == "" || resp.Value.IsNull() {
 			continue // deleted while listing
 		}
-		rows, err := c.objectRows(resp.ID)
+		rows, err := c.objectRows(ctx, resp.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func TestExportReproducesTheAppAndThePermissionSets(t *testing.T) {
 // exportTestUsers returns two usernames of the org.
 func exportTestUsers(t *testing.T, c *Client) []string {
 	t.Helper()
-	recs, err := c.query("SELECT Username FROM User WHERE IsActive = true")
+	recs, err := c.query(context.Background(), "SELECT Username FROM User WHERE IsActive = true")
 	if err != nil || len(recs) < 2 {
 		t.Fatalf("users: %v (%d)", err, len(recs))
 	}

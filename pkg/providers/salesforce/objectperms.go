@@ -107,12 +107,12 @@ type objectRow struct {
 }
 
 // objectRows reads a permission set's ObjectPermissions rows, by object name.
-func (c *Client) objectRows(psID string) (map[string]objectRow, error) {
+func (c *Client) objectRows(ctx context.Context, psID string) (map[string]objectRow, error) {
 	fields := []string{"Id", "SobjectType"}
 	for _, p := range objectPerms {
 		fields = append(fields, p.field)
 	}
-	recs, err := c.query("SELECT " + strings.Join(fields, ", ") + " FROM ObjectPermissions WHERE ParentId = " + soqlQuote(psID))
+	recs, err := c.query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM ObjectPermissions WHERE ParentId = "+soqlQuote(psID))
 	if err != nil {
 		return nil, fmt.Errorf("read the permission set's object permissions: %w", err)
 	}
@@ -191,7 +191,7 @@ func (c *Client) reconcileObjectPerms(ctx context.Context, psID, name string, pl
 	if !ok || len(cfg) == 0 {
 		return nil
 	}
-	rows, err := c.objectRows(psID)
+	rows, err := c.objectRows(ctx, psID)
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (c *Client) reconcileObjectPerms(ctx context.Context, psID, name string, pl
 			continue
 		}
 		// An update sets fields to given values: sending it again cannot apply a change twice.
-		if err := c.rest(http.MethodPatch, "sobjects/ObjectPermissions/"+row.id, fields, nil); err != nil {
+		if err := c.rest(ctx, http.MethodPatch, "sobjects/ObjectPermissions/"+row.id, fields, nil); err != nil {
 			return fmt.Errorf("update the %s permissions of permission set %s: %w", obj, name, err)
 		}
 	}

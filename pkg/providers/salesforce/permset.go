@@ -51,7 +51,7 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 
 type sfUser struct{ id, username, profileID string }
 
-func (c *Client) findPermSet(id, name string, perms []string) (map[string]any, error) {
+func (c *Client) findPermSet(ctx context.Context, id, name string, perms []string) (map[string]any, error) {
 	fields := []string{"Id", "Name", "Label", "Description", "PermissionsApiEnabled"}
 	for _, p := range perms {
 		if p != "ApiEnabled" {
@@ -62,7 +62,7 @@ func (c *Client) findPermSet(id, name string, perms []string) (map[string]any, e
 	if id != "" {
 		where = "Id = " + soqlQuote(id)
 	}
-	recs, err := c.query("SELECT " + strings.Join(fields, ", ") + " FROM PermissionSet WHERE " + where)
+	recs, err := c.query(ctx, "SELECT "+strings.Join(fields, ", ")+" FROM PermissionSet WHERE "+where)
 	if err != nil {
 		var ae *APIError
 		if asAPIError(err, &ae) && ae.Code == "INVALID_FIELD" && len(perms) > 0 {
@@ -92,8 +92,8 @@ func asAPIError(err error, target **APIError) bool {
 }
 
 // assignments lists the permission set's assignments: assignee id -> assignment id, and usernames.
-func (c *Client) assignments(psID string) (map[string]string, map[string]string, error) {
-	recs, err := c.query("SELECT Id, AssigneeId, Assignee.Username FROM PermissionSetAssignment WHERE PermissionSetId = " + soqlQuote(psID))
+func (c *Client) assignments(ctx context.Context, psID string) (map[string]string, map[string]string, error) {
+	recs, err := c.query(ctx, "SELECT Id, AssigneeId, Assignee.Username FROM PermissionSetAssignment WHERE PermissionSetId = "+soqlQuote(psID))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the permission set's assignments: %w", err)
 	}
@@ -108,12 +108,12 @@ func (c *Client) assignments(psID string) (map[string]string, map[string]string,
 }
 
 // usersByName resolves usernames (200 a query); the missing ones are returned apart.
-func (c *Client) usersByName(names []string) ([]sfUser, []string, error) {
+func (c *Client) usersByName(ctx context.Context, names []string) ([]sfUser, []string, error) {
 	var out []sfUser
 	found := map[string]bool{}
 	for start := 0; start < len(names); start += collectionSize {
 		end := min(start+collectionSize, len(names))
-		recs, err := c.query("SELECT Id, Username, ProfileId FROM User WHERE Username IN " + soqlList(names[start:end]))
+		recs, err := c.query(ctx, "SELECT Id, Username, ProfileId FROM User WHERE Username IN "+soqlList(names[start:end]))
 		if err != nil {
 			return nil, nil, fmt.Errorf("find the assignees: %w", err)
 		}
@@ -132,8 +132,8 @@ func (c *Client) usersByName(names []string) ([]sfUser, []string, error) {
 	return out, missing, nil
 }
 
-func (c *Client) usersByFilter(filter string) ([]sfUser, error) {
-	recs, err := c.query("SELECT Id, Username, ProfileId FROM User WHERE " + filter)
+func (c *Client) usersByFilter(ctx context.Context, filter string) ([]sfUser, error) {
+	recs, err := c.query(ctx, "SELECT Id, Username, ProfileId FROM User WHERE "+filter)
 	if err != nil {
 		return nil, fmt.Errorf("assignee_filter %q: %w", filter, err)
 	}
@@ -145,25 +145,25 @@ func (c *Client) usersByFilter(filter string) ([]sfUser, error) {
 }
 
 // desiredUsers resolves the users the value asks for; ok is false when assignments are not managed.
-func (c *Client) desiredUsers(v cty.Value) (users []sfUser, missing []string, ok bool, err error) {
+func (c *Client) desiredUsers(ctx context.Context, v cty.Value) (users []sfUser, missing []string, ok bool, err error) {
 	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(attrs.String(v, "assignee_filter"), "")); f != "" {
-		users, err = c.usersByFilter(f)
+		users, err = c.usersByFilter(ctx, f)
 		return users, nil, true, err
 	}
 	names, set := attrs.Strings(v, "assignees")
 	if !set {
 		return nil, nil, false, nil
 	}
-	users, missing, err = c.usersByName(names)
+	users, missing, err = c.usersByName(ctx, names)
 	return users, missing, true, err
 }
 
 // profileGaps names the profiles of users that lack API Enabled, with their user counts.
-func (c *Client) profileGaps(users []sfUser) (string, error) {
+func (c *Client) profileGaps(ctx context.Context, users []sfUser) (string, error) {
 	if len(users) == 0 {
 		return "", nil
 	}
-	recs, err := c.query("SELECT Id, Name, PermissionsApiEnabled FROM Profile")
+	recs, err := c.query(ctx, "SELECT Id, Name, PermissionsApiEnabled FROM Profile")
 	if err != nil {
 		return "", fmt.Errorf("read the profiles' API Enabled permission: %w", err)
 	}
@@ -193,18 +193,18 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	if req.ID == "" && name == "" {
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType())}, nil
 	}
-	rec, err := c.findPermSet(req.ID, name, perms)
+	rec, err := c.findPermSet(ctx, req.ID, name, perms)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
 	if rec == nil && req.ID != "" && name != "" {
-		rec, err = c.findPermSet("", name, perms) // recreated outside c4sctl under the same name
+		rec, err = c.findPermSet(ctx, "", name, perms) // recreated outside c4sctl under the same name
 		if err != nil {
 			return providers.ReadResponse{}, err
 		}
 	}
 	var warnings []string
-	desired, missing, managed, err := c.desiredUsers(req.Config)
+	desired, missing, managed, err := c.desiredUsers(ctx, req.Config)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
@@ -212,7 +212,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		warnings = append(warnings, fmt.Sprintf("%d assignees are not users of the org: %s", len(missing), strings.Join(firstN(missing, 10), ", ")))
 	}
 	if rec == nil {
-		c.noteGaps(name, desired)
+		c.noteGaps(ctx, name, desired)
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType()), Warnings: warnings}, nil
 	}
 	id := str(rec, "Id")
@@ -232,13 +232,13 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		vals["user_permissions"] = attrs.StringSet(on)
 	}
 	if cfg, set := configuredObjectPerms(req.Config); set {
-		rows, err := c.objectRows(id)
+		rows, err := c.objectRows(ctx, id)
 		if err != nil {
 			return providers.ReadResponse{}, err
 		}
 		vals["object_permissions"] = liveObjectPerms(rows, cfg)
 	}
-	assigned, names, err := c.assignments(id)
+	assigned, names, err := c.assignments(ctx, id)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
@@ -286,12 +286,12 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		if len(desired) > 0 {
 			// Profiles of the current assignees.
 			var err error
-			if desired, _, err = c.usersByName(usernames(desired)); err != nil {
+			if desired, _, err = c.usersByName(ctx, usernames(desired)); err != nil {
 				return providers.ReadResponse{}, err
 			}
 		}
 	}
-	gaps := c.noteGaps(str(rec, "Name"), desired)
+	gaps := c.noteGaps(ctx, str(rec, "Name"), desired)
 	if gaps != "" && !apiOn {
 		warnings = append(warnings, fmt.Sprintf("assignees whose profile lacks API Enabled: %s; they cannot use Copilot for Sales unless this permission set (api_enabled = true) or another grants it", gaps))
 	}
@@ -318,8 +318,8 @@ func firstN(xs []string, n int) []string {
 
 // noteGaps remembers, for PlanChange, which profiles of the permission set's users lack API
 // Enabled. Errors only lose the note.
-func (c *Client) noteGaps(name string, users []sfUser) string {
-	gaps, err := c.profileGaps(users)
+func (c *Client) noteGaps(ctx context.Context, name string, users []sfUser) string {
+	gaps, err := c.profileGaps(ctx, users)
 	if err != nil {
 		c.log.Debug("salesforce: profile API Enabled check failed", "error", err.Error())
 		return ""
@@ -372,7 +372,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		if req.ID == "" {
 			return providers.ApplyResponse{}, nil
 		}
-		assigned, names, err := c.assignments(req.ID)
+		assigned, names, err := c.assignments(ctx, req.ID)
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
@@ -383,7 +383,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		if err := c.deleteRecords(ctx, "unassign permission set "+name, ids, labels); err != nil {
 			return providers.ApplyResponse{}, err
 		}
-		if err := c.rest(http.MethodDelete, "sobjects/PermissionSet/"+req.ID, nil, nil); err != nil {
+		if err := c.rest(ctx, http.MethodDelete, "sobjects/PermissionSet/"+req.ID, nil, nil); err != nil {
 			// Already gone (a DELETE replayed after its answer was lost finds it so) is done.
 			var ae *APIError
 			if !asAPIError(err, &ae) || (ae.Status != http.StatusNotFound && ae.Code != "ENTITY_IS_DELETED") {
@@ -420,7 +420,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		}
 		for attempt := 1; ; attempt++ {
 			var res createResult
-			err := c.rest(http.MethodPost, "sobjects/PermissionSet", body, &res)
+			err := c.rest(ctx, http.MethodPost, "sobjects/PermissionSet", body, &res)
 			if err == nil {
 				if res.ID == "" {
 					return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: Salesforce answered no id", name)
@@ -433,7 +433,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			}
 			// The answer was lost: look for the permission set by name, and send the create
 			// again only when it is not there.
-			rec, rerr := c.findPermSet("", name, nil)
+			rec, rerr := c.findPermSet(ctx, "", name, nil)
 			if rerr != nil {
 				return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w; reading it back to learn whether it was made failed too: %v", name, err, rerr)
 			}
@@ -460,7 +460,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			body["Permissions"+p] = true
 		}
 		if len(body) > 0 {
-			if err := c.rest(http.MethodPatch, "sobjects/PermissionSet/"+id, body, nil); err != nil {
+			if err := c.rest(ctx, http.MethodPatch, "sobjects/PermissionSet/"+id, body, nil); err != nil {
 				return providers.ApplyResponse{}, fmt.Errorf("update permission set %s: %w", name, err)
 			}
 		}
@@ -489,14 +489,14 @@ const createAttempts = 3
 // reconcileAssignments makes the assignments exactly the planned users: inserts and deletes
 // through sObject Collections, 200 a request.
 func (c *Client) reconcileAssignments(ctx context.Context, psID, name string, planned cty.Value) error {
-	users, missing, managed, err := c.desiredUsers(planned)
+	users, missing, managed, err := c.desiredUsers(ctx, planned)
 	if err != nil || !managed {
 		return err
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("assign permission set %s: %d assignees are not users of the org: %s", name, len(missing), strings.Join(firstN(missing, 10), ", "))
 	}
-	assigned, names, err := c.assignments(psID)
+	assigned, names, err := c.assignments(ctx, psID)
 	if err != nil {
 		return err
 	}

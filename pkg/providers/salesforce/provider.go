@@ -267,11 +267,7 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 		return nil, fmt.Errorf("the sign-in named an unusable instance URL: %v", err)
 	}
 	c.token, c.gen = tok, 1
-	c.sf = simpleforce.NewClient(s.login, s.clientID, s.version)
-	c.sf.SetHttpClient(c.hc)
-	// The transport sets the current token on every request; the session given here only makes
-	// simpleforce consider itself logged in.
-	c.sf.SetSidLoc(tok, c.instance)
+	c.loginURL, c.clientID = s.login, s.clientID
 	return c, nil
 }
 
@@ -389,8 +385,7 @@ type Client struct {
 	version  string
 	instance string
 	log      *slog.Logger
-	hc       *http.Client
-	sf       *simpleforce.Client
+	hc       *http.Client // the Salesforce transport over the HTTP layer (pkg/httpx)
 
 	login     func(context.Context) (token, instance string, err error)
 	canReauth bool
@@ -399,10 +394,7 @@ type Client struct {
 	token string
 	gen   int
 
-	// sfMu serialises simpleforce calls: the transport hands their failures back through sfErr
-	// (simpleforce never sees an error answer, so it neither logs bodies nor panics on them).
-	sfMu  sync.Mutex
-	sfErr error
+	loginURL, clientID string // simpleforce's own settings (it never signs in itself)
 
 	limitMu  sync.Mutex
 	apiUsage string // last Sforce-Limit-Info api-usage, e.g. "25/5000"
@@ -516,11 +508,10 @@ func parseAPIError(method string, u *url.URL, status int, b []byte, usage string
 }
 
 type rawKey struct{}
-type plainKey struct{}
 
 // transport sets the session on every REST request, reads Sforce-Limit-Info, signs in again once
-// on 401 INVALID_SESSION_ID, and turns error answers into *APIError. For simpleforce's requests
-// (no context value) failures are handed back through Client.sfErr with an empty 200 answer.
+// on 401 INVALID_SESSION_ID, and turns error answers into *APIError. Requests marked rawKey (the
+// token endpoint, the SOAP Metadata API) pass through untouched.
 type transport struct {
 	c    *Client
 	base http.RoundTripper
@@ -530,18 +521,31 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Context().Value(rawKey{}) != nil {
 		return t.base.RoundTrip(req)
 	}
-	plain := req.Context().Value(plainKey{}) != nil
 	if req.Method == http.MethodPatch {
 		// simpleforce's PATCHes update fields of a record to given values: sending one again
 		// cannot apply a change twice, so the HTTP layer may replay it when its answer is lost.
 		req = req.WithContext(httpx.ReplaySafe(req.Context()))
 	}
-	resp, err := t.do(req)
-	if plain {
-		return resp, err
-	}
+	return t.do(req)
+}
+
+// callTransport is the transport of one simpleforce call. simpleforce builds its requests
+// without a context (http.NewRequest), so this puts the call's context on each of them: a
+// cancelled plan stops the request in flight. It also keeps the call's failure: simpleforce
+// gets an empty 200 answer instead, so that it neither logs error bodies nor panics on them,
+// and sfCall returns the failure (an *APIError, or the context's error).
+type callTransport struct {
+	ctx  context.Context
+	next http.RoundTripper
+	err  error // the first failure of the call; simpleforce sends its requests one at a time
+}
+
+func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req.WithContext(t.ctx))
 	if err != nil {
-		t.c.sfErr = err
+		if t.err == nil {
+			t.err = err
+		}
 		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: http.Header{}, Body: io.NopCloser(strings.NewReader("{}")), Request: req}, nil
 	}
 	return resp, nil
@@ -616,22 +620,36 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// sfCall runs one simpleforce call under sfMu and returns the failure the transport saw, if any.
-// A panic inside simpleforce (an answer it does not expect) becomes an error.
-func (c *Client) sfCall(what string, fn func() error) (err error) {
-	c.sfMu.Lock()
-	defer c.sfMu.Unlock()
-	c.sfErr = nil
+// sfCall runs one simpleforce call on a simpleforce client of its own and returns the failure
+// the transport saw, if any. simpleforce's Client keeps no state c4sctl relies on between calls
+// (the session is set from Client.token on every request by the transport), so a client per call
+// is what lets calls run in parallel and each carry its context; the HTTP layer bounds how many
+// are in flight (httpx's per-API concurrency). A panic inside simpleforce (an answer it does not
+// expect) becomes an error.
+func (c *Client) sfCall(ctx context.Context, what string, fn func(sf *simpleforce.Client) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	ct := &callTransport{ctx: ctx, next: c.hc.Transport}
+	sf := simpleforce.NewClient(c.loginURL, c.clientID, c.version)
+	sf.SetHttpClient(&http.Client{Transport: ct, Timeout: c.hc.Timeout, CheckRedirect: c.hc.CheckRedirect, Jar: c.hc.Jar})
+	// The transport sets the current token on every request; the session given here only makes
+	// simpleforce consider itself logged in.
+	tok, _ := c.current()
+	sf.SetSidLoc(tok, c.instance)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: unexpected answer from Salesforce (%v)", what, r)
 		}
 	}()
-	ferr := fn()
-	if c.sfErr != nil {
-		return c.sfErr
+	ferr := fn(sf)
+	if ct.err != nil {
+		return ct.err
 	}
 	if ferr != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("%s: %w", what, cerr)
+		}
 		return fmt.Errorf("%s: %w", what, unwrapURLError(ferr))
 	}
 	return nil
@@ -640,14 +658,14 @@ func (c *Client) sfCall(what string, fn func() error) (err error) {
 const maxPages = 500
 
 // query runs a SOQL query and follows nextRecordsUrl to the end.
-func (c *Client) query(soql string) ([]map[string]any, error) {
+func (c *Client) query(ctx context.Context, soql string) ([]map[string]any, error) {
 	var out []map[string]any
 	next := soql
 	for page := 0; page < maxPages; page++ {
 		var res *simpleforce.QueryResult
-		if err := c.sfCall("SOQL query", func() error {
+		if err := c.sfCall(ctx, "SOQL query", func(sf *simpleforce.Client) error {
 			var err error
-			res, err = c.sf.Query(next)
+			res, err = sf.Query(next)
 			return err
 		}); err != nil {
 			return nil, err
@@ -672,7 +690,7 @@ func (c *Client) query(soql string) ([]map[string]any, error) {
 
 // rest sends a REST request (path relative to /services/data/vXX.X/) through simpleforce's
 // ApexREST and decodes the JSON answer into out (when non-nil).
-func (c *Client) rest(method, path string, body, out any) error {
+func (c *Client) rest(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -682,9 +700,9 @@ func (c *Client) rest(method, path string, body, out any) error {
 		rd = bytes.NewReader(b)
 	}
 	var resp []byte
-	if err := c.sfCall(method+" "+path, func() error {
+	if err := c.sfCall(ctx, method+" "+path, func(sf *simpleforce.Client) error {
 		var err error
-		resp, err = c.sf.ApexREST(method, "services/data/v"+c.version+"/"+path, rd)
+		resp, err = sf.ApexREST(method, "services/data/v"+c.version+"/"+path, rd)
 		return err
 	}); err != nil {
 		return err
@@ -799,7 +817,7 @@ func (c *Client) createRecords(ctx context.Context, what, typ string, records []
 			batch = append(batch, rec)
 		}
 		var results []saveResult
-		if err := c.rest(http.MethodPost, "composite/sobjects", map[string]any{"allOrNone": false, "records": batch}, &results); err != nil {
+		if err := c.rest(ctx, http.MethodPost, "composite/sobjects", map[string]any{"allOrNone": false, "records": batch}, &results); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if len(results) != len(batch) {
@@ -818,7 +836,7 @@ func (c *Client) deleteRecords(ctx context.Context, what string, ids, labels []s
 		providers.ReportProgress(ctx, providers.Progress{Done: start, Total: len(ids), Unit: "records"})
 		end := min(start+collectionSize, len(ids))
 		var results []saveResult
-		if err := c.rest(http.MethodDelete, "composite/sobjects?allOrNone=false&ids="+strings.Join(ids[start:end], ","), nil, &results); err != nil {
+		if err := c.rest(ctx, http.MethodDelete, "composite/sobjects?allOrNone=false&ids="+strings.Join(ids[start:end], ","), nil, &results); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if len(results) != end-start {

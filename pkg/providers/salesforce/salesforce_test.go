@@ -535,7 +535,7 @@ func TestPermissionSetFilterAndPaging(t *testing.T) {
 		t.Fatalf("%d collection requests for %d users, want %d", n, want, max)
 	}
 	// Paging directly: every user, 2,000 a page.
-	recs, err := c.query("SELECT Id, Username FROM User")
+	recs, err := c.query(context.Background(), "SELECT Id, Username FROM User")
 	if err != nil || len(recs) != 2+salesforceapi.SeededUsers+len(extra) {
 		t.Fatalf("%d users, %v", len(recs), err)
 	}
@@ -578,7 +578,7 @@ func TestReauthentication(t *testing.T) {
 	}
 	sb.Tokens.SetTTL(time.Hour)
 	time.Sleep(2100 * time.Millisecond)
-	if _, err := c.query("SELECT Id FROM Profile"); err != nil {
+	if _, err := c.query(context.Background(), "SELECT Id FROM Profile"); err != nil {
 		t.Fatal(err)
 	}
 	if _, g := c.current(); g != gen+2 {
@@ -602,12 +602,12 @@ func TestReauthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := cl.(*Client)
-	if _, err := at.query("SELECT Id FROM Profile"); err != nil {
+	if _, err := at.query(context.Background(), "SELECT Id FROM Profile"); err != nil {
 		t.Fatal(err)
 	}
 	tok, _ = at.current()
 	sb.Tokens.Revoke(tok)
-	_, err = at.query("SELECT Id FROM Profile")
+	_, err = at.query(context.Background(), "SELECT Id FROM Profile")
 	if err == nil || !strings.Contains(err.Error(), "INVALID_SESSION_ID") || !strings.Contains(err.Error(), "cannot be renewed") {
 		t.Fatalf("revoked access token: %v", err)
 	}
@@ -637,7 +637,7 @@ func TestJWTBearer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.(*Client).query("SELECT Id FROM User WHERE Username = " + soqlQuote(salesforceapi.AdminUser)); err != nil {
+	if _, err := cl.(*Client).query(context.Background(), "SELECT Id FROM User WHERE Username = " + soqlQuote(salesforceapi.AdminUser)); err != nil {
 		t.Fatal(err)
 	}
 	over["username"] = cty.StringVal("nobody@contoso-sandbox.example")
@@ -655,18 +655,18 @@ func TestJWTBearer(t *testing.T) {
 func TestErrorBodies(t *testing.T) {
 	c, sb, svc := start(t)
 	mutate(t, sb, func() error { svc.SetAPILimit(5000, 5000); return nil })
-	_, err := c.query("SELECT Id FROM Profile")
+	_, err := c.query(context.Background(), "SELECT Id FROM Profile")
 	if err == nil || !strings.Contains(err.Error(), "REQUEST_LIMIT_EXCEEDED") || !strings.Contains(err.Error(), "api-usage 5000/5000") || !strings.Contains(err.Error(), "rolling 24 hours") {
 		t.Fatalf("limit: %v", err)
 	}
 	mutate(t, sb, func() error { svc.SetAPILimit(10, 5000); return nil })
-	if _, err := c.query("SELECT Id FROM Profile"); err != nil {
+	if _, err := c.query(context.Background(), "SELECT Id FROM Profile"); err != nil {
 		t.Fatal(err)
 	}
 	if c.APIUsage() != "11/5000" {
 		t.Fatalf("Sforce-Limit-Info not read: %q", c.APIUsage())
 	}
-	_, err = c.query("SELECT Nope FROM Profile")
+	_, err = c.query(context.Background(), "SELECT Nope FROM Profile")
 	if err == nil || !strings.Contains(err.Error(), "INVALID_FIELD: No such column 'Nope'") {
 		t.Fatalf("invalid field: %v", err)
 	}
@@ -690,7 +690,7 @@ func TestErrorBodies(t *testing.T) {
 	})
 	for _, b := range []string{"[]", "{", "<html>oops</html>", `{"records": 5}`} {
 		body.Store(b)
-		if _, err := c.query("SELECT Id FROM Profile"); err == nil {
+		if _, err := c.query(context.Background(), "SELECT Id FROM Profile"); err == nil {
 			t.Fatalf("body %q: no error", b)
 		} else if b == "[]" && !strings.Contains(err.Error(), "500") {
 			t.Fatalf("body %q: %v", b, err)
