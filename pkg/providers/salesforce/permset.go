@@ -13,6 +13,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/errgroup"
 )
 
 var (
@@ -107,25 +108,37 @@ func (c *Client) assignments(ctx context.Context, psID string) (map[string]strin
 	return ids, names, nil
 }
 
-// usersByName resolves usernames (200 a query); the missing ones are returned apart.
+// usersByName resolves usernames (200 a query, the queries in parallel); the missing ones are
+// returned apart.
 func (c *Client) usersByName(ctx context.Context, names []string) ([]sfUser, []string, error) {
-	var out []sfUser
-	found := map[string]bool{}
+	var batches [][]string
 	for start := 0; start < len(names); start += collectionSize {
-		end := min(start+collectionSize, len(names))
-		recs, err := c.query(ctx, "SELECT Id, Username, ProfileId FROM User WHERE Username IN "+soqlList(names[start:end]))
+		batches = append(batches, names[start:min(start+collectionSize, len(names))])
+	}
+	found := make([][]sfUser, len(batches))
+	if err := c.fanOut(ctx, len(batches), func(ctx context.Context, i int) error {
+		recs, err := c.query(ctx, "SELECT Id, Username, ProfileId FROM User WHERE Username IN "+soqlList(batches[i]))
 		if err != nil {
-			return nil, nil, fmt.Errorf("find the assignees: %w", err)
+			return fmt.Errorf("find the assignees: %w", err)
 		}
 		for _, r := range recs {
-			u := sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")}
+			found[i] = append(found[i], sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")})
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	var out []sfUser
+	seen := map[string]bool{}
+	for _, us := range found {
+		for _, u := range us {
 			out = append(out, u)
-			found[strings.ToLower(u.username)] = true
+			seen[strings.ToLower(u.username)] = true
 		}
 	}
 	var missing []string
 	for _, n := range names {
-		if !found[strings.ToLower(n)] {
+		if !seen[strings.ToLower(n)] {
 			missing = append(missing, n)
 		}
 	}
@@ -158,19 +171,31 @@ func (c *Client) desiredUsers(ctx context.Context, v cty.Value) (users []sfUser,
 	return users, missing, true, err
 }
 
-// profileGaps names the profiles of users that lack API Enabled, with their user counts.
-func (c *Client) profileGaps(ctx context.Context, users []sfUser) (string, error) {
-	if len(users) == 0 {
-		return "", nil
-	}
+// profilesLackingAPI maps the ids of the profiles without API Enabled to their names.
+func (c *Client) profilesLackingAPI(ctx context.Context) (map[string]string, error) {
 	recs, err := c.query(ctx, "SELECT Id, Name, PermissionsApiEnabled FROM Profile")
 	if err != nil {
-		return "", fmt.Errorf("read the profiles' API Enabled permission: %w", err)
+		return nil, fmt.Errorf("read the profiles' API Enabled permission: %w", err)
 	}
 	lacking := map[string]string{}
 	for _, r := range recs {
 		if on, _ := boolean(r, "PermissionsApiEnabled"); !on {
 			lacking[str(r, "Id")] = str(r, "Name")
+		}
+	}
+	return lacking, nil
+}
+
+// profileGaps names the profiles of users that lack API Enabled, with their user counts; lacking
+// is profilesLackingAPI's answer when the caller read it already (nil: read it now).
+func (c *Client) profileGaps(ctx context.Context, users []sfUser, lacking map[string]string) (string, error) {
+	if len(users) == 0 {
+		return "", nil
+	}
+	if lacking == nil {
+		var err error
+		if lacking, err = c.profilesLackingAPI(ctx); err != nil {
+			return "", err
 		}
 	}
 	counts := map[string]int{}
@@ -193,26 +218,71 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	if req.ID == "" && name == "" {
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType())}, nil
 	}
-	rec, err := c.findPermSet(ctx, req.ID, name, perms)
-	if err != nil {
-		return providers.ReadResponse{}, err
-	}
-	if rec == nil && req.ID != "" && name != "" {
-		rec, err = c.findPermSet(ctx, "", name, perms) // recreated outside c4sctl under the same name
-		if err != nil {
-			return providers.ReadResponse{}, err
+	// The requests that need no other's answer run at once: the permission set, the users the
+	// configuration names and the profiles' API Enabled; then, with the set's id, its object
+	// permissions and assignments. At 200 ms a request this keeps a read to the longest chain
+	// (the set, then its assignments' pages) instead of the sum.
+	var (
+		rec              map[string]any
+		desired          []sfUser
+		missing          []string
+		managed          bool
+		lacking          map[string]string
+		assigned, names  map[string]string
+		rows             map[string]objectRow
+		cfgObj, cfgObjOK = configuredObjectPerms(req.Config)
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if rec, err = c.findPermSet(gctx, req.ID, name, perms); err != nil {
+			return err
 		}
+		if rec == nil && req.ID != "" && name != "" {
+			rec, err = c.findPermSet(gctx, "", name, perms) // recreated outside c4sctl under the same name
+			if err != nil {
+				return err
+			}
+		}
+		if rec == nil {
+			return nil
+		}
+		id := str(rec, "Id")
+		g.Go(func() error {
+			var err error
+			assigned, names, err = c.assignments(gctx, id)
+			return err
+		})
+		if cfgObjOK {
+			g.Go(func() error {
+				var err error
+				rows, err = c.objectRows(gctx, id)
+				return err
+			})
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var err error
+		desired, missing, managed, err = c.desiredUsers(gctx, req.Config)
+		return err
+	})
+	if _, set := attrs.Strings(req.Config, "assignees"); set || attrs.String(req.Config, "assignee_filter") != "" {
+		g.Go(func() error {
+			// Only for a warning: a failure loses the note (noteGaps asks again), not the read.
+			lacking, _ = c.profilesLackingAPI(gctx)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return providers.ReadResponse{}, err
 	}
 	var warnings []string
-	desired, missing, managed, err := c.desiredUsers(ctx, req.Config)
-	if err != nil {
-		return providers.ReadResponse{}, err
-	}
 	if len(missing) > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d assignees are not users of the org: %s", len(missing), strings.Join(firstN(missing, 10), ", ")))
 	}
 	if rec == nil {
-		c.noteGaps(ctx, name, desired)
+		c.noteGaps(ctx, name, desired, lacking)
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType()), Warnings: warnings}, nil
 	}
 	id := str(rec, "Id")
@@ -231,16 +301,8 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		}
 		vals["user_permissions"] = attrs.StringSet(on)
 	}
-	if cfg, set := configuredObjectPerms(req.Config); set {
-		rows, err := c.objectRows(ctx, id)
-		if err != nil {
-			return providers.ReadResponse{}, err
-		}
-		vals["object_permissions"] = liveObjectPerms(rows, cfg)
-	}
-	assigned, names, err := c.assignments(ctx, id)
-	if err != nil {
-		return providers.ReadResponse{}, err
+	if cfgObjOK {
+		vals["object_permissions"] = liveObjectPerms(rows, cfgObj)
 	}
 	if f := attrs.String(req.Config, "assignee_filter"); f != "" {
 		want := map[string]bool{}
@@ -291,7 +353,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 			}
 		}
 	}
-	gaps := c.noteGaps(ctx, str(rec, "Name"), desired)
+	gaps := c.noteGaps(ctx, str(rec, "Name"), desired, lacking)
 	if gaps != "" && !apiOn {
 		warnings = append(warnings, fmt.Sprintf("assignees whose profile lacks API Enabled: %s; they cannot use Copilot for Sales unless this permission set (api_enabled = true) or another grants it", gaps))
 	}
@@ -318,8 +380,8 @@ func firstN(xs []string, n int) []string {
 
 // noteGaps remembers, for PlanChange, which profiles of the permission set's users lack API
 // Enabled. Errors only lose the note.
-func (c *Client) noteGaps(ctx context.Context, name string, users []sfUser) string {
-	gaps, err := c.profileGaps(ctx, users)
+func (c *Client) noteGaps(ctx context.Context, name string, users []sfUser, lacking map[string]string) string {
+	gaps, err := c.profileGaps(ctx, users, lacking)
 	if err != nil {
 		c.log.Debug("salesforce: profile API Enabled check failed", "error", err.Error())
 		return ""

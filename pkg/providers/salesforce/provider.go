@@ -35,6 +35,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/simpleforce/simpleforce"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
@@ -653,6 +654,23 @@ func (c *Client) sfCall(ctx context.Context, what string, fn func(sf *simpleforc
 		return fmt.Errorf("%s: %w", what, unwrapURLError(ferr))
 	}
 	return nil
+}
+
+// parallelCalls is how many requests one read sends at once at most (the batches of a lookup,
+// the independent queries of a resource). The HTTP layer bounds the requests in flight to the
+// org further (httpx's per-API concurrency, 16 unless C4S_HTTP_LIMITS says otherwise), across
+// all resources read at once.
+const parallelCalls = httpx.DefaultConcurrency
+
+// fanOut runs fn for 0..n-1, at most parallelCalls at a time, and returns the first error (the
+// others are cancelled through ctx).
+func (c *Client) fanOut(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelCalls)
+	for i := 0; i < n; i++ {
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	return g.Wait()
 }
 
 const maxPages = 500

@@ -637,7 +637,7 @@ func TestJWTBearer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.(*Client).query(context.Background(), "SELECT Id FROM User WHERE Username = " + soqlQuote(salesforceapi.AdminUser)); err != nil {
+	if _, err := cl.(*Client).query(context.Background(), "SELECT Id FROM User WHERE Username = "+soqlQuote(salesforceapi.AdminUser)); err != nil {
 		t.Fatal(err)
 	}
 	over["username"] = cty.StringVal("nobody@contoso-sandbox.example")
