@@ -19,7 +19,11 @@
 //   - trust: Options.RootCAs (the sandbox), TrustPEMFile / WithRootCAs (a provider's ca_file,
 //     sharing the limits and counters), TLS 1.2 at least, HTTP/2;
 //   - counters for benchmarks: Transport.Stats, StatsOf(client);
-//   - CheckEndpoint: an endpoint that is not loopback must be https.
+//   - CheckEndpoint: an endpoint that is not loopback must be https;
+//   - redirects (redirect.go): token requests are never redirected; other requests follow a
+//     redirect only to the same host and port, never leaving https, through CheckEndpoint
+//     (CheckRedirect on the client, CheckHop again in RoundTrip for clients with another
+//     policy); a refusal is a *RedirectError naming both URLs.
 //
 // # Which requests are replayed
 //

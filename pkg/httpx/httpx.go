@@ -163,9 +163,9 @@ func New(opts Options) *Transport {
 
 // NewClient returns the HTTP client every provider uses (its Transport is a *Transport). It has
 // no overall Timeout: attempts are bounded by AttemptTimeout and retries by MaxElapsed; callers
-// bound requests with their context.
+// bound requests with their context. Redirects are followed only as CheckRedirect allows.
 func NewClient(opts Options) *http.Client {
-	return &http.Client{Transport: New(opts)}
+	return &http.Client{Transport: New(opts), CheckRedirect: CheckRedirect}
 }
 
 func newBaseTransport(o Options) *http.Transport {
@@ -283,8 +283,7 @@ func replaySafe(req *http.Request) bool {
 		return true
 	}
 	// Token requests create nothing.
-	p := strings.ToLower(req.URL.Path)
-	return strings.Contains(p, "/oauth2/") && strings.HasSuffix(p, "/token")
+	return IsTokenRequest(req.URL)
 }
 
 // Stats are the transport's counters since it was made.
@@ -495,6 +494,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 // RoundTrip sends req, retrying as the package documentation describes.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if err := CheckHop(req); err != nil {
+		// A redirect hop of a client whose CheckRedirect let it through: nothing is sent.
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, err
+	}
 	t.stats.requests.Add(1)
 	start := time.Now()
 	deadline := start.Add(t.opts.MaxElapsed)

@@ -196,12 +196,13 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 	mws := []khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&opts),
 		retry,
-		khttp.NewRedirectHandler(),
+		// No Kiota redirect handler: it follows redirects to any host and scheme (dropping only
+		// the Authorization header). The client below follows them under httpx.CheckRedirect.
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandler(),
 		khttp.NewHeadersInspectionHandler(),
 	}
-	c.hc = &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mws...), Timeout: env.HTTPClient.Timeout}
+	c.hc = &http.Client{Transport: khttp.NewCustomTransportWithParentTransport(parent, mws...), Timeout: env.HTTPClient.Timeout, CheckRedirect: httpx.CheckRedirect}
 	c.layer = env.HTTPClient
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(authProvider{c}, nil, nil, c.hc)
 	if err != nil {

@@ -198,7 +198,9 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.hc = &http.Client{Transport: &transport{c: c, base: rt}, Timeout: base.Timeout, CheckRedirect: base.CheckRedirect, Jar: base.Jar}
+	// Redirects: httpx's policy whatever the base client's, since this transport adds the token to
+	// every request it sends, redirect hops included.
+	c.hc = &http.Client{Transport: &transport{c: c, base: rt}, Timeout: base.Timeout, CheckRedirect: httpx.CheckRedirect, Jar: base.Jar}
 	if c.hc.Timeout == 0 {
 		c.hc.Timeout = 2 * time.Minute
 	}
@@ -553,6 +555,10 @@ func (t *callTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (t *transport) send(req *http.Request) (*http.Response, int, error) {
+	// A redirect hop is checked before the token is set on it.
+	if err := httpx.CheckHop(req); err != nil {
+		return nil, 0, err
+	}
 	tok, gen := t.c.current()
 	r := req.Clone(req.Context())
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
@@ -602,6 +608,20 @@ func (t *transport) do(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("Salesforce %s %s: %w", req.Method, req.URL.Path, err)
 		}
 		reauthed = true
+	}
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		// A redirect is followed by the client (CheckRedirect, then send's CheckHop) only where
+		// httpx's policy allows; a refused one is an error naming both URLs.
+		to, perr := req.URL.Parse(loc)
+		if perr != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("Salesforce %s %s: %d with an unreadable Location", req.Method, req.URL.Path, resp.StatusCode)
+		}
+		if err := httpx.CheckHopURLs(req.URL, to); err != nil {
+			resp.Body.Close()
+			return nil, fmt.Errorf("Salesforce %s %s: %w", req.Method, req.URL.Path, err)
+		}
+		return resp, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
