@@ -47,7 +47,7 @@ func meetingPolicySchema() *schema.Resource {
 
 func (c *Client) getPolicy(ctx context.Context, typ, identity string) (map[string]any, error) {
 	var p map[string]any
-	if err := c.do(ctx, http.MethodGet, policyPath(typ, identity), nil, &p); err != nil {
+	if err := c.getOne(ctx, policyPath(typ, identity), identity, &p); err != nil {
 		return nil, err
 	}
 	if p == nil {
@@ -129,7 +129,7 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 		body := changedProps(req.Planned, cty.NilVal, meetingProps)
 		body["Identity"] = displayIdentity(identity) // New-Cs*Policy -Identity takes the bare name
 		var out map[string]any
-		if err := c.doCreate(ctx, configPrefix+meetingType, body, &out, c.policyExists(meetingType, identity)); err != nil {
+		if err := c.createPolicy(ctx, meetingType, identity, body, &out); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("create meeting policy %q: %w", identity, err)
 		}
 		id, _ := out["Identity"].(string)

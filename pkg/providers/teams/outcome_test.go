@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -25,8 +26,8 @@ func TestCreateWithLostAnswerIsMadeOnce(t *testing.T) {
 		{"meeting policy, made", "teams_meeting_policy", "/Skype.Policy/configurations/TeamsMeetingPolicy", true, 1},
 		{"meeting policy, not made", "teams_meeting_policy", "/Skype.Policy/configurations/TeamsMeetingPolicy", false, 2},
 		{"setup policy, made", "teams_app_setup_policy", "/Skype.Policy/configurations/TeamsAppSetupPolicy", true, 1},
-		{"group assignment, made", "teams_app_setup_policy", "/Skype.Policy/groupPolicyAssignments", true, 1},
-		{"group assignment, not made", "teams_app_setup_policy", "/Skype.Policy/groupPolicyAssignments", false, 1},
+		{"group assignment, made", "teams_app_setup_policy", "/Skype.Policy/groupPolicyAssignments/", true, 1},
+		{"group assignment, not made", "teams_app_setup_policy", "/Skype.Policy/groupPolicyAssignments/", false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -51,7 +52,11 @@ func TestCreateWithLostAnswerIsMadeOnce(t *testing.T) {
 					"groups": cty.ListVal([]cty.Value{cty.ObjectVal(map[string]cty.Value{"group_id": cty.StringVal("g1"), "rank": cty.NumberIntVal(1)})})}
 			}
 			planned := providertest.Object(s[tc.typ], set)
-			loser := providertest.LoseAnswers(sb, "POST", tc.path, tc.lose, tc.processed)
+			method := "POST" // a named policy is created by POST to its collection
+			if strings.Contains(tc.path, "groupPolicyAssignments") {
+				method = "PUT" // an assignment by PUT to its own path
+			}
+			loser := providertest.LoseAnswers(sb, method, tc.path, tc.lose, tc.processed)
 			resp, err := c.Apply(ctx, providers.ApplyRequest{Type: tc.typ, Action: providers.Create, Planned: planned})
 			if err != nil {
 				t.Fatalf("create with %d lost answer(s): %v", loser.Lost(), err)

@@ -184,8 +184,58 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("Teams admin policy service: %s %s: unexpected answer (%v)", method, path, err)
+	if err := providers.DecodeJSON(raw, out); err != nil {
+		return fmt.Errorf("Teams admin policy service: %s %s: unexpected answer: %v", method, path, err)
+	}
+	return nil
+}
+
+// getOne reads one object (a policy, an assignment) into out. Several public clients of the
+// service ([GT] decodeValue, [GT] PolicyGet) see single reads answered as a JSON array; a
+// one-element array is read like the object, an empty one as absent (404), and a longer one by
+// the element whose Identity is identity (when identity is not empty).
+func (c *Client) getOne(ctx context.Context, path, identity string, out any) error {
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+		return err
+	}
+	return decodeOne(path, identity, raw, out)
+}
+
+// decodeOne is getOne's reading of an answer.
+func decodeOne(path, identity string, raw []byte, out any) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var list []json.RawMessage
+		if err := providers.DecodeJSON(raw, &list); err != nil {
+			return fmt.Errorf("Teams admin policy service: GET %s: unexpected answer: %v", path, err)
+		}
+		switch {
+		case len(list) == 0:
+			return &APIError{Method: http.MethodGet, Path: path, Status: http.StatusNotFound, Message: "the service answered an empty list"}
+		case len(list) == 1:
+			raw = list[0]
+		default:
+			var pick json.RawMessage
+			for _, el := range list {
+				var id struct {
+					Identity string `json:"Identity"`
+				}
+				if json.Unmarshal(el, &id) == nil && identity != "" && sameIdentity(id.Identity, identity) {
+					pick = el
+				}
+			}
+			if pick == nil {
+				return fmt.Errorf("Teams admin policy service: GET %s: unexpected answer: a list of %d objects where one was expected", path, len(list))
+			}
+			raw = pick
+		}
+	}
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return fmt.Errorf("Teams admin policy service: GET %s: the answer is empty where one object was expected", path)
+	}
+	if err := providers.DecodeJSON(raw, out); err != nil {
+		return fmt.Errorf("Teams admin policy service: GET %s: unexpected answer: %v", path, err)
 	}
 	return nil
 }
@@ -193,13 +243,14 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 // createAttempts bounds how many times one create is sent while its outcome stays unknown.
 const createAttempts = 3
 
-// doCreate sends a POST that creates something. When its outcome is unknown (the connection
+// doCreate sends a request (a POST, or a PUT to a new path) that creates something. When its
+// outcome is unknown (the connection
 // broke after the request was sent, or the service answered 504: httpx.IsOutcomeUnknown), it
 // asks exists whether the object is there now and sends the request again only when it is not,
 // so that nothing is created twice. out is left empty when the object was found by exists.
-func (c *Client) doCreate(ctx context.Context, path string, body, out any, exists func(context.Context) (bool, error)) error {
+func (c *Client) doCreate(ctx context.Context, method, path string, body, out any, exists func(context.Context) (bool, error)) error {
 	for attempt := 1; ; attempt++ {
-		err := c.do(ctx, http.MethodPost, path, body, out)
+		err := c.do(ctx, method, path, body, out)
 		if err == nil || !httpx.IsOutcomeUnknown(err) {
 			return err
 		}
@@ -248,6 +299,23 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// createPolicy creates a named policy of type typ. Public clients disagree on the request
+// (docs/api/teams.md, "Creating a named policy"): [GT] POSTs the properties with Identity to the
+// type's collection, [CIPP] PUTs them to the new instance ("best-effort"). c4sctl sends the POST
+// and, when the service answers 404 or 405 (no such route or verb), logs that and sends the PUT.
+// out receives the created policy when the service returns it.
+func (c *Client) createPolicy(ctx context.Context, typ, identity string, body map[string]any, out any) error {
+	exists := c.policyExists(typ, identity)
+	err := c.doCreate(ctx, http.MethodPost, configPrefix+typ, body, out, exists)
+	var ae *APIError
+	if err == nil || !errors.As(err, &ae) || (ae.Status != http.StatusNotFound && ae.Status != http.StatusMethodNotAllowed) {
+		return err
+	}
+	c.log.Info("teams admin policy service: creating a policy by POST to its collection was refused; creating it by PUT to the instance instead",
+		"type", typ, "status", ae.Status)
+	return c.doCreate(ctx, http.MethodPut, policyPath(typ, displayIdentity(identity)), body, out, exists)
 }
 
 func policyPath(typ, identity string) string {

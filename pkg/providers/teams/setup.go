@@ -2,6 +2,7 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -175,11 +176,15 @@ type liveSetup struct {
 	AllowSideLoading *bool
 }
 
+// liveGroup is a group policy assignment as the service lists it. The wire names are those of
+// the MicrosoftTeams module's GroupAssignment model (docs/api/teams.md): the rank is "priority"
+// (the admin centre and the module's table label it "Rank"; no field of that name exists).
+// encoding/json matches names case-insensitively, so "Priority" is read too.
 type liveGroup struct {
-	GroupID    string  `json:"GroupId"`
-	PolicyType string  `json:"PolicyType"`
-	PolicyName string  `json:"PolicyName"`
-	Rank       float64 `json:"Rank"`
+	GroupID    string  `json:"groupId"`
+	PolicyType string  `json:"policyType"`
+	PolicyName string  `json:"policyName"`
+	Priority   float64 `json:"priority"`
 }
 
 func (c *Client) getSetup(ctx context.Context, identity string) (*liveSetup, error) {
@@ -196,7 +201,7 @@ func (c *Client) getSetup(ctx context.Context, identity string) (*liveSetup, err
 		AllowUserPinning *bool `json:"AllowUserPinning"`
 		AllowSideLoading *bool `json:"AllowSideLoading"`
 	}
-	if err := c.do(ctx, http.MethodGet, policyPath(setupType, identity), nil, &raw); err != nil {
+	if err := c.getOne(ctx, policyPath(setupType, identity), identity, &raw); err != nil {
 		return nil, err
 	}
 	l := &liveSetup{Identity: raw.Identity, Description: raw.Description, AllowUserPinning: raw.AllowUserPinning, AllowSideLoading: raw.AllowSideLoading}
@@ -222,14 +227,19 @@ func (c *Client) setupGroups(ctx context.Context) ([]liveGroup, error) {
 	if err := c.do(ctx, http.MethodGet, groupsPath+"?policyType="+setupType, nil, &gs); err != nil {
 		return nil, fmt.Errorf("read app setup policy group assignments: %w", err)
 	}
+	return setupAssignments(gs), nil
+}
+
+// setupAssignments keeps the app setup policy assignments of a list, by rank.
+func setupAssignments(gs []liveGroup) []liveGroup {
 	out := gs[:0]
 	for _, g := range gs {
 		if strings.EqualFold(g.PolicyType, setupType) && g.GroupID != "" {
 			out = append(out, g)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Rank < out[j].Rank })
-	return out, nil
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	return out
 }
 
 // --- declared values ---
@@ -497,7 +507,7 @@ func (c *Client) readSetup(ctx context.Context, req providers.ReadRequest) (prov
 			g, ok := byID[strings.ToLower(d.ID)]
 			switch {
 			case ok && strings.EqualFold(displayIdentity(g.PolicyName), name):
-				out = append(out, group{d.ID, int(g.Rank)})
+				out = append(out, group{d.ID, int(g.Priority)})
 				used[strings.ToLower(d.ID)] = true
 			case ok:
 				warnings = append(warnings, fmt.Sprintf("group %s gets app setup policy %q now; apply assigns it %q instead", d.ID, g.PolicyName, name))
@@ -505,7 +515,7 @@ func (c *Client) readSetup(ctx context.Context, req providers.ReadRequest) (prov
 		}
 		for _, g := range mine {
 			if !used[strings.ToLower(g.GroupID)] {
-				out = append(out, group{g.GroupID, int(g.Rank)})
+				out = append(out, group{g.GroupID, int(g.Priority)})
 			}
 		}
 		if len(out) > 0 {
@@ -617,7 +627,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 			body["PinnedAppBarApps"] = pinsJSON(merged)
 		}
 		var out map[string]any
-		if err := c.doCreate(ctx, configPrefix+setupType, body, &out, c.policyExists(setupType, identity)); err != nil {
+		if err := c.createPolicy(ctx, setupType, identity, body, &out); err != nil {
 			return providers.ApplyResponse{}, fmt.Errorf("create app setup policy %q: %w", identity, err)
 		}
 		id, _ := out["Identity"].(string)
@@ -760,7 +770,8 @@ func (c *Client) syncGroups(ctx context.Context, name string, declared []group) 
 		}
 		switch {
 		case cur == nil:
-			body := map[string]any{"GroupId": d.ID, "PolicyType": setupType, "PolicyName": name, "Rank": d.Rank}
+			// New-CsGroupPolicyAssignment: PUT to the assignment's own path, {policyName, priority}.
+			body := map[string]any{"policyName": name, "priority": d.Rank}
 			assigned := func(ctx context.Context) (bool, error) {
 				now, err := c.setupGroups(ctx)
 				for _, g := range now {
@@ -770,12 +781,37 @@ func (c *Client) syncGroups(ctx context.Context, name string, declared []group) 
 				}
 				return false, err
 			}
-			if err := c.doCreate(ctx, groupsPath, body, nil, assigned); err != nil {
+			err := c.doCreate(ctx, http.MethodPut, groupOnePath(d.ID), body, nil, assigned)
+			var ae *APIError
+			if errors.As(err, &ae) && ae.Status == http.StatusConflict {
+				// A PUT is idempotent to the HTTP layer, which sends it again when its answer is
+				// lost; the service then answers 409 for the assignment the first one made. Read
+				// it back: the loop's next pass changes it if it is not the declared one.
+				if all, err = c.setupGroups(ctx); err != nil {
+					return err
+				}
+				for i := range all {
+					if strings.EqualFold(all[i].GroupID, d.ID) {
+						cur = &all[i]
+					}
+				}
+				if cur == nil {
+					return fmt.Errorf("assign app setup policy %q to group %s: %w", name, d.ID, ae)
+				}
+				if strings.EqualFold(displayIdentity(cur.PolicyName), name) && int(cur.Priority) == d.Rank {
+					continue
+				}
+				body := map[string]any{"policyName": name, "priority": d.Rank}
+				if err := c.do(ctx, http.MethodPatch, groupOnePath(cur.GroupID), body, nil); err != nil {
+					return fmt.Errorf("change the app setup policy assignment of group %s: %w", d.ID, err)
+				}
+			} else if err != nil {
 				return fmt.Errorf("assign app setup policy %q to group %s: %w", name, d.ID, err)
 			}
-		case !strings.EqualFold(displayIdentity(cur.PolicyName), name) || int(cur.Rank) != d.Rank:
-			body := map[string]any{"PolicyName": name, "Rank": d.Rank}
-			if err := c.do(ctx, http.MethodPut, groupOnePath(cur.GroupID), body, nil); err != nil {
+		case !strings.EqualFold(displayIdentity(cur.PolicyName), name) || int(cur.Priority) != d.Rank:
+			// Set-CsGroupPolicyAssignment: PATCH the assignment, {policyName, priority}.
+			body := map[string]any{"policyName": name, "priority": d.Rank}
+			if err := c.do(ctx, http.MethodPatch, groupOnePath(cur.GroupID), body, nil); err != nil {
 				return fmt.Errorf("change the app setup policy assignment of group %s: %w", d.ID, err)
 			}
 		default:

@@ -432,10 +432,22 @@ func TestNamedSetupPolicyWithGroups(t *testing.T) {
 	if got := assignments(h); got != "sellers:Copilot for Sales:1 frontline:FirstlineWorker:2 managers:Copilot for Sales:3" {
 		t.Fatalf("assignments %s", got)
 	}
+	// The module's routes: New is a PUT to the assignment's path, never a POST to the root
+	// (which the sandbox answers 405, as a route without that verb does).
+	const one = "/teams/Skype.Policy/groupPolicyAssignments/{groupId}/policyTypes/{policyType}"
+	if n := h.sb.RequestLog().Count("PUT " + one); n != 2 {
+		t.Errorf("%d assignment PUTs, want 2", n)
+	}
+	if n := h.sb.RequestLog().Count("POST /teams/Skype.Policy/groupPolicyAssignments"); n != 0 {
+		t.Errorf("%d POSTs to the collection root", n)
+	}
 	// Re-rank and drop a group.
 	h.converge("teams_app_setup_policy", h.config("teams_app_setup_policy", map[string]cty.Value{"identity": cty.StringVal("Copilot for Sales"), "groups": groups("managers", 1)}))
 	if got := assignments(h); got != "managers:Copilot for Sales:1 frontline:FirstlineWorker:2" {
 		t.Fatalf("after re-rank %s", got)
+	}
+	if n := h.sb.RequestLog().Count("PATCH " + one); n != 1 {
+		t.Errorf("%d assignment PATCHes for the re-rank, want 1", n)
 	}
 	// A group is moved from another policy (with a warning at plan time).
 	mv := h.config("teams_app_setup_policy", map[string]cty.Value{"identity": cty.StringVal("Copilot for Sales"), "groups": groups("managers", 1, "frontline", 2)})
@@ -463,7 +475,7 @@ func TestNamedSetupPolicyWithGroups(t *testing.T) {
 func assignments(h *harness) string {
 	var parts []string
 	for _, g := range h.svc.GroupAssignments(teamsapi.AppSetupPolicyType) {
-		parts = append(parts, fmt.Sprintf("%s:%s:%d", g.GroupID, g.PolicyName, g.Rank))
+		parts = append(parts, fmt.Sprintf("%s:%s:%d", g.GroupID, g.PolicyName, g.Priority))
 	}
 	return strings.Join(parts, " ")
 }
@@ -641,5 +653,34 @@ func TestNullElementsDoNotPanic(t *testing.T) {
 	rr, err := h.c.Read(ctx, providers.ReadRequest{Type: "teams_app_setup_policy", Config: cfg})
 	if err != nil || rr.ID != "Tag:Sellers" {
 		t.Fatalf("read: %v %q", err, rr.ID)
+	}
+}
+
+// Named policy creation: c4sctl POSTs to the type's collection; a service that answers that
+// with 405 (or 404) gets the other documented form, a PUT to the new instance, and the log says so.
+func TestNamedPolicyCreationFallsBackToPut(t *testing.T) {
+	for _, byPut := range []bool{false, true} {
+		h := newHarness(t)
+		if err := h.sb.Mutate(func() error { h.svc.CreateByPut = byPut; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		env := providertest.Env(h.sb)
+		env.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		p := teams.New()
+		c, err := p.Configure(ctx, providertest.ConfigValue(p, h.sb.URL, nil), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.c = c
+		h.converge("teams_meeting_policy", h.config("teams_meeting_policy", map[string]cty.Value{"identity": cty.StringVal("Sellers"), "allow_transcription": cty.True}))
+		if got := h.svc.MeetingPolicy("Sellers"); got == nil || got["AllowTranscription"] != true {
+			t.Fatalf("byPut=%v: created %v", byPut, got)
+		}
+		logged := strings.Contains(buf.String(), "creating it by PUT to the instance instead")
+		puts := h.sb.RequestLog().Count("PUT /teams/Skype.Policy/configurations/{type}/configuration/{identity}")
+		if logged != byPut || (puts == 1) != byPut {
+			t.Errorf("byPut=%v: fallback logged %v, %d PUTs; log %s", byPut, logged, puts, buf.String())
+		}
 	}
 }

@@ -56,14 +56,16 @@ type PinnedApp struct {
 	Order int    `json:"Order"`
 }
 
-// GroupAssignment is a group policy assignment (Get-CsGroupPolicyAssignment's output).
+// GroupAssignment is a group policy assignment (Get-CsGroupPolicyAssignment's output). The wire
+// names are the module's (MicrosoftTeams 1.1.4, Microsoft.Teams.Config.private.dll, model
+// GroupAssignment): the rank is "priority", which the module's format file labels "Rank".
 type GroupAssignment struct {
-	GroupID     string `json:"GroupId"`
-	PolicyType  string `json:"PolicyType"`
-	PolicyName  string `json:"PolicyName"`
-	Rank        int    `json:"Rank"`
-	CreatedTime string `json:"CreatedTime"`
-	CreatedBy   string `json:"CreatedBy"`
+	GroupID     string `json:"groupId"`
+	PolicyType  string `json:"policyType"`
+	PolicyName  string `json:"policyName"`
+	Priority    int    `json:"priority"`
+	CreatedTime string `json:"createdTime"`
+	CreatedBy   string `json:"createdBy"`
 }
 
 // Policy is one policy instance: property name -> canonical value (bool, string, int,
@@ -371,7 +373,7 @@ func seed() *data {
 	flw["AllowUserPinning"], flw["AllowSideLoading"] = false, false
 	return &data{
 		Policies: map[string][]Policy{MeetingPolicyType: {g, allOn, allOff, kiosk}, AppSetupPolicyType: {gs, flw}},
-		Groups:   []*GroupAssignment{{GroupID: SeedGroupID, PolicyType: MeetingPolicyType, PolicyName: "AllOn", Rank: 1, CreatedTime: created, CreatedBy: sandbox.AppObjectID}},
+		Groups:   []*GroupAssignment{{GroupID: SeedGroupID, PolicyType: MeetingPolicyType, PolicyName: "AllOn", Priority: 1, CreatedTime: created, CreatedBy: sandbox.AppObjectID}},
 	}
 }
 

@@ -25,6 +25,13 @@ type Service struct {
 	srv *sandbox.Server
 	d   *data
 	now func() time.Time
+
+	// CreateByPut switches how a named policy is created. Public clients disagree
+	// (docs/api/teams.md, "Creating a named policy"): by default the sandbox serves the POST to
+	// the type's collection and answers a PUT to an absent instance with 404; with CreateByPut
+	// it serves the PUT to the instance and answers the POST with 405, so that the adapter's
+	// fallback from one form to the other is tested both ways. Set it before serving.
+	CreateByPut bool
 }
 
 // New returns the service with its seed.
@@ -60,8 +67,11 @@ func (s *Service) Register(r *sandbox.Router) {
 	r.Handle("PATCH "+onePath, s.guard(s.set))
 	r.Handle("DELETE "+onePath, s.guard(s.remove))
 	r.Handle("GET "+groupPath, s.guard(s.listGroups))
-	r.Handle("POST "+groupPath, s.guard(s.createGroup))
-	r.Handle("PUT "+groupOne, s.guard(s.setGroup))
+	r.Handle("POST "+groupPath, s.guard(s.rootPost))
+	r.Handle("GET "+groupPath+"/{groupId}/policyTypes", s.guard(s.groupOf))
+	r.Handle("GET "+groupOne, s.guard(s.getGroup))
+	r.Handle("PUT "+groupOne, s.guard(s.createGroup))
+	r.Handle("PATCH "+groupOne, s.guard(s.setGroup))
 	r.Handle("DELETE "+groupOne, s.guard(s.removeGroup))
 }
 
@@ -176,6 +186,11 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if s.CreateByPut {
+		w.Header().Set("Allow", "GET")
+		sandbox.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"Message": "The requested resource does not support http method 'POST'."})
+		return
+	}
 	body, ok := readBody(w, r)
 	if !ok {
 		return
@@ -186,6 +201,12 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 			identity, _ = v.(string)
 		}
 	}
+	s.createPolicy(w, typ, identity, body)
+}
+
+// createPolicy makes a named policy from a creation body (POST to the collection, or PUT to an
+// absent instance with CreateByPut).
+func (s *Service) createPolicy(w http.ResponseWriter, typ, identity string, body map[string]any) {
 	if err := validName(identity); err != nil {
 		apiError(w, http.StatusBadRequest, "BadRequest", err.Error())
 		return
@@ -218,6 +239,12 @@ func (s *Service) set(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, p := s.d.find(typ, r.PathValue("identity"))
+	if p == nil && s.CreateByPut && r.Method == http.MethodPut {
+		if body, ok := readBody(w, r); ok {
+			s.createPolicy(w, typ, r.PathValue("identity"), body)
+		}
+		return
+	}
 	if p == nil {
 		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("%s '%s' was not found.", typ, r.PathValue("identity")))
 		return
@@ -287,40 +314,98 @@ func (s *Service) listGroups(w http.ResponseWriter, r *http.Request) {
 		if out[i].PolicyType != out[j].PolicyType {
 			return out[i].PolicyType < out[j].PolicyType
 		}
-		return out[i].Rank < out[j].Rank
+		return out[i].Priority < out[j].Priority
 	})
 	sandbox.WriteJSON(w, http.StatusOK, out)
 }
 
-type groupBody struct {
-	GroupID    string `json:"GroupId"`
-	PolicyType string `json:"PolicyType"`
-	PolicyName string `json:"PolicyName"`
-	Rank       *int   `json:"Rank"`
+// groupBody reads a PUT (create) or PATCH (change) body: {"policyName", "priority"}, the
+// module's payload (docs/api/teams.md). Property names match case-insensitively, as ASP.NET
+// binds them (assumed); any other property, "Rank" included, is refused with 400 so that a
+// client sending the admin centre's label instead of the API's field is caught (stricter than
+// the service may be: assumed).
+func groupBody(w http.ResponseWriter, r *http.Request) (name string, priority *int, ok bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return "", nil, false
+	}
+	for k, v := range body {
+		switch strings.ToLower(k) {
+		case "policyname":
+			s, isStr := v.(string)
+			if !isStr {
+				apiError(w, http.StatusBadRequest, "BadRequest", "policyName must be a string.")
+				return "", nil, false
+			}
+			name = s
+		case "priority":
+			n, isNum := v.(json.Number)
+			i, err := n.Int64()
+			if !isNum || err != nil || i < 1 || i > 1<<20 {
+				apiError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("priority must be a whole number from 1, got %v.", v))
+				return "", nil, false
+			}
+			p := int(i)
+			priority = &p
+		default:
+			apiError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The request body has an unknown property '%s'; a group policy assignment takes policyName and priority.", k))
+			return "", nil, false
+		}
+	}
+	return name, priority, true
 }
 
+// rootPost answers the old POST to the collection root as an ASP.NET Web API service answers a
+// verb its route does not have: 405 with the Allow header and a {"Message"} body (the module's
+// client has no POST on this path: docs/api/teams.md; status and body assumed).
+func (s *Service) rootPost(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "GET")
+	sandbox.WriteJSON(w, http.StatusMethodNotAllowed, map[string]any{"Message": "The requested resource does not support http method 'POST'."})
+}
+
+// groupOf lists one group's assignments (GET …/{groupId}/policyTypes).
+func (s *Service) groupOf(w http.ResponseWriter, r *http.Request) {
+	out := []GroupAssignment{}
+	for _, g := range s.d.Groups {
+		if strings.EqualFold(g.GroupID, r.PathValue("groupId")) {
+			out = append(out, *g)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].PolicyType < out[j].PolicyType })
+	sandbox.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) getGroup(w http.ResponseWriter, r *http.Request) {
+	g := s.findGroup(r.PathValue("groupId"), r.PathValue("policyType"))
+	if g == nil {
+		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("Group '%s' has no %s assignment.", r.PathValue("groupId"), r.PathValue("policyType")))
+		return
+	}
+	sandbox.WriteJSON(w, http.StatusOK, *g)
+}
+
+// createGroup is New-CsGroupPolicyAssignment: PUT …/{groupId}/policyTypes/{policyType}.
 func (s *Service) createGroup(w http.ResponseWriter, r *http.Request) {
-	var b groupBody
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&b); err != nil {
-		apiError(w, http.StatusBadRequest, "BadRequest", "The request body must be {\"GroupId\", \"PolicyType\", \"PolicyName\", \"Rank\"}.")
+	name, priority, ok := groupBody(w, r)
+	if !ok {
 		return
 	}
 	rank := 0
-	if b.Rank != nil {
-		rank = *b.Rank
+	if priority != nil {
+		rank = *priority
 	}
-	if err := s.assign(b.GroupID, b.PolicyType, b.PolicyName, rank, false); err != nil {
+	gid, pt := r.PathValue("groupId"), r.PathValue("policyType")
+	if err := s.assign(gid, pt, name, rank, false); err != nil {
 		writeAssignError(w, err)
 		return
 	}
-	g := s.findGroup(b.GroupID, b.PolicyType)
-	sandbox.WriteJSON(w, http.StatusCreated, *g)
+	sandbox.WriteJSON(w, http.StatusCreated, *s.findGroup(gid, pt))
 }
 
+// setGroup is Set-CsGroupPolicyAssignment: PATCH …/{groupId}/policyTypes/{policyType}.
 func (s *Service) setGroup(w http.ResponseWriter, r *http.Request) {
-	var b groupBody
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&b); err != nil {
-		apiError(w, http.StatusBadRequest, "BadRequest", "The request body must be {\"PolicyName\", \"Rank\"}.")
+	name, priority, ok := groupBody(w, r)
+	if !ok {
 		return
 	}
 	g := s.findGroup(r.PathValue("groupId"), r.PathValue("policyType"))
@@ -328,12 +413,12 @@ func (s *Service) setGroup(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("Group '%s' has no %s assignment.", r.PathValue("groupId"), r.PathValue("policyType")))
 		return
 	}
-	name, rank := g.PolicyName, g.Rank
-	if b.PolicyName != "" {
-		name = b.PolicyName
+	rank := g.Priority
+	if name == "" {
+		name = g.PolicyName
 	}
-	if b.Rank != nil {
-		rank = *b.Rank
+	if priority != nil {
+		rank = *priority
 	}
 	if err := s.assign(g.GroupID, g.PolicyType, name, rank, true); err != nil {
 		writeAssignError(w, err)
@@ -400,7 +485,7 @@ func (s *Service) assign(groupID, policyType, policyName string, rank int, updat
 	case typ == "":
 		return bad(http.StatusBadRequest, "BadRequest", "PolicyType '%s' does not support group policy assignment in this service.", policyType)
 	case rank < 0:
-		return bad(http.StatusBadRequest, "BadRequest", "Rank must be a positive number.")
+		return bad(http.StatusBadRequest, "BadRequest", "priority must be a positive number.")
 	case identityKey(policyName) == "global" || identityKey(policyName) == "":
 		return bad(http.StatusBadRequest, "BadRequest", "PolicyName must name a custom policy; the Global policy applies to everyone without an assignment.")
 	}
@@ -443,14 +528,14 @@ func (s *Service) assign(groupID, policyType, policyName string, rank int, updat
 			others = append(others, g)
 		}
 	}
-	sort.SliceStable(same, func(i, j int) bool { return same[i].Rank < same[j].Rank })
+	sort.SliceStable(same, func(i, j int) bool { return same[i].Priority < same[j].Priority })
 	pos := len(same)
 	if rank > 0 && rank-1 < pos {
 		pos = rank - 1
 	}
 	same = append(same[:pos], append([]*GroupAssignment{existing}, same[pos:]...)...)
 	for i, g := range same {
-		g.Rank = i + 1
+		g.Priority = i + 1
 	}
 	s.d.Groups = append(others, same...)
 	return nil
@@ -463,9 +548,9 @@ func (s *Service) renumber(typ string) {
 			same = append(same, g)
 		}
 	}
-	sort.SliceStable(same, func(i, j int) bool { return same[i].Rank < same[j].Rank })
+	sort.SliceStable(same, func(i, j int) bool { return same[i].Priority < same[j].Priority })
 	for i, g := range same {
-		g.Rank = i + 1
+		g.Priority = i + 1
 	}
 }
 
@@ -592,7 +677,7 @@ func (s *Service) GroupAssignments(policyType string) []GroupAssignment {
 		if out[i].PolicyType != out[j].PolicyType {
 			return out[i].PolicyType < out[j].PolicyType
 		}
-		return out[i].Rank < out[j].Rank
+		return out[i].Priority < out[j].Priority
 	})
 	return out
 }

@@ -167,7 +167,7 @@ func TestCreateDeleteNamed(t *testing.T) {
 		t.Errorf("duplicate order: %d %s", st, raw)
 	}
 	// An assigned policy cannot be removed.
-	if st, _, raw := e.call("POST", "/Skype.Policy/groupPolicyAssignments", map[string]any{"GroupId": "g1", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "Sales", "Rank": 1}); st != 201 {
+	if st, _, raw := e.call("PUT", "/Skype.Policy/groupPolicyAssignments/g1/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "Sales", "priority": 1}); st != 201 {
 		t.Fatalf("assign: %d %s", st, raw)
 	}
 	if st, _, _ := e.call("DELETE", "/Skype.Policy/configurations/TeamsAppSetupPolicy/configuration/Tag:Sales", nil); st != 409 {
@@ -197,7 +197,7 @@ func TestCreateDeleteNamed(t *testing.T) {
 func ranks(e *env, typ string) string {
 	var parts []string
 	for _, g := range e.svc.GroupAssignments(typ) {
-		parts = append(parts, fmt.Sprintf("%s:%s:%d", g.GroupID, g.PolicyName, g.Rank))
+		parts = append(parts, fmt.Sprintf("%s:%s:%d", g.GroupID, g.PolicyName, g.Priority))
 	}
 	return strings.Join(parts, " ")
 }
@@ -215,15 +215,22 @@ func TestGroupAssignmentRanksAndLimit(t *testing.T) {
 		status       int
 		want         string
 	}{
-		{"POST", "", map[string]any{"GroupId": "g1", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "A"}, 201, "g1:A:1"},
-		{"POST", "", map[string]any{"GroupId": "g2", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "B", "Rank": 1}, 201, "g2:B:1 g1:A:2"},
-		{"POST", "", map[string]any{"GroupId": "g3", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "Tag:A", "Rank": 9}, 201, "g2:B:1 g1:A:2 g3:A:3"},
-		{"POST", "", map[string]any{"GroupId": "g3", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "B"}, 409, "g2:B:1 g1:A:2 g3:A:3"},
-		{"POST", "", map[string]any{"GroupId": "g4", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "Global"}, 400, "g2:B:1 g1:A:2 g3:A:3"},
-		{"POST", "", map[string]any{"GroupId": "g4", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "Nope"}, 404, "g2:B:1 g1:A:2 g3:A:3"},
-		{"PUT", "/g3/policyTypes/TeamsAppSetupPolicy", map[string]any{"Rank": 1, "PolicyName": "B"}, 200, "g3:B:1 g2:B:2 g1:A:3"},
+		{"PUT", "/g1/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "A"}, 201, "g1:A:1"},
+		{"PUT", "/g2/policyTypes/TeamsAppSetupPolicy", map[string]any{"PolicyName": "B", "Priority": 1}, 201, "g2:B:1 g1:A:2"},
+		{"PUT", "/g3/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "Tag:A", "priority": 9}, 201, "g2:B:1 g1:A:2 g3:A:3"},
+		{"PUT", "/g3/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "B"}, 409, "g2:B:1 g1:A:2 g3:A:3"},
+		{"PUT", "/g4/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "Global"}, 400, "g2:B:1 g1:A:2 g3:A:3"},
+		{"PUT", "/g4/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "Nope"}, 404, "g2:B:1 g1:A:2 g3:A:3"},
+		// The admin centre's label is not the API's field, and the old POST to the root is gone.
+		{"PUT", "/g4/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "A", "Rank": 1}, 400, "g2:B:1 g1:A:2 g3:A:3"},
+		{"POST", "", map[string]any{"GroupId": "g4", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "A", "Rank": 1}, 405, "g2:B:1 g1:A:2 g3:A:3"},
+		{"PUT", "/g4/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "A", "priority": 0}, 400, "g2:B:1 g1:A:2 g3:A:3"},
+		{"PATCH", "/g3/policyTypes/TeamsAppSetupPolicy", map[string]any{"priority": 1, "policyName": "B"}, 200, "g3:B:1 g2:B:2 g1:A:3"},
+		{"PATCH", "/g9/policyTypes/TeamsAppSetupPolicy", map[string]any{"priority": 1}, 404, "g3:B:1 g2:B:2 g1:A:3"},
+		{"GET", "/g3/policyTypes/TeamsAppSetupPolicy", nil, 200, "g3:B:1 g2:B:2 g1:A:3"},
 		{"DELETE", "/g2/policyTypes/TeamsAppSetupPolicy", nil, 204, "g3:B:1 g1:A:2"},
 		{"DELETE", "/g2/policyTypes/TeamsAppSetupPolicy", nil, 404, "g3:B:1 g1:A:2"},
+		{"GET", "/g2/policyTypes/TeamsAppSetupPolicy", nil, 404, "g3:B:1 g1:A:2"},
 	}
 	for i, s := range steps {
 		var body any
@@ -247,7 +254,7 @@ func TestGroupAssignmentRanksAndLimit(t *testing.T) {
 			t.Fatalf("fill %d: %v", i, err)
 		}
 	}
-	st, _, raw := e.call("POST", "/Skype.Policy/groupPolicyAssignments", map[string]any{"GroupId": "one-too-many", "PolicyType": "TeamsAppSetupPolicy", "PolicyName": "A"})
+	st, _, raw := e.call("PUT", "/Skype.Policy/groupPolicyAssignments/one-too-many/policyTypes/TeamsAppSetupPolicy", map[string]any{"policyName": "A"})
 	if st != 400 || !strings.Contains(string(raw), "at most 64 groups") {
 		t.Fatalf("65th: %d %s", st, raw)
 	}
@@ -291,7 +298,7 @@ func TestPersistence(t *testing.T) {
 	if p := svc2.AppSetupPolicy("Tag:Sales"); p == nil || p["AppPresetList"].([]AppRef)[0].ID != "c4s" {
 		t.Errorf("named policy after restart: %v", p)
 	}
-	if g := svc2.GroupAssignments(AppSetupPolicyType); len(g) != 1 || g[0].GroupID != "g1" || g[0].Rank != 1 {
+	if g := svc2.GroupAssignments(AppSetupPolicyType); len(g) != 1 || g[0].GroupID != "g1" || g[0].Priority != 1 {
 		t.Errorf("groups after restart: %v", g)
 	}
 	b, _ := svc2.MarshalState()
