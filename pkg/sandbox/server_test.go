@@ -129,8 +129,21 @@ func TestBearerTokensAudienceRevocationAndExpiry(t *testing.T) {
 	if got := get(good); got != 401 {
 		t.Errorf("revoked token: status %d, want 401", got)
 	}
-	if n := sb.RequestLog().Count("GET /counter/n"); n != 6 {
-		t.Errorf("request log counted %d GETs, want 6", n)
+	// RevokeAll: every token issued so far is refused, the next one is accepted.
+	sb.Tokens.SetTTL(time.Hour)
+	_, body = token(t, sb, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"api://counter/.default"}})
+	before := body["access_token"].(string)
+	if got := get(before); got != 200 {
+		t.Fatalf("fresh token: status %d", got)
+	}
+	sb.Tokens.RevokeAll()
+	_, body = token(t, sb, url.Values{"grant_type": {"client_credentials"}, "client_id": {ClientID}, "client_secret": {ClientSecret}, "scope": {"api://counter/.default"}})
+	after := body["access_token"].(string)
+	if got, got2 := get(before), get(after); got != 401 || got2 != 200 {
+		t.Errorf("after RevokeAll: old token %d (want 401), new token %d (want 200)", got, got2)
+	}
+	if n := sb.RequestLog().Count("GET /counter/n"); n != 9 {
+		t.Errorf("request log counted %d GETs, want 9", n)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,9 @@ type TokenIssuer struct {
 	mu      sync.Mutex
 	revoked map[string]bool
 	issued  int
+	// revokedUpTo: every token whose sequence number (the last part of its jti) is at most
+	// this was revoked by RevokeAll.
+	revokedUpTo int
 }
 
 func newTokenIssuer(string) (*TokenIssuer, error) {
@@ -69,6 +73,14 @@ func (t *TokenIssuer) Revoke(token string) {
 	t.mu.Unlock()
 }
 
+// RevokeAll makes every token issued so far invalid, as an admin who revokes the app's sessions
+// (or a continuous access evaluation event) does mid-run; tokens issued later are valid.
+func (t *TokenIssuer) RevokeAll() {
+	t.mu.Lock()
+	t.revokedUpTo = t.issued
+	t.mu.Unlock()
+}
+
 // Issued is the number of tokens issued so far.
 func (t *TokenIssuer) Issued() int { t.mu.Lock(); defer t.mu.Unlock(); return t.issued }
 
@@ -100,6 +112,14 @@ func (t *TokenIssuer) Verify(r *http.Request, audiences ...string) (*Claims, err
 	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.key, nil }, jwt.WithValidMethods([]string{"HS256"}))
 	if err != nil {
 		return nil, ErrBadToken
+	}
+	t.mu.Lock()
+	upTo := t.revokedUpTo
+	t.mu.Unlock()
+	if i := strings.LastIndexByte(c.ID, '-'); upTo > 0 && i >= 0 {
+		if n, err := strconv.Atoi(c.ID[i+1:]); err != nil || n <= upTo {
+			return nil, ErrBadToken
+		}
 	}
 	if len(audiences) == 0 {
 		return &c, nil

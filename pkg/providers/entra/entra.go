@@ -225,14 +225,18 @@ func (s Settings) WithCAFile(env *providers.Env) (*providers.Env, error) {
 }
 
 // Connect is the start of every Microsoft provider's Configure: it decodes the sign-in
-// attributes, makes env's HTTP client trust ca_file, and builds the credential over it.
+// attributes, makes env's HTTP client trust ca_file, and builds the credential over it (a
+// *Reauth: send the provider's API requests through Client or Transport so that a 401 signs in
+// again once).
 func Connect(config cty.Value, env *providers.Env) (Settings, *providers.Env, azcore.TokenCredential, error) {
 	s := Decode(config, env.Getenv)
 	env, err := s.WithCAFile(env)
 	if err != nil {
 		return s, nil, nil, err
 	}
-	cred, err := Credential(s, env)
+	// The credential is renewable (Reauth): a token refused mid-run is replaced by one new
+	// sign-in. Providers send their requests through Client/Transport with it.
+	cred, err := NewReauth(func() (azcore.TokenCredential, error) { return Credential(s, env) })
 	if err != nil {
 		return s, nil, nil, err
 	}

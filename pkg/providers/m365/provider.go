@@ -169,6 +169,9 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 	if parent == nil {
 		parent = http.DefaultTransport
 	}
+	// A token refused mid-run (revoked, expired) is replaced by one new sign-in; the transport
+	// sits under Kiota's handlers so typed-SDK and raw requests both get it.
+	parent = entra.Transport(parent, cred)
 	opts := msgraphsdk.GetDefaultClientOptions()
 	// Below an httpx client (the CLI's), the shared HTTP layer has already retried a 429, 503 or
 	// 504 as far as its bounds allow when Kiota sees it: retrying again here would multiply the
@@ -235,6 +238,9 @@ type GraphError struct {
 	Code         string
 	Message      string
 	RetryAfter   string
+	// Reauthed: the answer came after c4sctl signed in again on a first 401 (entra.Transport).
+	// Typed-SDK answers do not carry it (the transport still signs in again for them).
+	Reauthed bool
 }
 
 func (e *GraphError) Error() string {
@@ -250,7 +256,7 @@ func (e *GraphError) Error() string {
 		}
 		msg += fmt.Sprintf(". Graph is still throttling after %d retries and asked to wait %s; run c4sctl again then", MaxRetries, wait)
 	case e.Status == http.StatusUnauthorized:
-		msg += ". The access token was refused: check tenant_id, client_id, the credential and the cloud"
+		msg += entra.UnauthorizedHint(e.Reauthed, "Microsoft Graph (check the cloud too)")
 	case e.Status == http.StatusForbidden:
 		msg += ". The app c4sctl signs in with lacks a permission or role: run `c4sctl preflight` and see docs/permissions.md"
 	case e.Status >= 500:
@@ -339,7 +345,9 @@ func (c *Client) send(ctx context.Context, method, rawURL string, body any) (*ht
 		if err != nil {
 			return nil, fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, req.URL.Path, err)
 		}
-		return nil, graphErr(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Retry-After"), rb)
+		ge := graphErr(method, req.URL.Path, resp.StatusCode, resp.Header.Get("Retry-After"), rb)
+		ge.Reauthed = entra.Reauthenticated(resp)
+		return nil, ge
 	}
 	return resp, nil
 }

@@ -108,7 +108,7 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 			}
 		}
 	}
-	c := &Client{http: env.HTTPClient, cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500}
+	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500}
 	plain := func(f func(providers.PlanRequest) providers.PlanResponse) func(context.Context, providers.PlanRequest) (providers.PlanResponse, error) {
 		return func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) { return f(req), nil }
 	}
@@ -145,6 +145,7 @@ type APIError struct {
 	Code       string
 	Message    string
 	RetryAfter string
+	Reauthed   bool // the answer came after a new sign-in on a first 401 (entra.Transport)
 }
 
 func (e *APIError) Error() string {
@@ -160,7 +161,7 @@ func (e *APIError) Error() string {
 		}
 		msg += fmt.Sprintf(". The service is throttling requests and asked to retry after %s; run c4sctl again then", wait)
 	case e.Status == http.StatusUnauthorized:
-		msg += ". The access token was refused: check tenant_id, client_id and the credential"
+		msg += entra.UnauthorizedHint(e.Reauthed, "the "+e.API)
 	case e.Status == http.StatusForbidden && e.API == "Dataverse":
 		msg += ". Add the app c4sctl signs in with as an application user of the environment with the System Administrator role (Power Platform admin centre > Environments > the environment > Settings > Users + permissions > Application users)"
 	case e.Status == http.StatusForbidden:
@@ -215,7 +216,7 @@ func (c *Client) do(ctx context.Context, api, scope, method, rawURL string, body
 		return fmt.Errorf("%s %s %s: reading the answer: %w", api, method, req.URL.Path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &APIError{API: api, Method: method, Path: req.URL.Path, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+		e := &APIError{API: api, Method: method, Path: req.URL.Path, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Reauthed: entra.Reauthenticated(resp)}
 		var eb struct {
 			Error struct {
 				Code    string `json:"code"`

@@ -91,7 +91,7 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{http: env.HTTPClient, cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}
+	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}
 	c.Dispatch = providers.Dispatch{Provider: "teams", Handlers: map[string]providers.Handler{
 		"teams_meeting_policy":   {Read: c.readMeeting, Apply: c.applyMeeting, Plan: c.planMeeting},
 		"teams_app_setup_policy": {Read: c.readSetup, Apply: c.applySetup, Plan: c.planSetup},
@@ -116,17 +116,19 @@ type APIError struct {
 	Status  int
 	Code    string
 	Message string
+	// Reauthed: the answer came after c4sctl signed in again on a first 401 (entra.Transport).
+	Reauthed bool
 }
 
 func (e *APIError) Error() string {
-	msg := e.Message
+	msg := strings.TrimSuffix(e.Message, ".") // the hints below start a sentence
 	if msg == "" {
 		msg = "(no message)"
 	}
 	s := fmt.Sprintf("Teams admin policy service: %s %s answered %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), msg)
 	switch e.Status {
 	case http.StatusUnauthorized:
-		s += ". Check tenant_id, client_id and the credential; the token must be issued for the Teams admin API (scope " + Scope + ")."
+		s += entra.UnauthorizedHint(e.Reauthed, "the Teams admin API (scope "+Scope+")") + "."
 	case http.StatusForbidden:
 		s += ". The app's service principal needs the Teams Administrator role: Entra admin center > Roles and administrators > Teams Administrator > Add assignments (role changes can take a while to apply)."
 	case http.StatusTooManyRequests:
@@ -179,7 +181,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("Teams admin policy service: %s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode >= 400 {
-		return parseError(method, path, resp.StatusCode, raw)
+		err := parseError(method, path, resp.StatusCode, raw)
+		err.Reauthed = entra.Reauthenticated(resp)
+		return err
 	}
 	if out == nil || len(bytes.TrimSpace(raw)) == 0 {
 		return nil
@@ -271,7 +275,7 @@ func (c *Client) doCreate(ctx context.Context, method, path string, body, out an
 
 // parseError reads the service's error body: {"error":{"code","message"}} or {"Message"}; any
 // other body is quoted (shortened), never the request.
-func parseError(method, path string, status int, raw []byte) error {
+func parseError(method, path string, status int, raw []byte) *APIError {
 	e := &APIError{Method: method, Path: path, Status: status}
 	var env struct {
 		Error *struct {

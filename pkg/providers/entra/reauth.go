@@ -1,0 +1,209 @@
+package entra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// Reauth is a credential that can sign in again. A token refused with 401 before it expires was
+// revoked (an admin revoked the app's sessions, a Conditional Access or continuous access
+// evaluation event) or expired while a long run used it; azidentity keeps serving it from its
+// cache until its own expiry. Renew drops that cache by building a new credential, so the next
+// GetToken signs in again.
+//
+// Renewals are bounded: a token is renewed at most once (requests that saw the same refused token
+// share one new sign-in), and a new sign-in whose token is refused before any request succeeded
+// with it is not renewed again (the service refuses this app's tokens; signing in again would
+// loop).
+type Reauth struct {
+	build func() (azcore.TokenCredential, error)
+
+	mu      sync.Mutex
+	cur     azcore.TokenCredential
+	gen     int            // generation of cur; 0 is the first credential
+	tokens  map[string]tok // tokens handed out, by value (kept in memory only)
+	worked  map[int]bool   // generations whose tokens were accepted at least once
+	signIns int            // renewals so far
+}
+
+type tok struct {
+	gen    int
+	scopes []string
+}
+
+// NewReauth builds the first credential with build and returns the renewable credential.
+func NewReauth(build func() (azcore.TokenCredential, error)) (*Reauth, error) {
+	c, err := build()
+	if err != nil {
+		return nil, err
+	}
+	return &Reauth{build: build, cur: c, tokens: map[string]tok{}, worked: map[int]bool{}}, nil
+}
+
+// GetToken returns a token of the current credential and remembers its scopes for Renew.
+func (r *Reauth) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	r.mu.Lock()
+	c, gen := r.cur, r.gen
+	r.mu.Unlock()
+	t, err := c.GetToken(ctx, opts)
+	if err != nil {
+		return t, err
+	}
+	r.mu.Lock()
+	if len(r.tokens) > 256 { // a long run: forget old tokens rather than grow
+		r.tokens = map[string]tok{}
+	}
+	r.tokens[t.Token] = tok{gen: gen, scopes: append([]string(nil), opts.Scopes...)}
+	r.mu.Unlock()
+	return t, nil
+}
+
+// Renewals is the number of times the credential signed in again.
+func (r *Reauth) Renewals() int { r.mu.Lock(); defer r.mu.Unlock(); return r.signIns }
+
+// accepted records that a token was accepted by a service.
+func (r *Reauth) accepted(token string) {
+	r.mu.Lock()
+	if t, ok := r.tokens[token]; ok {
+		r.worked[t.gen] = true
+	}
+	r.mu.Unlock()
+}
+
+// errNoRenew says a refused token is not renewed (not ours, or a renewal already failed).
+var errNoRenew = errors.New("not renewed")
+
+// renew signs in again for a refused token (once per generation) and returns a new token for the
+// same scopes.
+func (r *Reauth) renew(ctx context.Context, refused string) (string, error) {
+	r.mu.Lock()
+	t, ok := r.tokens[refused]
+	if !ok || (t.gen > 0 && !r.worked[t.gen]) {
+		r.mu.Unlock()
+		return "", errNoRenew
+	}
+	if t.gen == r.gen {
+		c, err := r.build()
+		if err != nil {
+			r.mu.Unlock()
+			return "", err
+		}
+		r.cur = c
+		r.gen++
+		r.signIns++
+	}
+	r.mu.Unlock()
+	nt, err := r.GetToken(ctx, policy.TokenRequestOptions{Scopes: t.scopes})
+	if err != nil {
+		return "", err
+	}
+	return nt.Token, nil
+}
+
+type reauthKey struct{}
+
+// Reauthenticated reports whether resp is the answer to a request sent again after a new sign-in
+// (a 401 then means the service refuses this app's fresh tokens, not an old one).
+func Reauthenticated(resp *http.Response) bool {
+	return resp != nil && resp.Request != nil && resp.Request.Context().Value(reauthKey{}) != nil
+}
+
+// ReauthenticatedRequest reports the same for the request an error answer was to.
+func ReauthenticatedRequest(req *http.Request) bool {
+	return req != nil && req.Context().Value(reauthKey{}) != nil
+}
+
+// Transport wraps base: an answer 401 to a request that carried a bearer token of cred makes cred
+// sign in again (Reauth's bounds) and the request is sent once more with the new token. The
+// second answer is returned as it is, 401 or not; Reauthenticated tells which it was. A request
+// whose body cannot be sent again (no GetBody) is not repeated. Every Microsoft provider's
+// requests go through it (teams, microsoft365, powerplatform): one mechanism, not one per adapter.
+func Transport(base http.RoundTripper, cred azcore.TokenCredential) http.RoundTripper {
+	r, ok := cred.(*Reauth)
+	if !ok {
+		return base
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &reauthTransport{base: base, cred: r}
+}
+
+// Client returns a copy of hc (its timeout and redirect policy kept) whose transport is
+// Transport(hc.Transport, cred).
+func Client(hc *http.Client, cred azcore.TokenCredential) *http.Client {
+	if _, ok := cred.(*Reauth); !ok || hc == nil {
+		return hc
+	}
+	c := *hc
+	c.Transport = Transport(hc.Transport, cred)
+	return &c
+}
+
+type reauthTransport struct {
+	base http.RoundTripper
+	cred *Reauth
+}
+
+func (t *reauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	old, bearer := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !bearer || old == "" {
+		return resp, nil
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.cred.accepted(old)
+		return resp, nil
+	}
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return resp, nil
+	}
+	fresh, rerr := t.cred.renew(req.Context(), old)
+	if rerr != nil {
+		if errors.Is(rerr, errNoRenew) {
+			return resp, nil
+		}
+		_ = resp.Body.Close()
+		return nil, fmt.Errorf("the service refused the access token (401) and signing in again failed: %w", rerr)
+	}
+	// The first answer is dropped: drain a little of it so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	again := req.Clone(context.WithValue(req.Context(), reauthKey{}, true))
+	again.Header.Set("Authorization", "Bearer "+fresh)
+	if req.GetBody != nil {
+		b, gerr := req.GetBody()
+		if gerr != nil {
+			return nil, gerr
+		}
+		again.Body = b
+	}
+	resp, err = t.base.RoundTrip(again)
+	if err == nil && resp.StatusCode != http.StatusUnauthorized {
+		t.cred.accepted(fresh)
+	}
+	return resp, err
+}
+
+// UnauthorizedHint is what a provider's error adds to a 401 answer. reauthed tells whether the
+// answer came after a new sign-in (Reauthenticated): then the old token was not the problem.
+// audience names the token audience the API wants, for the message.
+func UnauthorizedHint(reauthed bool, audience string) string {
+	if reauthed {
+		return ". The service refused the access token, then refused the new one c4sctl signed in for: signing in works, " +
+			"but this API does not accept the app's tokens. Check that tenant_id is the tenant that owns the API, that the app " +
+			"registration is enabled there with admin consent for " + audience + ", and that no Conditional Access policy blocks the app"
+	}
+	return ". The access token was refused: check tenant_id, client_id and the credential; the token must be issued for " + audience
+}
