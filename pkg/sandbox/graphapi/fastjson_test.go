@@ -56,13 +56,13 @@ func TestWritePageMatchesEncodingJSON(t *testing.T) {
 }
 
 // userSelected builds only the selected properties, and exactly what projecting the whole user
-// gives.
+// (as a member of a directoryObject collection: with its @odata.type) gives.
 func TestUserSelectedIsTheProjection(t *testing.T) {
 	svc := New()
 	svc.Reset()
 	for _, sel := range []string{"", "id", "id,userPrincipalName,displayName,mail,usageLocation,assignedLicenses", " assignedLicenses , licenseAssignmentStates,nope", "surname,givenName,accountEnabled,jobTitle,businessPhones"} {
 		for _, u := range svc.t.Users[:20] {
-			want, _ := json.Marshal(project(svc.userJSON(u), sel, userDefault))
+			want, _ := json.Marshal(projectKeys(svc.userJSON(u), selectKeys(sel, userDefault), true))
 			got, _ := json.Marshal(svc.userSelected(u, selectKeys(sel, userDefault)))
 			if !bytes.Equal(got, want) {
 				t.Fatalf("$select=%q, user %s:\n got %s\nwant %s", sel, u.ID, got, want)

@@ -21,11 +21,19 @@ type ctxKey int
 
 const claimsKey ctxKey = 1
 
-// graphError writes Graph's error body.
+// graphError writes Graph's error body; innerError carries the answer's request ids
+// (requestIDs set them on the headers).
 func graphError(w http.ResponseWriter, status int, code, msg string) {
+	rid, cid := w.Header().Get("request-id"), w.Header().Get("client-request-id")
+	if rid == "" {
+		rid = newRequestID()
+	}
+	if cid == "" {
+		cid = rid
+	}
 	sandbox.WriteJSON(w, status, map[string]any{"error": map[string]any{
 		"code": code, "message": msg,
-		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": fmt.Sprintf("sbx-%d", time.Now().UnixNano()), "client-request-id": fmt.Sprintf("sbx-%d", time.Now().UnixNano())},
+		"innerError": map[string]any{"date": time.Now().UTC().Format("2006-01-02T15:04:05"), "request-id": rid, "client-request-id": cid},
 	}})
 }
 
@@ -75,6 +83,7 @@ func (s *Service) route(r *sandbox.Router, method, ver, path string, perms []str
 
 func (s *Service) guard(perms []string, fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		requestIDs(w, r)
 		claims, inBatch := r.Context().Value(claimsKey).(*sandbox.Claims)
 		if !inBatch {
 			if take(&s.throttle) {
@@ -183,7 +192,7 @@ func matches(obj map[string]any, conds []cond) (bool, error) {
 	for _, c := range conds {
 		v, ok := obj[c.field]
 		if !ok {
-			return false, fmt.Errorf("property '%s' cannot be filtered on here", c.field)
+			return false, &filterError{c.field}
 		}
 		sv, _ := v.(string)
 		if !strings.EqualFold(sv, c.value) {
@@ -192,6 +201,11 @@ func matches(obj map[string]any, conds []cond) (bool, error) {
 	}
 	return true, nil
 }
+
+// filterError names the property of a clause the sandbox does not filter on.
+type filterError struct{ prop string }
+
+func (e *filterError) Error() string { return "property '" + e.prop + "' cannot be filtered on" }
 
 // selectKeys returns the properties $select asks for, or the defaults.
 func selectKeys(sel string, defaults []string) []string {
@@ -206,17 +220,21 @@ func selectKeys(sel string, defaults []string) []string {
 }
 
 func project(obj map[string]any, sel string, defaults []string) map[string]any {
-	out := map[string]any{}
-	for _, k := range selectKeys(sel, defaults) {
-		if v, ok := obj[k]; ok {
-			out[k] = v
-		}
+	return projectKeys(obj, selectKeys(sel, defaults), false)
+}
+
+// projectKeys keeps the keys of obj (null for a property without a value, as Graph answers a
+// selected property that is not set) and, with withType, its @odata.type: Graph annotates the
+// items of a directoryObject collection (members, memberOf) with their derived type, and adds
+// nothing else a $select did not ask for (not even id). Source: Learn "Use query parameters"
+// ($select), group-list-members (the @odata.type of each member).
+func projectKeys(obj map[string]any, keys []string, withType bool) map[string]any {
+	out := make(map[string]any, len(keys)+1)
+	for _, k := range keys {
+		out[k] = obj[k]
 	}
-	if t, ok := obj["@odata.type"]; ok {
+	if t, ok := obj["@odata.type"]; ok && withType {
 		out["@odata.type"] = t
-	}
-	if _, ok := out["id"]; !ok {
-		out["id"] = obj["id"]
 	}
 	return out
 }
@@ -253,30 +271,44 @@ func page(w http.ResponseWriter, r *http.Request, total int, item func(i int) ma
 	writePage(w, "https://graph.microsoft.com/v1.0/$metadata", next, n, func(i int) map[string]any { return item(start + i) })
 }
 
-// filtered applies $filter to a list of objects and pages the result.
-func filteredPage(w http.ResponseWriter, r *http.Request, n int, obj func(i int) map[string]any, sel []string, defTop int) {
-	conds, err := parseFilter(r.URL.Query().Get("$filter"))
-	if err != nil {
-		graphError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query: "+err.Error()+".")
+// filteredPage applies $select and $filter to a list of objects of type t and pages the result.
+// A filter the sandbox cannot read or apply answers as Graph does: a clause on a property it
+// does not filter on is Request_UnsupportedQuery naming the property; a clause it cannot parse
+// is 400 BadRequest "Invalid filter clause" (Graph's wording for a syntax error: assumed).
+func filteredPage(w http.ResponseWriter, r *http.Request, n int, obj func(i int) map[string]any, t *gtype, sel []string, defTop int) {
+	keys, ok := selected(w, r, sel, t)
+	if !ok {
 		return
 	}
+	conds, err := parseFilter(r.URL.Query().Get("$filter"))
+	if err != nil {
+		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause: "+err.Error()+".")
+		return
+	}
+	for _, c := range conds {
+		if !t.props[c.field] {
+			unsupportedFilter(w, t, c.field)
+			return
+		}
+	}
 	if len(conds) == 0 {
-		page(w, r, n, func(i int) map[string]any { return project(obj(i), r.URL.Query().Get("$select"), sel) }, defTop)
+		page(w, r, n, func(i int) map[string]any { return projectKeys(obj(i), keys, false) }, defTop)
 		return
 	}
 	var hits []map[string]any
 	for i := 0; i < n; i++ {
 		o := obj(i)
 		ok, err := matches(o, conds)
-		if err != nil {
-			graphError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query: "+err.Error()+".")
+		var fe *filterError
+		if errors.As(err, &fe) {
+			unsupportedFilter(w, t, fe.prop)
 			return
 		}
 		if ok {
 			hits = append(hits, o)
 		}
 	}
-	page(w, r, len(hits), func(i int) map[string]any { return project(hits[i], r.URL.Query().Get("$select"), sel) }, defTop)
+	page(w, r, len(hits), func(i int) map[string]any { return projectKeys(hits[i], keys, false) }, defTop)
 }
 
 // ---- users ----
@@ -333,14 +365,15 @@ var userFields = map[string]func(*Service, *User) any{
 // userSelected is project(s.userJSON(u), ..., keys) building only the selected properties; keys
 // come from selectKeys.
 func (s *Service) userSelected(u *User, keys []string) map[string]any {
-	out := make(map[string]any, len(keys)+2)
+	out := make(map[string]any, len(keys)+1)
 	for _, k := range keys {
 		if f, ok := userFields[k]; ok {
 			out[k] = f(s, u)
+		} else {
+			out[k] = nil
 		}
 	}
 	out["@odata.type"] = "#microsoft.graph.user"
-	out["id"] = u.ID
 	return out
 }
 
@@ -352,16 +385,20 @@ func nonNil(s []string) []string {
 }
 
 func (s *Service) listUsers(w http.ResponseWriter, r *http.Request) {
-	filteredPage(w, r, len(s.t.Users), func(i int) map[string]any { return s.userJSON(s.t.Users[i]) }, userDefault, 100)
+	filteredPage(w, r, len(s.t.Users), func(i int) map[string]any { return s.userJSON(s.t.Users[i]) }, userType, userDefault, 100)
 }
 
 func (s *Service) getUser(w http.ResponseWriter, r *http.Request) {
+	keys, ok := selected(w, r, userDefault, userType) // the query is read before the object is looked up
+	if !ok {
+		return
+	}
 	u := s.t.user(r.PathValue("id"))
 	if u == nil {
 		notFound(w, r.PathValue("id"))
 		return
 	}
-	sandbox.WriteJSON(w, http.StatusOK, project(s.userJSON(u), r.URL.Query().Get("$select"), userDefault))
+	sandbox.WriteJSON(w, http.StatusOK, projectKeys(s.userJSON(u), keys, false))
 }
 
 func (s *Service) licenseDetails(w http.ResponseWriter, r *http.Request) {
@@ -566,16 +603,20 @@ func groupJSON(g *Group) map[string]any {
 }
 
 func (s *Service) listGroups(w http.ResponseWriter, r *http.Request) {
-	filteredPage(w, r, len(s.t.Groups), func(i int) map[string]any { return groupJSON(s.t.Groups[i]) }, groupDefault, 100)
+	filteredPage(w, r, len(s.t.Groups), func(i int) map[string]any { return groupJSON(s.t.Groups[i]) }, groupType, groupDefault, 100)
 }
 
 func (s *Service) getGroup(w http.ResponseWriter, r *http.Request) {
+	keys, ok := selected(w, r, groupDefault, groupType) // the query is read before the object is looked up
+	if !ok {
+		return
+	}
 	g := s.t.group(r.PathValue("id"))
 	if g == nil {
 		notFound(w, r.PathValue("id"))
 		return
 	}
-	sandbox.WriteJSON(w, http.StatusOK, project(groupJSON(g), r.URL.Query().Get("$select"), groupDefault))
+	sandbox.WriteJSON(w, http.StatusOK, projectKeys(groupJSON(g), keys, false))
 }
 
 func (s *Service) members(w http.ResponseWriter, r *http.Request) {
@@ -584,15 +625,21 @@ func (s *Service) members(w http.ResponseWriter, r *http.Request) {
 		notFound(w, r.PathValue("id"))
 		return
 	}
-	if r.URL.Query().Get("$filter") != "" {
-		graphError(w, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported query: $filter on members needs ConsistencyLevel: eventual (not emulated).")
+	if f := r.URL.Query().Get("$filter"); f != "" {
+		// Filtering members needs the advanced query parameters (ConsistencyLevel: eventual and
+		// $count), which the sandbox does not emulate: it answers as Graph does without them.
+		prop, _, _ := strings.Cut(strings.TrimSpace(f), " ")
+		unsupportedFilter(w, userType, prop)
 		return
 	}
-	keys := selectKeys(r.URL.Query().Get("$select"), userDefault)
+	keys, ok := selected(w, r, userDefault, userType, groupType)
+	if !ok {
+		return
+	}
 	page(w, r, len(g.Members), func(i int) map[string]any {
 		u := s.t.byID[g.Members[i]]
 		if u == nil {
-			return map[string]any{"@odata.type": "#microsoft.graph.directoryObject", "id": g.Members[i]}
+			return projectKeys(map[string]any{"@odata.type": "#microsoft.graph.directoryObject", "id": g.Members[i]}, keys, true)
 		}
 		return s.userSelected(u, keys)
 	}, 100)
@@ -683,15 +730,25 @@ func (s *Service) principalJSON(id string) map[string]any {
 		return map[string]any{"@odata.type": "#microsoft.graph.servicePrincipal", "id": id, "appId": sandbox.ClientID, "displayName": "c4sctl"}
 	}
 	if u := s.t.byID[id]; u != nil {
-		return project(s.userJSON(u), "", userDefault)
+		return projectKeys(s.userJSON(u), userDefault, true)
 	}
 	return map[string]any{"@odata.type": "#microsoft.graph.directoryObject", "id": id}
 }
 
 func (s *Service) roleMembers(w http.ResponseWriter, r *http.Request) {
+	keys, ok := selected(w, r, nil, userType, servicePrincipalType)
+	if !ok {
+		return
+	}
 	for _, d := range s.t.Roles {
 		if d.ID == r.PathValue("id") || d.TemplateID == r.PathValue("id") {
-			page(w, r, len(d.Members), func(i int) map[string]any { return s.principalJSON(d.Members[i]) }, 100)
+			page(w, r, len(d.Members), func(i int) map[string]any {
+				p := s.principalJSON(d.Members[i])
+				if keys == nil {
+					return p
+				}
+				return projectKeys(p, keys, true)
+			}, 100)
 			return
 		}
 	}
@@ -704,11 +761,19 @@ func (s *Service) memberOf(w http.ResponseWriter, r *http.Request) {
 		notFound(w, id)
 		return
 	}
+	keys, ok := selected(w, r, nil, roleType, groupType)
+	if !ok {
+		return
+	}
 	var out []map[string]any
 	for _, d := range s.t.Roles {
 		for _, m := range d.Members {
 			if m == id {
-				out = append(out, roleJSON(d))
+				o := roleJSON(d)
+				if keys != nil {
+					o = projectKeys(o, keys, true)
+				}
+				out = append(out, o)
 			}
 		}
 	}
@@ -728,7 +793,15 @@ func (s *Service) teamsApps(w http.ResponseWriter, r *http.Request) {
 			o["appDefinitions"] = []any{map[string]any{"id": base64.StdEncoding.EncodeToString([]byte(a.ID + "##" + a.Version)), "teamsAppId": a.ID, "displayName": a.DisplayName, "version": a.Version, "publishingState": "published"}}
 		}
 		return o
-	}, []string{"id", "externalId", "displayName", "distributionMethod", "appDefinitions"}, 100)
+	}, teamsAppType, teamsAppDefault(expand), 100)
+}
+
+// teamsAppDefault: a teamsApp's properties, with appDefinitions when $expand asks for them.
+func teamsAppDefault(expand bool) []string {
+	if expand {
+		return []string{"id", "externalId", "displayName", "distributionMethod", "appDefinitions"}
+	}
+	return []string{"id", "externalId", "displayName", "distributionMethod"}
 }
 
 // ---- Copilot packages ----
@@ -756,7 +829,7 @@ func (s *Service) listPackages(w http.ResponseWriter, r *http.Request) {
 	if !s.packagesGate(w, r) {
 		return
 	}
-	filteredPage(w, r, len(s.t.Packages), func(i int) map[string]any { return packageJSON(s.t.Packages[i], false) },
+	filteredPage(w, r, len(s.t.Packages), func(i int) map[string]any { return packageJSON(s.t.Packages[i], false) }, packageType,
 		[]string{"id", "displayName", "publisher", "type", "supportedHosts", "availableTo", "deployedTo", "isBlocked", "lastModifiedDateTime", "elementTypes"}, 100)
 }
 
