@@ -121,8 +121,8 @@ func TestSelectAnswersOnlyTheSelected(t *testing.T) {
 func TestUnsupportedFiltersAnswerGraphsError(t *testing.T) {
 	e := setup(t)
 	for path, want := range map[string]string{
-		"/v1.0/users?$filter=officeLocation eq 'x'":                                    "Unsupported or invalid query filter clause specified for property 'officeLocation' of resource 'User'.",
-		"/v1.0/groups?$filter=rank eq '1'":                                             "Unsupported or invalid query filter clause specified for property 'rank' of resource 'Group'.",
+		"/v1.0/users?$filter=officeLocation eq 'x'":                                     "Unsupported or invalid query filter clause specified for property 'officeLocation' of resource 'User'.",
+		"/v1.0/groups?$filter=rank eq '1'":                                              "Unsupported or invalid query filter clause specified for property 'rank' of resource 'Group'.",
 		"/v1.0/groups/" + graphapi.AllSalesGroupID + "/members?$filter=mail eq 'a@b.c'": "Unsupported or invalid query filter clause specified for property 'mail' of resource 'User'.",
 	} {
 		st, _, body := e.rawCall(strings.ReplaceAll(path, " ", "%20"), nil)
