@@ -511,9 +511,9 @@ func (c *Client) resolveParents(ctx context.Context, profiles, permSets []string
 		}
 	}
 	if len(permSets) > 0 {
-		recs, err := c.query(ctx, "SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN "+soqlList(permSets))
+		recs, err := c.queryIn(ctx, "find permission sets", "SELECT Id, Name FROM PermissionSet WHERE IsOwnedByProfile = false AND Name IN ", permSets, "")
 		if err != nil {
-			return nil, nil, fmt.Errorf("find permission sets: %w", err)
+			return nil, nil, err
 		}
 		for _, r := range recs {
 			psIDs[strings.ToLower(str(r, "Name"))] = str(r, "Id")

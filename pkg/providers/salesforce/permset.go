@@ -108,33 +108,19 @@ func (c *Client) assignments(ctx context.Context, psID string) (map[string]strin
 	return ids, names, nil
 }
 
-// usersByName resolves usernames (200 a query, the queries in parallel); the missing ones are
-// returned apart.
+// usersByName resolves usernames (in as many queries as the URI limit needs, in parallel:
+// querybatch.go); the missing ones are returned apart.
 func (c *Client) usersByName(ctx context.Context, names []string) ([]sfUser, []string, error) {
-	var batches [][]string
-	for start := 0; start < len(names); start += collectionSize {
-		batches = append(batches, names[start:min(start+collectionSize, len(names))])
-	}
-	found := make([][]sfUser, len(batches))
-	if err := c.fanOut(ctx, len(batches), func(ctx context.Context, i int) error {
-		recs, err := c.query(ctx, "SELECT Id, Username, ProfileId FROM User WHERE Username IN "+soqlList(batches[i]))
-		if err != nil {
-			return fmt.Errorf("find the assignees: %w", err)
-		}
-		for _, r := range recs {
-			found[i] = append(found[i], sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")})
-		}
-		return nil
-	}); err != nil {
+	recs, err := c.queryIn(ctx, "find the assignees", "SELECT Id, Username, ProfileId FROM User WHERE Username IN ", names, "")
+	if err != nil {
 		return nil, nil, err
 	}
 	var out []sfUser
 	seen := map[string]bool{}
-	for _, us := range found {
-		for _, u := range us {
-			out = append(out, u)
-			seen[strings.ToLower(u.username)] = true
-		}
+	for _, r := range recs {
+		u := sfUser{str(r, "Id"), str(r, "Username"), str(r, "ProfileId")}
+		out = append(out, u)
+		seen[strings.ToLower(u.username)] = true
 	}
 	var missing []string
 	for _, n := range names {

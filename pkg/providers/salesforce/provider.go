@@ -299,10 +299,13 @@ func loadKey(s settings) (any, error) {
 
 // jwtLogin runs the OAuth 2.0 JWT bearer flow: an RS256 assertion (iss = consumer key, sub =
 // username, aud = login URL, exp = now + 3 minutes) posted to the login host's token endpoint.
+// aud is one string, not an array: Salesforce documents a single audience (the login, test or My
+// Domain URL) and refuses an array with invalid_grant "audience is invalid" (docs/api/salesforce.md);
+// jwt.RegisteredClaims would marshal it as an array (jwt.MarshalSingleStringAsArray).
 func (c *Client) jwtLogin(ctx context.Context, s settings, key any) (string, string, error) {
 	now := time.Now()
-	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{
-		Issuer: s.clientID, Subject: s.username, Audience: jwt.ClaimStrings{s.login}, ExpiresAt: jwt.NewNumericDate(now.Add(3 * time.Minute)),
+	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
+		"iss": s.clientID, "sub": s.username, "aud": s.login, "exp": jwt.NewNumericDate(now.Add(3 * time.Minute)),
 	}).SignedString(key)
 	if err != nil {
 		return "", "", fmt.Errorf("sign the JWT bearer assertion: %v", err)
@@ -757,14 +760,6 @@ func (c *Client) rest(ctx context.Context, method, path string, body, out any) e
 func soqlQuote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
 	return "'" + r.Replace(s) + "'"
-}
-
-func soqlList(xs []string) string {
-	q := make([]string, len(xs))
-	for i, x := range xs {
-		q[i] = soqlQuote(x)
-	}
-	return "(" + strings.Join(q, ", ") + ")"
 }
 
 // field reads a field of a record, following relationships ("Parent.Name"); nil when absent.

@@ -204,8 +204,9 @@ func TestOAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertion := func(iss, sub, aud string, exp time.Duration) string {
-		s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{Issuer: iss, Subject: sub, Audience: jwt.ClaimStrings{aud}, ExpiresAt: jwt.NewNumericDate(time.Now().Add(exp))}).SignedString(key)
+	// aud is a string as Salesforce documents it; an []string is sent as a JSON array.
+	assertion := func(iss, sub string, aud any, exp time.Duration) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": iss, "sub": sub, "aud": aud, "exp": jwt.NewNumericDate(time.Now().Add(exp))}).SignedString(key)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,6 +219,12 @@ func TestOAuth(t *testing.T) {
 		t.Fatalf("jwt bearer: %d %s", a.status, a.body)
 	}
 	oauthErr(bearer(assertion(ConsumerKey, AdminUser, "https://evil.example", time.Minute)), "invalid_grant")
+	// The right audience as a one-element array is refused as Salesforce refuses it.
+	a := bearer(assertion(ConsumerKey, AdminUser, []string{sb.URL + "/salesforce"}, time.Minute))
+	oauthErr(a, "invalid_grant")
+	if !strings.Contains(string(a.body), `"audience is invalid"`) {
+		t.Fatalf("array aud: %s", a.body)
+	}
 	oauthErr(bearer(assertion("someone-else", AdminUser, sb.URL+"/salesforce", time.Minute)), "invalid_grant")
 	oauthErr(bearer(assertion(ConsumerKey, "ghost@x", sb.URL+"/salesforce", time.Minute)), "invalid_grant")
 	oauthErr(bearer(assertion(ConsumerKey, AdminUser, sb.URL+"/salesforce", -time.Minute)), "invalid_grant")
@@ -484,5 +491,30 @@ func TestSOQLBooleanExpressions(t *testing.T) {
 	}
 	if std == 0 || admins == 0 || all <= std+admins-1 {
 		t.Fatalf("seed: %d users, %d standard, %d admins", all, std, admins)
+	}
+}
+
+// A request whose URI and headers exceed 16,384 bytes is refused with 431, one whose URI alone
+// does with 414, with the HTML body Salesforce's front end answers; just under the limit passes.
+func TestRequestHeadLimit(t *testing.T) {
+	sb, _ := start(t, sandbox.Options{})
+	tok := login(t, sb)
+	path := func(n int) string {
+		q := "SELECT Id FROM User WHERE Username = '"
+		pad := n - len(q) - 1
+		return "/services/data/v62.0/query?q=" + url.QueryEscape(q+strings.Repeat("a", pad)+"'")
+	}
+	ok := do(t, sb, "GET", path(8000), tok, "", "")
+	if ok.status != 200 {
+		t.Fatalf("8,000-byte query: %d %s", ok.status, ok.body)
+	}
+	// URI under the limit, headers over it.
+	big := do(t, sb, "GET", path(16384-600), tok, "", "")
+	if big.status != 431 || string(big.body) != "<h1>Bad Message 431</h1><pre>reason: Request Header Fields Too Large</pre>" {
+		t.Fatalf("URI+headers over the limit: %d %s", big.status, big.body)
+	}
+	long := do(t, sb, "GET", path(16384), tok, "", "")
+	if long.status != 414 || string(long.body) != "<h1>Bad Message 414</h1><pre>reason: URI Too Long</pre>" {
+		t.Fatalf("URI over the limit: %d %s", long.status, long.body)
 	}
 }

@@ -58,6 +58,9 @@ func validVersion(v string) bool {
 // (403 REQUEST_LIMIT_EXCEEDED), and reports usage in Sforce-Limit-Info.
 func (s *Service) guard(fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if refuseOversized(w, r) {
+			return
+		}
 		if _, err := s.srv.Tokens.Verify(r, Audience); err != nil {
 			sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 			return
@@ -92,6 +95,9 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 func (s *Service) instanceURL(r *http.Request) string { return "https://" + r.Host + "/salesforce" }
 
 func (s *Service) token(w http.ResponseWriter, r *http.Request) {
+	if refuseOversized(w, r) {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "invalid request body")
 		return
@@ -156,6 +162,9 @@ func (s *Service) verifyAssertion(r *http.Request, assertion string) (*User, str
 	}
 	if claims.Issuer != ConsumerKey {
 		return nil, "invalid_client_id: client identifier invalid"
+	}
+	if !singleAudience(assertion) {
+		return nil, "audience is invalid"
 	}
 	audOK := false
 	for _, a := range claims.Audience {
