@@ -204,7 +204,7 @@ func (c *Client) findApp(ctx context.Context, name string) (*appRow, error) {
 
 // access is a SetupEntityAccess row reaching the app.
 type access struct {
-	id, parentID, profile, permSet string
+	id, parentID, profile, profileID, permSet string
 }
 
 // appAccess lists the profiles and permission sets that reach the app.
@@ -218,7 +218,8 @@ func (c *Client) appAccess(ctx context.Context, appID string) ([]access, error) 
 	for _, r := range recs {
 		a := access{id: str(r, "Id"), parentID: str(r, "ParentId")}
 		if owned, _ := field(r, "Parent.IsOwnedByProfile").(bool); owned {
-			a.profile = str(r, "Parent.ProfileId") // resolved to a name below
+			a.profileID = str(r, "Parent.ProfileId")
+			a.profile = a.profileID // resolved to a name below
 			needProfiles = true
 		} else {
 			a.permSet = str(r, "Parent.Name")
@@ -320,7 +321,28 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		return providers.ReadResponse{}, err
 	}
 	profiles, permSets := accessNames(rows)
-	vals["profiles"], vals["permission_sets"] = attrs.StringSet(profiles), attrs.StringSet(permSets)
+	// Reported in the configuration's spelling where it names the same profile (by Id, or by
+	// name in another case) or permission set (in another case): Salesforce compares them so.
+	cfgProfiles, _ := attrs.Strings(cfg, "profiles")
+	shown := make([]string, 0, len(rows))
+	for _, a := range rows {
+		if a.profileID == "" {
+			continue
+		}
+		n := a.profile
+		for _, e := range cfgProfiles {
+			if (profileIDRe.MatchString(e) && sameID(e, a.profileID)) || strings.EqualFold(e, a.profile) {
+				n = e
+				break
+			}
+		}
+		shown = append(shown, n)
+	}
+	sort.Strings(shown)
+	cfgPermSets, _ := attrs.Strings(cfg, "permission_sets")
+	permSets, _ = attrs.AsConfigured(permSets, cfgPermSets)
+	sort.Strings(permSets)
+	vals["profiles"], vals["permission_sets"] = attrs.StringSet(shown), attrs.StringSet(permSets)
 	if attrs.String(cty.ObjectVal(vals), "permitted_users") == "admin_approved_preauthorized" && len(profiles) == 0 && len(permSets) == 0 {
 		warnings = append(warnings, nobodyWarning(name))
 	}
@@ -433,7 +455,7 @@ func installSteps(name string) []string {
 	}
 }
 
-func (c *Client) planApp(req providers.PlanRequest) (providers.PlanResponse, error) {
+func (c *Client) planApp(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
 	var resp providers.PlanResponse
 	if req.Action == providers.Delete || req.Planned.IsNull() {
 		return resp, nil
@@ -463,6 +485,26 @@ func (c *Client) planApp(req providers.PlanRequest) (providers.PlanResponse, err
 	}
 	if req.Action == providers.NoOp {
 		return resp, nil
+	}
+	// Names apply would not find are refused here, at the resource's line.
+	wantProfiles, _ := attrs.Strings(req.Planned, "profiles")
+	wantPermSets, _ := attrs.Strings(req.Planned, "permission_sets")
+	havePermSets, _ := attrs.Strings(req.Prior, "permission_sets")
+	addPermSets, _ := setDiff(wantPermSets, havePermSets)
+	canon, err := c.checkAccessNames(ctx, wantProfiles, addPermSets)
+	if err != nil {
+		return resp, err
+	}
+	if want := wantProfiles; len(want) > 0 {
+		var re []attrs.Respelled
+		for i, e := range want {
+			if !profileIDRe.MatchString(e) && e != canon[i] {
+				re = append(re, attrs.Respelled{Configured: e, Canonical: canon[i]})
+			}
+		}
+		if n := attrs.CaseNote("profiles", re); n != "" {
+			resp.Notes = append(resp.Notes, n)
+		}
 	}
 	policyChange := false
 	for _, a := range policyAttrs {
@@ -557,6 +599,11 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	wantPermSets, managePermSets := attrs.Strings(req.Planned, "permission_sets")
 	var addProfiles, delProfiles, addPermSets, delPermSets []string
 	if manageProfiles {
+		// Entries are Ids or names in any case: compare by the names the org answers.
+		add, _ := setDiff(wantPermSets, havePermSets)
+		if wantProfiles, err = c.checkAccessNames(ctx, wantProfiles, add); err != nil {
+			return providers.ApplyResponse{}, err
+		}
 		addProfiles, delProfiles = setDiff(wantProfiles, haveProfiles)
 	}
 	if managePermSets {

@@ -214,7 +214,7 @@ func (c *Client) reconcileObjectPerms(ctx context.Context, psID, name string, pl
 			continue
 		}
 		if !exists {
-			fields["ParentId"], fields["SobjectType"] = psID, obj
+			fields["ParentId"], fields["SobjectType"] = psID, c.canonicalObject(ctx, obj)
 			recs, labels = append(recs, fields), append(labels, obj)
 			continue
 		}

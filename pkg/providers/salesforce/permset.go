@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -31,8 +32,18 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 			}
 			return nil
 		}, Description: "API name of the permission set; created when missing."},
-		{Name: "label", Type: cty.String, Optional: true, Description: "Label shown in Setup; default on create: the name."},
-		{Name: "description", Type: cty.String, Optional: true},
+		{Name: "label", Type: cty.String, Optional: true, Validate: func(v cty.Value) error {
+			if n := utf8.RuneCountInString(v.AsString()); n == 0 || n > maxLabel {
+				return fmt.Errorf("a permission set label has 1 to %d characters (PermissionSet.Label); this one has %d", maxLabel, n)
+			}
+			return nil
+		}, Description: "Label shown in Setup (at most 80 characters); default on create: the name."},
+		{Name: "description", Type: cty.String, Optional: true, Validate: func(v cty.Value) error {
+			if n := utf8.RuneCountInString(v.AsString()); n > maxDescription {
+				return fmt.Errorf("a permission set description has at most %d characters (PermissionSet.Description); this one has %d", maxDescription, n)
+			}
+			return nil
+		}, Description: "At most 255 characters. \"\" and no description are the same (Salesforce stores empty text as null)."},
 		{Name: "api_enabled", Type: cty.Bool, Optional: true, Description: "The API Enabled user permission every Copilot for Sales user needs (PermissionsApiEnabled)."},
 		{Name: "user_permissions", Type: cty.Set(cty.String), Optional: true, Validate: func(v cty.Value) error {
 			for it := v.ElementIterator(); it.Next(); {
@@ -49,6 +60,14 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 		{Name: "assignee_filter", Type: cty.String, Optional: true,
 			Description: "Instead of assignees: a SOQL condition on User (e.g. \"Profile.Name = 'Standard User' AND IsActive = true\"); exactly the matching users are assigned."},
 	}}
+
+// Field lengths of PermissionSet (Object Reference, PermissionSet: Label "Limit: 80
+// characters", Description "Limit: 255 characters"); Salesforce refuses longer values on create
+// and update, after the other steps of the change may have run, so plan refuses them first.
+const (
+	maxLabel       = 80
+	maxDescription = 255
+)
 
 type sfUser struct{ id, username, profileID string }
 
@@ -267,21 +286,31 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	if len(missing) > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d assignees are not users of the org: %s", len(missing), strings.Join(firstN(missing, 10), ", ")))
 	}
+	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(attrs.String(req.Config, "assignee_filter"), "")); f != "" && managed && len(desired) == 0 {
+		warnings = append(warnings, fmt.Sprintf("assignee_filter %q matches 0 users: apply would assign the permission set to nobody (and unassign everyone it has). Profile names in a filter are compared in the language of the user c4sctl signs in as (Salesforce translates standard profiles' names); filter on ProfileId for a language-independent match", f))
+	}
 	if rec == nil {
+		// Not there yet: learn how Salesforce spells the user permissions (and refuse unknown ones)
+		// now, so that the create sends them right.
+		if err := c.learnPermissionFields(ctx, perms); err != nil {
+			return providers.ReadResponse{}, err
+		}
 		c.noteGaps(ctx, name, desired, lacking)
 		return providers.ReadResponse{Value: cty.NullVal(permissionSetSchema.ImpliedType()), Warnings: warnings}, nil
 	}
 	id := str(rec, "Id")
 	apiOn, _ := boolean(rec, "PermissionsApiEnabled")
 	vals := map[string]cty.Value{
-		"name": cty.StringVal(str(rec, "Name")), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.StringOrNull(str(rec, "Description")),
+		"name": cty.StringVal(str(rec, "Name")), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.NullableString(str(rec, "Description"), req.Config, "description"),
 		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)), "object_permissions": cty.NullVal(cty.Map(cty.Set(cty.String))),
 		"assignees": cty.NullVal(cty.Set(cty.String)), "assignee_filter": cty.NullVal(cty.String),
 	}
 	if _, set := attrs.Strings(req.Config, "user_permissions"); set {
+		// Salesforce answers the fields in its spelling ("PermissionsViewSetup" for a configured
+		// "Viewsetup"): look them up without case, report them in the configuration's.
 		on := []string{}
 		for _, p := range perms {
-			if b, _ := boolean(rec, "Permissions"+p); b {
+			if b, _ := c.foldField(rec, "Permissions"+p).(bool); b {
 				on = append(on, p)
 			}
 		}
@@ -378,7 +407,7 @@ func (c *Client) noteGaps(ctx context.Context, name string, users []sfUser, lack
 	return gaps
 }
 
-func (c *Client) planPermSet(req providers.PlanRequest) (providers.PlanResponse, error) {
+func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
 	var resp providers.PlanResponse
 	if req.Action == providers.Delete {
 		if names, ok := attrs.Strings(req.Prior, "assignees"); ok && len(names) > 0 {
@@ -389,6 +418,37 @@ func (c *Client) planPermSet(req providers.PlanRequest) (providers.PlanResponse,
 	if attrs.String(req.Config, "assignee_filter") != "" {
 		if _, set := attrs.Strings(req.Config, "assignees"); set {
 			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
+		}
+	}
+	// What apply would refuse after creating the permission set is refused here, at the
+	// resource's line: objects the org does not have.
+	if cfg, ok := configuredObjectPerms(req.Planned); ok && req.Action != providers.NoOp {
+		objs := make([]string, 0, len(cfg))
+		for o := range cfg {
+			objs = append(objs, o)
+		}
+		respelled, err := c.checkObjects(ctx, objs)
+		if err != nil {
+			return resp, err
+		}
+		var re []attrs.Respelled
+		for o, canon := range respelled {
+			re = append(re, attrs.Respelled{Configured: o, Canonical: canon})
+		}
+		sort.Slice(re, func(i, j int) bool { return re[i].Configured < re[j].Configured })
+		if n := attrs.CaseNote("object_permissions", re); n != "" {
+			resp.Notes = append(resp.Notes, n)
+		}
+	}
+	if perms, ok := attrs.Strings(req.Planned, "user_permissions"); ok {
+		var re []attrs.Respelled
+		for _, p := range perms {
+			if canon := strings.TrimPrefix(c.canonicalField("Permissions"+p), "Permissions"); canon != p {
+				re = append(re, attrs.Respelled{Configured: p, Canonical: canon})
+			}
+		}
+		if n := attrs.CaseNote("user_permissions", re); n != "" {
+			resp.Notes = append(resp.Notes, n)
 		}
 	}
 	name := attrs.String(req.Planned, "name")
@@ -463,8 +523,11 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		if on, set := attrs.Bool(planned, "api_enabled"); set {
 			body["PermissionsApiEnabled"] = on
 		}
+		if err := c.learnPermissionFields(ctx, perms); err != nil {
+			return providers.ApplyResponse{}, err
+		}
 		for _, p := range perms {
-			body["Permissions"+p] = true
+			body[c.canonicalField("Permissions"+p)] = true
 		}
 		for attempt := 1; ; attempt++ {
 			var res createResult
@@ -505,7 +568,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		have, _ := attrs.Strings(req.Prior, "user_permissions")
 		add, _ := setDiff(perms, have)
 		for _, p := range add {
-			body["Permissions"+p] = true
+			body[c.canonicalField("Permissions"+p)] = true
 		}
 		if len(body) > 0 {
 			if err := c.rest(ctx, http.MethodPatch, "sobjects/PermissionSet/"+id, body, nil); err != nil {
@@ -513,9 +576,19 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			}
 		}
 	}
+	// partly returns the permission set's identity with the error of a later step: the set
+	// exists now, so the engine records it in state (with what the re-read shows) rather than
+	// losing it, and the next plan shows what is left to do.
+	partly := func(err error) (providers.ApplyResponse, error) {
+		if req.Action == providers.Create || req.ID == "" {
+			return providers.ApplyResponse{ID: id, Notes: []string{fmt.Sprintf("permission set %s was created (%s); a later step failed", name, id)}},
+				fmt.Errorf("permission set %s was created (%s), but: %w", name, id, err)
+		}
+		return providers.ApplyResponse{ID: id}, err
+	}
 	// Permissions first, then the users who get them.
 	if err := c.reconcileObjectPermsRetrying(ctx, id, name, planned); err != nil {
-		return providers.ApplyResponse{ID: id}, err
+		return partly(err)
 	}
 	// Reconciling reads the assignments first, so after a lost answer running it again creates
 	// only those still missing.
@@ -525,7 +598,7 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 			break
 		}
 		if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-			return providers.ApplyResponse{ID: id}, err
+			return partly(err)
 		}
 	}
 	return providers.ApplyResponse{ID: id}, nil

@@ -187,12 +187,8 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	}
 	c := &Client{version: s.version, instance: s.instance, log: log, refused: map[string]bool{}, gaps: map[string]string{}}
 	c.Dispatch = providers.Dispatch{Provider: "salesforce", Handlers: map[string]providers.Handler{
-		connectedAppSchema.Type: {Read: c.readApp, Apply: c.applyApp, Plan: func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-			return c.planApp(req)
-		}},
-		permissionSetSchema.Type: {Read: c.readPermSet, Apply: c.applyPermSet, Plan: func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
-			return c.planPermSet(req)
-		}},
+		connectedAppSchema.Type:  {Read: c.readApp, Apply: c.applyApp, Plan: c.planApp},
+		permissionSetSchema.Type: {Read: c.readPermSet, Apply: c.applyPermSet, Plan: c.planPermSet},
 	}}
 	rt := base.Transport
 	if rt == nil {
@@ -408,7 +404,9 @@ type Client struct {
 	stateMu sync.Mutex
 	refused map[string]bool   // apps whose policies updateMetadata refused in this run
 	gaps    map[string]string // permission set -> profiles of its users lacking API Enabled
-	logins  int
+
+	names  names // the org's objects and the service's spelling of names (names.go)
+	logins int
 }
 
 // APIUsage is the org's API usage as last reported (Sforce-Limit-Info), e.g. "25/5000".

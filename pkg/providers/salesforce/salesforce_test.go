@@ -365,6 +365,11 @@ func TestConnectedAppValidationAndWarnings(t *testing.T) {
 	config = cfg(connectedAppSchema, map[string]cty.Value{"profiles": strs("Sellers"), "permission_sets": strs("Nope")})
 	live = read(t, c, connectedAppSchema.Type, "", config)
 	after, _ = planned(connectedAppSchema, live.Value, config)
+	// At plan, before anything is changed, and at apply (a saved plan applied later).
+	_, err = c.PlanChange(ctx, providers.PlanRequest{Type: connectedAppSchema.Type, Action: providers.Update, ID: live.ID, Config: config, Prior: live.Value, Planned: after})
+	if err == nil || !strings.Contains(err.Error(), `profile "Sellers"`) || !strings.Contains(err.Error(), `permission set "Nope"`) {
+		t.Fatalf("unknown names at plan: %v", err)
+	}
 	_, err = c.Apply(ctx, providers.ApplyRequest{Type: connectedAppSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: after})
 	if err == nil || !strings.Contains(err.Error(), `profile "Sellers"`) || !strings.Contains(err.Error(), `permission set "Nope"`) {
 		t.Fatalf("unknown names: %v", err)

@@ -152,6 +152,9 @@ type Org struct {
 	Seq            int                 `json:"seq"`
 	APIUsage       int                 `json:"apiUsage"`
 	APILimit       int                 `json:"apiLimit"`
+	// Language is the language of the user the API signs in as (User.LanguageSidKey), "" for
+	// English: standard profiles' names are answered in it (language.go).
+	Language string `json:"language,omitempty"`
 
 	userIdxMu sync.Mutex
 	userIdx   map[string]*User // by id and lower-case username (see User)

@@ -29,6 +29,7 @@ func (s *Service) Register(r *sandbox.Router) {
 	r.Handle("GET /services/data/{v}/query", s.guard(s.query(false)))
 	r.Handle("GET /services/data/{v}/query/{locator}", s.guard(s.queryMore))
 	r.Handle("GET /services/data/{v}/tooling/query", s.guard(s.query(true)))
+	r.Handle("GET /services/data/{v}/sobjects", s.guard(s.describeGlobal))
 	r.Handle("GET /services/data/{v}/sobjects/{type}/{id}", s.guard(s.getRecord))
 	r.Handle("POST /services/data/{v}/sobjects/{type}", s.guard(s.createRecord))
 	r.Handle("PATCH /services/data/{v}/sobjects/{type}/{id}", s.guard(s.updateRecord))
@@ -387,11 +388,10 @@ func (s *Service) create(typ string, f map[string]any, commit bool) (string, *re
 var objectPermFields = []string{"PermissionsRead", "PermissionsCreate", "PermissionsEdit", "PermissionsDelete", "PermissionsViewAllRecords", "PermissionsModifyAllRecords"}
 
 func knownObject(typ string) bool {
-	if base, custom := strings.CutSuffix(typ, "__c"); custom {
-		if ns, name, namespaced := strings.Cut(base, "__"); namespaced {
-			return apiNameRe.MatchString(ns) && apiNameRe.MatchString(name)
+	for _, t := range CustomObjectTypes {
+		if t == typ {
+			return true
 		}
-		return apiNameRe.MatchString(base)
 	}
 	for _, t := range ObjectTypes {
 		if t == typ {

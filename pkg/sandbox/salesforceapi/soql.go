@@ -391,7 +391,7 @@ func (s *Service) objects() map[string]*object {
 			rows: func(o *Org) []map[string]any {
 				var out []map[string]any
 				for _, p := range o.Profiles {
-					m := map[string]any{"Id": p.ID, "Name": p.Name}
+					m := map[string]any{"Id": p.ID, "Name": o.profileName(p)}
 					for _, k := range UserPermissions {
 						m["Permissions"+k] = p.Perms[k]
 					}
