@@ -38,10 +38,11 @@ provider "salesforce" {
   login_url    = %q
   auth         = "client_credentials"
   client_id    = %q
+  ca_file      = %q
 }
 `,
 		entra(fmt.Sprintf("  endpoint       = %q\n", u+"/teams")),
 		entra(fmt.Sprintf("  bap_endpoint   = %q\n  client_secret  = var.client_secret\n", u+"/bap")),
 		entra(fmt.Sprintf("  graph_endpoint = %q\n", u+"/graph")),
-		u+"/salesforce", u+"/salesforce", salesforceapi.ConsumerKey)
+		u+"/salesforce", u+"/salesforce", salesforceapi.ConsumerKey, caFile)
 }

@@ -94,6 +94,7 @@ func (*Provider) ConfigSchema() *schema.Block {
 			{Name: "private_key_file", Type: cty.String, Optional: true, Description: "PEM private key file of the JWT bearer flow; default: env SF_PRIVATE_KEY_FILE, or the PEM itself in env SF_PRIVATE_KEY."},
 			{Name: "client_secret", Type: cty.String, Optional: true, Sensitive: true, Description: "Consumer secret of the client credentials flow; default: env SF_CLIENT_SECRET. Prefer the environment."},
 			{Name: "target_org", Type: cty.String, Optional: true, Description: "Alias or username of the Salesforce CLI org (sf_cli); default: the CLI's default org."},
+			{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's tls.pem, a TLS-inspecting proxy)."},
 		}}
 }
 
@@ -180,6 +181,12 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	base := env.HTTPClient
 	if base == nil {
 		base = http.DefaultClient
+	}
+	if f := attrs.String(config, "ca_file"); f != "" {
+		var err error
+		if base, err = httpx.TrustPEMFile(base, f); err != nil {
+			return nil, err
+		}
 	}
 	log := env.Log
 	if log == nil {
@@ -404,9 +411,9 @@ type Client struct {
 	stateMu sync.Mutex
 	refused map[string]bool   // apps whose policies updateMetadata refused in this run
 	gaps    map[string]string // permission set -> profiles of its users lacking API Enabled
+	logins  int
 
-	names  names // the org's objects and the service's spelling of names (names.go)
-	logins int
+	names names // the org's objects and the service's spelling of names (names.go)
 }
 
 // APIUsage is the org's API usage as last reported (Sforce-Limit-Info), e.g. "25/5000".

@@ -2,10 +2,14 @@ package salesforce
 
 import (
 	"fmt"
-
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -101,4 +105,31 @@ func TestLongUsernamesWithinTheURILimit(t *testing.T) {
 		return
 	}
 	t.Fatal("the permission set is not exported")
+}
+
+// A standalone sandbox (`c4sctl sandbox serve`) is trusted through ca_file, as with the
+// Microsoft providers; a missing file is an error naming ca_file.
+func TestCAFile(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir}, salesforceapi.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	env := providertest.Env(sb)
+	env.HTTPClient = &http.Client{Timeout: 30 * time.Second} // trusts only the system roots
+	p := New()
+	if _, err := p.Configure(ctx, providertest.ConfigValue(p, sb.URL, nil), env); err == nil {
+		t.Fatal("without ca_file the sandbox certificate should not be trusted")
+	}
+	c, err := p.Configure(ctx, providertest.ConfigValue(p, sb.URL, map[string]cty.Value{"ca_file": cty.StringVal(sandbox.CACertFile(dir))}), env)
+	if err != nil {
+		t.Fatalf("with ca_file: %v", err)
+	}
+	if _, err := c.Read(ctx, providers.ReadRequest{Type: permissionSetSchema.Type, Config: cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Sales_Operations")})}); err != nil {
+		t.Fatalf("read with ca_file: %v", err)
+	}
+	if _, err := p.Configure(ctx, providertest.ConfigValue(p, sb.URL, map[string]cty.Value{"ca_file": cty.StringVal(dir + "/nope.pem")}), env); err == nil || !strings.Contains(err.Error(), "ca_file") {
+		t.Errorf("missing ca_file: %v", err)
+	}
 }
