@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
+)
+
+// changeSalesforce starts the configuration's sandbox between two CLI runs, lets fn change the
+// Salesforce org, and saves the data again.
+func changeSalesforce(t *testing.T, dir string, fn func(*salesforceapi.Service) error) {
+	t.Helper()
+	var svcs []sandbox.Service
+	var sf *salesforceapi.Service
+	for _, f := range sandboxServices {
+		s := f()
+		if x, ok := s.(*salesforceapi.Service); ok {
+			sf = x
+		}
+		svcs = append(svcs, s)
+	}
+	if sf == nil {
+		t.Fatal("no salesforce sandbox service")
+	}
+	sb, err := sandbox.Start(sandbox.Options{Dir: filepath.Join(dir, ".c4sctl", "sandbox")}, svcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Mutate(func() error { return fn(sf) }); err != nil {
+		sb.Close()
+		t.Fatal(err)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// usernames76 are n usernames of 76 characters.
+func usernames76(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		u := fmt.Sprintf("copilot.seller.%04d@", i)
+		domain := "emea-north.field-sales.contoso-sandbox.example"
+		out[i] = u + strings.Repeat("x", 76-len(u)-len(domain)-1) + "." + domain
+	}
+	return out
+}
+
+func hclList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = fmt.Sprintf("    %q,", x)
+	}
+	return "[\n" + strings.Join(q, "\n") + "\n  ]"
+}
+
+// Issue 12: 250 assignees with 76-character usernames plan, apply and export against a sandbox
+// that refuses requests over Salesforce's 16,384-byte limit, and description = "" converges.
+func TestSalesforceLongUsernamesPlanApplyExport(t *testing.T) {
+	names := usernames76(250)
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+provider "salesforce" {}
+
+resource "salesforce_permission_set" "copilot" {
+  name        = "Copilot_Long_Usernames"
+  description = ""
+  api_enabled = true
+  assignees   = ` + hclList(names) + `
+}
+`})
+	changeSalesforce(t, dir, func(s *salesforceapi.Service) error {
+		return s.AddNamedUsers(names, salesforceapi.ProfileStandardUser)
+	})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(stdout, "Plan: 1 to add, 0 to change, 0 to destroy.") {
+		t.Fatalf("plan exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.") {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("second plan exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "exported")
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "export", "--out", out)
+	if code != 0 {
+		t.Fatalf("export exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "salesforce.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{names[0], names[249]} {
+		if !strings.Contains(string(b), n) {
+			t.Fatalf("the export lacks %s", n)
+		}
+	}
+}
+
+// Issue 12: an object typo fails at plan with the file and line; an English profile name in an
+// org whose API user reads German fails at plan naming the profiles as that user reads them; a
+// filter that matches nobody warns with "0 users".
+func TestSalesforcePlanTimeChecks(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `provider "salesforce" {}
+
+resource "salesforce_permission_set" "typo" {
+  name               = "Copilot_Typo"
+  object_permissions = { Opportunty = ["read"] }
+}
+`})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	// Messages are wrapped to the terminal's width.
+	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if code != 1 || !strings.Contains(stderr, "main.c4s.hcl line 3") || !strings.Contains(flat(stderr), `no object "Opportunty" (did you mean "Opportunity"?)`) {
+		t.Fatalf("typo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	dir = writeConfig(t, map[string]string{"main.c4s.hcl": `provider "salesforce" {}
+
+resource "salesforce_connected_app" "power_platform" {
+  permitted_users = "admin_approved_preauthorized"
+  profiles        = ["Standard User"]
+}
+`})
+	changeSalesforce(t, dir, func(s *salesforceapi.Service) error {
+		if err := s.SetLanguage("de"); err != nil {
+			return err
+		}
+		return s.InstallConnectedApp(salesforceapi.PowerPlatformApp)
+	})
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	if code != 1 || !strings.Contains(stderr, "main.c4s.hcl line 3") || !strings.Contains(flat(stderr), `no profile "Standard User"`) || !strings.Contains(flat(stderr), `"Standardbenutzer" (00e`) {
+		t.Fatalf("English profile in a German org: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// The same org, the Id of Standard User: plans.
+	m := regexp.MustCompile(`"Standardbenutzer" \((00e\w+)\)`).FindStringSubmatch(flat(stderr))
+	if m == nil {
+		t.Fatalf("no id in %s", stderr)
+	}
+	id := m[1]
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(`provider "salesforce" {}
+
+resource "salesforce_connected_app" "power_platform" {
+  permitted_users = "admin_approved_preauthorized"
+  profiles        = ["`+id+`"]
+}
+
+resource "salesforce_permission_set" "sellers" {
+  name            = "Copilot_Sellers"
+  api_enabled     = true
+  assignee_filter = "Profile.Name = 'Standard User'"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(flat(stdout+stderr), `assignee_filter "Profile.Name = 'Standard User'" matches 0 users`) {
+		t.Fatalf("profile by Id and a filter matching nobody: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
