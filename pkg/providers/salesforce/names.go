@@ -17,6 +17,19 @@ type names struct {
 	mu      sync.Mutex
 	objects map[string]string // lower-case object API name -> Salesforce's spelling
 	fields  map[string]string // lower-case PermissionSet field -> Salesforce's spelling
+	// creating holds the permission sets (lower-case API names) this run plans to create: the
+	// connected app may name them (it depends on them, so they are planned first).
+	creating map[string]bool
+}
+
+// planningCreate notes that this run plans to create the permission set name.
+func (c *Client) planningCreate(name string) {
+	c.names.mu.Lock()
+	defer c.names.mu.Unlock()
+	if c.names.creating == nil {
+		c.names.creating = map[string]bool{}
+	}
+	c.names.creating[strings.ToLower(name)] = true
 }
 
 // foldField reads a field of a record by name without case (Salesforce field names are
@@ -267,6 +280,11 @@ func (c *Client) checkAccessNames(ctx context.Context, profiles, permSets []stri
 			found[strings.ToLower(str(r, "Name"))] = true
 		}
 		var missing []string
+		c.names.mu.Lock()
+		for p := range c.names.creating {
+			found[p] = true
+		}
+		c.names.mu.Unlock()
 		for _, p := range permSets {
 			if !found[strings.ToLower(p)] {
 				missing = append(missing, fmt.Sprintf("%q", p))

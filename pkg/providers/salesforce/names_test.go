@@ -210,3 +210,29 @@ func TestGermanOrgProfiles(t *testing.T) {
 		t.Fatalf("warnings %v", r.Warnings)
 	}
 }
+
+// The connected app may name a permission set this run plans to create (it depends on it, so
+// the set is planned first); a name neither in the org nor planned is refused.
+func TestConnectedAppNamesAPermissionSetPlannedInTheSameRun(t *testing.T) {
+	c, sb, svc := start(t)
+	mutate(t, sb, func() error { return svc.InstallConnectedApp(salesforceapi.PowerPlatformApp) })
+	app := guideApp(map[string]cty.Value{"permission_sets": strs("Copilot_New")})
+	live := read(t, c, connectedAppSchema.Type, "", app)
+	after, _ := planned(connectedAppSchema, live.Value, app)
+	planApp := func() error {
+		_, err := c.PlanChange(ctx, providers.PlanRequest{Type: connectedAppSchema.Type, ID: live.ID, Action: providers.Update, Config: app, Prior: live.Value, Planned: after})
+		return err
+	}
+	if err := planApp(); err == nil || !strings.Contains(err.Error(), `no permission set "Copilot_New"`) {
+		t.Fatalf("unknown permission set: %v", err)
+	}
+	ps := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("Copilot_New"), "api_enabled": cty.True})
+	psLive := read(t, c, permissionSetSchema.Type, "", ps)
+	psAfter, _ := planned(permissionSetSchema, psLive.Value, ps)
+	if _, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, Action: providers.Create, Config: ps, Prior: psLive.Value, Planned: psAfter}); err != nil {
+		t.Fatal(err)
+	}
+	if err := planApp(); err != nil {
+		t.Fatalf("a permission set planned for creation: %v", err)
+	}
+}

@@ -420,6 +420,9 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
 		}
 	}
+	if req.Action == providers.Create {
+		c.planningCreate(attrs.String(req.Planned, "name"))
+	}
 	// What apply would refuse after creating the permission set is refused here, at the
 	// resource's line: objects the org does not have.
 	if cfg, ok := configuredObjectPerms(req.Planned); ok && req.Action != providers.NoOp {
