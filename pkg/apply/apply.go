@@ -5,6 +5,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -58,18 +59,38 @@ type Applier struct {
 	StillEvery time.Duration
 }
 
-// Result summarises an apply.
+// Result says what happened to each planned change. Every address the plan holds, apart from
+// no-ops and data sources, is in exactly one of the lists.
 type Result struct {
-	Applied []string // changes made (create, update, delete, forget)
-	Failed  []string
-	Skipped []string // not attempted because a dependency failed or the run was interrupted
-	Manual  []string // changes left for the admin to make by hand
-	Errors  map[string]error
-	Notes   map[string][]string
+	Applied []string // made (create, update, delete, forget)
+	Failed  []string // attempted and not made
+	// Partial changes were made in part: the provider answered with the object and an error
+	// (created, but its members could not be set). State holds what was made, marked partial.
+	Partial []string
+	Skipped []string // not attempted: a dependency failed, or the run was interrupted
+	Manual  []string // left for the admin to make by hand (pending)
+	// Deferred could not be planned (a prerequisite does not exist, or an object in state can no
+	// longer be read): nothing was attempted for them.
+	Deferred []string
+	Errors   map[string]error
+	Notes    map[string][]string
 }
 
-// OK tells whether every change was made or left for a person.
-func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Skipped) == 0 }
+// OK tells whether nothing failed: every change was made, or left for a person or for later.
+func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Partial) == 0 && len(r.Skipped) == 0 }
+
+// Complete tells whether everything planned was made: the one case for "Apply complete!".
+func (r *Result) Complete() bool { return r.OK() && len(r.Manual) == 0 && len(r.Deferred) == 0 }
+
+// PartialError is a change the provider made in part: it returned the object's identity and an
+// error. Apply records the object as re-read in state, marked partial, and reports the error.
+type PartialError struct {
+	ID  string
+	Err error
+}
+
+func (e *PartialError) Error() string { return fmt.Sprintf("partly applied: %v", e.Err) }
+func (e *PartialError) Unwrap() error { return e.Err }
 
 // reportWhileRunning reports the change every StillEvery until the returned func is called.
 func (a *Applier) reportWhileRunning(addr string, action providers.Action, start time.Time, last *atomic.Pointer[providers.Progress]) (stop func()) {
@@ -155,10 +176,27 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 			cctx = providers.WithProgress(work, func(p providers.Progress) { last.Store(&p) })
 			stop = a.reportWhileRunning(addr, rc.Action, start, &last)
 		}
-		after, id, notes, err := a.applyOne(cctx, rc, snapshot)
+		var after cty.Value
+		var id string
+		var notes []string
+		err := graph.Guard(func() (err error) {
+			after, id, notes, err = a.applyOne(cctx, rc, snapshot)
+			return err
+		})
 		stop()
 		if isChange(rc.Action) && a.Progress != nil {
 			a.Progress(Event{Addr: addr, Action: rc.Action, Done: true, Err: err, ID: id, Elapsed: time.Since(start)})
+		}
+		var partial *PartialError
+		if errors.As(err, &partial) {
+			// What was made is recorded, so that the next plan diffs against it rather than
+			// creating the object a second time.
+			record(func() {
+				if setErr := a.State.Set(addr, rc.Type, rc.Provider, id, after, sensitiveNames(rc)); setErr != nil && stateErr == nil {
+					stateErr = setErr
+				}
+				a.State.MarkPartial(addr, partial.Err.Error())
+			})
 		}
 		if err != nil {
 			return err
@@ -189,20 +227,29 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 				res.Manual = append(res.Manual, addr)
 			case isChange(rc.Action):
 				res.Applied = append(res.Applied, addr)
+			case rc.Action == providers.Deferred:
+				res.Deferred = append(res.Deferred, addr)
 			}
 		case graph.Failed:
-			res.Failed = append(res.Failed, addr)
+			var partial *PartialError
+			if errors.As(walk.Errors[addr], &partial) {
+				res.Partial = append(res.Partial, addr)
+			} else {
+				res.Failed = append(res.Failed, addr)
+			}
 			res.Errors[addr] = walk.Errors[addr]
 		case graph.Skipped:
-			if isChange(rc.Action) || rc.Action == providers.Manual {
+			switch {
+			case rc.Action == providers.Deferred:
+				res.Deferred = append(res.Deferred, addr)
+			case isChange(rc.Action) || rc.Action == providers.Manual:
 				res.Skipped = append(res.Skipped, addr)
 			}
 		}
 	}
-	sort.Strings(res.Applied)
-	sort.Strings(res.Failed)
-	sort.Strings(res.Skipped)
-	sort.Strings(res.Manual)
+	for _, xs := range [][]string{res.Applied, res.Failed, res.Partial, res.Skipped, res.Manual, res.Deferred} {
+		sort.Strings(xs)
+	}
 	return res, stateErr
 }
 
@@ -271,6 +318,15 @@ func (a *Applier) applyOne(ctx context.Context, rc *plan.ResourceChange, known m
 		return cty.NilVal, "", nil, fmt.Errorf("some values are still unknown after their dependencies were applied")
 	}
 	resp, err := client.Apply(ctx, providers.ApplyRequest{Type: rc.Type, Action: rc.Action, ID: rc.ID, Prior: rc.Before, Planned: planned})
+	if err != nil && resp.ID != "" {
+		// Made in part (created, then setting its members failed): the object exists. Read it
+		// back so that state holds what was made and the next plan shows only the rest.
+		live, rerr := client.Read(ctx, providers.ReadRequest{Type: rc.Type, ID: resp.ID, Config: config})
+		if rerr != nil || live.ID == "" || live.Value.IsNull() {
+			return cty.NilVal, "", nil, fmt.Errorf("%w (the provider answered with object %s, but it cannot be read back)", err, resp.ID)
+		}
+		return live.Value, live.ID, resp.Notes, &PartialError{ID: live.ID, Err: err}
+	}
 	if err != nil {
 		return cty.NilVal, "", nil, err
 	}

@@ -229,3 +229,83 @@ func TestApplyReportsLongChangesWhileTheyRun(t *testing.T) {
 		t.Fatalf("%d still-running reports (want at least 2 over 150 ms at 30 ms), done %v", still, done)
 	}
 }
+
+// A provider that panics during apply fails that change alone: the panic is its error, the
+// changes independent of it are made and saved, and Apply returns normally (the CLI then
+// releases the lock).
+func TestApplyPanicInProviderIsThatResourcesError(t *testing.T) {
+	r := newRun(t)
+	r.mem.PanicApply["a"] = true
+	planAndApply(t, chain, r)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if strings.Join(r.res.Failed, ",") != "mem_setting.a" || strings.Join(r.res.Skipped, ",") != "mem_setting.b" || strings.Join(r.res.Applied, ",") != "mem_setting.solo" {
+		t.Fatalf("failed %v skipped %v applied %v", r.res.Failed, r.res.Skipped, r.res.Applied)
+	}
+	if msg := r.res.Errors["mem_setting.a"].Error(); !strings.Contains(msg, "panic") || !strings.Contains(msg, "nil map") || !strings.Contains(msg, "memory.go:") {
+		t.Errorf("error %q should say it was a panic, what and where", msg)
+	}
+	saved, err := r.backend.local.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(saved.Addresses(), ","); got != "mem_setting.solo" {
+		t.Errorf("saved state holds %q, want the change made beside the panic", got)
+	}
+}
+
+// A provider Apply that answers with the object and an error made the change in part: state
+// holds the object as made, marked partial, the result counts it apart from failures, and the
+// next plan creates nothing twice.
+func TestApplyPartlyMadeIsRecordedAndCounted(t *testing.T) {
+	r := newRun(t)
+	r.mem.PartialApply["solo"] = true
+	planAndApply(t, chain, r)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if strings.Join(r.res.Partial, ",") != "mem_setting.solo" || len(r.res.Failed) != 0 || r.res.OK() || r.res.Complete() {
+		t.Fatalf("partial %v failed %v ok %v", r.res.Partial, r.res.Failed, r.res.OK())
+	}
+	sr := r.st.Get("mem_setting.solo")
+	if sr == nil || sr.ID != "solo" || !strings.Contains(sr.Partial, "setting its members failed") {
+		t.Fatalf("state entry %+v: want the object, marked partial with the error", sr)
+	}
+	delete(r.mem.PartialApply, "solo")
+	creates := r.mem.Calls["apply:create"]
+	planAndApply(t, chain, r)
+	if r.mem.Calls["apply:create"] != creates || !r.res.Complete() {
+		t.Fatalf("second apply made %d creates, result %+v: want none (solo is in state)", r.mem.Calls["apply:create"]-creates, r.res)
+	}
+	if sr := r.st.Get("mem_setting.solo"); sr.Partial != "" {
+		t.Errorf("partial mark kept after a clean apply: %q", sr.Partial)
+	}
+}
+
+// Every planned change ends in one outcome list; "complete" only when all were made.
+func TestApplyOutcomeOfEachChange(t *testing.T) {
+	r := newRun(t)
+	r.mem.Defer["d"] = "group \"sellers\" does not exist in the tenant yet"
+	planAndApply(t, chain+`
+resource "mem_setting" "d" {
+  identity = "d"
+}
+resource "mem_setting" "after_d" {
+  identity = "e"
+  value    = mem_setting.d.value
+}
+`, r)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := strings.Join(r.res.Applied, ","); got != "mem_setting.a,mem_setting.b,mem_setting.solo" {
+		t.Errorf("applied %s", got)
+	}
+	if got := strings.Join(r.res.Deferred, ","); got != "mem_setting.after_d,mem_setting.d" {
+		t.Errorf("deferred %s", got)
+	}
+	if !r.res.OK() || r.res.Complete() {
+		t.Errorf("ok %v complete %v: want OK (nothing failed) but not complete (two deferred)", r.res.OK(), r.res.Complete())
+	}
+}

@@ -44,12 +44,15 @@ func newDriftCmd(g *Globals) *cobra.Command {
 		Long: `drift reads every declared resource (a refresh-only plan: nothing is changed, state is not
 written) and reports, per resource, the attributes whose live value differs from the configuration
 or changed outside c4sctl since the last apply, with the expected and the actual value (sensitive
-values masked).
+values masked). A resource that cannot be checked is not in sync: one in state that can no
+longer be read (it, or the object it acts on, was deleted or renamed) and one whose prerequisite
+does not exist both count as drift.
 
 --report KIND=FILE (repeatable) also writes the result as junit (JUnit XML, one test case per
 resource), sarif (SARIF 2.1.0, one result per drifted resource), markdown or json.
 
-Exit codes: 0 no drift, 2 drift, 1 error.`,
+Exit codes: 0 no drift, 2 drift (including resources that could not be read or are deferred),
+1 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			specs, err := parseReports(reports)
@@ -121,6 +124,10 @@ func writeDriftText(g *Globals, rep *report.Report) {
 			for _, d := range diffs {
 				fmt.Fprintf(g.Stdout, "    %s~%s %s\n", c.Yellow, c.Reset, d.String())
 			}
+		case report.Unreadable:
+			fmt.Fprintf(g.Stdout, "\n  %s# %s%s could not be read: %s\n", c.Bold, res.Address, c.Reset, res.Reason)
+		case report.Deferred:
+			fmt.Fprintf(g.Stdout, "\n  %s# %s%s cannot be checked (not deployed): %s\n", c.Bold, res.Address, c.Reset, res.Reason)
 		case report.Skipped:
 			fmt.Fprintf(g.Stdout, "\n  # %s was not checked: %s\n", res.Address, res.Reason)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,7 +148,8 @@ the last apply are shown first.
 configuration or the live objects changed since. --format json (or --json) prints one JSON document
 (docs/json-plan.md); --format markdown prints a pull-request comment.
 
-Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when there are changes.`,
+Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when the plan is not clean: there are
+changes, manual actions, deferred resources, or resources in state that could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := outputFormat(format, jsonOut)
@@ -319,7 +321,7 @@ configuration, its variables or any object the plan touches changed since the pl
 			}
 			plan.Render(g.Stdout, pl, g.colors(g.Stdout))
 			writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))
-			if !pl.HasChanges() && !pl.RefreshOnly {
+			if pl.Summary().ToApply() == 0 && !pl.RefreshOnly {
 				// Still record the live values, so that the next plan measures drift from now.
 				return s.apply(ctx, pl, &f)
 			}
@@ -440,7 +442,10 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 		fmt.Fprintf(g.Stdout, "\nApply complete! State refreshed from the live objects; nothing was changed.\n")
 		return nil
 	}
-	for _, addr := range res.Failed {
+	var failed []string
+	failed = append(append(failed, res.Failed...), res.Partial...)
+	sort.Strings(failed)
+	for _, addr := range failed {
 		fmt.Fprintf(g.Stderr, "\nError: %s: %v\n", addr, res.Errors[addr])
 	}
 	for addr, notes := range res.Notes {
@@ -448,31 +453,87 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 			fmt.Fprintf(g.Stdout, "Note: %s: %s\n", addr, n)
 		}
 	}
-	sum := pl.Summary()
-	if res.OK() {
-		if len(res.Applied) > 0 || !pl.HasChanges() {
-			fmt.Fprintf(g.Stdout, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", sum.Add, sum.Change, sum.Destroy)
-		}
-	} else {
-		fmt.Fprintf(g.Stdout, "\nApply incomplete: %d change(s) made, %d failed, %d not attempted (%s).\nRun apply again after fixing the errors: completed changes are in state and will not be made twice.\n",
-			len(res.Applied), len(res.Failed), len(res.Skipped), strings.Join(append(append([]string{}, res.Failed...), res.Skipped...), ", "))
-	}
-	if len(res.Manual) > 0 {
-		fmt.Fprintf(g.Stdout, "\n%d change(s) must be made by hand (steps above): %s. Run plan again once done.\n", len(res.Manual), strings.Join(res.Manual, ", "))
-	}
-	var deferred []string
-	for _, rc := range pl.Changes {
-		if rc.Action == providers.Deferred {
-			deferred = append(deferred, rc.Addr)
-		}
-	}
-	if len(deferred) > 0 {
-		fmt.Fprintf(g.Stdout, "\n%d resource(s) wait for a prerequisite and were not applied (reasons above): %s. Apply again once it is met.\n", len(deferred), strings.Join(deferred, ", "))
-	}
-	if !res.OK() {
+	writeApplyOutcome(g.Stdout, pl, res)
+	switch {
+	case !res.OK():
 		return &exitError{code: 1}
+	case !res.Complete():
+		return &exitError{code: ExitApplyPending}
 	}
 	return nil
+}
+
+// ExitApplyPending is apply's exit code when every change c4sctl could make was made, but work
+// remains that it cannot do now: manual actions for the admin, or resources deferred or not
+// readable. (3 is fmt --check's.)
+const ExitApplyPending = 4
+
+// writeApplyOutcome tells what happened to each planned change. "Apply complete!" only when
+// everything planned was made.
+func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
+	if res.Complete() {
+		var add, change, destroy int
+		for _, addr := range res.Applied {
+			switch pl.Change(addr).Action {
+			case providers.Create:
+				add++
+			case providers.Update:
+				change++
+			case providers.Delete:
+				destroy++
+			}
+		}
+		fmt.Fprintf(w, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", add, change, destroy)
+		return
+	}
+	var deferred, unreadable []string
+	for _, addr := range res.Deferred {
+		if rc := pl.Change(addr); rc != nil && rc.CouldNotRead {
+			unreadable = append(unreadable, addr)
+		} else {
+			deferred = append(deferred, addr)
+		}
+	}
+	rows := []struct {
+		what  string
+		addrs []string
+	}{
+		{"made", res.Applied},
+		{"failed", res.Failed},
+		{"partly applied", res.Partial},
+		{"not attempted", res.Skipped},
+		{"manual (pending)", res.Manual},
+		{"deferred", deferred},
+		{"could not be read", unreadable},
+	}
+	var counts []string
+	for _, r := range rows {
+		if len(r.addrs) > 0 || r.what == "made" {
+			counts = append(counts, fmt.Sprintf("%d %s", len(r.addrs), r.what))
+		}
+	}
+	head := "Apply incomplete"
+	if res.OK() {
+		head = "Applied, but not complete"
+	}
+	fmt.Fprintf(w, "\n%s: %s.\n", head, strings.Join(counts, ", "))
+	for _, r := range rows[1:] {
+		if len(r.addrs) > 0 {
+			fmt.Fprintf(w, "  %-18s %s\n", r.what+":", strings.Join(r.addrs, ", "))
+		}
+	}
+	if len(res.Failed)+len(res.Partial)+len(res.Skipped) > 0 {
+		fmt.Fprintf(w, "Run apply again after fixing the errors: completed changes are in state and will not be made twice.\n")
+	}
+	if len(res.Manual) > 0 {
+		fmt.Fprintf(w, "Make the manual changes (steps above), then run plan again.\n")
+	}
+	if len(deferred) > 0 {
+		fmt.Fprintf(w, "Deferred resources wait for a prerequisite (reasons above): apply again once it exists.\n")
+	}
+	if len(unreadable) > 0 {
+		fmt.Fprintf(w, "Resources that could not be read were deployed, and they or their target are gone (reasons above): restore them, fix the configuration, or `c4sctl state rm` them.\n")
+	}
 }
 
 // thousands writes n with thousands separators: 20000 -> "20,000".

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
 )
@@ -90,7 +91,7 @@ func TestSavedPlanAppliesExactlyAndConverges(t *testing.T) {
 	}
 	stdout, _, code = runCLI(t, "--dir", dir, "show", "--json", pfile)
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != 0 || doc["format_version"] != "1.0" {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || code != 0 || doc["format_version"] != plan.JSONFormatVersion {
 		t.Errorf("show --json exit %d, err %v:\n%s", code, err, stdout)
 	}
 

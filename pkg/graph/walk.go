@@ -4,6 +4,8 @@ package graph
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
+	"strings"
 	"sync"
 )
 
@@ -91,7 +93,7 @@ func Walk(ctx context.Context, nodes []string, deps func(string) []string, concu
 				set(Skipped, ctx.Err())
 				return
 			}
-			if err := fn(ctx, n); err != nil {
+			if err := call(ctx, n, fn); err != nil {
 				set(Failed, err)
 				return
 			}
@@ -100,6 +102,59 @@ func Walk(ctx context.Context, nodes []string, deps func(string) []string, concu
 	}
 	wg.Wait()
 	return res
+}
+
+// PanicError is a panic in a node's function, turned into that node's error: one resource's
+// bug (a provider adapter indexing past a slice, a nil map) must not kill the walk, or the
+// changes already made would go unrecorded and the state lock would stay held.
+type PanicError struct {
+	Value any
+	// Where is the function and file:line that panicked (the first frame below the runtime's).
+	Where string
+}
+
+func (e *PanicError) Error() string {
+	if e.Where == "" {
+		return fmt.Sprintf("internal error (panic): %v; this is a bug in c4sctl, please report it", e.Value)
+	}
+	return fmt.Sprintf("internal error (panic in %s): %v; this is a bug in c4sctl, please report it", e.Where, e.Value)
+}
+
+// call runs fn, turning a panic into a *PanicError.
+func call(ctx context.Context, n string, fn func(context.Context, string) error) error {
+	return Guard(func() error { return fn(ctx, n) })
+}
+
+// Guard runs fn and turns a panic in it into a *PanicError: callers that must finish their own
+// bookkeeping after a provider call (report the change's end, stop its progress ticker) guard
+// the call itself rather than rely on the walk's.
+func Guard(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Where: panicSite(debug.Stack())}
+		}
+	}()
+	return fn()
+}
+
+// panicSite picks the frame that panicked out of a goroutine stack: the first function after
+// the runtime's panic frame, with its file:line.
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") && i+3 < len(lines) {
+			fn := strings.TrimSpace(lines[i+2])
+			if j := strings.LastIndex(fn, "("); j > 0 {
+				fn = fn[:j]
+			}
+			loc := strings.TrimSpace(lines[i+3])
+			if j := strings.LastIndex(loc, " +0x"); j > 0 {
+				loc = loc[:j]
+			}
+			return fn + " at " + loc
+		}
+	}
+	return ""
 }
 
 func findCycle(nodes []string, deps func(string) []string, in map[string]bool) []string {

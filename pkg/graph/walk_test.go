@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -69,5 +70,30 @@ func TestWalkRefusesCycles(t *testing.T) {
 	})
 	if res.Status["a"] != Skipped || res.Errors["a"] == nil {
 		t.Fatalf("cycle not reported: %+v", res)
+	}
+}
+
+// A panicking node fails alone: its dependants are skipped, independent nodes still run, and the
+// panic's value and site are in its error.
+func TestWalkPanicBecomesNodeError(t *testing.T) {
+	deps := map[string][]string{"b": {"a"}}
+	res := Walk(context.Background(), []string{"a", "b", "c"}, func(n string) []string { return deps[n] }, 2,
+		func(_ context.Context, n string) error {
+			if n == "a" {
+				var m map[string]int
+				m["x"] = 1 // assignment to entry in nil map
+			}
+			return nil
+		})
+	if res.Status["a"] != Failed || res.Status["b"] != Skipped || res.Status["c"] != Done {
+		t.Fatalf("statuses %v", res.Status)
+	}
+	var pe *PanicError
+	if !errors.As(res.Errors["a"], &pe) {
+		t.Fatalf("error %v is not a PanicError", res.Errors["a"])
+	}
+	msg := res.Errors["a"].Error()
+	if !strings.Contains(msg, "nil map") || !strings.Contains(msg, "walk_test.go:") {
+		t.Errorf("error %q should name the panic and where it happened", msg)
 	}
 }

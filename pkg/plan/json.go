@@ -15,7 +15,7 @@ import (
 // JSONFormatVersion is the version of the machine-readable plan document (docs/json-plan.md).
 // The minor number grows when fields are added; the major number when any field changes meaning
 // or goes away.
-const JSONFormatVersion = "1.0"
+const JSONFormatVersion = "1.1"
 
 // SensitiveValue is what people see in place of a sensitive value.
 const SensitiveValue = "(sensitive value)"
@@ -42,14 +42,16 @@ type JSONPlan struct {
 
 // JSONSummary counts the plan's changes.
 type JSONSummary struct {
-	Add        int  `json:"add"`
-	Change     int  `json:"change"`
-	Destroy    int  `json:"destroy"`
-	Manual     int  `json:"manual"`
-	Forget     int  `json:"forget"`
-	Deferred   int  `json:"deferred"`
-	Drifted    int  `json:"drifted"`
-	HasChanges bool `json:"has_changes"`
+	Add          int  `json:"add"`
+	Import       int  `json:"import"`
+	Change       int  `json:"change"`
+	Destroy      int  `json:"destroy"`
+	Manual       int  `json:"manual"`
+	Forget       int  `json:"forget"`
+	Deferred     int  `json:"deferred"`
+	CouldNotRead int  `json:"could_not_read"`
+	Drifted      int  `json:"drifted"`
+	HasChanges   bool `json:"has_changes"`
 }
 
 // JSONResourceChange is one resource's planned change.
@@ -102,6 +104,9 @@ type JSONManualAction struct {
 type JSONDeferred struct {
 	Address string `json:"address"`
 	Reason  string `json:"reason"`
+	// CouldNotRead: the resource is in state (it was deployed), and it or its target can no
+	// longer be read. False: a prerequisite was never created.
+	CouldNotRead bool `json:"could_not_read"`
 }
 
 // JSONMessage is a warning or note about one resource.
@@ -149,8 +154,8 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		FormatVersion: JSONFormatVersion,
 		C4sctlVersion: o.C4sctlVersion,
 		RefreshOnly:   p.RefreshOnly,
-		Summary: JSONSummary{Add: s.Add, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
-			Deferred: s.Deferred, Drifted: s.Drifted, HasChanges: p.HasChanges()},
+		Summary: JSONSummary{Add: s.Add, Import: s.Import, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
+			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, HasChanges: p.HasChanges()},
 		ResourceChanges: []JSONResourceChange{},
 		ResourceDrift:   []JSONResourceDrift{},
 		ManualActions:   []JSONManualAction{},
@@ -183,7 +188,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 			doc.ManualActions = append(doc.ManualActions, JSONManualAction{Address: rc.Addr, Summary: rc.Manual.Summary, Steps: nonNil(rc.Manual.Steps)})
 		}
 		if rc.Action == providers.Deferred {
-			doc.Deferred = append(doc.Deferred, JSONDeferred{Address: rc.Addr, Reason: rc.Reason})
+			doc.Deferred = append(doc.Deferred, JSONDeferred{Address: rc.Addr, Reason: rc.Reason, CouldNotRead: rc.CouldNotRead})
 		}
 		for _, w := range rc.Warnings {
 			doc.Warnings = append(doc.Warnings, JSONMessage{Address: rc.Addr, Message: w})
@@ -432,6 +437,7 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 			return nil, err
 		}
 		rc.Reason = d.Reason
+		rc.CouldNotRead = d.CouldNotRead
 	}
 	for _, w := range doc.Warnings {
 		rc, err := get(w.Address, "warnings")

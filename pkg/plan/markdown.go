@@ -75,7 +75,11 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
 	if len(deferred) > 0 {
 		fmt.Fprintf(w, "\n**Cannot be planned yet:**\n\n")
 		for _, rc := range deferred {
-			fmt.Fprintf(w, "- `%s`: %s\n", rc.Addr, mdEscape(rc.Reason))
+			what := ""
+			if rc.CouldNotRead {
+				what = "**could not be read**: "
+			}
+			fmt.Fprintf(w, "- `%s`: %s%s\n", rc.Addr, what, mdEscape(rc.Reason))
 		}
 	}
 	if len(drifted) > 0 {
@@ -131,30 +135,20 @@ func markdownSummary(p *Plan) string {
 				n++
 			}
 		}
-		if n == 0 && s.Drifted == 0 {
+		if n == 0 && s.Drifted == 0 && s.Unplanned() == 0 {
 			return "**No drift.** Live objects match the configuration."
 		}
-		return fmt.Sprintf("**Drift:** %d resource(s) differ from the configuration, %d changed since the last apply.", n, s.Drifted)
-	}
-	if !p.HasChanges() {
-		line := "**No changes.** The tenant and org match the configuration."
-		if s.Deferred > 0 {
-			line += fmt.Sprintf(" %d resource(s) cannot be planned yet.", s.Deferred)
+		line := fmt.Sprintf("**Drift:** %d resource(s) differ from the configuration, %d changed since the last apply.", n, s.Drifted)
+		if s.Unplanned() > 0 {
+			line += fmt.Sprintf(" Not checked: %d could not be read, %d deferred.", s.CouldNotRead, s.Deferred)
 		}
 		return line
 	}
-	line := fmt.Sprintf("**Plan:** %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
-	var extra []string
-	if s.Manual > 0 {
-		extra = append(extra, fmt.Sprintf("%d manual change(s) to make by hand", s.Manual))
+	if !p.HasChanges() {
+		return "**No changes.** The tenant and org match the configuration."
 	}
-	if s.Forget > 0 {
-		extra = append(extra, fmt.Sprintf("%d to stop managing", s.Forget))
-	}
-	if s.Deferred > 0 {
-		extra = append(extra, fmt.Sprintf("%d deferred", s.Deferred))
-	}
-	if len(extra) > 0 {
+	line := "**Plan:** " + SummaryLine(s)
+	if extra := summaryExtras(s); len(extra) > 0 {
 		line += " Also: " + strings.Join(extra, ", ") + "."
 	}
 	return line

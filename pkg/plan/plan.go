@@ -52,8 +52,12 @@ type ResourceChange struct {
 	// DependsOn are the addresses this resource waits for.
 	DependsOn []string
 
-	Manual   *providers.ManualAction
-	Reason   string // why the change is deferred
+	Manual *providers.ManualAction
+	Reason string // why the change is deferred
+	// CouldNotRead marks a deferred resource that state holds: it was deployed, and now it, or
+	// the object it acts on, can no longer be read (an environment deleted, a group renamed).
+	// Unlike a prerequisite not created yet, this is never "not yet": it is drift.
+	CouldNotRead bool
 	Warnings []string
 	Notes    []string
 
@@ -81,10 +85,29 @@ func (rc *ResourceChange) IsSensitive(name string) bool {
 	return false
 }
 
-// Summary counts changes by kind.
+// Summary counts changes by kind; each resource is counted once.
 type Summary struct {
-	Add, Change, Destroy, Manual, Forget, Deferred, Drifted int
+	Add     int // created
+	Import  int // found by natural key and adopted into state (see the plan's import marks)
+	Change  int // updated in place
+	Destroy int // deleted
+	Forget  int // removed from state, left as they are
+	Manual  int // changes the admin makes by hand
+	// Deferred cannot be planned yet: a prerequisite was never created (never in state).
+	Deferred int
+	// CouldNotRead are in state, but they or their target can no longer be read.
+	CouldNotRead int
+	// Drifted changed outside c4sctl since the last apply (counted on top of the above).
+	Drifted int
 }
+
+// ToApply counts what apply would do or ask a person to do.
+func (s Summary) ToApply() int {
+	return s.Add + s.Import + s.Change + s.Destroy + s.Forget + s.Manual
+}
+
+// Unplanned counts the resources that could not be planned: never clean.
+func (s Summary) Unplanned() int { return s.Deferred + s.CouldNotRead }
 
 // Summary counts the plan's changes.
 func (p *Plan) Summary() Summary {
@@ -92,6 +115,15 @@ func (p *Plan) Summary() Summary {
 	for _, c := range p.Changes {
 		if len(c.Drift) > 0 {
 			s.Drifted++
+		}
+		if c.Action == providers.Deferred {
+			// Counted in refresh-only plans too: a resource that cannot be read is not in sync.
+			if c.CouldNotRead {
+				s.CouldNotRead++
+			} else {
+				s.Deferred++
+			}
+			continue
 		}
 		if p.RefreshOnly {
 			continue
@@ -107,21 +139,21 @@ func (p *Plan) Summary() Summary {
 			s.Manual++
 		case providers.Forget:
 			s.Forget++
-		case providers.Deferred:
-			s.Deferred++
 		}
 	}
 	return s
 }
 
-// HasChanges tells whether applying the plan would change anything (the --detailed-exitcode 2
-// case). A refresh-only plan has changes when anything drifted.
+// HasChanges tells whether the plan is not clean (the --detailed-exitcode 2 case): apply would
+// change something or ask for a manual change, or some resource could not be planned (deferred,
+// or in state and no longer readable). "No changes" is printed only when it is false. A
+// refresh-only plan is not clean when anything drifted or could not be planned.
 func (p *Plan) HasChanges() bool {
 	s := p.Summary()
 	if p.RefreshOnly {
-		return s.Drifted > 0
+		return s.Drifted > 0 || s.Unplanned() > 0
 	}
-	return s.Add+s.Change+s.Destroy+s.Manual+s.Forget > 0
+	return s.ToApply()+s.Unplanned() > 0
 }
 
 // Change returns the change for addr or nil.

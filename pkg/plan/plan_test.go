@@ -314,3 +314,92 @@ func golden(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file; got:\n%s\nwant:\n%s", name, got, want)
 	}
 }
+
+// deployedViva is msdyn_viva's settings as applied: in state, and then its environment deleted.
+func deployedViva(t *testing.T, m *providertest.Memory) *state.State {
+	t.Helper()
+	st := state.New()
+	v := providertest.Object(m.Resources()[0].ImpliedType(), map[string]cty.Value{"identity": cty.StringVal("viva"), "value": cty.StringVal("a"), "id": cty.StringVal("viva")})
+	if err := st.Set("mem_setting.viva", "mem_setting", "mem", "viva", v, nil); err != nil {
+		t.Fatal(err)
+	}
+	m.Defer["viva"] = "environment msdyn_viva does not exist yet: it is created by the first seller's sign-in"
+	return st
+}
+
+const vivaConfig = `resource "mem_setting" "viva" {
+identity = "viva"
+value = "a"
+}
+`
+
+// A deferral of a resource that state holds is "could not be read", never "not created yet",
+// and never "No changes".
+func TestPlanDeferredAfterExistingIsNotClean(t *testing.T) {
+	m := providertest.NewMemory()
+	st := deployedViva(t, m)
+	pl := planFor(t, vivaConfig, m, st, plan.Options{})
+	c := pl.Change("mem_setting.viva")
+	if c.Action != providers.Deferred || !c.CouldNotRead {
+		t.Fatalf("%s could-not-read %v, want deferred and could not read", c.Action, c.CouldNotRead)
+	}
+	if strings.Contains(c.Reason, "yet") || !strings.Contains(c.Reason, "msdyn_viva no longer exists") || !strings.Contains(c.Reason, "id viva") {
+		t.Errorf("reason %q: want the environment named as gone, the id, and no 'yet'", c.Reason)
+	}
+	s := pl.Summary()
+	if s.CouldNotRead != 1 || s.Deferred != 0 || !pl.HasChanges() {
+		t.Errorf("summary %+v has changes %v: want 1 could not read, not clean", s, pl.HasChanges())
+	}
+	var buf bytes.Buffer
+	plan.Render(&buf, pl, plan.Colors{})
+	out := buf.String()
+	if strings.Contains(out, "No changes") || !strings.Contains(out, "# mem_setting.viva could not be read:") || !strings.Contains(out, "1 could not be read") {
+		t.Errorf("rendered plan:\n%s", out)
+	}
+	// The same environment never created (nothing in state): "not created yet" is right, and
+	// still not clean.
+	fresh := planFor(t, vivaConfig, m, nil, plan.Options{})
+	c = fresh.Change("mem_setting.viva")
+	if c.CouldNotRead || !strings.Contains(c.Reason, "does not exist yet") || fresh.Summary().Deferred != 1 || !fresh.HasChanges() {
+		t.Errorf("never deployed: could-not-read %v reason %q summary %+v", c.CouldNotRead, c.Reason, fresh.Summary())
+	}
+	buf.Reset()
+	plan.Render(&buf, fresh, plan.Colors{})
+	if strings.Contains(buf.String(), "No changes") {
+		t.Errorf("deferred plan says No changes:\n%s", buf.String())
+	}
+}
+
+// Refresh-only (drift) plans count resources that cannot be read as not in sync.
+func TestRefreshOnlyCouldNotReadIsNotClean(t *testing.T) {
+	m := providertest.NewMemory()
+	st := deployedViva(t, m)
+	pl := planFor(t, vivaConfig, m, st, plan.Options{RefreshOnly: true})
+	if !pl.HasChanges() || pl.Summary().CouldNotRead != 1 {
+		t.Fatalf("refresh-only: has changes %v summary %+v", pl.HasChanges(), pl.Summary())
+	}
+	var buf bytes.Buffer
+	plan.Render(&buf, pl, plan.Colors{})
+	if strings.Contains(buf.String(), "No drift") {
+		t.Errorf("says No drift:\n%s", buf.String())
+	}
+	doc, err := plan.ToJSON(pl, plan.JSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Summary.HasChanges || doc.Summary.CouldNotRead != 1 || len(doc.Deferred) != 1 || !doc.Deferred[0].CouldNotRead {
+		t.Errorf("JSON summary %+v deferred %+v", doc.Summary, doc.Deferred)
+	}
+}
+
+// An object removed from the configuration whose target cannot be read is neither destroyed
+// nor forgotten blindly.
+func TestPlanOrphanThatCannotBeReadIsKept(t *testing.T) {
+	m := providertest.NewMemory()
+	st := deployedViva(t, m)
+	pl := planFor(t, ``, m, st, plan.Options{})
+	c := pl.Change("mem_setting.viva")
+	if c.Action != providers.Deferred || !c.CouldNotRead || !strings.Contains(c.Reason, "state rm mem_setting.viva") {
+		t.Fatalf("%s %v %q", c.Action, c.CouldNotRead, c.Reason)
+	}
+}

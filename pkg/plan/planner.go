@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -210,7 +211,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	rc.Sensitive = sens
 	if waitingOn != "" {
 		rc.Action = providers.Deferred
-		rc.Reason = fmt.Sprintf("waits for %s, which cannot be planned yet", waitingOn)
+		rc.Reason = fmt.Sprintf("waits for %s, which cannot be planned", waitingOn)
 		rc.Before, rc.After = cty.NullVal(r.Schema.ImpliedType()), cty.NullVal(r.Schema.ImpliedType())
 		return rc, diags
 	}
@@ -222,6 +223,9 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 			return nil, append(diags, errDiag(addr, "Invalid state", err)...)
 		}
 		rc.Prior = prior
+		if sr.Partial != "" {
+			rc.Notes = append(rc.Notes, "the last apply made this change only in part ("+sr.Partial+"); this plan shows what remains")
+		}
 	}
 	client, err := p.Clients.Client(ctx, rc.Provider)
 	if err != nil {
@@ -235,6 +239,10 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	if live.Deferred != "" {
 		rc.Action = providers.Deferred
 		rc.Reason = live.Deferred
+		if rc.Prior != cty.NilVal {
+			rc.CouldNotRead = true
+			rc.Reason = couldNotReadReason(id, live.Deferred)
+		}
 		rc.Before, rc.After = cty.NullVal(r.Schema.ImpliedType()), cty.NullVal(r.Schema.ImpliedType())
 		return rc, diags
 	}
@@ -354,6 +362,10 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			rc.Before = cty.NullVal(s.ImpliedType())
 		}
 		switch {
+		case live.Deferred != "":
+			// Whether the object still exists is unknown: neither delete nor forget it blindly.
+			rc.Action, rc.CouldNotRead = providers.Deferred, true
+			rc.Reason = couldNotReadReason(sr.ID, live.Deferred) + fmt.Sprintf("; it was removed from the configuration: once its target is back, plan destroys it, or `c4sctl state rm %s` forgets it", addr)
 		case live.ID == "" || rc.Before.IsNull():
 			rc.Action = providers.Forget
 			rc.Notes = append(rc.Notes, "the object no longer exists; it is removed from state")
@@ -376,6 +388,20 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out, diags
 }
+
+// couldNotReadReason says why an object in state could not be read. Providers word a missing
+// prerequisite for objects not created yet ("does not exist yet"); for an object c4sctl deployed
+// the prerequisite did exist, so "yet" would tell the admin to wait for something that was
+// deleted or renamed.
+func couldNotReadReason(id, deferred string) string {
+	what := "it was deployed"
+	if id != "" {
+		what = fmt.Sprintf("it was deployed (id %s)", id)
+	}
+	return fmt.Sprintf("%s and can no longer be read: %s", what, noLongerYet.ReplaceAllString(deferred, "${1}no longer exists${2}"))
+}
+
+var noLongerYet = regexp.MustCompile(`(^|\s)does not exist( in the [a-z]+)? yet`)
 
 // Describe is a one-line description of an action for progress and summaries.
 func Describe(a providers.Action) string {

@@ -43,7 +43,11 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	}
 	for _, rc := range p.Changes {
 		if rc.Action == providers.Deferred {
-			fmt.Fprintf(w, "\n  %s# %s cannot be planned yet:%s %s\n", c.Bold, rc.Addr, c.Reset, rc.Reason)
+			if rc.CouldNotRead {
+				fmt.Fprintf(w, "\n  %s# %s could not be read:%s %s\n", c.Red, rc.Addr, c.Reset, rc.Reason)
+			} else {
+				fmt.Fprintf(w, "\n  %s# %s cannot be planned yet:%s %s\n", c.Bold, rc.Addr, c.Reset, rc.Reason)
+			}
 			writeList(w, "    ", "Warning: ", rc.Warnings)
 		}
 	}
@@ -70,12 +74,29 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	s := p.Summary()
 	if !p.HasChanges() {
 		fmt.Fprintf(w, "\n%sNo changes.%s The tenant and org match the configuration.\n", c.Green, c.Reset)
-		if s.Deferred > 0 {
-			fmt.Fprintf(w, "%d resource(s) cannot be planned yet (see above).\n", s.Deferred)
-		}
 		return
 	}
-	fmt.Fprintf(w, "\n%sPlan:%s %d to add, %d to change, %d to destroy.\n", c.Bold, c.Reset, s.Add, s.Change, s.Destroy)
+	fmt.Fprintf(w, "\n%sPlan:%s %s\n", c.Bold, c.Reset, SummaryLine(s))
+	if extra := summaryExtras(s); len(extra) > 0 {
+		fmt.Fprintf(w, "Also: %s.\n", strings.Join(extra, ", "))
+	}
+	if s.Unplanned() > 0 {
+		fmt.Fprintf(w, "%sNot everything could be planned%s: the configuration is not fully deployed until the resources above can be planned.\n", c.Yellow, c.Reset)
+	}
+}
+
+// SummaryLine is the plan's count in Terraform's words: "1 to add, 0 to change, 0 to destroy.",
+// with "N to import, " first when anything is imported.
+func SummaryLine(s Summary) string {
+	line := fmt.Sprintf("%d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
+	if s.Import > 0 {
+		line = fmt.Sprintf("%d to import, %s", s.Import, line)
+	}
+	return line
+}
+
+// summaryExtras are the counts Terraform has no words for.
+func summaryExtras(s Summary) []string {
 	var extra []string
 	if s.Manual > 0 {
 		extra = append(extra, fmt.Sprintf("%d manual change(s) to make by hand", s.Manual))
@@ -86,9 +107,10 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	if s.Deferred > 0 {
 		extra = append(extra, fmt.Sprintf("%d deferred", s.Deferred))
 	}
-	if len(extra) > 0 {
-		fmt.Fprintf(w, "Also: %s.\n", strings.Join(extra, ", "))
+	if s.CouldNotRead > 0 {
+		extra = append(extra, fmt.Sprintf("%d could not be read", s.CouldNotRead))
 	}
+	return extra
 }
 
 func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
@@ -110,11 +132,17 @@ func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
 			fmt.Fprintf(w, "    %s: is %s, configuration wants %s\n", ch.Name, formatAttr(rc, ch.Name, ch.Before), formatAttr(rc, ch.Name, ch.After))
 		}
 	}
-	if n == 0 {
+	s := p.Summary()
+	if n == 0 && s.Unplanned() == 0 {
 		fmt.Fprintf(w, "\n%sNo drift.%s Live objects match the configuration.\n", c.Green, c.Reset)
 		return
 	}
-	fmt.Fprintf(w, "\nDrift: %d resource(s) differ from the configuration.\n", n)
+	if n > 0 {
+		fmt.Fprintf(w, "\nDrift: %d resource(s) differ from the configuration.\n", n)
+	}
+	if s.Unplanned() > 0 {
+		fmt.Fprintf(w, "\nNot checked, so not in sync: %d could not be read, %d deferred (see above).\n", s.CouldNotRead, s.Deferred)
+	}
 }
 
 func renderChange(w io.Writer, rc *ResourceChange, c Colors) {

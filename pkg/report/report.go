@@ -25,7 +25,13 @@ const (
 	Drifted Status = "drifted"
 	// Missing: the object does not exist.
 	Missing Status = "missing"
-	// Skipped: the object could not be checked (deferred).
+	// Unreadable: the resource is in state (it was deployed), and it, or the object it acts on,
+	// can no longer be read (an environment deleted, a group renamed): drift.
+	Unreadable Status = "unreadable"
+	// Deferred: the resource cannot be checked because a prerequisite was never created (a
+	// misspelled group, an environment not created yet): not deployed, so not in sync.
+	Deferred Status = "deferred"
+	// Skipped: not compared with the configuration (removed from it; plan shows what happens).
 	Skipped Status = "skipped"
 )
 
@@ -50,7 +56,7 @@ type Resource struct {
 	Type     string `json:"type"`
 	Provider string `json:"provider"`
 	Status   Status `json:"status"`
-	// Reason says why a resource was skipped.
+	// Reason says why a resource was not checked (unreadable, deferred, skipped).
 	Reason string `json:"reason,omitempty"`
 	// File and Line locate the resource block (File as the configuration names it).
 	File        string       `json:"file,omitempty"`
@@ -67,8 +73,15 @@ type Difference struct {
 	Actual    string `json:"actual"`
 }
 
-// Failing tells whether the resource counts as drift.
-func (r *Resource) Failing() bool { return r.Status == Drifted || r.Status == Missing }
+// Failing tells whether the resource counts as drift: anything but in sync with the
+// configuration, apart from resources removed from it.
+func (r *Resource) Failing() bool {
+	switch r.Status {
+	case Drifted, Missing, Unreadable, Deferred:
+		return true
+	}
+	return false
+}
 
 // Drifted lists the failing resources.
 func (r *Report) Drifted() []Resource {
@@ -100,8 +113,10 @@ func FromPlan(p *plan.Plan, cfg *spec.Config, tool, version string, excluded []s
 			}
 		}
 		switch {
+		case rc.Action == providers.Deferred && rc.CouldNotRead:
+			res.Status, res.Reason = Unreadable, rc.Reason
 		case rc.Action == providers.Deferred:
-			res.Status, res.Reason = Skipped, rc.Reason
+			res.Status, res.Reason = Deferred, rc.Reason
 		case rc.Config == cty.NilVal || rc.Config.IsNull():
 			// Only in state (removed from configuration): not a drift of the configuration.
 			if rc.Before.IsNull() {
@@ -151,7 +166,18 @@ func (r *Report) Summary() string {
 	if n == 0 {
 		return fmt.Sprintf("No drift: %d resource(s) match the configuration.", r.count(InSync))
 	}
-	return fmt.Sprintf("Drift: %d of %d resource(s) differ from the configuration or the last apply.", n, len(r.Resources))
+	line := fmt.Sprintf("Drift: %d of %d resource(s) differ from the configuration or the last apply", n, len(r.Resources))
+	var not []string
+	if k := r.count(Unreadable); k > 0 {
+		not = append(not, fmt.Sprintf("%d could not be read", k))
+	}
+	if k := r.count(Deferred); k > 0 {
+		not = append(not, fmt.Sprintf("%d deferred", k))
+	}
+	if len(not) > 0 {
+		line += " (" + strings.Join(not, ", ") + ")"
+	}
+	return line + "."
 }
 
 func (r *Report) count(s Status) int {
@@ -166,8 +192,13 @@ func (r *Report) count(s Status) int {
 
 // Message describes a failing resource in one paragraph.
 func (res *Resource) Message() string {
-	if res.Status == Missing {
+	switch res.Status {
+	case Missing:
 		return fmt.Sprintf("%s does not exist.", res.Address)
+	case Unreadable:
+		return fmt.Sprintf("%s could not be read: %s.", res.Address, strings.TrimSuffix(res.Reason, "."))
+	case Deferred:
+		return fmt.Sprintf("%s cannot be checked, so it is not deployed: %s.", res.Address, strings.TrimSuffix(res.Reason, "."))
 	}
 	var parts []string
 	for _, d := range res.Differences {

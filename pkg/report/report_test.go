@@ -269,3 +269,99 @@ func TestCleanReport(t *testing.T) {
 		t.Errorf("sarif of a clean report must have an empty results array:\n%s", out["sarif"])
 	}
 }
+
+// A resource in state whose target vanished (could not be read) and one whose prerequisite was
+// never created (a misspelled group) are drift in every format: a failing JUnit case, a SARIF
+// result, has_drift in JSON.
+func TestUnreadableAndDeferredAreDrift(t *testing.T) {
+	m := providertest.NewMemory()
+	m.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("a")})
+	m.Defer["lic"] = `group "sellers" does not exist in the tenant yet: create it (or fix the name) before licensing it`
+	m.Defer["typo"] = `group "selers" does not exist in the tenant yet: create it (or fix the name) before licensing it`
+	st := state.New()
+	typ := m.Resources()[0].ImpliedType()
+	if err := st.Set("mem_setting.lic", "mem_setting", "mem", "lic", providertest.Object(typ, map[string]cty.Value{"identity": cty.StringVal("lic"), "id": cty.StringVal("lic")}), nil); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+resource "mem_setting" "a" {
+  identity = "a"
+  value    = "a"
+}
+resource "mem_setting" "lic" {
+  identity = "lic"
+}
+resource "mem_setting" "typo" {
+  identity = "typo"
+}
+`
+	reg := providers.NewRegistry(m)
+	cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(src)}, reg)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	ev, _ := spec.NewEvaluator(cfg, spec.Inputs{})
+	pl, diags := (&plan.Planner{Config: cfg, Eval: ev, State: st, Registry: reg, Clients: memClients{m}, Options: plan.Options{RefreshOnly: true}}).Plan(context.Background())
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	r := report.FromPlan(pl, cfg, "c4sctl", "test", nil)
+	got := map[string]report.Status{}
+	for _, res := range r.Resources {
+		got[res.Address] = res.Status
+	}
+	if got["mem_setting.a"] != report.InSync || got["mem_setting.lic"] != report.Unreadable || got["mem_setting.typo"] != report.Deferred {
+		t.Fatalf("statuses %v", got)
+	}
+	if !r.HasDrift() || !strings.Contains(r.Summary(), "1 could not be read, 1 deferred") {
+		t.Errorf("has drift %v, summary %q", r.HasDrift(), r.Summary())
+	}
+	out := writeAll(t, r)
+
+	var js junitTestsuites
+	if err := xml.Unmarshal([]byte(out["junit"]), &js); err != nil {
+		t.Fatal(err)
+	}
+	failing := map[string]string{}
+	for _, c := range js.Suites[0].Cases {
+		if c.Failure != nil {
+			failing[c.Name] = c.Failure.Type + ": " + c.Failure.Message
+		}
+	}
+	if len(failing) != 2 || !strings.Contains(failing["mem_setting.lic"], `unreadable: mem_setting.lic could not be read: it was deployed (id lic) and can no longer be read: group "sellers" no longer exists in the tenant`) ||
+		!strings.HasPrefix(failing["mem_setting.typo"], "deferred: ") {
+		t.Errorf("JUnit failures %v", failing)
+	}
+
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID  string `json:"ruleId"`
+				Message struct{ Text string } `json:"message"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out["sarif"]), &log); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]bool{}
+	for _, res := range log.Runs[0].Results {
+		rules[res.RuleID] = true
+	}
+	if len(log.Runs[0].Results) != 2 || !rules[report.RuleUnreadable] || !rules[report.RuleDeferred] {
+		t.Errorf("SARIF results %+v", log.Runs[0].Results)
+	}
+
+	var doc struct {
+		HasDrift bool `json:"has_drift"`
+		Summary  struct {
+			Unreadable, Deferred int
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out["json"]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !doc.HasDrift || doc.Summary.Unreadable != 1 || doc.Summary.Deferred != 1 {
+		t.Errorf("JSON report %+v", doc)
+	}
+}

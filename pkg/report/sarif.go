@@ -11,8 +11,10 @@ const SARIFSchema = "https://json.schemastore.org/sarif-2.1.0.json"
 
 // Rule ids of SARIF results.
 const (
-	RuleDrift   = "c4sctl/drift"
-	RuleMissing = "c4sctl/missing"
+	RuleDrift      = "c4sctl/drift"
+	RuleMissing    = "c4sctl/missing"
+	RuleUnreadable = "c4sctl/unreadable"
+	RuleDeferred   = "c4sctl/deferred"
 )
 
 type sarifLog struct {
@@ -83,7 +85,8 @@ type sarifLogical struct {
 	Kind               string `json:"kind"`
 }
 
-// WriteSARIF writes the report as a SARIF 2.1.0 log: one result per drifted or missing resource,
+// WriteSARIF writes the report as a SARIF 2.1.0 log: one result per failing resource (drifted,
+// missing, unreadable or deferred),
 // located at its resource block. Resources in sync are not results (GitHub code scanning would
 // show every result as an alert).
 func WriteSARIF(w io.Writer, r *Report) error {
@@ -98,16 +101,25 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			FullDescription:      sarifText{"An object the c4sctl configuration declares does not exist in the tenant or org."},
 			Help:                 sarifText{"Run `c4sctl apply` to create it, or remove it from the configuration."},
 			DefaultConfiguration: map[string]any{"level": "error"}},
+		{ID: RuleUnreadable, Name: "UnreadableObject",
+			ShortDescription:     sarifText{"Deployed object can no longer be read"},
+			FullDescription:      sarifText{"An object c4sctl deployed (it is in state), or the object it acts on, can no longer be read: it was deleted or renamed outside c4sctl."},
+			Help:                 sarifText{"Run `c4sctl plan` to see the reason; restore the missing object, fix its name in the configuration, or `c4sctl state rm` the resource."},
+			DefaultConfiguration: map[string]any{"level": "error"}},
+		{ID: RuleDeferred, Name: "DeferredObject",
+			ShortDescription:     sarifText{"Configured object cannot be checked yet"},
+			FullDescription:      sarifText{"A prerequisite of a configured object does not exist (a manual step not done, a misspelled name), so the object is not deployed."},
+			Help:                 sarifText{"Run `c4sctl plan` to see what is missing, make it exist or fix the name, then `c4sctl apply`."},
+			DefaultConfiguration: map[string]any{"level": "error"}},
 	}
+	ruleIndex := map[Status]int{Drifted: 0, Missing: 1, Unreadable: 2, Deferred: 3}
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{}}
 	for _, res := range r.Resources {
 		if !res.Failing() {
 			continue
 		}
-		id, idx := RuleDrift, 0
-		if res.Status == Missing {
-			id, idx = RuleMissing, 1
-		}
+		idx := ruleIndex[res.Status]
+		id := rules[idx].ID
 		loc := sarifLocation{LogicalLocations: []sarifLogical{{FullyQualifiedName: res.Address, Kind: "resource"}}}
 		if res.File != "" {
 			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(res.File)}}
@@ -120,10 +132,18 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			Message:             sarifText{res.Message()},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{"c4sctlAddress/v1": res.Address},
-			Properties:          map[string]any{"address": res.Address, "type": res.Type, "provider": res.Provider, "differences": res.Differences},
+			Properties:          sarifProperties(res),
 		})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+func sarifProperties(res Resource) map[string]any {
+	p := map[string]any{"address": res.Address, "type": res.Type, "provider": res.Provider, "differences": res.Differences}
+	if res.Reason != "" {
+		p["reason"] = res.Reason
+	}
+	return p
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // JSONFormatVersion is the version of the JSON drift report.
-const JSONFormatVersion = "1.0"
+const JSONFormatVersion = "1.1"
 
 type jsonReport struct {
 	FormatVersion string      `json:"format_version"`
@@ -21,17 +21,20 @@ type jsonReport struct {
 }
 
 type jsonSummary struct {
-	Resources int `json:"resources"`
-	InSync    int `json:"in_sync"`
-	Drifted   int `json:"drifted"`
-	Missing   int `json:"missing"`
-	Skipped   int `json:"skipped"`
+	Resources  int `json:"resources"`
+	InSync     int `json:"in_sync"`
+	Drifted    int `json:"drifted"`
+	Missing    int `json:"missing"`
+	Unreadable int `json:"unreadable"`
+	Deferred   int `json:"deferred"`
+	Skipped    int `json:"skipped"`
 }
 
 // WriteJSON writes the report as one JSON document (see docs/json-plan.md, "Drift report").
 func WriteJSON(w io.Writer, r *Report) error {
 	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, HasDrift: r.HasDrift(),
-		Summary:   jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing), Skipped: r.count(Skipped)},
+		Summary: jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing),
+			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped)},
 		Resources: r.Resources, Excluded: r.Excluded}
 	if out.Resources == nil {
 		out.Resources = []Resource{}
@@ -58,7 +61,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(&b, "| Resource | Status |\n| --- | --- |\n")
 	for _, res := range r.Resources {
-		status := map[Status]string{InSync: "in sync", Drifted: "**drifted**", Missing: "**missing**", Skipped: "skipped"}[res.Status]
+		status := map[Status]string{InSync: "in sync", Drifted: "**drifted**", Missing: "**missing**", Unreadable: "**could not be read**", Deferred: "**deferred**", Skipped: "skipped"}[res.Status]
 		if res.Reason != "" {
 			status += ": " + cell(res.Reason)
 		}
@@ -68,6 +71,10 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "\n### `%s`\n\n", res.Address)
 		if res.File != "" {
 			fmt.Fprintf(&b, "Declared in `%s` line %d.\n\n", res.File, res.Line)
+		}
+		if len(res.Differences) == 0 {
+			fmt.Fprintf(&b, "%s\n", cell(res.Message()))
+			continue
 		}
 		fmt.Fprintf(&b, "| Attribute | Compared with | Expected | Actual |\n| --- | --- | --- | --- |\n")
 		for _, d := range res.Differences {

@@ -40,6 +40,9 @@ type Resource struct {
 	Attributes json.RawMessage `json:"attributes"`
 	// Sensitive names the attributes that were removed because they are sensitive.
 	Sensitive []string `json:"sensitive_attributes,omitempty"`
+	// Partial, when set, is the error of the last apply, which made this change only in part:
+	// Attributes hold what was made. The next successful change clears it.
+	Partial string `json:"partial,omitempty"`
 }
 
 // New returns an empty state with a fresh lineage.
@@ -85,6 +88,13 @@ func (s *State) Set(addr, typ, provider, id string, v cty.Value, sensitive []str
 	s.Resources = append(s.Resources, r)
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].Address < s.Resources[j].Address })
 	return nil
+}
+
+// MarkPartial records that the last change of addr was made only in part, and why.
+func (s *State) MarkPartial(addr, why string) {
+	if r := s.Get(addr); r != nil {
+		r.Partial = why
+	}
 }
 
 // Remove forgets a resource; it reports whether it was there.

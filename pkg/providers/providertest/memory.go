@@ -23,7 +23,15 @@ type Memory struct {
 	// FailApply makes Apply of these ids fail; Unstick makes their changes silently not stick.
 	FailApply map[string]bool
 	Unstick   map[string]bool
-	Calls     map[string]int // "read", "apply:create", ...
+	// PanicApply makes Apply of these ids panic (a provider bug); PartialApply makes it store
+	// the object and still return an error with the id (a change that was partly made).
+	PanicApply   map[string]bool
+	PartialApply map[string]bool
+	// Defer makes Read of these ids (the id in state, or the configured identity) answer
+	// Deferred with the reason given, as an adapter does when the object a resource acts on
+	// cannot be found (an environment deleted, a group renamed).
+	Defer map[string]string
+	Calls map[string]int // "read", "apply:create", ...
 	// BeforeApply, when set, runs at the start of each Apply, outside the provider's lock: a
 	// test makes a change slow or report progress there.
 	BeforeApply func(ctx context.Context, req providers.ApplyRequest)
@@ -32,7 +40,8 @@ type Memory struct {
 
 // NewMemory returns a Memory provider holding a Global singleton.
 func NewMemory() *Memory {
-	m := &Memory{Objects: map[string]map[string]cty.Value{}, FailApply: map[string]bool{}, Unstick: map[string]bool{}, Calls: map[string]int{}}
+	m := &Memory{Objects: map[string]map[string]cty.Value{}, FailApply: map[string]bool{}, Unstick: map[string]bool{},
+		PanicApply: map[string]bool{}, PartialApply: map[string]bool{}, Defer: map[string]string{}, Calls: map[string]int{}}
 	m.Put("mem_singleton", "Global", map[string]cty.Value{"identity": cty.StringVal("Global"), "value": cty.StringVal("initial")})
 	return m
 }
@@ -109,6 +118,9 @@ func (m *Memory) Read(_ context.Context, req providers.ReadRequest) (providers.R
 			id = iv.AsString()
 		}
 	}
+	if reason := m.Defer[id]; reason != "" {
+		return providers.ReadResponse{Deferred: reason}, nil
+	}
 	if req.Type == "mem_lookup" {
 		v, ok := m.Objects["mem_setting"][id]
 		if !ok {
@@ -134,6 +146,10 @@ func (m *Memory) Apply(ctx context.Context, req providers.ApplyRequest) (provide
 	if req.Action == providers.Create {
 		id = req.Planned.GetAttr("identity").AsString()
 	}
+	if m.PanicApply[id] {
+		var objects map[string]cty.Value
+		objects[id] = req.Planned // a bug: assignment to entry in nil map
+	}
 	if m.FailApply[id] {
 		return providers.ApplyResponse{}, fmt.Errorf("the API refused the change to %s (test failure)", id)
 	}
@@ -154,6 +170,9 @@ func (m *Memory) Apply(ctx context.Context, req providers.ApplyRequest) (provide
 			m.Objects[req.Type] = map[string]cty.Value{}
 		}
 		m.Objects[req.Type][id] = v
+	}
+	if m.PartialApply[id] {
+		return providers.ApplyResponse{ID: id}, fmt.Errorf("%s was created, but setting its members failed (test failure)", id)
 	}
 	return providers.ApplyResponse{ID: id}, nil
 }
