@@ -58,8 +58,8 @@ type ResourceChange struct {
 	// the object it acts on, can no longer be read (an environment deleted, a group renamed).
 	// Unlike a prerequisite not created yet, this is never "not yet": it is drift.
 	CouldNotRead bool
-	Warnings []string
-	Notes    []string
+	Warnings     []string
+	Notes        []string
 
 	Schema *schema.Resource `json:"-"`
 }

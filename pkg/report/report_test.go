@@ -336,7 +336,7 @@ resource "mem_setting" "typo" {
 	var log struct {
 		Runs []struct {
 			Results []struct {
-				RuleID  string `json:"ruleId"`
+				RuleID  string                `json:"ruleId"`
 				Message struct{ Text string } `json:"message"`
 			} `json:"results"`
 		} `json:"runs"`
