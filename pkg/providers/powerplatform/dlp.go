@@ -2,6 +2,7 @@ package powerplatform
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
@@ -22,7 +23,10 @@ var (
 
 const connectorIDPrefix = "/providers/Microsoft.PowerApps/apis/"
 
-var policyEntryType = cty.Object(map[string]cty.Type{"name": cty.String, "display_name": cty.String, "scope": cty.String, "connector_group": cty.String, "excluded": cty.Bool})
+// policyEntryType is one policy of the rule's computed `policies`: connector_group is the group
+// the connector counts as in (the most restrictive when the policy lists it in several groups),
+// listed_in every group that lists it (empty: not listed, so the policy's default group applies).
+var policyEntryType = cty.Object(map[string]cty.Type{"name": cty.String, "display_name": cty.String, "scope": cty.String, "connector_group": cty.String, "listed_in": cty.List(cty.String), "excluded": cty.Bool})
 
 var ruleSchema = &schema.Resource{Type: "powerplatform_dlp_connector_rule", Provider: "powerplatform", Singleton: true,
 	Description: "Step 5: no data loss prevention policy that applies to the environment (tenant-wide, all-except lists that do not exclude it, policies that name it) blocks the connector. Apply moves only that connector between groups of each policy.",
@@ -78,10 +82,12 @@ func s(v any) string {
 	return x
 }
 
-func connectorName(c map[string]any) string {
-	if n := s(c["name"]); n != "" {
-		return n
-	}
+// connectorAPIName is a connector's API name, the last path segment of its id
+// ("/providers/Microsoft.PowerApps/apis/shared_salesforce" -> "shared_salesforce"). In the v2 DLP
+// API a connector's `name` is its display name ("Salesforce"), so it never identifies a connector:
+// the Terraform Power Platform provider (internal/services/dlp_policy/api_dlp_policy.go) and the
+// PowerApps admin module (Add-ConnectorsToPolicy) match connectors by id (docs/api/powerplatform.md).
+func connectorAPIName(c map[string]any) string {
 	id := s(c["id"])
 	return id[strings.LastIndex(id, "/")+1:]
 }
@@ -98,29 +104,63 @@ func (p *dlpPolicy) groups() []map[string]any {
 	return out
 }
 
-// group is the connector's classification: the group listing it, else the default.
-func (p *dlpPolicy) group(connector string) string {
+// connectorPlacement is where a policy puts one connector.
+type connectorPlacement struct {
+	Listed  []string // classifications of the groups listing it, in the policy's order, no repeats
+	Display string   // its display name as the policy gives it ("" when not listed)
+	Class   string   // the classification it counts as
+}
+
+// Inconsistent tells whether the policy lists the connector in more than one group (the admin API
+// can hold such a policy).
+func (pl connectorPlacement) Inconsistent() bool { return len(pl.Listed) > 1 }
+
+// placement finds the connector (by API name) in the policy's groups. A connector listed in no
+// group has the default classification; listed in several, Blocked wins when one of them is
+// Blocked (the most restrictive group decides), else the first group listing it.
+func (p *dlpPolicy) placement(connector string) connectorPlacement {
+	var pl connectorPlacement
 	for _, g := range p.groups() {
 		cs, _ := g["connectors"].([]any)
 		for _, c := range cs {
-			if cm, ok := c.(map[string]any); ok && strings.EqualFold(connectorName(cm), connector) {
-				return s(g["classification"])
+			cm, ok := c.(map[string]any)
+			if !ok || !strings.EqualFold(connectorAPIName(cm), connector) {
+				continue
+			}
+			if pl.Display == "" {
+				pl.Display = s(cm["name"])
+			}
+			if class := s(g["classification"]); !containsFold(pl.Listed, class) {
+				pl.Listed = append(pl.Listed, class)
 			}
 		}
 	}
-	return p.Default
+	switch {
+	case len(pl.Listed) == 0:
+		pl.Class = p.Default
+	case containsFold(pl.Listed, "Blocked"):
+		pl.Class = "Blocked"
+	default:
+		pl.Class = pl.Listed[0]
+	}
+	return pl
 }
 
-// moveConnector moves one connector into the classification, keeping its JSON object (and
-// everything else in the policy) unchanged.
+// group is the classification the connector counts as in the policy.
+func (p *dlpPolicy) group(connector string) string { return p.placement(connector).Class }
+
+// moveConnector puts one connector into exactly one group, the classification's, keeping its JSON
+// object (and everything else in the policy) unchanged; every other listing of it is removed.
 func (p *dlpPolicy) moveConnector(connector, class string) error {
 	var moved map[string]any
 	for _, g := range p.groups() {
 		cs, _ := g["connectors"].([]any)
 		keep := make([]any, 0, len(cs))
 		for _, c := range cs {
-			if cm, ok := c.(map[string]any); ok && strings.EqualFold(connectorName(cm), connector) {
-				moved = cm
+			if cm, ok := c.(map[string]any); ok && strings.EqualFold(connectorAPIName(cm), connector) {
+				if moved == nil {
+					moved = cm
+				}
 				continue
 			}
 			keep = append(keep, c)
@@ -130,7 +170,7 @@ func (p *dlpPolicy) moveConnector(connector, class string) error {
 		}
 	}
 	if moved == nil {
-		moved = map[string]any{"id": connectorIDPrefix + connector, "name": connector, "type": "Microsoft.PowerApps/apis"}
+		moved = newConnectorJSON(connector)
 	}
 	for _, g := range p.groups() {
 		if s(g["classification"]) == class {
@@ -143,6 +183,41 @@ func (p *dlpPolicy) moveConnector(connector, class string) error {
 	gs, _ := d["connectorGroups"].([]any)
 	d["connectorGroups"] = append(gs, map[string]any{"classification": class, "connectors": []any{moved}})
 	return nil
+}
+
+// newConnectorJSON is a connector entry c4sctl adds to a group: id and type as the API gives them,
+// `name` the API name, as the Terraform provider sends it (convertPolicyModelToDlpPolicy); the
+// service answers with the display name there.
+func newConnectorJSON(apiName string) map[string]any {
+	return map[string]any{"id": connectorIDPrefix + apiName, "name": apiName, "type": connectorType}
+}
+
+// connectorType is the `type` of every standard connector in a policy (TF provider test data
+// tests/datasource/Validate_Read/get_policy_*.json).
+const connectorType = "Microsoft.PowerApps/apis"
+
+// readOnlyPolicyFields are the policyDefinition fields the service sets: they are never sent back
+// in a PATCH or POST (the Terraform provider's request body, convertPolicyModelToDlpPolicy, carries
+// none of their values).
+var readOnlyPolicyFields = []string{"etag", "createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime", "isLegacySchemaVersion"}
+
+// writableBody is the policy body to send: the whole policy as read, less the read-only fields.
+func writableBody(raw map[string]any) map[string]any {
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		out[k] = v
+	}
+	if d, ok := raw["policyDefinition"].(map[string]any); ok {
+		dd := make(map[string]any, len(d))
+		for k, v := range d {
+			dd[k] = v
+		}
+		for _, k := range readOnlyPolicyFields {
+			delete(dd, k)
+		}
+		out["policyDefinition"] = dd
+	}
+	return out
 }
 
 // applies tells whether the policy applies to the environment (nil: it does not exist yet, and
@@ -161,19 +236,35 @@ func (p *dlpPolicy) applies(env *Environment) (bool, string) {
 	return true, "scope " + p.EnvType
 }
 
-func (c *Client) policyNames(ctx context.Context) ([]string, error) {
-	var body struct {
-		Value []map[string]any `json:"value"`
-	}
-	if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
+// policyDefinitions lists every policy's definition (every page of the list; the list carries
+// no connector groups, so each policy is read on its own for those).
+func (c *Client) policyDefinitions(ctx context.Context) ([]map[string]any, error) {
+	var out []map[string]any
+	err := c.bapList(ctx, bapPolicies, func(m json.RawMessage) error {
+		var v map[string]any
+		if err := json.Unmarshal(m, &v); err != nil {
+			return fmt.Errorf("unexpected DLP policy JSON in the list: %v", err)
+		}
+		d, _ := v["policyDefinition"].(map[string]any)
+		if s(d["name"]) != "" {
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list DLP policies: %w", err)
 	}
+	return out, nil
+}
+
+func (c *Client) policyNames(ctx context.Context) ([]string, error) {
+	defs, err := c.policyDefinitions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []string
-	for _, v := range body.Value {
-		d, _ := v["policyDefinition"].(map[string]any)
-		if n := s(d["name"]); n != "" {
-			out = append(out, n)
-		}
+	for _, d := range defs {
+		out = append(out, s(d["name"]))
 	}
 	return out, nil
 }
@@ -209,11 +300,14 @@ func (c *Client) policies(ctx context.Context) ([]*dlpPolicy, error) {
 	return out, nil
 }
 
-// patchPolicy sends the whole policy body back (the API replaces the policy).
+// patchPolicy sends the whole policy body back (the API replaces the policy), less the read-only
+// fields. No etag or If-Match is sent: no public source documents optimistic concurrency on this
+// API and the Terraform provider sends none, so callers re-read the policy right before the PATCH
+// (docs/api/powerplatform.md, "etag").
 func (c *Client) patchPolicy(ctx context.Context, p *dlpPolicy) error {
 	// The body is the whole policy, so sending it again cannot apply a change twice: the HTTP
 	// layer may replay it when its answer is lost instead of returning an unknown outcome.
-	if err := c.bapDo(httpx.ReplaySafe(ctx), "PATCH", bapPolicies+"/"+url.PathEscape(p.Name), p.Raw, nil); err != nil {
+	if err := c.bapDo(httpx.ReplaySafe(ctx), "PATCH", bapPolicies+"/"+url.PathEscape(p.Name), writableBody(p.Raw), nil); err != nil {
 		return fmt.Errorf("update DLP policy %q: %w", p.DisplayName, err)
 	}
 	return nil
@@ -224,9 +318,13 @@ func (c *Client) patchPolicy(ctx context.Context, p *dlpPolicy) error {
 type ruleEntry struct {
 	policy   *dlpPolicy
 	scope    string
-	group    string // API classification
+	group    string   // API classification the connector counts as in
+	listed   []string // classifications of the groups listing it (more than one: inconsistent)
+	display  string   // the connector's display name in the policy, "" when not listed
 	excluded bool
 }
+
+func (e ruleEntry) inconsistent() bool { return len(e.listed) > 1 }
 
 type ruleState struct {
 	envName, connector, group string // group: desired API classification ("" = any but Blocked)
@@ -278,7 +376,8 @@ func (c *Client) ruleState(ctx context.Context, cfg cty.Value, id string) (*rule
 		if !ok {
 			continue
 		}
-		e := ruleEntry{policy: p, scope: scope, group: p.group(st.connector), excluded: excluded}
+		pl := p.placement(st.connector)
+		e := ruleEntry{policy: p, scope: scope, group: pl.Class, listed: pl.Listed, display: pl.Display, excluded: excluded}
 		st.entries = append(st.entries, e)
 		if excluded && e.group == "Blocked" {
 			st.warnings = append(st.warnings, fmt.Sprintf("DLP policy %q (%s) blocks %s for %s, but it is in exclude_policies, so c4sctl does not change it: Copilot for Sales cannot reach Salesforce until an admin moves the connector out of Blocked in that policy.", p.DisplayName, scope, st.connector, st.envName))
@@ -295,19 +394,26 @@ func (c *Client) ruleState(ctx context.Context, cfg cty.Value, id string) (*rule
 	return st, nil
 }
 
-// target is the classification an entry must move to, or "" when it is fine.
+// target is the classification an entry must move to, or "" when it is fine. A connector listed
+// in several groups always moves, into exactly one: the configured group, else business when it
+// counts as Blocked, else the first non-blocked group listing it.
 func (st *ruleState) target(e ruleEntry) string {
 	if e.excluded {
 		return ""
 	}
-	if st.group != "" {
-		if e.group != st.group {
+	switch {
+	case st.group != "":
+		if e.group != st.group || e.inconsistent() {
 			return st.group
 		}
-		return ""
-	}
-	if e.group == "Blocked" {
+	case e.group == "Blocked":
 		return "Confidential"
+	case e.inconsistent():
+		for _, g := range e.listed {
+			if g != "Blocked" {
+				return g
+			}
+		}
 	}
 	return ""
 }
@@ -327,8 +433,19 @@ func (c *Client) readRule(ctx context.Context, req providers.ReadRequest) (provi
 				live = e.group
 			}
 		}
+		listed := cty.ListValEmpty(cty.String)
+		if len(e.listed) > 0 {
+			var ls []cty.Value
+			for _, g := range e.listed {
+				ls = append(ls, cty.StringVal(groupName(g)))
+			}
+			listed = cty.ListVal(ls)
+		}
 		entries = append(entries, cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(e.policy.Name), "display_name": cty.StringVal(e.policy.DisplayName),
-			"scope": cty.StringVal(e.scope), "connector_group": cty.StringVal(groupName(e.group)), "excluded": cty.BoolVal(e.excluded)}))
+			"scope": cty.StringVal(e.scope), "connector_group": cty.StringVal(groupName(e.group)), "listed_in": listed, "excluded": cty.BoolVal(e.excluded)}))
+		if e.inconsistent() && e.excluded {
+			st.warnings = append(st.warnings, fmt.Sprintf("DLP policy %q is inconsistent: it lists %s in %s; it counts as %s. The policy is in exclude_policies, so c4sctl does not change it.", e.policy.DisplayName, st.connector, joinGroups(e.listed), describeGroup(e.group)))
+		}
 	}
 	group := cty.NullVal(cty.String)
 	if st.group != "" {
@@ -367,9 +484,20 @@ func describeGroup(class string) string {
 	return class
 }
 
+func joinGroups(classes []string) string {
+	var ds []string
+	for _, c := range classes {
+		ds = append(ds, describeGroup(c))
+	}
+	return strings.Join(ds, " and ")
+}
+
+// planRule explains, policy by policy, where the connector is and what apply does. A policy that
+// lists the connector in several groups needs a change even when the connector is not blocked, so
+// the rule is planned as an update then.
 func planRule(req providers.PlanRequest) providers.PlanResponse {
 	var resp providers.PlanResponse
-	if req.Action != providers.Update && req.Action != providers.Create {
+	if req.Action != providers.Update && req.Action != providers.Create && req.Action != providers.NoOp {
 		return resp
 	}
 	_, connector, group, _ := ruleInputs(req.Config, req.ID)
@@ -378,24 +506,50 @@ func planRule(req providers.PlanRequest) providers.PlanResponse {
 	if pols == cty.NilVal || pols.IsNull() || !pols.IsWhollyKnown() {
 		return resp
 	}
+	var notes []string
+	moves := false
 	for it := pols.ElementIterator(); it.Next(); {
 		_, p := it.Element()
-		e := ruleEntry{policy: &dlpPolicy{DisplayName: attrs.String(p, "display_name")}, scope: attrs.String(p, "scope"), group: groupToAPI[attrs.String(p, "connector_group")], excluded: getBool(p, "excluded")}
-		if e.group == "" {
-			e.group = attrs.String(p, "connector_group")
+		e := ruleEntry{policy: &dlpPolicy{DisplayName: attrs.String(p, "display_name")}, scope: attrs.String(p, "scope"), group: toAPIGroup(attrs.String(p, "connector_group")), excluded: getBool(p, "excluded")}
+		listed, _ := attrs.Strings(p, "listed_in")
+		for _, l := range listed {
+			e.listed = append(e.listed, toAPIGroup(l))
 		}
-		line := fmt.Sprintf("DLP policy %q (%s): %s is in %s", e.policy.DisplayName, e.scope, connector, describeGroup(e.group))
+		var line string
+		if e.inconsistent() {
+			line = fmt.Sprintf("DLP policy %q (%s) is inconsistent: it lists %s in %s, so it counts as %s (the most restrictive group wins)", e.policy.DisplayName, e.scope, connector, joinGroups(e.listed), describeGroup(e.group))
+		} else {
+			line = fmt.Sprintf("DLP policy %q (%s): %s is in %s", e.policy.DisplayName, e.scope, connector, describeGroup(e.group))
+		}
 		switch t := st.target(e); {
 		case e.excluded:
 			line += "; excluded, not changed"
+		case t != "" && e.inconsistent():
+			moves = true
+			line += "; apply moves it to exactly one group, " + describeGroup(t) + " (only this connector changes)"
 		case t != "":
+			moves = true
 			line += "; moves to " + describeGroup(t) + " (only this connector changes)"
 		default:
 			line += "; unchanged"
 		}
-		resp.Notes = append(resp.Notes, line)
+		notes = append(notes, line)
 	}
+	if req.Action == providers.NoOp {
+		if !moves {
+			return resp
+		}
+		resp.Action = providers.Update
+	}
+	resp.Notes = notes
 	return resp
+}
+
+func toAPIGroup(name string) string {
+	if g, ok := groupToAPI[name]; ok {
+		return g
+	}
+	return name
 }
 
 func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (providers.ApplyResponse, error) {
@@ -409,12 +563,11 @@ func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (pro
 	}
 	var notes []string
 	for _, e := range st.entries {
-		t := st.target(e)
-		if t == "" {
+		if st.target(e) == "" {
 			continue
 		}
-		// Re-read right before the update: the etag is not known to be honoured, and another
-		// admin may have changed the policy since plan.
+		// Re-read right before the update: no etag is sent (docs/api/powerplatform.md), and
+		// another admin may have changed the policy since plan.
 		p, err := c.getPolicy(ctx, e.policy.Name)
 		if err != nil {
 			return providers.ApplyResponse{}, err
@@ -423,7 +576,9 @@ func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (pro
 			notes = append(notes, fmt.Sprintf("DLP policy %q was deleted meanwhile", e.policy.DisplayName))
 			continue
 		}
-		if p.group(st.connector) == t {
+		pl := p.placement(st.connector)
+		t := st.target(ruleEntry{group: pl.Class, listed: pl.Listed})
+		if t == "" {
 			continue
 		}
 		if err := p.moveConnector(st.connector, t); err != nil {
@@ -432,7 +587,11 @@ func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (pro
 		if err := c.patchPolicy(ctx, p); err != nil {
 			return providers.ApplyResponse{}, err
 		}
-		notes = append(notes, fmt.Sprintf("DLP policy %q: %s moved to %s", p.DisplayName, st.connector, describeGroup(t)))
+		if pl.Inconsistent() {
+			notes = append(notes, fmt.Sprintf("DLP policy %q: %s was in %s; now only in %s", p.DisplayName, st.connector, joinGroups(pl.Listed), describeGroup(t)))
+		} else {
+			notes = append(notes, fmt.Sprintf("DLP policy %q: %s moved to %s", p.DisplayName, st.connector, describeGroup(t)))
+		}
 	}
 	return providers.ApplyResponse{ID: st.envName + "/" + st.connector, Notes: notes}, nil
 }
@@ -459,16 +618,13 @@ const createAttempts = 3
 
 // policyIDByName returns the id of the one policy with that display name, "" when none has it.
 func (c *Client) policyIDByName(ctx context.Context, name string) (string, error) {
-	var body struct {
-		Value []map[string]any `json:"value"`
-	}
-	if err := c.bapDo(ctx, "GET", bapPolicies, nil, &body); err != nil {
-		return "", fmt.Errorf("list DLP policies: %w", err)
+	defs, err := c.policyDefinitions(ctx)
+	if err != nil {
+		return "", err
 	}
 	var ids []string
-	for _, v := range body.Value {
-		d, _ := v["policyDefinition"].(map[string]any)
-		if strings.EqualFold(s(d["displayName"]), name) && s(d["name"]) != "" {
+	for _, d := range defs {
+		if strings.EqualFold(s(d["displayName"]), name) {
 			ids = append(ids, s(d["name"]))
 		}
 	}
@@ -505,6 +661,8 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 	}
 	vals := map[string]cty.Value{"display_name": cty.StringVal(p.DisplayName), "environment_type": cty.StringVal(p.EnvType),
 		"default_group": cty.StringVal(groupName(p.Default)), "id": cty.StringVal(p.Name)}
+	var warnings []string
+	reported := map[string]bool{}
 	for _, ga := range groupAttrs {
 		var names []string
 		for _, g := range p.groups() {
@@ -513,8 +671,15 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 			}
 			cs, _ := g["connectors"].([]any)
 			for _, cn := range cs {
-				if cm, ok := cn.(map[string]any); ok {
-					names = append(names, connectorName(cm))
+				cm, ok := cn.(map[string]any)
+				if !ok {
+					continue
+				}
+				n := connectorAPIName(cm)
+				names = append(names, n)
+				if pl := p.placement(n); pl.Inconsistent() && !reported[strings.ToLower(n)] {
+					reported[strings.ToLower(n)] = true
+					warnings = append(warnings, fmt.Sprintf("DLP policy %q is inconsistent: it lists %s in %s, so it counts as %s (the most restrictive group wins); apply puts it in exactly the group the configuration declares.", p.DisplayName, n, joinGroups(pl.Listed), describeGroup(pl.Class)))
 				}
 			}
 		}
@@ -542,7 +707,7 @@ func (c *Client) readPolicy(ctx context.Context, req providers.ReadRequest) (pro
 		}
 	}
 	vals["environments"] = attrs.StringSet(envNames)
-	return providers.ReadResponse{ID: p.Name, Value: cty.ObjectVal(vals)}, nil
+	return providers.ReadResponse{ID: p.Name, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
 }
 
 func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
@@ -604,7 +769,7 @@ func (c *Client) setPolicyFields(ctx context.Context, raw map[string]any, planne
 		cs, _ := gm["connectors"].([]any)
 		for _, cn := range cs {
 			if cm, ok := cn.(map[string]any); ok {
-				existing[strings.ToLower(connectorName(cm))] = cm
+				existing[strings.ToLower(connectorAPIName(cm))] = cm
 			}
 		}
 	}
@@ -618,7 +783,7 @@ func (c *Client) setPolicyFields(ctx context.Context, raw map[string]any, planne
 			if cm, ok := existing[strings.ToLower(n)]; ok {
 				cs = append(cs, cm)
 			} else {
-				cs = append(cs, map[string]any{"id": connectorIDPrefix + n, "name": n, "type": "Microsoft.PowerApps/apis"})
+				cs = append(cs, newConnectorJSON(n))
 			}
 		}
 		groups = append(groups, map[string]any{"classification": ga.class, "connectors": cs})
@@ -635,7 +800,9 @@ func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (p
 		}
 		return providers.ApplyResponse{}, nil
 	case providers.Create:
-		raw := map[string]any{"customConnectorUrlPatternsDefinition": map[string]any{"rules": []any{}}}
+		// The catch-all custom connector rule every policy the service returns carries (TF provider
+		// test data get_policy_*.json): custom connectors not matched otherwise are ignored.
+		raw := map[string]any{"customConnectorUrlPatternsDefinition": map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Ignore", "pattern": "*"}}}}
 		if err := c.setPolicyFields(ctx, raw, req.Planned); err != nil {
 			return providers.ApplyResponse{}, err
 		}

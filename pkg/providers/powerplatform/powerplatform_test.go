@@ -133,13 +133,14 @@ func withoutVolatile(p map[string]any) map[string]any {
 	return p
 }
 
-// dropConnector removes a connector from every group (to compare the rest of a policy).
+// dropConnector removes a connector (by API name, the end of its id) from every group, to compare
+// the rest of a policy.
 func dropConnector(p map[string]any, name string) map[string]any {
 	for _, g := range p["policyDefinition"].(map[string]any)["connectorGroups"].([]any) {
 		gm := g.(map[string]any)
 		var keep []any
 		for _, c := range gm["connectors"].([]any) {
-			if c.(map[string]any)["name"] != name {
+			if !strings.HasSuffix(c.(map[string]any)["id"].(string), "/"+name) {
 				keep = append(keep, c)
 			}
 		}

@@ -282,32 +282,63 @@ func (c *Client) environments(ctx context.Context) ([]Environment, error) {
 		} `json:"properties"`
 	}
 	var out []Environment
-	next := c.bap + bapEnvironments
-	for page := 0; next != "" && page < 100; page++ {
-		var body struct {
-			Value    []envDTO `json:"value"`
-			NextLink string   `json:"nextLink"`
+	err := c.bapList(ctx, bapEnvironments, func(m json.RawMessage) error {
+		var e envDTO
+		if err := json.Unmarshal(m, &e); err != nil {
+			return fmt.Errorf("unexpected environment JSON: %v", err)
 		}
-		if err := c.do(ctx, "Power Platform admin API", c.bapScope, "GET", next, nil, &body, nil); err != nil {
-			return nil, fmt.Errorf("list environments: %w", err)
+		env := Environment{Name: e.Name, DisplayName: e.Properties.DisplayName, Sku: e.Properties.EnvironmentSku, Location: e.Location,
+			Region: e.Properties.AzureRegion, State: e.Properties.States.Runtime.ID, IsDefault: e.Properties.IsDefault}
+		if env.State == "" {
+			env.State = e.Properties.ProvisioningState
 		}
-		for _, e := range body.Value {
-			env := Environment{Name: e.Name, DisplayName: e.Properties.DisplayName, Sku: e.Properties.EnvironmentSku, Location: e.Location,
-				Region: e.Properties.AzureRegion, State: e.Properties.States.Runtime.ID, IsDefault: e.Properties.IsDefault}
-			if env.State == "" {
-				env.State = e.Properties.ProvisioningState
-			}
-			if e.Properties.Linked != nil {
-				env.UniqueName, env.InstanceURL = e.Properties.Linked.UniqueName, e.Properties.Linked.InstanceURL
-			}
-			out = append(out, env)
+		if e.Properties.Linked != nil {
+			env.UniqueName, env.InstanceURL = e.Properties.Linked.UniqueName, e.Properties.Linked.InstanceURL
 		}
-		next = ""
-		if body.NextLink != "" && strings.HasPrefix(body.NextLink, c.bap+"/") {
-			next = body.NextLink
-		}
+		out = append(out, env)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list environments: %w", err)
 	}
 	return out, nil
+}
+
+// maxListPages bounds how many pages one admin API list may have before c4sctl gives up.
+const maxListPages = 1000
+
+// bapList reads every page of an admin API collection ({"value":[...],"nextLink":"..."}; ARM's
+// `nextLink`, or OData's `@odata.nextLink`), calling each for every element. A next link is
+// followed only on the admin API's host, so the token never goes elsewhere; running past
+// maxListPages is an error, never a silently short list.
+func (c *Client) bapList(ctx context.Context, path string, each func(json.RawMessage) error) error {
+	next := c.bap + path
+	for page := 0; next != ""; page++ {
+		if page >= maxListPages {
+			return fmt.Errorf("%s: more than %d pages; giving up", strings.SplitN(path, "?", 2)[0], maxListPages)
+		}
+		var body struct {
+			Value     []json.RawMessage `json:"value"`
+			NextLink  string            `json:"nextLink"`
+			ODataNext string            `json:"@odata.nextLink"`
+		}
+		if err := c.do(ctx, "Power Platform admin API", c.bapScope, "GET", next, nil, &body, nil); err != nil {
+			return err
+		}
+		for _, v := range body.Value {
+			if err := each(v); err != nil {
+				return err
+			}
+		}
+		next = body.NextLink
+		if next == "" {
+			next = body.ODataNext
+		}
+		if next != "" && !strings.HasPrefix(next, c.bap+"/") {
+			return fmt.Errorf("%s: the next page link points outside the admin API (%s); refusing to follow it", strings.SplitN(path, "?", 2)[0], redactURL(next))
+		}
+	}
+	return nil
 }
 
 // findEnvironment matches an environment by id, Dataverse unique name or display name; nil when

@@ -127,9 +127,24 @@ func (s *BAPService) listEnvironments(w http.ResponseWriter, r *http.Request) {
 	sandbox.WriteJSON(w, http.StatusOK, map[string]any{"value": out})
 }
 
-func (s *BAPService) listPolicies(w http.ResponseWriter, _ *http.Request) {
+// PolicyPageSize is how many policies one page of the policy list holds. The real service's page
+// size is not documented (assumed to page like other admin API lists, with `nextLink`); the sandbox
+// pages small so that a client reading only the first page misses policies.
+var PolicyPageSize = 2
+
+func (s *BAPService) listPolicies(w http.ResponseWriter, r *http.Request) {
+	start := 0
+	if tok := r.URL.Query().Get("$skiptoken"); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(s.api.t.Policies) {
+			bapError(w, http.StatusBadRequest, "InvalidSkipToken", "The $skiptoken is not valid.")
+			return
+		}
+		start = n
+	}
+	end := min(start+max(PolicyPageSize, 1), len(s.api.t.Policies))
 	out := []any{}
-	for _, p := range s.api.t.Policies {
+	for _, p := range s.api.t.Policies[start:end] {
 		d := map[string]any{}
 		for k, v := range def(p) {
 			if k != "connectorGroups" { // the list carries the definitions without their groups
@@ -138,7 +153,13 @@ func (s *BAPService) listPolicies(w http.ResponseWriter, _ *http.Request) {
 		}
 		out = append(out, map[string]any{"policyDefinition": d})
 	}
-	sandbox.WriteJSON(w, http.StatusOK, map[string]any{"value": out})
+	body := map[string]any{"value": out}
+	if end < len(s.api.t.Policies) {
+		q := r.URL.Query()
+		q.Set("$skiptoken", strconv.Itoa(end))
+		body["nextLink"] = "https://" + r.Host + "/bap" + policyPath + "?" + q.Encode()
+	}
+	sandbox.WriteJSON(w, http.StatusOK, body)
 }
 
 func (s *BAPService) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +209,7 @@ func (s *BAPService) createPolicy(w http.ResponseWriter, r *http.Request) {
 	d["createdBy"] = map[string]any{"displayName": "c4sctl"}
 	d["lastModifiedBy"] = map[string]any{"displayName": "c4sctl"}
 	d["etag"] = s.api.t.nextID("e0")
+	d["isLegacySchemaVersion"] = false
 	s.api.t.Policies = append(s.api.t.Policies, p)
 	sandbox.WriteJSON(w, http.StatusCreated, p)
 }
@@ -204,7 +226,7 @@ func (s *BAPService) patchPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	d, od := def(p), def(old)
 	d["name"] = od["name"]
-	d["createdTime"], d["createdBy"] = od["createdTime"], od["createdBy"]
+	d["createdTime"], d["createdBy"], d["isLegacySchemaVersion"] = od["createdTime"], od["createdBy"], od["isLegacySchemaVersion"]
 	d["lastModifiedTime"] = time.Now().UTC().Format(time.RFC3339Nano)
 	d["lastModifiedBy"] = map[string]any{"displayName": "c4sctl"}
 	d["etag"] = s.api.t.nextID("e0")
@@ -238,6 +260,13 @@ func (s *BAPService) decodePolicy(w http.ResponseWriter, r *http.Request) (map[s
 	if !classifications[str(d["defaultConnectorsClassification"])] {
 		return bad("policyDefinition.defaultConnectorsClassification must be Confidential, General or Blocked.")
 	}
+	for _, k := range []string{"etag", "createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime", "isLegacySchemaVersion"} {
+		if v, ok := d[k]; ok && v != nil && v != "" {
+			// Sandbox strictness: the service sets these; a client that sends them back is echoing
+			// a read, which the sandbox refuses so that it shows (docs/api/powerplatform.md).
+			return bad(fmt.Sprintf("policyDefinition.%s is read-only and cannot be set.", k))
+		}
+	}
 	envs, _ := d["environments"].([]any)
 	switch str(d["environmentType"]) {
 	case "AllEnvironments":
@@ -246,12 +275,24 @@ func (s *BAPService) decodePolicy(w http.ResponseWriter, r *http.Request) (map[s
 			return bad("policyDefinition.environments must name at least one environment when environmentType is OnlyEnvironments.")
 		}
 	default:
-		return bad("policyDefinition.environmentType must be AllEnvironments, ExceptEnvironments or OnlyEnvironments.")
+		return bad(fmt.Sprintf("policyDefinition.environmentType '%s' is not valid: expected AllEnvironments, ExceptEnvironments or OnlyEnvironments.", str(d["environmentType"])))
 	}
 	for _, e := range envs {
 		em, _ := e.(map[string]any)
-		if s.api.t.Environment(str(em["name"])) == nil {
-			return bad(fmt.Sprintf("Environment '%s' does not exist.", str(em["name"])))
+		name := str(em["name"])
+		var env *Environment
+		for _, x := range s.api.t.Environments {
+			if strings.EqualFold(x.Name, name) {
+				env = x
+			}
+		}
+		// Environments are named by id (TF provider dto.go dlpEnvironmentDto and test data): a
+		// display name or unique name is not an environment here.
+		if env == nil {
+			return bad(fmt.Sprintf("Environment '%s' does not exist: policyDefinition.environments[].name must be an environment id.", name))
+		}
+		if id := str(em["id"]); id != "" && !strings.EqualFold(id, "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments/"+env.Name) {
+			return bad(fmt.Sprintf("Environment id '%s' does not match its name '%s'.", id, name))
 		}
 	}
 	groups, _ := d["connectorGroups"].([]any)
@@ -263,17 +304,76 @@ func (s *BAPService) decodePolicy(w http.ResponseWriter, r *http.Request) (map[s
 			return bad(fmt.Sprintf("connectorGroups: unknown classification '%s'.", class))
 		}
 		cs, _ := gm["connectors"].([]any)
-		for _, c := range cs {
+		for i, c := range cs {
 			cm, _ := c.(map[string]any)
-			id := strings.ToLower(str(cm["id"]))
+			id := str(cm["id"])
 			if id == "" {
 				return bad("connectorGroups: every connector needs an id.")
 			}
-			if prev, dup := seen[id]; dup {
-				return bad(fmt.Sprintf("Connector '%s' is in both the %s and %s groups.", str(cm["id"]), prev, class))
+			if t := str(cm["type"]); t != connectorTypeValue {
+				return bad(fmt.Sprintf("Connector '%s' has type '%s'; expected '%s'.", id, t, connectorTypeValue))
 			}
-			seen[id] = class
+			apiName, ok := strings.CutPrefix(strings.ToLower(id), strings.ToLower(connectorIDPrefix))
+			conn := s.api.t.Connector(apiName)
+			if !ok || conn == nil || strings.Contains(apiName, "/") {
+				return bad(fmt.Sprintf("Connector '%s' does not exist.", id))
+			}
+			if prev, dup := seen[strings.ToLower(id)]; dup {
+				return bad(fmt.Sprintf("Connector '%s' is in both the %s and %s groups.", id, prev, class))
+			}
+			seen[strings.ToLower(id)] = class
+			// Stored as the service answers it: canonical id, display name in `name`.
+			cs[i] = map[string]any{"id": connectorIDPrefix + conn.APIName, "name": conn.DisplayName, "type": connectorTypeValue}
 		}
 	}
+	if msg := checkCustomConnectorRules(p); msg != "" {
+		return bad(msg)
+	}
 	return p, true
+}
+
+// customRuleClassifications are the classifications of a custom connector URL pattern rule (TF
+// provider resource_dlp_policy.go data_group Business/NonBusiness/Blocked/Ignore, sent as
+// Confidential/General/Blocked/Ignore by helpers.go convertConnectorRuleClassificationValues).
+var customRuleClassifications = map[string]bool{"Confidential": true, "General": true, "Blocked": true, "Ignore": true}
+
+// checkCustomConnectorRules validates customConnectorUrlPatternsDefinition.rules: known
+// classifications, a non-empty pattern, orders 1..n without gaps or repeats, and the last rule the
+// catch-all "*" (every policy the service returns in the TF provider's test data and examples ends
+// with it; assumed that the service refuses a list without it).
+func checkCustomConnectorRules(p map[string]any) string {
+	def, _ := p["customConnectorUrlPatternsDefinition"].(map[string]any)
+	if def == nil {
+		return ""
+	}
+	rules, _ := def["rules"].([]any)
+	orders := map[int]string{}
+	for _, r := range rules {
+		rm, _ := r.(map[string]any)
+		class := str(rm["customConnectorRuleClassification"])
+		if !customRuleClassifications[class] {
+			return fmt.Sprintf("customConnectorUrlPatternsDefinition: unknown customConnectorRuleClassification '%s'.", class)
+		}
+		pattern := strings.TrimSpace(str(rm["pattern"]))
+		if pattern == "" {
+			return "customConnectorUrlPatternsDefinition: every rule needs a pattern."
+		}
+		o, ok := rm["order"].(float64)
+		if !ok || o != float64(int(o)) || o < 1 {
+			return "customConnectorUrlPatternsDefinition: every rule needs an order (1, 2, ...)."
+		}
+		if _, dup := orders[int(o)]; dup {
+			return fmt.Sprintf("customConnectorUrlPatternsDefinition: two rules have order %d.", int(o))
+		}
+		orders[int(o)] = pattern
+	}
+	for i := 1; i <= len(orders); i++ {
+		if _, ok := orders[i]; !ok {
+			return fmt.Sprintf("customConnectorUrlPatternsDefinition: rule orders must run 1..%d without gaps.", len(orders))
+		}
+	}
+	if len(orders) > 0 && orders[len(orders)] != "*" {
+		return "customConnectorUrlPatternsDefinition: the last rule must be the \"*\" pattern."
+	}
+	return ""
 }

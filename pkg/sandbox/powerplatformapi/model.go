@@ -108,8 +108,17 @@ type Org struct {
 	EntitySettings []*SettingRow `json:"entitySettings"`
 }
 
+// Connector is one connector of the tenant's catalogue (GET .../Microsoft.PowerApps/apis: API
+// name in `name`, display name in properties.displayName; TF provider
+// internal/services/connectors/tests/Validate_Read/get_apis.json).
+type Connector struct {
+	APIName     string `json:"apiName"`     // shared_salesforce
+	DisplayName string `json:"displayName"` // Salesforce
+}
+
 // Tenant is the data both services share.
 type Tenant struct {
+	Connectors   []Connector      `json:"connectors"`
 	Admins       []TenantAdmin    `json:"admins"`
 	Environments []*Environment   `json:"environments"`
 	Policies     []map[string]any `json:"policies"` // DLP policies as the API's JSON
@@ -182,6 +191,7 @@ func (a *API) reset() {
 		},
 		Orgs: map[string]*Org{},
 	}
+	a.t.Connectors = seedConnectors()
 	a.t.Policies = []map[string]any{
 		policyJSON(TenantWidePolicyID, "Contoso tenant-wide baseline", "AllEnvironments", nil, "General",
 			[]string{"shared_sharepointonline", "shared_office365", "shared_teams"},
@@ -194,8 +204,44 @@ func (a *API) reset() {
 	}
 }
 
-func connectorJSON(name string) map[string]any {
-	return map[string]any{"id": "/providers/Microsoft.PowerApps/apis/" + name, "name": name, "type": "Microsoft.PowerApps/apis"}
+// seedConnectors is the sandbox's connector catalogue: API names and display names as the
+// service lists them (TF provider connectors/tests/Validate_Read/get_apis.json and DLP test data;
+// display names of connectors absent there are Microsoft Learn's connector reference titles).
+func seedConnectors() []Connector {
+	return []Connector{
+		{"shared_salesforce", "Salesforce"}, {"shared_sharepointonline", "SharePoint"}, {"shared_office365", "Office 365 Outlook"},
+		{"shared_teams", "Microsoft Teams"}, {"shared_twitter", "X"}, {"shared_rss", "RSS"}, {"shared_dropbox", "Dropbox"},
+		{"shared_commondataserviceforapps", "Microsoft Dataverse"}, {"shared_office365users", "Office 365 Users"},
+		{"shared_azureblob", "Azure Blob Storage"}, {"shared_sql", "SQL Server"},
+	}
+}
+
+// Connector returns the catalogue entry with that API name, or nil.
+func (t *Tenant) Connector(apiName string) *Connector {
+	for i := range t.Connectors {
+		if strings.EqualFold(t.Connectors[i].APIName, apiName) {
+			return &t.Connectors[i]
+		}
+	}
+	return nil
+}
+
+// connectorIDPrefix is the id of a standard connector less its API name.
+const connectorIDPrefix = "/providers/Microsoft.PowerApps/apis/"
+
+// connectorTypeValue is the `type` of a standard connector in a policy.
+const connectorTypeValue = "Microsoft.PowerApps/apis"
+
+// connectorJSON is a connector as a policy holds it: `name` is the display name, as the service
+// answers (TF provider test data get_policy_*.json: "name": "Office 365 Users").
+func connectorJSON(apiName string) map[string]any {
+	display := apiName
+	for _, c := range seedConnectors() {
+		if strings.EqualFold(c.APIName, apiName) {
+			display = c.DisplayName
+		}
+	}
+	return map[string]any{"id": connectorIDPrefix + apiName, "name": display, "type": connectorTypeValue}
 }
 
 func envRef(e *Environment) map[string]any {
@@ -285,9 +331,46 @@ func ConnectorGroup(p map[string]any, connector string) string {
 	return str(d["defaultConnectorsClassification"])
 }
 
+// connectorMatches matches a connector of a policy by id or by the id's last segment (the API
+// name); never by `name`, which is the display name.
 func connectorMatches(c map[string]any, connector string) bool {
 	id := str(c["id"])
-	return strings.EqualFold(str(c["name"]), connector) || strings.EqualFold(id, connector) || strings.EqualFold(id[strings.LastIndex(id, "/")+1:], connector)
+	return strings.EqualFold(id, connector) || strings.EqualFold(id[strings.LastIndex(id, "/")+1:], connector)
+}
+
+// ConnectorGroups returns every classification whose group lists the connector in the policy.
+func ConnectorGroups(p map[string]any, connector string) []string {
+	var out []string
+	groups, _ := def(p)["connectorGroups"].([]any)
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		cs, _ := gm["connectors"].([]any)
+		for _, c := range cs {
+			if cm, _ := c.(map[string]any); cm != nil && connectorMatches(cm, connector) {
+				out = append(out, str(gm["classification"]))
+			}
+		}
+	}
+	return out
+}
+
+// AddConnectorToGroup lists a connector in one more group of a policy without removing it from
+// the others: the inconsistent policy the admin API can hold (issue 11).
+func (a *API) AddConnectorToGroup(policy, connector, classification string) error {
+	p := a.t.Policy(policy)
+	if p == nil {
+		return fmt.Errorf("no DLP policy %q", policy)
+	}
+	groups, _ := def(p)["connectorGroups"].([]any)
+	for _, g := range groups {
+		gm, _ := g.(map[string]any)
+		if gm != nil && str(gm["classification"]) == classification {
+			cs, _ := gm["connectors"].([]any)
+			gm["connectors"] = append(cs, connectorJSON(connector))
+			return nil
+		}
+	}
+	return fmt.Errorf("policy %q has no %s group", policy, classification)
 }
 
 // SetConnectorGroup moves a connector into a classification (Confidential, General, Blocked) of
@@ -493,6 +576,9 @@ func (a *API) unmarshal(b []byte) error {
 	}
 	if t.Orgs == nil {
 		t.Orgs = map[string]*Org{}
+	}
+	if len(t.Connectors) == 0 {
+		t.Connectors = seedConnectors() // state saved before the catalogue existed
 	}
 	a.t = &t
 	return nil

@@ -111,6 +111,9 @@ func TestBAPValidationAndAuth(t *testing.T) {
 		t.Fatalf("get: %d", st)
 	}
 	// A connector in two groups is refused.
+	for _, k := range []string{"etag", "createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime", "isLegacySchemaVersion"} {
+		delete(def(p), k)
+	}
 	groups := def(p)["connectorGroups"].([]any)
 	g0 := groups[0].(map[string]any)
 	g0["connectors"] = append(g0["connectors"].([]any), connectorJSON("shared_salesforce"))
@@ -190,5 +193,118 @@ func TestDataversePagingAndErrors(t *testing.T) {
 	api.Throttle(1, 0)
 	if st, hdr, body := call(t, sb, "GET", dv+"WhoAmI", tok, "", nil); st != 429 || hdr.Get("Retry-After") != "0" || errCode(body) != "0x80072322" {
 		t.Errorf("throttle: %d %v %v", st, hdr, body)
+	}
+}
+
+// The DLP API answers connectors with their display name in `name` and refuses what the service
+// refuses: unknown connector ids and types, environments named by display name, broken custom
+// connector rules and read-only fields sent back.
+func TestDLPPolicyShapeAndRefusals(t *testing.T) {
+	sb, _ := startSB(t, t.TempDir())
+	defer sb.Close()
+	base := sb.URL + "/bap" + policyPath + "/" + TenantWidePolicyID
+	tok := token(t, sb, BAPAudience+"/.default")
+	st, _, p := call(t, sb, "GET", base, tok, "", nil)
+	if st != 200 {
+		t.Fatalf("get: %d", st)
+	}
+	blocked := def(p)["connectorGroups"].([]any)[2].(map[string]any)["connectors"].([]any)[0].(map[string]any)
+	if blocked["id"] != SalesforceConnectorID || blocked["name"] != "Salesforce" || blocked["type"] != "Microsoft.PowerApps/apis" {
+		t.Fatalf("connector JSON %v: want the id, the display name in name, and the type", blocked)
+	}
+	writable := func() map[string]any {
+		_, _, p := call(t, sb, "GET", base, tok, "", nil)
+		for _, k := range []string{"etag", "createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime", "isLegacySchemaVersion"} {
+			delete(def(p), k)
+		}
+		return p
+	}
+	firstConnector := func(p map[string]any) map[string]any {
+		return def(p)["connectorGroups"].([]any)[0].(map[string]any)["connectors"].([]any)[0].(map[string]any)
+	}
+	cases := map[string]func(p map[string]any){
+		"read-only etag": func(p map[string]any) { def(p)["etag"] = "x" },
+		"unknown connector": func(p map[string]any) {
+			firstConnector(p)["id"] = "/providers/Microsoft.PowerApps/apis/shared_nosuchthing"
+		},
+		"connector by name": func(p map[string]any) { firstConnector(p)["id"] = "/providers/Microsoft.PowerApps/apis/SharePoint" },
+		"unknown type":      func(p map[string]any) { firstConnector(p)["type"] = "Microsoft.PowerApps/connectors" },
+		"missing type":      func(p map[string]any) { delete(firstConnector(p), "type") },
+		"environment by display": func(p map[string]any) {
+			def(p)["environmentType"] = "ExceptEnvironments"
+			def(p)["environments"] = []any{map[string]any{"name": "Sales Operations"}}
+		},
+		"custom rule class": func(p map[string]any) {
+			p["customConnectorUrlPatternsDefinition"] = map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Business", "pattern": "*"}}}
+		},
+		"custom rules without *": func(p map[string]any) {
+			p["customConnectorUrlPatternsDefinition"] = map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Blocked", "pattern": "https://*.contoso.com"}}}
+		},
+		"custom rule order gap": func(p map[string]any) {
+			p["customConnectorUrlPatternsDefinition"] = map[string]any{"rules": []any{map[string]any{"order": 2, "customConnectorRuleClassification": "Ignore", "pattern": "*"}}}
+		},
+		"custom rule no pattern": func(p map[string]any) {
+			p["customConnectorUrlPatternsDefinition"] = map[string]any{"rules": []any{map[string]any{"order": 1, "customConnectorRuleClassification": "Ignore", "pattern": ""}}}
+		},
+		"unknown environmentType": func(p map[string]any) { def(p)["environmentType"] = "SomeEnvironments" },
+	}
+	for name, mutate := range cases {
+		p := writable()
+		mutate(p)
+		b, _ := json.Marshal(p)
+		if st, _, body := call(t, sb, "PATCH", base, tok, string(b), nil); st != 400 || errCode(body) != "InvalidPolicy" {
+			t.Errorf("%s: %d %v, want 400 InvalidPolicy", name, st, body)
+		}
+	}
+	// The same body, well formed, with a connector sent as the TF provider sends it (name = API
+	// name) is accepted and answered with the display name.
+	p = writable()
+	firstConnector(p)["id"] = SalesforceConnectorID
+	firstConnector(p)["name"] = "shared_salesforce"
+	def(p)["connectorGroups"].([]any)[2].(map[string]any)["connectors"] = []any{}
+	p["customConnectorUrlPatternsDefinition"] = map[string]any{"rules": []any{
+		map[string]any{"order": 1, "customConnectorRuleClassification": "Confidential", "pattern": "https://*.contoso.com"},
+		map[string]any{"order": 2, "customConnectorRuleClassification": "Ignore", "pattern": "*"}}}
+	b, _ := json.Marshal(p)
+	st, _, out := call(t, sb, "PATCH", base, tok, string(b), nil)
+	if st != 200 {
+		t.Fatalf("valid PATCH: %d %v", st, out)
+	}
+	if got := firstConnector(out)["name"]; got != "Salesforce" {
+		t.Errorf("answered connector name %v, want the display name Salesforce", got)
+	}
+}
+
+// The policy list pages with nextLink; following it yields every policy once.
+func TestPolicyListPages(t *testing.T) {
+	sb, api := startSB(t, t.TempDir())
+	defer sb.Close()
+	_ = sb.Mutate(func() error {
+		for _, n := range []string{"a", "b", "c"} {
+			api.PutPolicy(api.NewPolicy("p-"+n, "P "+n, "AllEnvironments", nil, "General"))
+		}
+		return nil
+	})
+	tok := token(t, sb, BAPAudience+"/.default")
+	next, seen := sb.URL+"/bap"+policyPath, map[string]bool{}
+	for pages := 0; next != ""; pages++ {
+		if pages > 10 {
+			t.Fatal("the list does not end")
+		}
+		st, _, body := call(t, sb, "GET", next, tok, "", nil)
+		if st != 200 {
+			t.Fatalf("list: %d %v", st, body)
+		}
+		for _, v := range body["value"].([]any) {
+			n := str(def(v.(map[string]any))["name"])
+			if seen[n] {
+				t.Errorf("policy %s twice", n)
+			}
+			seen[n] = true
+		}
+		next, _ = body["nextLink"].(string)
+	}
+	if len(seen) != 5 {
+		t.Errorf("%d policies over all pages, want 5", len(seen))
 	}
 }
