@@ -14,10 +14,11 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/c4sctl
 
-# demo: a fresh sandbox tenant and org; plan and apply. Two things no API can do happen in between,
-# as they would for real: the admin installs the Salesforce connected app (guide step 6) and a
-# seller's first sign-in creates msdyn_viva (step 7). The second apply finishes the job and the
-# last plan prints "No changes.".
+# demo: a fresh sandbox tenant and org; plan and apply. Things no API can do happen in between,
+# as they would for real: the admin installs the Salesforce connected app (guide step 6), a
+# seller's first sign-in creates msdyn_viva (step 7), and the plan after it asks the admin to add
+# c4sctl's app to msdyn_viva as an application user, which the admin does. The second apply
+# finishes the job and the last plan prints "No changes.".
 demo: build
 	rm -rf $(DEMO_DIR)/.c4sctl
 	$(C4S) validate
@@ -25,6 +26,8 @@ demo: build
 	$(C4S) apply --auto-approve || test $$? -eq 4 # 4: applied, but manual steps and deferred resources remain
 	$(C4S) sandbox salesforce install-app
 	$(C4S) sandbox sign-in seller@contoso-sandbox.onmicrosoft.com
+	$(C4S) plan
+	$(C4S) sandbox dataverse add-app-user
 	$(C4S) apply --auto-approve
 	$(C4S) plan --detailed-exitcode
 

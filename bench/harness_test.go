@@ -320,7 +320,10 @@ func (t *tenant) reset(tb testing.TB) {
 		if bap == nil {
 			return fmt.Errorf("no bap service")
 		}
-		return bap.SignIn("seller@contoso-sandbox.onmicrosoft.com")
+		if err := bap.SignIn("seller@contoso-sandbox.onmicrosoft.com"); err != nil {
+			return err
+		}
+		return bap.API().AddAppUser(powerplatformapi.VivaUniqueName, sandbox.ClientID)
 	}); err != nil {
 		tb.Fatal(err)
 	}

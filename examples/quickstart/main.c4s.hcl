@@ -45,6 +45,9 @@ resource "powerplatform_dlp_connector_rule" "salesforce" {
 
 # Step 7: msdyn_viva is created by the first seller's sign-in, and every global admin and Power
 # Platform admin becomes System Administrator there. Review that list: these are the allowed ones.
+# Microsoft's own service accounts (bap_sa@microsoft.com, ...) also hold the role; c4sctl lists
+# them apart and never removes them. c4sctl's app must be added to msdyn_viva as an application
+# user before it can read it: plan says how.
 data "powerplatform_environment" "viva" {
   name = "msdyn_viva"
 }
@@ -59,9 +62,17 @@ resource "dataverse_environment_admins" "viva" {
 }
 
 # Step 8: the Copilot for Sales admin settings, checked for drift (changed in the admin page).
+# msdyn_viva keeps settings rows per connected Salesforce org: salesforce_org_id says whose.
 resource "copilot_for_sales_settings" "viva" {
   environment         = data.powerplatform_environment.viva.name
+  salesforce_org_id   = var.salesforce_org_id
   ai_features_enabled = true
+}
+
+variable "salesforce_org_id" {
+  type        = string
+  description = "Id of the Salesforce org Copilot for Sales is connected to (Setup > Company Information > Salesforce.com Organization ID); the default is the sandbox org's."
+  default     = "00D5g00000SBXORGAA"
 }
 
 provider "salesforce" {

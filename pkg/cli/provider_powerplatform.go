@@ -16,7 +16,40 @@ func init() {
 	sandboxServices = append(sandboxServices,
 		func() sandbox.Service { return powerplatformapi.NewBAP() },
 		func() sandbox.Service { return powerplatformapi.NewDataverse() })
-	extraSandboxCommands = append(extraSandboxCommands, newSandboxSignInCmd)
+	extraSandboxCommands = append(extraSandboxCommands, newSandboxSignInCmd, newSandboxDataverseCmd)
+}
+
+// newSandboxDataverseCmd changes the sandbox's Dataverse by hand, as an admin does in the Power
+// Platform admin centre.
+func newSandboxDataverseCmd(g *Globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "dataverse", Short: "Change the sandbox's Dataverse environments by hand (as an admin in the Power Platform admin centre)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "add-app-user [CLIENT_ID]",
+		Short: "Add an app (default: the sandbox's c4sctl app) as an application user of msdyn_viva with System Administrator",
+		Long: "Does what an admin does in the Power Platform admin centre: Environments > msdyn_viva > Settings > Users > App users > New app user, " +
+			"security role System Administrator. Until then Dataverse answers the app 403 (0x80072560, \"The user is not a member of the organization.\").",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			sb, err := g.SandboxServer()
+			if err != nil {
+				return err
+			}
+			svc, ok := sb.Service("bap").(*powerplatformapi.BAPService)
+			if !ok {
+				return fmt.Errorf("this sandbox does not serve the Power Platform admin API")
+			}
+			app := sandbox.ClientID
+			if len(args) == 1 {
+				app = args[0]
+			}
+			if err := sb.Mutate(func() error { return svc.API().AddAppUser(powerplatformapi.VivaUniqueName, app) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "The app %s is an application user of %s with System Administrator.\n", app, powerplatformapi.VivaUniqueName)
+			return nil
+		},
+	})
+	return cmd
 }
 
 // newSandboxSignInCmd simulates the first Copilot for Sales sign-in (guide step 7), which creates
@@ -45,7 +78,7 @@ func newSandboxSignInCmd(g *Globals) *cobra.Command {
 			if existed {
 				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales; msdyn_viva already existed.\n", args[0])
 			} else {
-				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales: the msdyn_viva environment was created; every global admin and Power Platform admin holds System Administrator in it.\n", args[0])
+				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales: the msdyn_viva environment was created; every global admin and Power Platform admin holds System Administrator in it. c4sctl's app is not an application user of it yet (c4sctl sandbox dataverse add-app-user).\n", args[0])
 			}
 			return nil
 		},

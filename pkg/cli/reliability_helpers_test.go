@@ -106,7 +106,10 @@ func (s *standalone) doManualSteps(t *testing.T) {
 		if err := sf.InstallConnectedApp(salesforceapi.PowerPlatformApp); err != nil {
 			return err
 		}
-		return bap.SignIn("seller@contoso-sandbox.onmicrosoft.com")
+		if err := bap.SignIn("seller@contoso-sandbox.onmicrosoft.com"); err != nil {
+			return err
+		}
+		return bap.API().AddAppUser(powerplatformapi.VivaUniqueName, sandbox.ClientID)
 	}); err != nil {
 		t.Fatal(err)
 	}

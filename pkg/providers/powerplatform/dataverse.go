@@ -3,9 +3,11 @@ package powerplatform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
+	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -103,7 +105,9 @@ var adminsSchema = &schema.Resource{Type: "dataverse_environment_admins", Provid
 		{Name: "principals", Type: cty.Set(cty.String), Required: true, Description: "Allowed holders: user principal names, or application (client) ids / Entra object ids of application users."},
 		{Name: "enforce", Type: cty.Bool, Optional: true, Default: cty.False, Description: "Remove System Administrator from holders not in principals (default: only report them)."},
 		{Name: "holders", Type: cty.Set(cty.String), Computed: true, Description: "Everyone holding System Administrator now."},
-		{Name: "extra_holders", Type: cty.Set(cty.String), Computed: true, Description: "Holders not in principals."},
+		{Name: "extra_holders", Type: cty.Set(cty.String), Computed: true, Description: "Holders not in principals, Microsoft's service accounts apart."},
+		{Name: "service_accounts", Type: cty.Set(cty.String), Computed: true, Description: "Microsoft's system and application users holding System Administrator (Microsoft Learn, \"System and application users\"): never removed, even with enforce = true."},
+		{Name: "application_user", Type: cty.Bool, Computed: true, Description: "Whether the app c4sctl signs in with is an application user of the environment (false: Dataverse refuses it, and plan asks an admin to add it)."},
 	}}
 
 type holder struct {
@@ -111,15 +115,88 @@ type holder struct {
 	Keys      []string // domainname, email, application id, object id, systemuserid
 	Roles     []string // System Administrator role ids held
 	Caller    bool
+	Service   bool   // one of Microsoft's system or application users: never touched
 	Declared  string // the principals entry that matches, "" when extra
 }
 
 type adminsState struct {
-	dv       *dataverse
-	envName  string
-	holders  []*holder
-	caller   *holder
-	declared []string
+	dv        *dataverse
+	envName   string
+	holders   []*holder
+	caller    *holder
+	declared  []string
+	noAppUser error // Dataverse refused the app (403 0x80072560): nothing else was read
+}
+
+// microsoftServiceAccounts are the user names (domainname) of the special system and application
+// users Dataverse creates in every environment. Microsoft Learn, "System and application users"
+// (https://learn.microsoft.com/power-platform/admin/system-application-users, 2025-07-24): "Don't
+// delete or modify these users including changing or reassigning security role". Names with a
+// tenant-specific or regional part are matched by serviceAccountPrefixes.
+var microsoftServiceAccounts = []string{
+	"crmoln@microsoft.com", "crmoln2@microsoft.com", "bap_sa@microsoft.com", "capam@microsoft.com",
+	"cappackagedeployerservicedvclient@onmicrosoft.com", "relevancesearch@onmicrosoft.com",
+	"d365workassignment@onmicrosoft.com", "d365workassignment2@onmicrosoft.com", "d365workassignment3@onmicrosoft.com",
+	"diofficedata@microsoft.com", "dynamics365athena-cdstoazuredatalake@onmicrosoft.com", "dynamics365athena2-cdstoazuredatalake@onmicrosoft.com",
+	"enterprisesales@onmicrosoft.com", "financeandoperationsruntimeintegrationuser@onmicrosoft.com", "siautocapture@onmicrosoft.com",
+	"dynamics365sales@onmicrosoft.com", "project@microsoft.com", "pacheckerapp@microsoft.com", "powerqueryonline-cdstoazuredatalake@onmicrosoft.com",
+	"datalakestorage@onmicrosoft.com", "jobservicepreprod@onmicrosoft.com", "jobserviceprod@onmicrosoft.com", "ccadaadmins@onmicrosoft.com",
+	"cdsreportservice@onmicrosoft.com", "ctqhotpath@onmicrosoft.com", "ctqwarmpath@onmicrosoft.com", "ctqdiagnostics@onmicrosoft.com",
+	"ppdfcdsclient@onmicrosoft.com", "aibuilderfpapp@onmicrosoft.com", "powerautomate-processmining@onmicrosoft.com", "ariamdlexporter@onmicrosoft.com",
+	"cdsfilestorage@onmicrosoft.com", "cdsusermanagement@onmicrosoft.com", "gdsglobaldiscovery@onmicrosoft.com", "powerplatformauthorization@onmicrosoft.com",
+	"bap@onmicrosoft.com", "powervirtualagents@onmicrosoft.com", "bizqa@onmicrosoft.com", "productinsights@onmicrosoft.com",
+	"dynamics365salesforecasting@onmicrosoft.com", "ominichannel@onmicrosoft.com", "powerappsdataplanebackend@onmicrosoft.com",
+	"powerappscustomermanagementplanebackend@onmicrosoft.com", "flow-rp@onmicrosoft.com", "sharepointsyntex@onmicrosoft.com",
+	"insightsappsplatform@onmicrosoft.com", "sssadminprod@onmicrosoft.com", "capaeinfra@microsoft.com", "dvinfoprotection@microsoft.com",
+	"powerautomate-desktopflowai@onmicrosoft.com", "powerautomate-machineprovisioning@onmicrosoft.com",
+}
+
+// serviceAccountPrefixes match the same page's names with a region (DataSyncService-<REGION>) or
+// a tenant domain (provisionapp@fabrikam.com, enterprisesurveyappuser@contoso.com).
+var serviceAccountPrefixes = []string{"datasyncservice-", "datasyncframework-", "provisionapp@", "enterprisesurveyappuser@"}
+
+// isMicrosoftServiceAccount tells whether a Dataverse user name is one of Microsoft's system or
+// application users.
+func isMicrosoftServiceAccount(domainName string) bool {
+	d := strings.ToLower(strings.TrimSpace(domainName))
+	if d == "" {
+		return false
+	}
+	if containsFold(microsoftServiceAccounts, d) {
+		return true
+	}
+	for _, p := range serviceAccountPrefixes {
+		if strings.HasPrefix(d, p) && (p[len(p)-1] == '@' || strings.HasSuffix(d, "@onmicrosoft.com")) {
+			return true
+		}
+	}
+	return false
+}
+
+// notAppUserCode is Dataverse's error code when the caller is not a user of the organisation, as
+// an app that is not an application user is answered (403 {"error":{"code":"0x80072560","message":
+// "The user is not a member of the organization."}}: microsoft/powercat-business-approvals-kit
+// issues 135 and 293, MicrosoftDocs/power-platform issue 2124).
+const notAppUserCode = "0x80072560"
+
+func isNotAppUser(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusForbidden && strings.EqualFold(e.Code, notAppUserCode)
+}
+
+// addAppUserAction is the manual action that makes c4sctl's app an application user of the
+// environment (Microsoft Learn, "Manage application users in the Power Platform admin center",
+// https://learn.microsoft.com/power-platform/admin/manage-application-users).
+func (c *Client) addAppUserAction(envName string, cause error) *providers.ManualAction {
+	return &providers.ManualAction{
+		Summary: fmt.Sprintf("Add the app c4sctl signs in with (client id %s) as an application user of %s: Dataverse refuses it until an admin does (%v).", c.clientID, envName, cause),
+		Steps: []string{
+			fmt.Sprintf("Power Platform admin centre > Environments > %s > Settings > Users > App users > New app user.", envName),
+			fmt.Sprintf("Add an app: choose the app with client id %s; Business unit: the environment's root business unit.", c.clientID),
+			"Security roles: System Administrator (c4sctl reads and removes System Administrator assignments and reads the Copilot for Sales settings tables). Create.",
+			"Run c4sctl plan again.",
+		},
+	}
 }
 
 func (c *Client) adminsState(ctx context.Context, cfg cty.Value) (*adminsState, string, error) {
@@ -137,6 +214,10 @@ func (c *Client) adminsState(ctx context.Context, cfg cty.Value) (*adminsState, 
 		UserID string `json:"UserId"`
 	}
 	if err := dv.do(ctx, "GET", "WhoAmI", nil, &who); err != nil {
+		if isNotAppUser(err) {
+			st.noAppUser = err
+			return st, "", nil
+		}
 		return nil, "", fmt.Errorf("identify the account c4sctl runs as in %s: %w", st.envName, err)
 	}
 	var roleIDs []string
@@ -184,6 +265,9 @@ func (c *Client) adminsState(ctx context.Context, cfg cty.Value) (*adminsState, 
 				if h.Label == "" {
 					h.Label = u.Name + " (" + u.ID + ")"
 				}
+				if isMicrosoftServiceAccount(u.Domain) {
+					h.Service, h.Label = true, u.Domain
+				}
 				byID[strings.ToLower(u.ID)] = h
 				st.holders = append(st.holders, h)
 			}
@@ -218,10 +302,14 @@ func (h *holder) name() string {
 	return h.Label
 }
 
-// extras are the undeclared holders apart from the caller; removable tells them apart.
-func (st *adminsState) extras() (removable, all []string) {
+// extras are the undeclared holders apart from Microsoft's service accounts; removable leaves
+// out the caller too. service lists the service accounts (declared or not).
+func (st *adminsState) extras() (removable, all, service []string) {
 	for _, h := range st.holders {
-		if h.Declared == "" {
+		switch {
+		case h.Service:
+			service = append(service, h.name())
+		case h.Declared == "":
 			all = append(all, h.name())
 			if !h.Caller {
 				removable = append(removable, h.name())
@@ -240,7 +328,18 @@ func (c *Client) readAdmins(ctx context.Context, req providers.ReadRequest) (pro
 		return providers.ReadResponse{Deferred: deferred + "; its System Administrators can be reviewed once it exists"}, nil
 	}
 	enforce := getBool(req.Config, "enforce")
-	removable, extra := st.extras()
+	if st.noAppUser != nil {
+		// Nothing could be read: the configuration stands in for the live value, and plan turns
+		// application_user = false into the manual action that fixes it.
+		declared := attrs.StringSet(st.declared)
+		val := cty.ObjectVal(map[string]cty.Value{
+			"environment": cty.StringVal(st.envName), "principals": declared, "enforce": cty.BoolVal(enforce),
+			"holders": cty.NullVal(cty.Set(cty.String)), "extra_holders": cty.NullVal(cty.Set(cty.String)),
+			"service_accounts": cty.NullVal(cty.Set(cty.String)), "application_user": cty.False,
+		})
+		return providers.ReadResponse{ID: st.dv.env.Name + "/system-administrators", Value: val}, nil
+	}
+	removable, extra, service := st.extras()
 	var holders []string
 	for _, h := range st.holders {
 		holders = append(holders, h.name())
@@ -261,6 +360,7 @@ func (c *Client) readAdmins(ctx context.Context, req providers.ReadRequest) (pro
 	val := cty.ObjectVal(map[string]cty.Value{
 		"environment": cty.StringVal(st.envName), "principals": attrs.StringSet(principals), "enforce": cty.BoolVal(enforce),
 		"holders": attrs.StringSet(holders), "extra_holders": attrs.StringSet(extra),
+		"service_accounts": attrs.StringSet(service), "application_user": cty.True,
 	})
 	return providers.ReadResponse{ID: st.dv.env.Name + "/system-administrators", Value: val, Warnings: warnings}, nil
 }
@@ -268,8 +368,16 @@ func (c *Client) readAdmins(ctx context.Context, req providers.ReadRequest) (pro
 // TrialWarning is the guide's step 7 warning shown with the admins resource.
 const TrialWarning = "msdyn_viva is created by the first seller's sign-in to Copilot for Sales, and that flow ignores the tenant setting that restricts trial environment creation to admins: admins cannot prevent its creation, and every Power Platform admin and global admin becomes System Administrator in it. Review its System Administrators (guide step 7)."
 
-func planAdmins(req providers.PlanRequest) providers.PlanResponse {
+func (c *Client) planAdmins(req providers.PlanRequest) providers.PlanResponse {
 	resp := providers.PlanResponse{Warnings: []string{TrialWarning}}
+	if req.Action == providers.Delete {
+		return resp
+	}
+	if v := attrs.Get(req.Prior, "application_user"); v != cty.NilVal && !v.IsNull() && v.False() {
+		resp.Action = providers.Manual
+		resp.Manual = c.addAppUserAction(attrs.String(req.Config, "environment"), fmt.Errorf("403 %s: The user is not a member of the organization", notAppUserCode))
+		return resp
+	}
 	if req.Action == providers.Update || req.Action == providers.Create {
 		declared, _ := attrs.Strings(req.Config, "principals")
 		live, _ := attrs.Strings(req.Prior, "principals")
@@ -284,6 +392,10 @@ func planAdmins(req providers.PlanRequest) providers.PlanResponse {
 			resp.Warnings = append(resp.Warnings, fmt.Sprintf("apply removes System Administrator from %s (enforce = true).", strings.Join(remove, ", ")))
 		}
 		resp.Warnings = append(resp.Warnings, "c4sctl never removes System Administrator from the account it runs as, even when it is not declared.")
+		if service, _ := attrs.Strings(req.Prior, "service_accounts"); len(service) > 0 {
+			sort.Strings(service)
+			resp.Notes = append(resp.Notes, "Microsoft service accounts: kept ("+strings.Join(service, ", ")+"). Microsoft says not to change their roles, so c4sctl never removes them, even with enforce = true.")
+		}
 	}
 	return resp
 }
@@ -299,10 +411,14 @@ func (c *Client) applyAdmins(ctx context.Context, req providers.ApplyRequest) (p
 	if deferred != "" {
 		return providers.ApplyResponse{}, fmt.Errorf("%s", deferred)
 	}
+	if st.noAppUser != nil {
+		return providers.ApplyResponse{}, fmt.Errorf("%s: %w; add the app as an application user of the environment (run plan for the steps)", st.envName, st.noAppUser)
+	}
 	var notes []string
 	if getBool(req.Planned, "enforce") {
 		for _, h := range st.holders {
-			if h.Declared != "" || h.Caller {
+			// Microsoft's service accounts keep their role whatever the configuration says.
+			if h.Declared != "" || h.Caller || h.Service {
 				continue
 			}
 			for _, rid := range h.Roles {
@@ -331,24 +447,87 @@ var settingsSchema = &schema.Resource{Type: "copilot_for_sales_settings", Provid
 	Description: "Step 8: Copilot for Sales admin settings, read from the environment's msdyn_vivaorgsettings and msdyn_vivaentitysettings tables. Differences are reported and planned as a manual change with the admin-page steps (Microsoft asks admins not to edit these tables); experimental_write = true writes them directly instead (experimental).",
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment)},
+		{Name: "salesforce_org_id", Type: cty.String, Optional: true, Description: "Id of the Salesforce org (00D...) whose settings these are: msdyn_vivaorgsettings holds rows per connected CRM org (msdyn_orgid). Unset: the one org the table holds rows for; with several, plan stops and asks for it."},
 		{Name: "ai_features_enabled", Type: cty.Bool, Optional: true, Description: "AI features on."},
 		{Name: "ai_release_channel", Type: cty.String, Optional: true, Enum: []string{"preview", "ga"}, Description: "AI features in preview or generally available only."},
 		{Name: "record_fields", Type: cty.Map(cty.List(cty.String)), Optional: true, Description: "For each CRM record type (opportunity, account, ...), the fields shown, in order. Only the declared record types are compared."},
 		{Name: "integrations", Type: cty.Map(cty.Bool), Optional: true, Description: "Integrations with other applications on or off, by name. Only the declared ones are compared."},
 		{Name: "experimental_write", Type: cty.Bool, Optional: true, Default: cty.False, Description: "EXPERIMENTAL: write differences directly to the settings tables instead of planning a manual change. Microsoft asks admins not to modify these tables; the JSON format is undocumented and may change."},
+		{Name: "application_user", Type: cty.Bool, Computed: true, Description: "Whether the app c4sctl signs in with is an application user of the environment (false: Dataverse refuses it, and plan asks an admin to add it)."},
 	}}
 
 type settingRow struct {
-	ID, Key string
-	JSON    map[string]any
-	Bad     bool
+	ID, Key, OrgID string
+	JSON           map[string]any
+	Bad            bool
 }
 
 type settingsState struct {
 	dv            *dataverse
 	envName       string
+	orgID         string // the Salesforce org whose msdyn_vivaorgsettings rows are read
 	org, entities []*settingRow
 	warnings      []string
+	noAppUser     error // Dataverse refused the app (403 0x80072560): nothing was read
+}
+
+// sameSalesforceOrg compares Salesforce org ids, which come in a 15-character case-sensitive form
+// and an 18-character form that adds a checksum (Salesforce: "What is a Salesforce ID").
+func sameSalesforceOrg(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if len(a) >= 15 && len(b) >= 15 {
+		return a[:15] == b[:15]
+	}
+	return a == b
+}
+
+// selectOrgRows keeps the msdyn_vivaorgsettings rows of one Salesforce org: the configured one,
+// else the only org the table holds rows for. It never falls back to "the first row": rows of
+// another org are another org's settings.
+func selectOrgRows(rows []*settingRow, want string) (orgID string, out []*settingRow, err error) {
+	var orgs []string
+	for _, r := range rows {
+		found := false
+		for _, o := range orgs {
+			found = found || sameSalesforceOrg(o, r.OrgID)
+		}
+		if !found {
+			orgs = append(orgs, r.OrgID)
+		}
+	}
+	sort.Strings(orgs)
+	switch {
+	case want != "":
+		orgID = want
+	case len(orgs) == 0:
+		return "", nil, nil
+	case len(orgs) == 1:
+		orgID = orgs[0]
+	default:
+		return "", nil, &unidentifiedOrgError{fmt.Sprintf("msdyn_vivaorgsettings holds Copilot for Sales settings for %d Salesforce orgs (msdyn_orgid %s); set salesforce_org_id to the org whose settings c4sctl manages", len(orgs), strings.Join(quoteAll(orgs), ", "))}
+	}
+	for _, r := range rows {
+		if sameSalesforceOrg(r.OrgID, orgID) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 && len(rows) > 0 {
+		return "", nil, &unidentifiedOrgError{fmt.Sprintf("msdyn_vivaorgsettings has no rows for Salesforce org %s (it has rows for %s): check salesforce_org_id", orgID, strings.Join(quoteAll(orgs), ", "))}
+	}
+	return orgID, out, nil
+}
+
+// unidentifiedOrgError says the settings rows of the Salesforce org c4sctl manages cannot be told.
+type unidentifiedOrgError struct{ msg string }
+
+func (e *unidentifiedOrgError) Error() string { return e.msg }
+
+func quoteAll(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
 }
 
 func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsState, string, error) {
@@ -361,14 +540,21 @@ func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsSta
 		return nil, deferred, err
 	}
 	st.dv = dv
-	read := func(set, idc, keyc, jsc string) ([]*settingRow, error) {
+	read := func(set, idc, keyc, jsc, orgc string) ([]*settingRow, error) {
 		var rows []*settingRow
-		err := dv.list(ctx, set+"?$select="+idc+","+keyc+","+jsc, func(m json.RawMessage) error {
+		cols := idc + "," + keyc + "," + jsc
+		if orgc != "" {
+			cols += "," + orgc
+		}
+		err := dv.list(ctx, set+"?$select="+cols, func(m json.RawMessage) error {
 			var raw map[string]any
 			if err := json.Unmarshal(m, &raw); err != nil {
 				return fmt.Errorf("Dataverse %s: unexpected row", set)
 			}
 			r := &settingRow{ID: s(raw[idc]), Key: s(raw[keyc])}
+			if orgc != "" {
+				r.OrgID = s(raw[orgc])
+			}
 			if err := json.Unmarshal([]byte(s(raw[jsc])), &r.JSON); err != nil || r.JSON == nil {
 				r.Bad = true
 				st.warnings = append(st.warnings, fmt.Sprintf("%s row %q: %s is not the JSON c4sctl knows; it cannot be compared.", set, r.Key, jsc))
@@ -381,22 +567,44 @@ func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsSta
 		}
 		return rows, nil
 	}
-	if st.org, err = read("msdyn_vivaorgsettings", "msdyn_vivaorgsettingid", "msdyn_featurename", "msdyn_orgsettings"); err != nil {
+	orgRows, err := read("msdyn_vivaorgsettings", "msdyn_vivaorgsettingid", "msdyn_featurename", "msdyn_orgsettings", "msdyn_orgid")
+	if err != nil {
+		if isNotAppUser(err) {
+			st.noAppUser = err
+			return st, "", nil
+		}
 		return nil, "", err
 	}
-	if st.entities, err = read("msdyn_vivaentitysettings", "msdyn_vivaentitysettingid", "msdyn_entitytype", "msdyn_entitysettings"); err != nil {
+	if st.orgID, st.org, err = selectOrgRows(orgRows, attrs.String(cfg, "salesforce_org_id")); err != nil {
+		return nil, "", fmt.Errorf("copilot_for_sales_settings in %s: %w", st.envName, err)
+	}
+	if st.entities, err = read("msdyn_vivaentitysettings", "msdyn_vivaentitysettingid", "msdyn_entitytype", "msdyn_entitysettings", ""); err != nil {
 		return nil, "", err
 	}
 	return st, "", nil
 }
 
-func findRow(rows []*settingRow, key string) *settingRow {
+// findRow returns the one readable row with that key; nil when there is none, or when several
+// rows have it (then which one holds the setting cannot be told, and ambiguous says so).
+func findRow(rows []*settingRow, key string) (row *settingRow, ambiguous bool) {
 	for _, r := range rows {
 		if strings.EqualFold(r.Key, key) && !r.Bad {
-			return r
+			if row != nil {
+				return nil, true
+			}
+			row = r
 		}
 	}
-	return nil
+	return row, false
+}
+
+// readRow is findRow for reading: an ambiguous key is a warning and the setting is left uncompared.
+func (st *settingsState) readRow(rows []*settingRow, set, key string) *settingRow {
+	r, ambiguous := findRow(rows, key)
+	if ambiguous {
+		st.warnings = append(st.warnings, fmt.Sprintf("%s has several %q rows for Salesforce org %s; c4sctl cannot tell which one Copilot for Sales uses, so that setting is not compared.", set, key, st.orgID))
+	}
+	return r
 }
 
 func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
@@ -408,9 +616,19 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 		return providers.ReadResponse{Deferred: deferred + "; the Copilot for Sales settings live in it"}, nil
 	}
 	vals := map[string]cty.Value{"environment": cty.StringVal(st.envName), "experimental_write": cty.BoolVal(getBool(req.Config, "experimental_write")),
+		"salesforce_org_id": configOr(req.Config, "salesforce_org_id", cty.String), "application_user": cty.True,
 		"ai_features_enabled": cty.NullVal(cty.Bool), "ai_release_channel": cty.NullVal(cty.String),
 		"record_fields": cty.NullVal(cty.Map(cty.List(cty.String))), "integrations": cty.NullVal(cty.Map(cty.Bool))}
-	if r := findRow(st.org, featureCopilot); r != nil {
+	if st.noAppUser != nil {
+		// Nothing could be read: the configuration stands in for the live value, and plan turns
+		// application_user = false into the manual action that fixes it.
+		for _, k := range []string{"ai_features_enabled", "ai_release_channel", "record_fields", "integrations"} {
+			vals[k] = configOr(req.Config, k, vals[k].Type())
+		}
+		vals["application_user"] = cty.False
+		return providers.ReadResponse{ID: st.dv.env.Name + "/copilot-for-sales-settings", Value: cty.ObjectVal(vals)}, nil
+	}
+	if r := st.readRow(st.org, "msdyn_vivaorgsettings", featureCopilot); r != nil {
 		if b, ok := r.JSON["aiFeaturesEnabled"].(bool); ok {
 			vals["ai_features_enabled"] = cty.BoolVal(b)
 		}
@@ -423,7 +641,7 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 		m := map[string]cty.Value{}
 		for it := declared.ElementIterator(); it.Next(); {
 			k, _ := it.Element()
-			if r := findRow(st.entities, k.AsString()); r != nil {
+			if r := st.readRow(st.entities, "msdyn_vivaentitysettings", k.AsString()); r != nil {
 				fs, _ := r.JSON["fields"].([]any)
 				var list []cty.Value
 				for _, f := range fs {
@@ -446,7 +664,7 @@ func (c *Client) readSettings(ctx context.Context, req providers.ReadRequest) (p
 	}
 	if declared := attrs.Get(req.Config, "integrations"); declared != cty.NilVal && !declared.IsNull() && declared.IsWhollyKnown() {
 		m := map[string]cty.Value{}
-		if r := findRow(st.org, featureIntegrations); r != nil {
+		if r := st.readRow(st.org, "msdyn_vivaorgsettings", featureIntegrations); r != nil {
 			ints, _ := r.JSON["integrations"].(map[string]any)
 			for it := declared.ElementIterator(); it.Next(); {
 				k, _ := it.Element()
@@ -503,7 +721,13 @@ func settingSteps(prior, planned cty.Value) []string {
 	return steps
 }
 
-func planSettings(req providers.PlanRequest) providers.PlanResponse {
+func (c *Client) planSettings(req providers.PlanRequest) providers.PlanResponse {
+	if req.Action == providers.Delete {
+		return providers.PlanResponse{}
+	}
+	if v := attrs.Get(req.Prior, "application_user"); v != cty.NilVal && !v.IsNull() && v.False() {
+		return providers.PlanResponse{Action: providers.Manual, Manual: c.addAppUserAction(attrs.String(req.Config, "environment"), fmt.Errorf("403 %s: The user is not a member of the organization", notAppUserCode))}
+	}
 	if req.Action != providers.Update && req.Action != providers.Create {
 		return providers.PlanResponse{}
 	}
@@ -533,10 +757,21 @@ func (c *Client) applySettings(ctx context.Context, req providers.ApplyRequest) 
 	if deferred != "" {
 		return providers.ApplyResponse{}, fmt.Errorf("%s", deferred)
 	}
+	if st.noAppUser != nil {
+		return providers.ApplyResponse{}, fmt.Errorf("%s: %w; add the app as an application user of the environment (run plan for the steps)", st.envName, st.noAppUser)
+	}
 	changed := map[*settingRow]string{} // row -> entity set
+	// need refuses to write unless exactly one row of the selected Salesforce org holds the key:
+	// writing another org's row, or one of two candidates, would change settings nobody asked for.
 	need := func(rows []*settingRow, key, set string) (*settingRow, error) {
-		r := findRow(rows, key)
+		r, ambiguous := findRow(rows, key)
+		if ambiguous {
+			return nil, fmt.Errorf("%s has several %s rows %q for Salesforce org %s; c4sctl cannot tell which one to write and writes none", st.envName, set, key, st.orgID)
+		}
 		if r == nil {
+			if set == "msdyn_vivaorgsettings" {
+				return nil, fmt.Errorf("%s has no readable %s row %q for Salesforce org %q; c4sctl only updates existing rows of the identified org", st.envName, set, key, st.orgID)
+			}
 			return nil, fmt.Errorf("%s has no readable %s row %q; c4sctl only updates existing rows", st.envName, set, key)
 		}
 		changed[r] = set

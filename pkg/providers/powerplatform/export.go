@@ -2,6 +2,7 @@ package powerplatform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -108,8 +109,15 @@ func (c *Client) exportAdmins(ctx context.Context) ([]providers.ExportedObject, 
 		o.Skipped = deferred
 		return []providers.ExportedObject{o}, nil
 	}
+	if st.noAppUser != nil {
+		o.Skipped = c.addAppUserAction(st.envName, st.noAppUser).Summary
+		return []providers.ExportedObject{o}, nil
+	}
 	var principals []string
 	for _, h := range st.holders {
+		if h.Service {
+			continue // Microsoft's service accounts keep their role whatever is declared
+		}
 		principals = append(principals, h.exportKey())
 	}
 	o.ID = st.dv.env.Name + "/system-administrators"
@@ -132,18 +140,30 @@ func (h *holder) exportKey() string {
 func (c *Client) exportSettings(ctx context.Context) ([]providers.ExportedObject, error) {
 	cfg := cty.ObjectVal(map[string]cty.Value{"environment": cty.StringVal(VivaEnvironment)})
 	st, deferred, err := c.settingsState(ctx, cfg)
+	o := providers.ExportedObject{Name: VivaEnvironment}
+	var unidentified *unidentifiedOrgError
+	if errors.As(err, &unidentified) {
+		o.Skipped = err.Error()
+		return []providers.ExportedObject{o}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	o := providers.ExportedObject{Name: VivaEnvironment}
 	if deferred != "" {
 		o.Skipped = deferred
 		return []providers.ExportedObject{o}, nil
 	}
+	if st.noAppUser != nil {
+		o.Skipped = c.addAppUserAction(st.envName, st.noAppUser).Summary
+		return []providers.ExportedObject{o}, nil
+	}
 	o.ID = st.dv.env.Name + "/copilot-for-sales-settings"
 	vals := map[string]cty.Value{"environment": cty.StringVal(st.envName)}
+	if st.orgID != "" {
+		vals["salesforce_org_id"] = cty.StringVal(st.orgID)
+	}
 	var notes []string
-	if r := findRow(st.org, featureCopilot); r != nil {
+	if r, _ := findRow(st.org, featureCopilot); r != nil {
 		if b, ok := r.JSON["aiFeaturesEnabled"].(bool); ok {
 			vals["ai_features_enabled"] = cty.BoolVal(b)
 		}
@@ -175,7 +195,7 @@ func (c *Client) exportSettings(ctx context.Context) ([]providers.ExportedObject
 	if len(fields) > 0 {
 		vals["record_fields"] = cty.MapVal(fields)
 	}
-	if r := findRow(st.org, featureIntegrations); r != nil {
+	if r, _ := findRow(st.org, featureIntegrations); r != nil {
 		ints := map[string]cty.Value{}
 		m, _ := r.JSON["integrations"].(map[string]any)
 		for k, v := range m {

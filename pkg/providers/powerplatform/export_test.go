@@ -88,9 +88,28 @@ func TestExportBeforeAndAfterTheFirstSignIn(t *testing.T) {
 		t.Errorf("admins with enforce: plan of the export changes %v", ch)
 	}
 
+	// Two Salesforce orgs have settings rows: which one is c4sctl's cannot be told.
 	settings := export(t, c, settingsSchema.Type)
+	if len(settings) != 1 || !strings.Contains(settings[0].Skipped, "salesforce_org_id") {
+		t.Fatalf("settings with two orgs: %+v", settings)
+	}
+	_ = sb.Mutate(func() error {
+		o := api.Org(powerplatformapi.VivaUniqueName)
+		var keep []*powerplatformapi.SettingRow
+		for _, r := range o.OrgSettings {
+			if r.OrgID == powerplatformapi.SalesforceOrgID {
+				keep = append(keep, r)
+			}
+		}
+		o.OrgSettings = keep
+		return nil
+	})
+	settings = export(t, c, settingsSchema.Type)
 	if len(settings) != 1 || settings[0].Skipped != "" {
 		t.Fatalf("settings: %+v", settings)
+	}
+	if got := attrs.String(settings[0].Value, "salesforce_org_id"); got != powerplatformapi.SalesforceOrgID {
+		t.Errorf("exported salesforce_org_id %q", got)
 	}
 	if rf := settings[0].Value.GetAttr("record_fields"); rf.IsNull() || rf.LengthInt() == 0 {
 		t.Errorf("settings export has no record_fields: %#v", settings[0].Value)

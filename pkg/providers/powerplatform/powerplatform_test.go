@@ -28,7 +28,18 @@ func start(t *testing.T) (*Client, *sandbox.Server, *powerplatformapi.API) {
 	return c.(*Client), sb, bap.API()
 }
 
+// signIn creates msdyn_viva (a seller's first sign-in) and adds c4sctl's app to it as an
+// application user, as an admin does before c4sctl can read it.
 func signIn(t *testing.T, sb *sandbox.Server, api *powerplatformapi.API) {
+	t.Helper()
+	signInOnly(t, sb, api)
+	if err := sb.Mutate(func() error { return api.AddAppUser(powerplatformapi.VivaUniqueName, sandbox.ClientID) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signInOnly creates msdyn_viva without adding c4sctl's app to it.
+func signInOnly(t *testing.T, sb *sandbox.Server, api *powerplatformapi.API) {
 	t.Helper()
 	if err := sb.Mutate(func() error { return api.SignIn("seller@" + sandbox.TenantDomain) }); err != nil {
 		t.Fatal(err)
@@ -290,13 +301,32 @@ func TestAdminsDeferredThenConverge(t *testing.T) {
 		!strings.Contains(pw, "never removes System Administrator from the account it runs as") || !strings.Contains(pw, "trial environment") {
 		t.Errorf("plan warnings: %q", pr.Warnings)
 	}
+	// Microsoft's service accounts are listed apart and never planned for removal.
+	pn := strings.Join(pr.Notes, "\n")
+	for _, sa := range powerplatformapi.MicrosoftServiceAccounts {
+		if strings.Contains(pw, sa.DomainName) || !strings.Contains(pn, sa.DomainName) {
+			t.Errorf("service account %s: plan warnings %q, notes %q (want it only under kept)", sa.DomainName, pr.Warnings, pr.Notes)
+		}
+	}
+	if !strings.Contains(pn, "Microsoft service accounts: kept") {
+		t.Errorf("plan notes lack the kept service accounts: %q", pr.Notes)
+	}
 	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: adminsSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: after}); err != nil {
 		t.Fatal(err)
 	}
 	var holders []string
 	sb.View(func() { holders = api.Holders(powerplatformapi.VivaUniqueName) })
 	sort.Strings(holders)
-	if want := []string{sandbox.ClientID, powerplatformapi.GlobalAdminUPN}; !reflect.DeepEqual(holders, want) {
+	want := []string{sandbox.ClientID, powerplatformapi.GlobalAdminUPN}
+	for _, sa := range powerplatformapi.MicrosoftServiceAccounts {
+		if sa.ApplicationID != "" {
+			want = append(want, sa.ApplicationID)
+		} else {
+			want = append(want, sa.DomainName)
+		}
+	}
+	sort.Strings(want)
+	if !reflect.DeepEqual(holders, want) {
 		t.Errorf("holders after apply %v, want %v (the caller keeps its role)", holders, want)
 	}
 	if ch := converge(t, c, adminsSchema, enforced); ch != nil {
@@ -315,8 +345,8 @@ func TestAdminsPaging(t *testing.T) {
 	c.pageSize = 100
 	sb.RequestLog().Reset()
 	got := read(t, c, adminsSchema.Type, cfg(adminsSchema, map[string]cty.Value{"principals": cty.SetVal([]cty.Value{cty.StringVal("admin000@" + sandbox.TenantDomain)})}))
-	if n := got.Value.GetAttr("holders").LengthInt(); n != 1237 {
-		t.Errorf("%d holders, want 1237 (1234 added, 2 admins, the app)", n)
+	if n := got.Value.GetAttr("holders").LengthInt(); n != 1242 {
+		t.Errorf("%d holders, want 1242 (1234 added, 2 admins, the app, 5 Microsoft service accounts)", n)
 	}
 	if n := got.Value.GetAttr("extra_holders").LengthInt(); n != 1236 {
 		t.Errorf("%d extra holders, want 1236", n)
@@ -346,9 +376,18 @@ func TestErrorsAreClear(t *testing.T) {
 		}
 		return nil
 	})
-	_, err = c.Read(ctx, providers.ReadRequest{Type: adminsSchema.Type, Config: cfg(adminsSchema, map[string]cty.Value{"principals": cty.SetValEmpty(cty.String)})})
-	if err == nil || !strings.Contains(err.Error(), "0x80072560") || !strings.Contains(err.Error(), "application user") || !strings.Contains(err.Error(), "403") {
-		t.Errorf("Dataverse 403: %v", err)
+	acfg := cfg(adminsSchema, map[string]cty.Value{"principals": cty.SetValEmpty(cty.String)})
+	live, err := c.Read(ctx, providers.ReadRequest{Type: adminsSchema.Type, Config: acfg})
+	if err != nil || live.Value.GetAttr("application_user").True() {
+		t.Fatalf("Dataverse 403: %v, application_user %v", err, live.Value)
+	}
+	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: adminsSchema.Type, ID: live.ID, Action: providers.NoOp, Config: acfg, Prior: live.Value, Planned: live.Value})
+	if err != nil || pr.Action != providers.Manual || pr.Manual == nil || !strings.Contains(pr.Manual.Summary, "0x80072560") ||
+		!strings.Contains(strings.Join(pr.Manual.Steps, "\n"), "Environments > msdyn_viva > Settings > Users > App users > New app user") {
+		t.Errorf("Dataverse 403 plan: %v %+v", err, pr)
+	}
+	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: adminsSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: live.Value}); err == nil || !strings.Contains(err.Error(), "0x80072560") {
+		t.Errorf("Dataverse 403 apply: %v", err)
 	}
 	api.Throttle(1, 3*time.Second)
 	_, err = c.Read(ctx, providers.ReadRequest{Type: settingsSchema.Type, Config: cfg(settingsSchema, nil)})
@@ -446,6 +485,7 @@ func TestDLPPolicyLifecycle(t *testing.T) {
 func TestSettingsDriftIsManualUnlessExperimental(t *testing.T) {
 	c, sb, api := start(t)
 	config := cfg(settingsSchema, map[string]cty.Value{
+		"salesforce_org_id":  cty.StringVal(powerplatformapi.SalesforceOrgID),
 		"ai_release_channel": cty.StringVal("preview"),
 		"record_fields":      cty.MapVal(map[string]cty.Value{"opportunity": cty.ListVal([]cty.Value{cty.StringVal("name"), cty.StringVal("estimatedvalue")})}),
 		"integrations":       cty.MapVal(map[string]cty.Value{"docusign": cty.True}),
@@ -473,8 +513,13 @@ func TestSettingsDriftIsManualUnlessExperimental(t *testing.T) {
 		t.Error("apply without experimental_write must refuse")
 	}
 
+	var otherBefore string
+	sb.View(func() {
+		otherBefore = api.OrgSetting(powerplatformapi.VivaUniqueName, powerplatformapi.OtherSalesforceOrgID, "CopilotFeatures")
+	})
 	exp := cfg(settingsSchema, map[string]cty.Value{"ai_release_channel": cty.StringVal("preview"), "experimental_write": cty.True,
-		"record_fields": config.GetAttr("record_fields"), "integrations": config.GetAttr("integrations")})
+		"salesforce_org_id": cty.StringVal(powerplatformapi.SalesforceOrgID),
+		"record_fields":     config.GetAttr("record_fields"), "integrations": config.GetAttr("integrations")})
 	live = read(t, c, settingsSchema.Type, exp)
 	after, _ = planned(settingsSchema, live.Value, exp)
 	pr, _ = c.PlanChange(ctx, providers.PlanRequest{Type: settingsSchema.Type, Action: providers.Update, Config: exp, Prior: live.Value, Planned: after})
@@ -487,10 +532,16 @@ func TestSettingsDriftIsManualUnlessExperimental(t *testing.T) {
 	if ch := converge(t, c, settingsSchema, exp); ch != nil {
 		t.Errorf("experimental write does not converge: %v", ch)
 	}
-	var js string
-	sb.View(func() { js = api.Org(powerplatformapi.VivaUniqueName).OrgSettings[0].JSON })
+	var js, otherAfter string
+	sb.View(func() {
+		js = api.OrgSetting(powerplatformapi.VivaUniqueName, powerplatformapi.SalesforceOrgID, "CopilotFeatures")
+		otherAfter = api.OrgSetting(powerplatformapi.VivaUniqueName, powerplatformapi.OtherSalesforceOrgID, "CopilotFeatures")
+	})
 	if !strings.Contains(js, `"lastModifiedBy":"system"`) || !strings.Contains(js, `"releaseChannel":"Preview"`) {
 		t.Errorf("the write should keep unknown keys and set the channel: %s", js)
+	}
+	if otherAfter != otherBefore {
+		t.Errorf("the other Salesforce org's row changed: %s -> %s", otherBefore, otherAfter)
 	}
 	// Undecodable settings JSON is a warning, not a failure.
 	_ = sb.Mutate(func() error { return api.SetOrgSetting(powerplatformapi.VivaUniqueName, "CopilotFeatures", `not json`) })
@@ -620,3 +671,78 @@ var (
 	cfg     = providertest.Config
 	planned = providertest.Planned
 )
+
+// The settings of the configured Salesforce org are read, never the first row; with several orgs
+// and none configured, plan stops; a row that cannot be identified is never written.
+func TestSettingsSelectTheConfiguredOrg(t *testing.T) {
+	c, sb, api := start(t)
+	signIn(t, sb, api)
+	_, err := c.Read(ctx, providers.ReadRequest{Type: settingsSchema.Type, Config: cfg(settingsSchema, nil)})
+	if err == nil || !strings.Contains(err.Error(), powerplatformapi.SalesforceOrgID) || !strings.Contains(err.Error(), powerplatformapi.OtherSalesforceOrgID) || !strings.Contains(err.Error(), "salesforce_org_id") {
+		t.Fatalf("two orgs, none configured: %v", err)
+	}
+	for org, want := range map[string]bool{powerplatformapi.SalesforceOrgID: true, powerplatformapi.OtherSalesforceOrgID: false, powerplatformapi.SalesforceOrgID[:15]: true} {
+		got := read(t, c, settingsSchema.Type, cfg(settingsSchema, map[string]cty.Value{"salesforce_org_id": cty.StringVal(org), "ai_features_enabled": cty.True}))
+		if v := got.Value.GetAttr("ai_features_enabled"); v.IsNull() || v.True() != want {
+			t.Errorf("org %s: ai_features_enabled %#v, want %v", org, v, want)
+		}
+	}
+	if _, err := c.Read(ctx, providers.ReadRequest{Type: settingsSchema.Type, Config: cfg(settingsSchema, map[string]cty.Value{"salesforce_org_id": cty.StringVal("00D000000000NONE")})}); err == nil || !strings.Contains(err.Error(), "no rows for Salesforce org") {
+		t.Errorf("unknown org: %v", err)
+	}
+	// Two CopilotFeatures rows for the same org: reading warns, writing refuses.
+	_ = sb.Mutate(func() error {
+		o := api.Org(powerplatformapi.VivaUniqueName)
+		o.OrgSettings = append(o.OrgSettings, &powerplatformapi.SettingRow{ID: "6f000000-0000-4000-8000-000000000001", Key: "CopilotFeatures", OrgID: powerplatformapi.SalesforceOrgID, JSON: `{"aiFeaturesEnabled":false}`})
+		return nil
+	})
+	exp := cfg(settingsSchema, map[string]cty.Value{"salesforce_org_id": cty.StringVal(powerplatformapi.SalesforceOrgID), "ai_features_enabled": cty.False, "experimental_write": cty.True})
+	live := read(t, c, settingsSchema.Type, exp)
+	if !strings.Contains(strings.Join(live.Warnings, " "), "several") || !live.Value.GetAttr("ai_features_enabled").IsNull() {
+		t.Errorf("duplicate rows: warnings %q value %#v", live.Warnings, live.Value.GetAttr("ai_features_enabled"))
+	}
+	after, _ := planned(settingsSchema, live.Value, exp)
+	sb.RequestLog().Reset()
+	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: settingsSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: after}); err == nil || !strings.Contains(err.Error(), "writes none") {
+		t.Errorf("write with an unidentifiable row: %v", err)
+	}
+	if n := sb.RequestLog().Count("PATCH /dataverse/{org}/api/data/v9.2/{path...}"); n != 0 {
+		t.Errorf("%d PATCH requests, want none", n)
+	}
+}
+
+// Until an admin adds c4sctl's app to msdyn_viva, Dataverse answers 403 and plan is a manual
+// action with the admin-centre steps, for the admins and the settings alike.
+func TestAppUserMissingIsAManualAction(t *testing.T) {
+	c, sb, api := start(t)
+	signInOnly(t, sb, api)
+	for _, r := range []struct {
+		typ    string
+		config cty.Value
+	}{
+		{adminsSchema.Type, cfg(adminsSchema, map[string]cty.Value{"principals": cty.SetVal([]cty.Value{cty.StringVal(powerplatformapi.GlobalAdminUPN)}), "enforce": cty.True})},
+		{settingsSchema.Type, cfg(settingsSchema, map[string]cty.Value{"salesforce_org_id": cty.StringVal(powerplatformapi.SalesforceOrgID), "ai_features_enabled": cty.True})},
+	} {
+		live := read(t, c, r.typ, r.config)
+		if live.Value.GetAttr("application_user").True() {
+			t.Fatalf("%s: application_user true before the app was added", r.typ)
+		}
+		pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: r.typ, ID: live.ID, Action: providers.NoOp, Config: r.config, Prior: live.Value, Planned: live.Value})
+		if err != nil || pr.Action != providers.Manual || pr.Manual == nil {
+			t.Fatalf("%s: plan %v %+v, want a manual action", r.typ, err, pr)
+		}
+		steps := strings.Join(pr.Manual.Steps, "\n")
+		for _, want := range []string{"Power Platform admin centre > Environments > msdyn_viva > Settings > Users > App users > New app user", sandbox.ClientID, "System Administrator"} {
+			if !strings.Contains(steps, want) {
+				t.Errorf("%s: steps lack %q:\n%s", r.typ, want, steps)
+			}
+		}
+	}
+	if err := sb.Mutate(func() error { return api.AddAppUser(powerplatformapi.VivaUniqueName, sandbox.ClientID) }); err != nil {
+		t.Fatal(err)
+	}
+	live := read(t, c, adminsSchema.Type, cfg(adminsSchema, map[string]cty.Value{"principals": cty.SetValEmpty(cty.String)}))
+	if !live.Value.GetAttr("application_user").True() {
+		t.Error("application_user still false after the app was added")
+	}
+}

@@ -108,7 +108,7 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 			}
 		}
 	}
-	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500}
+	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500, clientID: s.ClientID}
 	plain := func(f func(providers.PlanRequest) providers.PlanResponse) func(context.Context, providers.PlanRequest) (providers.PlanResponse, error) {
 		return func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) { return f(req), nil }
 	}
@@ -118,8 +118,8 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 			return planPolicy(req)
 		}},
 		"powerplatform_environment":    {Read: c.readEnvironment},
-		"dataverse_environment_admins": {Read: c.readAdmins, Apply: c.applyAdmins, Plan: plain(planAdmins)},
-		"copilot_for_sales_settings":   {Read: c.readSettings, Apply: c.applySettings, Plan: plain(planSettings)},
+		"dataverse_environment_admins": {Read: c.readAdmins, Apply: c.applyAdmins, Plan: plain(c.planAdmins)},
+		"copilot_for_sales_settings":   {Read: c.readSettings, Apply: c.applySettings, Plan: plain(c.planSettings)},
 	}}
 	return c, nil
 }
@@ -134,6 +134,7 @@ type Client struct {
 	bapScope  string
 	dataverse string // override of the environment's instance URL
 	pageSize  int
+	clientID  string // the app c4sctl signs in as (named in the steps that add it to an environment)
 }
 
 // APIError is an error answer of the admin API or Dataverse.

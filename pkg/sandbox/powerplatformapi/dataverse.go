@@ -291,6 +291,7 @@ func (s *DataverseService) listSettings(req *dvRequest, entity string, rows []*S
 		row := map[string]any{"@odata.etag": `W/"` + strconv.Itoa(len(r.JSON)) + `"`, idc: r.ID, keyc: r.Key, jsc: r.JSON}
 		if entity == "msdyn_vivaorgsetting" {
 			row["msdyn_producttype"] = r.ProductType
+			row["msdyn_orgid"] = r.OrgID
 		}
 		p, ok := project(req, entity, row)
 		if !ok {

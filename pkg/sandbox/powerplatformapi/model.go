@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 )
 
 // Fixed identities of the seeded tenant.
@@ -41,6 +42,11 @@ const (
 
 	GlobalAdminUPN = "admin@" + sandbox.TenantDomain
 	PPAdminUPN     = "ppadmin@" + sandbox.TenantDomain
+
+	// SalesforceOrgID is the sandbox Salesforce org Copilot for Sales is connected to; OtherSalesforceOrgID
+	// a second connected org (a tenant can connect several, each with its own settings rows).
+	SalesforceOrgID      = salesforceapi.OrgID
+	OtherSalesforceOrgID = "00D8d000001OTHERAA"
 
 	// SalesforceConnectorID is the connector id of the Salesforce connector in DLP policies.
 	SalesforceConnectorID = "/providers/Microsoft.PowerApps/apis/shared_salesforce"
@@ -88,11 +94,13 @@ type Role struct {
 	TemplateID string `json:"roletemplateid"`
 }
 
-// SettingRow is a row of msdyn_vivaorgsettings (Key = msdyn_featurename) or
-// msdyn_vivaentitysettings (Key = msdyn_entitytype); JSON is the settings memo.
+// SettingRow is a row of msdyn_vivaorgsettings (Key = msdyn_featurename, OrgID = msdyn_orgid, the
+// connected CRM org the row belongs to) or msdyn_vivaentitysettings (Key = msdyn_entitytype); JSON
+// is the settings memo.
 type SettingRow struct {
 	ID          string `json:"id"`
 	Key         string `json:"key"`
+	OrgID       string `json:"orgId,omitempty"`
 	ProductType int    `json:"productType,omitempty"`
 	JSON        string `json:"json"`
 }
@@ -449,10 +457,25 @@ func (a *API) NewPolicy(name, display, envType string, envNames []string, salesf
 	return policyJSON(name, display, envType, envs, "General", append(b, "shared_office365"), g, x, time.Now().UTC().Format(time.RFC3339))
 }
 
+// MicrosoftServiceAccounts are the special system and application users Dataverse creates with
+// System Administrator in every environment (Microsoft Learn, "System and application users",
+// https://learn.microsoft.com/power-platform/admin/system-application-users: "Don't delete or
+// modify these users including changing or reassigning security role"). The sandbox seeds those
+// the page lists with System admin; their application ids are sandbox values (the page gives none).
+var MicrosoftServiceAccounts = []struct{ DomainName, FullName, ApplicationID string }{
+	{"crmoln2@microsoft.com", "Delegated admin", ""},
+	{"bap_sa@microsoft.com", "Business Application Platform Service account", "5a0e0000-0000-4000-8000-00000000b001"},
+	{"capam@microsoft.com", "App Management User", "5a0e0000-0000-4000-8000-00000000b002"},
+	{"CAPPackageDeployerServiceDVClient@onmicrosoft.com", "CAP Package Deployer Service DVClient", "5a0e0000-0000-4000-8000-00000000b003"},
+	{"RelevanceSearch@onmicrosoft.com", "Dataverse Dataverse search", "5a0e0000-0000-4000-8000-00000000b004"},
+}
+
 // SignIn simulates the first sign-in of a Copilot for Sales user (guide step 7): it creates the
 // msdyn_viva environment (a Trial with Dataverse) in which every global admin and Power Platform
-// admin of the tenant, and the c4sctl application user, hold System Administrator, with the
-// default Copilot for Sales settings. Later sign-ins only add the user.
+// admin of the tenant and Microsoft's service accounts hold System Administrator, with the default
+// Copilot for Sales settings. c4sctl's own app is not an application user there until an admin
+// adds it (AddAppUser): Dataverse answers its requests 403 until then. Later sign-ins only add
+// the user.
 func (a *API) SignIn(user string) error {
 	user = strings.TrimSpace(user)
 	if user == "" || !strings.Contains(user, "@") || strings.ContainsAny(user, " \t/\\") {
@@ -467,18 +490,13 @@ func (a *API) SignIn(user string) error {
 		sysadmin := &Role{ID: "e0f1a2b3-c4d5-4e6f-8a7b-9c0d1e2f3a4b", Name: "System Administrator", TemplateID: SystemAdministratorTemplateID}
 		basic := &Role{ID: "e0f1a2b3-c4d5-4e6f-8a7b-9c0d1e2f3a4c", Name: "Basic User", TemplateID: BasicUserTemplateID}
 		org.Roles = []*Role{sysadmin, basic}
+		for _, sa := range MicrosoftServiceAccounts {
+			org.Users = append(org.Users, &SystemUser{ID: t.nextID("5e"), DomainName: sa.DomainName, FullName: sa.FullName, ApplicationID: sa.ApplicationID, RoleIDs: []string{sysadmin.ID}})
+		}
 		for _, ad := range t.Admins {
 			org.Users = append(org.Users, &SystemUser{ID: t.nextID("5a"), DomainName: ad.UPN, FullName: ad.DisplayName, Email: ad.UPN, AADObjectID: ad.ObjectID, RoleIDs: []string{sysadmin.ID}})
 		}
-		org.Users = append(org.Users, &SystemUser{ID: t.nextID("5b"), DomainName: "# c4sctl", FullName: "# c4sctl", ApplicationID: sandbox.ClientID, AADObjectID: sandbox.AppObjectID, RoleIDs: []string{sysadmin.ID}})
-		org.OrgSettings = []*SettingRow{
-			{ID: t.nextID("6a"), Key: "CopilotFeatures", ProductType: 1, JSON: `{"aiFeaturesEnabled":true,"releaseChannel":"GA","lastModifiedBy":"system"}`},
-			{ID: t.nextID("6b"), Key: "Integrations", ProductType: 1, JSON: `{"integrations":{"docusign":false,"zoominfo":false}}`},
-		}
-		org.EntitySettings = []*SettingRow{
-			{ID: t.nextID("7a"), Key: "opportunity", JSON: `{"fields":["name","estimatedvalue","estimatedclosedate"],"layoutVersion":2}`},
-			{ID: t.nextID("7b"), Key: "account", JSON: `{"fields":["name","industry"],"layoutVersion":2}`},
-		}
+		org.OrgSettings, org.EntitySettings = seedSettings(t)
 		t.Orgs[strings.ToLower(VivaUniqueName)] = org
 	}
 	for _, u := range org.Users {
@@ -487,6 +505,56 @@ func (a *API) SignIn(user string) error {
 		}
 	}
 	org.Users = append(org.Users, &SystemUser{ID: t.nextID("5c"), DomainName: user, FullName: user[:strings.Index(user, "@")], Email: user, RoleIDs: []string{org.Roles[1].ID}})
+	return nil
+}
+
+// seedSettings are the Copilot for Sales settings rows of a new msdyn_viva: per connected Salesforce
+// org (msdyn_orgid), a SalesChatConfig row (Microsoft Learn, "Set up glossary terms for Salesforce":
+// rows whose FeatureName starts with "SalesChatConfig", one per org, told apart by OrgId) and the
+// rows c4sctl reads (feature names assumed, docs/api/powerplatform.md). The other org's rows come
+// first, so a reader that takes the first match reads the wrong org.
+func seedSettings(t *Tenant) (org, entity []*SettingRow) {
+	for _, o := range []struct {
+		id, suffix string
+		ai         bool
+		channel    string
+	}{{OtherSalesforceOrgID, "2", false, "Preview"}, {SalesforceOrgID, "1", true, "GA"}} {
+		org = append(org,
+			&SettingRow{ID: t.nextID("6c"), Key: "SalesChatConfig_" + o.id, OrgID: o.id, ProductType: 1, JSON: `{"qnaSearchConfigName":"SalesChatSalesforceQnA ` + o.suffix + `"}`},
+			&SettingRow{ID: t.nextID("6a"), Key: "CopilotFeatures", OrgID: o.id, ProductType: 1, JSON: fmt.Sprintf(`{"aiFeaturesEnabled":%t,"releaseChannel":%q,"lastModifiedBy":"system"}`, o.ai, o.channel)},
+			&SettingRow{ID: t.nextID("6b"), Key: "Integrations", OrgID: o.id, ProductType: 1, JSON: fmt.Sprintf(`{"integrations":{"docusign":%t,"zoominfo":false}}`, !o.ai)},
+		)
+	}
+	entity = []*SettingRow{
+		{ID: t.nextID("7a"), Key: "opportunity", JSON: `{"fields":["name","estimatedvalue","estimatedclosedate"],"layoutVersion":2}`},
+		{ID: t.nextID("7b"), Key: "account", JSON: `{"fields":["name","industry"],"layoutVersion":2}`},
+	}
+	return org, entity
+}
+
+// AddAppUser does what an admin does in the Power Platform admin centre (Environments > msdyn_viva
+// > Settings > Users > App users > New app user, security role System Administrator): the app
+// becomes an application user of the organisation. Adding it twice changes nothing.
+func (a *API) AddAppUser(uniqueName, appID string) error {
+	org := a.Org(uniqueName)
+	if org == nil {
+		return fmt.Errorf("no environment %q with Dataverse yet: a seller's first sign-in creates msdyn_viva (c4sctl sandbox sign-in USER)", uniqueName)
+	}
+	for _, u := range org.Users {
+		if strings.EqualFold(u.ApplicationID, appID) {
+			return nil
+		}
+	}
+	role := org.roleByTemplate(SystemAdministratorTemplateID)
+	if role == nil {
+		return fmt.Errorf("environment %s has no System Administrator role", uniqueName)
+	}
+	objectID := ""
+	if strings.EqualFold(appID, sandbox.ClientID) {
+		objectID = sandbox.AppObjectID
+	}
+	// Application users are named "# <app name>" in Dataverse (Microsoft Learn, manage application users).
+	org.Users = append(org.Users, &SystemUser{ID: a.t.nextID("5b"), DomainName: "# c4sctl", FullName: "# c4sctl", ApplicationID: appID, AADObjectID: objectID, RoleIDs: []string{role.ID}})
 	return nil
 }
 
@@ -532,19 +600,37 @@ func (a *API) Holders(uniqueName string) []string {
 	return out
 }
 
-// SetOrgSetting replaces the JSON of an msdyn_vivaorgsettings row (by feature name).
+// SetOrgSetting replaces the JSON of the msdyn_vivaorgsettings row of a feature for the sandbox
+// Salesforce org (SalesforceOrgID).
 func (a *API) SetOrgSetting(uniqueName, feature, js string) error {
+	return a.SetOrgSettingFor(uniqueName, SalesforceOrgID, feature, js)
+}
+
+// SetOrgSettingFor replaces the JSON of the msdyn_vivaorgsettings row of a feature and CRM org.
+func (a *API) SetOrgSettingFor(uniqueName, orgID, feature, js string) error {
 	org := a.Org(uniqueName)
 	if org == nil {
 		return fmt.Errorf("no organisation %q", uniqueName)
 	}
 	for _, r := range org.OrgSettings {
-		if strings.EqualFold(r.Key, feature) {
+		if strings.EqualFold(r.Key, feature) && strings.EqualFold(r.OrgID, orgID) {
 			r.JSON = js
 			return nil
 		}
 	}
-	return fmt.Errorf("no msdyn_vivaorgsettings row %q", feature)
+	return fmt.Errorf("no msdyn_vivaorgsettings row %q for org %s", feature, orgID)
+}
+
+// OrgSetting returns the JSON of the msdyn_vivaorgsettings row of a feature and CRM org ("" when none).
+func (a *API) OrgSetting(uniqueName, orgID, feature string) string {
+	if org := a.Org(uniqueName); org != nil {
+		for _, r := range org.OrgSettings {
+			if strings.EqualFold(r.Key, feature) && strings.EqualFold(r.OrgID, orgID) {
+				return r.JSON
+			}
+		}
+	}
+	return ""
 }
 
 func (o *Org) roleByTemplate(tid string) *Role {

@@ -66,7 +66,12 @@ func errCode(body map[string]any) string {
 func TestPersistenceKeepsSignIn(t *testing.T) {
 	dir := t.TempDir()
 	sb, api := startSB(t, dir)
-	if err := sb.Mutate(func() error { return api.SignIn("seller@" + sandbox.TenantDomain) }); err != nil {
+	if err := sb.Mutate(func() error {
+		if err := api.SignIn("seller@" + sandbox.TenantDomain); err != nil {
+			return err
+		}
+		return api.AddAppUser(VivaUniqueName, sandbox.ClientID)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	_ = sb.Mutate(func() error { return api.SetConnectorGroup(TenantWidePolicyID, "shared_salesforce", "General") })
@@ -140,8 +145,15 @@ func TestDataversePagingAndErrors(t *testing.T) {
 	if st, _, body := call(t, sb, "GET", dv+"WhoAmI", tok, "", nil); st != 404 || errCode(body) == "" {
 		t.Errorf("before sign-in the org must not exist: %d %v", st, body)
 	}
+	// After the first sign-in, c4sctl's app is not an application user yet: 403 with Dataverse's
+	// "not a member of the organization" error.
+	_ = sb.Mutate(func() error { return api.SignIn("s@x.com") })
+	if st, _, body := call(t, sb, "GET", dv+"WhoAmI", tok, "", nil); st != 403 || errCode(body) != "0x80072560" ||
+		str(body["error"].(map[string]any)["message"]) != "The user is not a member of the organization." {
+		t.Errorf("before the app user is added: %d %v", st, body)
+	}
 	_ = sb.Mutate(func() error {
-		if err := api.SignIn("s@x.com"); err != nil {
+		if err := api.AddAppUser(VivaUniqueName, sandbox.ClientID); err != nil {
 			return err
 		}
 		return api.AddUsers(VivaUniqueName, "u", 25, BasicUserTemplateID)
@@ -163,8 +175,8 @@ func TestDataversePagingAndErrors(t *testing.T) {
 		seen += len(body["value"].([]any))
 		next = str(body["@odata.nextLink"])
 	}
-	if seen != 29 { // 2 admins, the app, the seller, 25 users
-		t.Errorf("%d users over all pages, want 29", seen)
+	if seen != 34 { // 5 Microsoft service accounts, 2 admins, the seller, the app, 25 users
+		t.Errorf("%d users over all pages, want 34", seen)
 	}
 	for _, c := range []struct{ path, code string }{
 		{"systemusers?$select=nosuchcolumn", "0x80060888"},
@@ -178,7 +190,13 @@ func TestDataversePagingAndErrors(t *testing.T) {
 	}
 	// Associate needs a role reference.
 	var uid string
-	sb.View(func() { uid = api.Org(VivaUniqueName).Users[4].ID })
+	sb.View(func() {
+		for _, u := range api.Org(VivaUniqueName).Users {
+			if u.DomainName == "s@x.com" {
+				uid = u.ID
+			}
+		}
+	})
 	if st, _, body := call(t, sb, "POST", dv+"systemusers("+uid+")/systemuserroles_association/$ref", tok, `{"@odata.id":"x"}`, nil); st != 400 {
 		t.Errorf("bad $ref: %d %v", st, body)
 	}
@@ -186,8 +204,8 @@ func TestDataversePagingAndErrors(t *testing.T) {
 	if st, _, _ := call(t, sb, "POST", dv+"systemusers("+uid+")/systemuserroles_association/$ref", tok, `{"@odata.id":"`+dv+`roles(`+sa+`)"}`, nil); st != 204 {
 		t.Errorf("associate: %d", st)
 	}
-	if n := len(api.Holders(VivaUniqueName)); n != 4 {
-		t.Errorf("%d holders after associate, want 4", n)
+	if n := len(api.Holders(VivaUniqueName)); n != 9 {
+		t.Errorf("%d holders after associate, want 9 (5 service accounts, 2 admins, the app, the seller)", n)
 	}
 	// Throttling.
 	api.Throttle(1, 0)
