@@ -65,14 +65,8 @@ resource "dataverse_environment_admins" "viva" {
 # msdyn_viva keeps settings rows per connected Salesforce org: salesforce_org_id says whose.
 resource "copilot_for_sales_settings" "viva" {
   environment         = data.powerplatform_environment.viva.name
-  salesforce_org_id   = var.salesforce_org_id
+  salesforce_org_id   = "00D5g00000SBXORGAA" # Setup > Company Information > Salesforce.com Organization ID (here: the sandbox org)
   ai_features_enabled = true
-}
-
-variable "salesforce_org_id" {
-  type        = string
-  description = "Id of the Salesforce org Copilot for Sales is connected to (Setup > Company Information > Salesforce.com Organization ID); the default is the sandbox org's."
-  default     = "00D5g00000SBXORGAA"
 }
 
 provider "salesforce" {
