@@ -238,16 +238,19 @@ const userSelect = "id,userPrincipalName,displayName,mail,usageLocation,assigned
 func (c *Client) groupMembers(ctx context.Context, groupID string) ([]rawUser, error) {
 	var out []rawUser
 	_, err := pagesOf(ctx, c, "/v1.0/groups/"+url.PathEscape(groupID)+"/members?$select="+userSelect+"&$top=999", func(u rawUser) error {
-		if u.ID == "" {
-			return nil
+		if isUserMember(u) {
+			out = append(out, u)
 		}
-		if u.Type != "" && u.Type != "#microsoft.graph.user" {
-			return nil // nested groups, devices, contacts: not licensed through this group's members
-		}
-		out = append(out, u)
 		return nil
 	})
 	return out, err
+}
+
+// isUserMember tells whether an item of a group's members is a user: members are
+// directoryObjects, each annotated with its @odata.type (Learn group-list-members); nested
+// groups, devices and contacts are not licensed through this group's members.
+func isUserMember(u rawUser) bool {
+	return u.ID != "" && (u.Type == "" || u.Type == "#microsoft.graph.user")
 }
 
 // usersByUPN reads users by principal name through $batch (20 a request); missing UPNs are

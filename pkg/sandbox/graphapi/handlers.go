@@ -274,7 +274,8 @@ func page(w http.ResponseWriter, r *http.Request, total int, item func(i int) ma
 // filteredPage applies $select and $filter to a list of objects of type t and pages the result.
 // A filter the sandbox cannot read or apply answers as Graph does: a clause on a property it
 // does not filter on is Request_UnsupportedQuery naming the property; a clause it cannot parse
-// is 400 BadRequest "Invalid filter clause" (Graph's wording for a syntax error: assumed).
+// is 400 BadRequest "Invalid filter clause" (Graph's answer to a malformed clause, quoted in
+// microsoftgraph/msgraph-sdk-dotnet#1190 and microsoftgraph-postman-collections#41).
 func filteredPage(w http.ResponseWriter, r *http.Request, n int, obj func(i int) map[string]any, t *gtype, sel []string, defTop int) {
 	keys, ok := selected(w, r, sel, t)
 	if !ok {
@@ -282,7 +283,7 @@ func filteredPage(w http.ResponseWriter, r *http.Request, n int, obj func(i int)
 	}
 	conds, err := parseFilter(r.URL.Query().Get("$filter"))
 	if err != nil {
-		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause: "+err.Error()+".")
+		graphError(w, http.StatusBadRequest, "BadRequest", "Invalid filter clause")
 		return
 	}
 	for _, c := range conds {

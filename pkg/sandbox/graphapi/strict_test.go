@@ -132,7 +132,7 @@ func TestUnsupportedFiltersAnswerGraphsError(t *testing.T) {
 		}
 	}
 	st, _, body := e.rawCall("/v1.0/groups?$filter=displayName%20startswith%20'x'", nil)
-	if code, _, _ := errorOf(t, body); st != 400 || code != "BadRequest" {
-		t.Errorf("unparsable filter: %d %s", st, code)
+	if code, msg, _ := errorOf(t, body); st != 400 || code != "BadRequest" || msg != "Invalid filter clause" {
+		t.Errorf("unparsable filter: %d %s %q", st, code, msg)
 	}
 }
