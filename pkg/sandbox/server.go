@@ -269,6 +269,25 @@ func (r *Router) HandleUnlocked(pattern string, fn http.HandlerFunc) {
 	})
 }
 
+// HandleFallback registers fn for the requests under the service's prefix that no other route
+// takes (any method), so that a service answers its API's own error body instead of net/http's
+// plain-text 404/405. allowed lists the methods other routes accept for the request's path
+// (non-empty: the method is wrong, not the path). fn runs without the data lock.
+func (r *Router) HandleFallback(fn func(w http.ResponseWriter, req *http.Request, allowed []string)) {
+	fallback := r.prefix + "/"
+	r.mux.HandleFunc(fallback, func(w http.ResponseWriter, req *http.Request) {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := req.Clone(req.Context())
+			probe.Method = m
+			if _, pattern := r.mux.Handler(probe); pattern != "" && pattern != fallback {
+				allowed = append(allowed, m)
+			}
+		}
+		fn(w, req, allowed)
+	})
+}
+
 // WriteJSON writes v as a JSON response with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

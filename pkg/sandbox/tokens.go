@@ -31,9 +31,10 @@ type TokenIssuer struct {
 	key []byte
 	ttl time.Duration
 
-	mu      sync.Mutex
-	revoked map[string]bool
-	issued  int
+	mu       sync.Mutex
+	revoked  map[string]bool
+	issued   int
+	sessions map[string]Claims // opaque session ids (IssueSession) and their claims
 	// revokedUpTo: every token whose sequence number (the last part of its jti) is at most
 	// this was revoked by RevokeAll.
 	revokedUpTo int
@@ -44,7 +45,7 @@ func newTokenIssuer(string) (*TokenIssuer, error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	return &TokenIssuer{key: key, ttl: time.Hour, revoked: map[string]bool{}}, nil
+	return &TokenIssuer{key: key, ttl: time.Hour, revoked: map[string]bool{}, sessions: map[string]Claims{}}, nil
 }
 
 // SetTTL changes the lifetime of tokens issued from now on (tests of expiry use a short one).
@@ -64,6 +65,39 @@ func (t *TokenIssuer) Issue(c Claims) (token string, expiresIn int, err error) {
 	c.ID = fmt.Sprintf("sbx-%d-%d", now.UnixNano(), n)
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
 	return s, int(ttl.Seconds()), err
+}
+
+// sessionChars are the characters of a session id's secret part (Salesforce session ids are
+// base64-like: letters, digits, '.' and '_').
+const sessionChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
+
+// IssueSession issues an opaque session id for the claims, prefix + "!" + 96 random characters,
+// as a Salesforce org's session ids are (the org id, "!", a secret with no readable structure),
+// valid for the issuer's TTL. Verify, Revoke and SetTTL apply to it as to signed tokens; sessions
+// do not outlive the sandbox process.
+func (t *TokenIssuer) IssueSession(prefix string, c Claims) (token string, expiresIn int, err error) {
+	b := make([]byte, 96)
+	if _, err := rand.Read(b); err != nil {
+		return "", 0, err
+	}
+	for i := range b {
+		b[i] = sessionChars[int(b[i])%len(sessionChars)]
+	}
+	token = prefix + "!" + string(b)
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.issued++
+	c.IssuedAt = jwt.NewNumericDate(now)
+	c.ExpiresAt = jwt.NewNumericDate(now.Add(t.ttl))
+	c.ID = fmt.Sprintf("sbx-%d-%d", now.UnixNano(), t.issued)
+	for k, old := range t.sessions { // forget expired sessions, so that the map stays small
+		if old.ExpiresAt.Before(now) {
+			delete(t.sessions, k)
+		}
+	}
+	t.sessions[token] = c
+	return token, int(t.ttl.Seconds()), nil
 }
 
 // Revoke makes a token invalid before it expires (tests of re-authentication).
@@ -94,6 +128,16 @@ var (
 // Verify checks the request's bearer token and that its audience is one of audiences (any
 // audience when none are given).
 func (t *TokenIssuer) Verify(r *http.Request, audiences ...string) (*Claims, error) {
+	return t.verify(r, false, audiences)
+}
+
+// VerifySession is Verify for APIs whose only credential is an opaque session id (IssueSession):
+// a signed token is refused.
+func (t *TokenIssuer) VerifySession(r *http.Request, audiences ...string) (*Claims, error) {
+	return t.verify(r, true, audiences)
+}
+
+func (t *TokenIssuer) verify(r *http.Request, sessionOnly bool, audiences []string) (*Claims, error) {
 	h := r.Header.Get("Authorization")
 	raw, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || raw == "" {
@@ -104,13 +148,19 @@ func (t *TokenIssuer) Verify(r *http.Request, audiences ...string) (*Claims, err
 	}
 	t.mu.Lock()
 	revoked := t.revoked[raw]
+	c, isSession := t.sessions[raw]
 	t.mu.Unlock()
 	if revoked {
 		return nil, ErrBadToken
 	}
-	var c Claims
-	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.key, nil }, jwt.WithValidMethods([]string{"HS256"}))
-	if err != nil {
+	if sessionOnly && !isSession {
+		return nil, ErrBadToken
+	}
+	if isSession {
+		if c.ExpiresAt == nil || !time.Now().Before(c.ExpiresAt.Time) {
+			return nil, ErrBadToken
+		}
+	} else if _, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return t.key, nil }, jwt.WithValidMethods([]string{"HS256"})); err != nil {
 		return nil, ErrBadToken
 	}
 	t.mu.Lock()

@@ -82,7 +82,7 @@ func esc(s string) string {
 }
 
 func (s *Service) soap(w http.ResponseWriter, r *http.Request) {
-	if !validVersion("v" + r.PathValue("v")) {
+	if !servedVersion("v" + r.PathValue("v")) {
 		soapFault(w, "sf:UNSUPPORTED_API_VERSION", "UNSUPPORTED_API_VERSION: Invalid Api version specified on URL")
 		return
 	}
@@ -98,7 +98,7 @@ func (s *Service) soap(w http.ResponseWriter, r *http.Request) {
 	sid, _ := env.text("Header", "SessionHeader", "sessionId")
 	check := r.Clone(r.Context())
 	check.Header.Set("Authorization", "Bearer "+sid)
-	if _, err := s.srv.Tokens.Verify(check, Audience); sid == "" || err != nil {
+	if _, err := s.srv.Tokens.VerifySession(check, Audience); sid == "" || err != nil {
 		soapFault(w, "sf:INVALID_SESSION_ID", "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session")
 		return
 	}

@@ -166,10 +166,22 @@ func (o *Org) nextID(prefix string) string {
 	return fmt.Sprintf("%s5g%010dAAA", prefix, o.Seq)
 }
 
+// SameID tells whether id names the record whose id is full. Salesforce ids have a
+// case-sensitive 15-character form and an 18-character form (the 15 plus a case checksum); the
+// APIs return the 18-character form and accept either wherever an id is taken ("Salesforce
+// Object IDs": https://help.salesforce.com/s/articleView?id=000385008; the REST API's sObject
+// Rows resource takes "the 15- or 18-character record ID").
+func SameID(full, id string) bool {
+	if len(full) == 18 && len(id) == 15 {
+		return full[:15] == id
+	}
+	return full == id
+}
+
 // Profile returns the profile with that name or id, or nil.
 func (o *Org) Profile(nameOrID string) *Profile {
 	for _, p := range o.Profiles {
-		if p.ID == nameOrID || strings.EqualFold(p.Name, nameOrID) {
+		if SameID(p.ID, nameOrID) || strings.EqualFold(p.Name, nameOrID) {
 			return p
 		}
 	}
@@ -179,7 +191,7 @@ func (o *Org) Profile(nameOrID string) *Profile {
 // PermissionSet returns the permission set with that API name or id, or nil.
 func (o *Org) PermissionSet(nameOrID string) *PermissionSet {
 	for _, p := range o.PermissionSets {
-		if p.ID == nameOrID || strings.EqualFold(p.Name, nameOrID) {
+		if SameID(p.ID, nameOrID) || strings.EqualFold(p.Name, nameOrID) {
 			return p
 		}
 	}
@@ -207,6 +219,9 @@ func (o *Org) User(nameOrID string) *User {
 			if _, dup := o.userIdx[u.ID]; !dup {
 				o.userIdx[u.ID] = u
 			}
+			if _, dup := o.userIdx[u.ID[:min(15, len(u.ID))]]; !dup && len(u.ID) == 18 {
+				o.userIdx[u.ID[:15]] = u
+			}
 			if k := strings.ToLower(u.Username); o.userIdx[k] == nil {
 				o.userIdx[k] = u
 			}
@@ -218,11 +233,11 @@ func (o *Org) User(nameOrID string) *User {
 		u = o.userIdx[strings.ToLower(nameOrID)]
 	}
 	o.userIdxMu.Unlock()
-	if u != nil && (u.ID == nameOrID || strings.EqualFold(u.Username, nameOrID)) {
+	if u != nil && (SameID(u.ID, nameOrID) || strings.EqualFold(u.Username, nameOrID)) {
 		return u
 	}
 	for _, u := range o.Users { // a username changed since the index was built
-		if u.ID == nameOrID || strings.EqualFold(u.Username, nameOrID) {
+		if SameID(u.ID, nameOrID) || strings.EqualFold(u.Username, nameOrID) {
 			return u
 		}
 	}
@@ -232,7 +247,7 @@ func (o *Org) User(nameOrID string) *User {
 // App returns the connected app with that name, or nil.
 func (o *Org) App(name string) *ConnectedApp {
 	for _, a := range o.Apps {
-		if strings.EqualFold(a.Name, name) || strings.EqualFold(a.FullName, name) || a.ID == name {
+		if strings.EqualFold(a.Name, name) || strings.EqualFold(a.FullName, name) || SameID(a.ID, name) {
 			return a
 		}
 	}
@@ -294,7 +309,7 @@ type Service struct {
 	Secret string
 
 	cursorMu sync.Mutex
-	cursors  map[string][]map[string]any
+	cursors  map[string]cursor
 	order    []string
 	curSeq   int
 }
@@ -381,7 +396,7 @@ func (s *Service) Reset() {
 		CallbackURL: "https://global.consent.azure-apim.net/redirect", IPRelaxation: "ENFORCE", RefreshTokenPolicy: "infinite"})
 	s.org = o
 	s.cursorMu.Lock()
-	s.cursors, s.order = map[string][]map[string]any{}, nil
+	s.cursors, s.order = map[string]cursor{}, nil
 	s.cursorMu.Unlock()
 }
 

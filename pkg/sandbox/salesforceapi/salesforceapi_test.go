@@ -2,6 +2,7 @@ package salesforceapi
 
 import (
 	"crypto/x509"
+	"fmt"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -92,13 +93,14 @@ func TestSOQLParser(t *testing.T) {
 		"SELECT Id FROM User WHERE (a = 1 OR b = 2) AND c = 3",
 		"SELECT Id FROM User WHERE NOT a = 1",
 		"SELECT Id FROM User WHERE a = 1 AND (NOT b = 2)",
+		"SELECT COUNT() FROM User WHERE IsActive = true",
 	}
 	for _, s := range good {
 		if _, err := parseSOQL(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	bad := []string{"", "DELETE FROM User", "SELECT FROM User", "SELECT Id User", "SELECT COUNT() FROM User", "SELECT Id FROM User WHERE a = 1 AND b = 2 OR c = 3",
+	bad := []string{"", "DELETE FROM User", "SELECT FROM User", "SELECT Id User", "SELECT COUNT(Id) FROM User", "SELECT COUNT(), Id FROM User", "SELECT Id FROM User WHERE a = 1 AND b = 2 OR c = 3",
 		"SELECT Id FROM User WHERE NOT a = 1 AND b = 2", "SELECT Id FROM User WHERE (a = 1 OR b = 2", "SELECT Id FROM User WHERE a = 1 OR",
 		"SELECT Id FROM User WHERE Name = 'open", "SELECT Id FROM User LIMIT x", "SELECT Id FROM User WHERE Id IN ('a' 'b')", "SELECT Id FROM User; DROP"}
 	for _, s := range bad {
@@ -113,7 +115,16 @@ func TestRESTQueryErrorsAndPaging(t *testing.T) {
 	sb, svc := start(t, sandbox.Options{})
 	sfErr(t, do(t, sb, "GET", q("SELECT Id FROM User"), "", "", ""), 401, "INVALID_SESSION_ID")
 	tok := login(t, sb)
-	sfErr(t, do(t, sb, "GET", "/services/data/v10.0/query?q=x", tok, "", ""), 404, "NOT_FOUND")
+	// Retired versions (7.0 to 30.0) are gone, versions after the current GA do not exist.
+	sfErr(t, do(t, sb, "GET", "/services/data/v10.0/query?q=x", tok, "", ""), 410, "GONE")
+	sfErr(t, do(t, sb, "GET", "/services/data/v30.0/query?q=x", tok, "", ""), 410, "GONE")
+	sfErr(t, do(t, sb, "GET", fmt.Sprintf("/services/data/v%d.0/query?q=x", MaxAPIVersion+1), tok, "", ""), 404, "NOT_FOUND")
+	sfErr(t, do(t, sb, "GET", "/services/data/vfoo/query?q=x", tok, "", ""), 404, "NOT_FOUND")
+	for _, v := range []string{"v31.0", "v67.0"} {
+		if a := do(t, sb, "GET", "/services/data/"+v+"/query?q="+url.QueryEscape("SELECT Id FROM Profile"), tok, "", ""); a.status != 200 {
+			t.Fatalf("%s: %d %s", v, a.status, a.body)
+		}
+	}
 	if m := sfErr(t, do(t, sb, "GET", q("SELECT Id FROM User WHERE IsActive = true AND Username = 'a' OR Username = 'b'"), tok, "", ""), 400, "MALFORMED_QUERY"); !strings.Contains(m, "parentheses") {
 		t.Fatal(m)
 	}
@@ -151,10 +162,11 @@ func TestRESTQueryErrorsAndPaging(t *testing.T) {
 		t.Fatalf("first page: done %v, %d records, next %q", page.Done, len(page.Records), page.Next)
 	}
 	next := page.Next
-	page.Next = ""
+	page.Next, page.TotalSize = "", 0
 	a = do(t, sb, "GET", next, tok, "", "")
-	if json.Unmarshal(a.body, &page) != nil || !page.Done || len(page.Records) != total-PageSize || page.Next != "" {
-		t.Fatalf("second page: done %v, %d records", page.Done, len(page.Records))
+	// totalSize is the query's total on every page, not what is left.
+	if json.Unmarshal(a.body, &page) != nil || !page.Done || len(page.Records) != total-PageSize || page.Next != "" || page.TotalSize != total {
+		t.Fatalf("second page: done %v, %d records, totalSize %d (want %d)", page.Done, len(page.Records), page.TotalSize, total)
 	}
 	sfErr(t, do(t, sb, "GET", next, tok, "", ""), 400, "INVALID_QUERY_LOCATOR")
 	// Tooling query serves setup objects only.

@@ -36,7 +36,47 @@ func (s *Service) Register(r *sandbox.Router) {
 	r.Handle("DELETE /services/data/{v}/sobjects/{type}/{id}", s.guard(s.deleteRecord))
 	r.Handle("POST /services/data/{v}/composite/sobjects", s.guard(s.collectionCreate))
 	r.Handle("DELETE /services/data/{v}/composite/sobjects", s.guard(s.collectionDelete))
+	r.Handle("PATCH /services/data/{v}/composite/sobjects", s.guard(s.collectionUpdate))
+	r.Handle("GET /services/data/{v}/composite/sobjects/{type}", s.guard(s.collectionRetrieve))
+	r.Handle("POST /services/data/{v}/composite/sobjects/{type}", s.guard(s.collectionRetrieve))
+	r.Handle("GET /services/data/{v}/sobjects/{$}", s.guard(s.describeGlobal))
+	r.Handle("GET /services/data/{v}/sobjects/{type}", s.guard(s.describeObject(true)))
+	r.Handle("GET /services/data/{v}/sobjects/{type}/describe", s.guard(s.describeObject(false)))
 	r.Handle("POST /services/Soap/m/{v}", s.soap)
+	r.Handle("GET /services/data", s.versions)
+	r.Handle("GET /services/data/{$}", s.versions)
+	r.HandleFallback(s.unknownPath)
+}
+
+// unknownPath answers what no route takes as Salesforce's REST API does: its JSON error body,
+// 404 NOT_FOUND for a resource that does not exist, 405 METHOD_NOT_ALLOWED naming the allowed
+// methods for a wrong method (REST API Developer Guide, "Status Codes and Error Responses").
+func (s *Service) unknownPath(w http.ResponseWriter, r *http.Request, allowed []string) {
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		sfError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("HTTP Method '%s' not allowed. Allowed are %s", r.Method, strings.Join(allowed, ",")))
+		return
+	}
+	sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+}
+
+// versions lists the API versions the org serves (GET /services/data/, no session needed):
+// [{"label", "url", "version"}], oldest first (REST API Developer Guide, "Versions").
+func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
+	out := []map[string]string{}
+	for n := MinAPIVersion; n <= MaxAPIVersion; n++ {
+		v := fmt.Sprintf("%d.0", n)
+		out = append(out, map[string]string{"label": releaseLabel(n), "url": "/services/data/v" + v, "version": v})
+	}
+	sandbox.WriteJSON(w, http.StatusOK, out)
+}
+
+// releaseLabel names the release of API version n: three a year, 62.0 = Winter '25 (the
+// documentation's version list pairs every release with its version).
+func releaseLabel(n int) string {
+	season := []string{"Winter", "Spring", "Summer"}[(n-62+300)%3]
+	year := 25 + (n-62+300)/3 - 100
+	return fmt.Sprintf("%s '%02d", season, year)
 }
 
 // sfError writes Salesforce's REST error body: [{"message", "errorCode"}].
@@ -46,13 +86,43 @@ func sfError(w http.ResponseWriter, status int, code, msg string) {
 
 var versionRe = regexp.MustCompile(`^v(\d+)\.0$`)
 
-func validVersion(v string) bool {
+// The API versions the sandbox org serves. MaxAPIVersion is the current GA release, Summer '26
+// (the REST API Developer Guide's version list: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_versions.htm);
+// versions 7.0 to 30.0 are retired (Summer '25) and answer 410 GONE
+// (https://help.salesforce.com/s/articleView?id=000354473).
+const (
+	MinAPIVersion = 31
+	MaxAPIVersion = 67
+)
+
+// servedVersion tells whether a version segment ("v62.0") names a version the org serves.
+func servedVersion(v string) bool {
 	m := versionRe.FindStringSubmatch(v)
 	if m == nil {
 		return false
 	}
 	n, _ := strconv.Atoi(m[1])
-	return n >= 31 && n <= 66
+	return n >= MinAPIVersion && n <= MaxAPIVersion
+}
+
+// checkVersion tells whether the path's version segment ("v62.0") is served; otherwise it answers
+// 410 GONE for a retired version and 404 NOT_FOUND for one that does not exist.
+func checkVersion(w http.ResponseWriter, v string) bool {
+	m := versionRe.FindStringSubmatch(v)
+	n := 0
+	if m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
+	switch {
+	case n >= MinAPIVersion && n <= MaxAPIVersion:
+		return true
+	case n >= 7 && n < MinAPIVersion:
+		// The body is assumed: Salesforce documents the status only.
+		sfError(w, http.StatusGone, "GONE", "The requested version is no longer supported.")
+	default:
+		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	}
+	return false
 }
 
 // guard checks the session (401 INVALID_SESSION_ID), the API version and the daily API limit
@@ -62,12 +132,11 @@ func (s *Service) guard(fn http.HandlerFunc) http.HandlerFunc {
 		if refuseOversized(w, r) {
 			return
 		}
-		if _, err := s.srv.Tokens.Verify(r, Audience); err != nil {
+		if _, err := s.srv.Tokens.VerifySession(r, Audience); err != nil {
 			sfError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
 			return
 		}
-		if !validVersion(r.PathValue("v")) {
-			sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		if !checkVersion(w, r.PathValue("v")) {
 			return
 		}
 		usageMu.Lock()
@@ -130,7 +199,10 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "user is not active")
 		return
 	}
-	tok, _, err := s.srv.Tokens.Issue(sandbox.Claims{Username: user.Username, AppID: ConsumerKey,
+	// An opaque session id ("00D...!..."), as a real org answers: Salesforce issues JWT-based
+	// access tokens only when the app opts in, and they work for REST only (the Metadata API
+	// refuses them), so c4sctl must not rely on a token's structure.
+	tok, _, err := s.srv.Tokens.IssueSession(OrgID[:15], sandbox.Claims{Username: user.Username, AppID: ConsumerKey,
 		RegisteredClaims: jwt.RegisteredClaims{Audience: jwt.ClaimStrings{Audience}, Subject: user.ID, Issuer: s.instanceURL(r)}})
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "could not issue a token")
@@ -197,6 +269,10 @@ func (s *Service) query(tooling bool) http.HandlerFunc {
 		if err == nil {
 			var recs []map[string]any
 			recs, err = s.run(pq, apiPath(r), tooling)
+			if err == nil && pq.count {
+				sandbox.WriteJSON(w, http.StatusOK, map[string]any{"totalSize": len(recs), "done": true, "records": []any{}})
+				return
+			}
 			if err == nil {
 				s.writePage(w, r, recs, len(recs))
 				return
@@ -211,7 +287,16 @@ func (s *Service) query(tooling bool) http.HandlerFunc {
 	}
 }
 
+// cursor is what a query locator keeps: the records not answered yet and the query's total.
+type cursor struct {
+	recs  []map[string]any
+	total int
+}
+
 // writePage answers the first PageSize records and keeps the rest behind a query locator.
+// totalSize is the query's total on every page, the first and those of nextRecordsUrl alike
+// (REST API Developer Guide, "Execute a SOQL Query": "totalSize" is the total number of rows
+// the query returns).
 func (s *Service) writePage(w http.ResponseWriter, r *http.Request, recs []map[string]any, total int) {
 	body := map[string]any{"totalSize": total, "done": true}
 	page := recs
@@ -220,7 +305,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, recs []map[s
 		s.cursorMu.Lock()
 		s.curSeq++
 		loc := fmt.Sprintf("01g5g%010dSBX", s.curSeq)
-		s.cursors[loc] = recs[PageSize:]
+		s.cursors[loc] = cursor{recs: recs[PageSize:], total: total}
 		s.order = append(s.order, loc)
 		if len(s.order) > 64 { // the real API keeps a limited number of open locators too
 			delete(s.cursors, s.order[0])
@@ -228,7 +313,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, recs []map[s
 		}
 		s.cursorMu.Unlock()
 		body["done"] = false
-		body["nextRecordsUrl"] = fmt.Sprintf("%s/query/%s-%d", apiPath(r), loc, PageSize)
+		body["nextRecordsUrl"] = fmt.Sprintf("%s/query/%s-%d", apiPath(r), loc, total-len(recs)+PageSize)
 	}
 	body["records"] = page
 	sandbox.WriteJSON(w, http.StatusOK, body)
@@ -237,7 +322,7 @@ func (s *Service) writePage(w http.ResponseWriter, r *http.Request, recs []map[s
 func (s *Service) queryMore(w http.ResponseWriter, r *http.Request) {
 	loc, _, _ := strings.Cut(r.PathValue("locator"), "-")
 	s.cursorMu.Lock()
-	recs, ok := s.cursors[loc]
+	c, ok := s.cursors[loc]
 	if ok {
 		delete(s.cursors, loc)
 	}
@@ -246,7 +331,7 @@ func (s *Service) queryMore(w http.ResponseWriter, r *http.Request) {
 		sfError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 		return
 	}
-	s.writePage(w, r, recs, -1)
+	s.writePage(w, r, c.recs, c.total)
 }
 
 // --- sObject rows -----------------------------------------------------------------------------
@@ -333,7 +418,7 @@ func (s *Service) create(typ string, f map[string]any, commit bool) (string, *re
 		ps := o.PermissionSet(fieldString(f, "ParentId"))
 		var app *ConnectedApp
 		for _, a := range o.Apps {
-			if a.ID == fieldString(f, "SetupEntityId") && a.Installed {
+			if SameID(a.ID, fieldString(f, "SetupEntityId")) && a.Installed {
 				app = a
 			}
 		}
@@ -356,7 +441,7 @@ func (s *Service) create(typ string, f map[string]any, commit bool) (string, *re
 			return "", e
 		}
 		ps := o.PermissionSet(fieldString(f, "ParentId"))
-		if ps == nil || ps.ID != fieldString(f, "ParentId") {
+		if ps == nil || !SameID(ps.ID, fieldString(f, "ParentId")) {
 			return "", &recErr{"INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", []string{"ParentId"}}
 		}
 		if ps.ProfileID != "" {
@@ -447,7 +532,7 @@ func (op *ObjectPermission) set(f map[string]any) *recErr {
 func (s *Service) remove(id string, commit bool) *recErr {
 	o := s.org
 	for i, a := range o.Assignments {
-		if a.ID == id {
+		if SameID(a.ID, id) {
 			if commit {
 				o.Assignments = append(o.Assignments[:i], o.Assignments[i+1:]...)
 			}
@@ -455,7 +540,7 @@ func (s *Service) remove(id string, commit bool) *recErr {
 		}
 	}
 	for i, e := range o.EntityAccess {
-		if e.ID == id {
+		if SameID(e.ID, id) {
 			if commit {
 				o.EntityAccess = append(o.EntityAccess[:i], o.EntityAccess[i+1:]...)
 			}
@@ -463,7 +548,7 @@ func (s *Service) remove(id string, commit bool) *recErr {
 		}
 	}
 	for i, op := range o.ObjectPerms {
-		if op.ID == id {
+		if SameID(op.ID, id) {
 			if commit {
 				o.ObjectPerms = append(o.ObjectPerms[:i], o.ObjectPerms[i+1:]...)
 			}
@@ -471,9 +556,10 @@ func (s *Service) remove(id string, commit bool) *recErr {
 		}
 	}
 	for i, p := range o.PermissionSets {
-		if p.ID != id {
+		if !SameID(p.ID, id) {
 			continue
 		}
+		id = p.ID
 		if p.ProfileID != "" {
 			return &recErr{"INSUFFICIENT_ACCESS_OR_READONLY", "A permission set owned by a profile cannot be deleted.", nil}
 		}
@@ -523,7 +609,20 @@ func readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	return f, true
 }
 
+// unknownType answers 404 NOT_FOUND for a path naming an object the org does not have, as the
+// REST API does for a resource that does not exist; it tells whether it answered.
+func (s *Service) unknownType(w http.ResponseWriter, r *http.Request) bool {
+	if s.knownSObject(r.PathValue("type")) {
+		return false
+	}
+	sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	return true
+}
+
 func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
+	if s.unknownType(w, r) {
+		return
+	}
 	f, ok := readObject(w, r)
 	if !ok {
 		return
@@ -537,6 +636,9 @@ func (s *Service) createRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
+	if s.unknownType(w, r) {
+		return
+	}
 	q := &query{fields: nil, object: r.PathValue("type"), limit: -1, where: &cond{field: "Id", op: "=", vals: []any{r.PathValue("id")}}}
 	objs := s.objects()
 	obj := objs[strings.ToLower(q.object)]
@@ -554,88 +656,104 @@ func (s *Service) getRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) updateRecord(w http.ResponseWriter, r *http.Request) {
-	if strings.EqualFold(r.PathValue("type"), "ObjectPermissions") {
-		s.updateObjectPermission(w, r)
-		return
-	}
-	if !strings.EqualFold(r.PathValue("type"), "PermissionSet") {
-		sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+r.PathValue("type")+"' cannot be updated through the sandbox")
-		return
-	}
-	ps := s.org.PermissionSet(r.PathValue("id"))
-	if ps == nil || ps.ID != r.PathValue("id") {
-		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	if s.unknownType(w, r) {
 		return
 	}
 	f, ok := readObject(w, r)
 	if !ok {
 		return
 	}
-	if ps.ProfileID != "" {
-		sfError(w, http.StatusBadRequest, "INSUFFICIENT_ACCESS_OR_READONLY", "The permissions of a standard profile cannot be edited through this permission set.")
-		return
-	}
-	for k, v := range f {
-		switch {
-		case k == "attributes":
-		case k == "Label":
-			s, ok := v.(string)
-			if !ok || s == "" {
-				sfError(w, http.StatusBadRequest, "REQUIRED_FIELD_MISSING", "Required fields are missing: [Label]")
-				return
-			}
-			ps.Label = s
-		case k == "Description":
-			s, _ := v.(string)
-			ps.Description = s
-		case strings.HasPrefix(k, "Permissions"):
-			name := strings.TrimPrefix(k, "Permissions")
-			b, ok := v.(bool)
-			if _, known := ps.Perms[name]; !known || !ok {
-				sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k))
-				return
-			}
-			ps.Perms[name] = b
-		default:
-			sfError(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k))
-			return
+	if e := s.update(r.PathValue("type"), r.PathValue("id"), f, true); e != nil {
+		status := http.StatusBadRequest
+		if e.StatusCode == "NOT_FOUND" {
+			status = http.StatusNotFound
 		}
+		sfError(w, status, e.StatusCode, e.Message)
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Service) updateObjectPermission(w http.ResponseWriter, r *http.Request) {
+// update sets fields of one record (a PermissionSet's label, description and user permissions,
+// an ObjectPermissions row's permissions); commit=false only validates.
+func (s *Service) update(typ, id string, f map[string]any, commit bool) *recErr {
+	switch {
+	case strings.EqualFold(typ, "ObjectPermissions"):
+		return s.updateObjectPermission(id, f, commit)
+	case !strings.EqualFold(typ, "PermissionSet"):
+		return &recErr{"INVALID_TYPE", "sObject type '" + typ + "' cannot be updated through the sandbox", []string{}}
+	}
+	ps := s.org.PermissionSet(id)
+	if ps == nil || !SameID(ps.ID, id) {
+		return &recErr{"NOT_FOUND", "The requested resource does not exist", []string{}}
+	}
+	if ps.ProfileID != "" {
+		return &recErr{"INSUFFICIENT_ACCESS_OR_READONLY", "The permissions of a standard profile cannot be edited through this permission set.", []string{}}
+	}
+	next := *ps
+	next.Perms = map[string]bool{}
+	for k, v := range ps.Perms {
+		next.Perms[k] = v
+	}
+	for k, v := range f {
+		switch {
+		case k == "attributes" || k == "id" || k == "Id":
+		case k == "Label":
+			s, ok := v.(string)
+			if !ok || s == "" {
+				return &recErr{"REQUIRED_FIELD_MISSING", "Required fields are missing: [Label]", []string{"Label"}}
+			}
+			next.Label = s
+		case k == "Description":
+			s, _ := v.(string)
+			next.Description = s
+		case strings.HasPrefix(k, "Permissions"):
+			name := strings.TrimPrefix(k, "Permissions")
+			b, ok := v.(bool)
+			if _, known := next.Perms[name]; !known || !ok {
+				return &recErr{"INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k), []string{k}}
+			}
+			next.Perms[name] = b
+		default:
+			return &recErr{"INVALID_FIELD", fmt.Sprintf("No such column '%s' on sobject of type PermissionSet", k), []string{k}}
+		}
+	}
+	if commit {
+		*ps = next
+	}
+	return nil
+}
+
+func (s *Service) updateObjectPermission(id string, f map[string]any, commit bool) *recErr {
 	var op *ObjectPermission
 	for _, x := range s.org.ObjectPerms {
-		if x.ID == r.PathValue("id") {
+		if SameID(x.ID, id) {
 			op = x
 		}
 	}
 	if op == nil {
-		sfError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-		return
-	}
-	f, ok := readObject(w, r)
-	if !ok {
-		return
+		return &recErr{"NOT_FOUND", "The requested resource does not exist", []string{}}
 	}
 	for k := range f {
-		if _, ok := op.fields()[k]; !ok && k != "attributes" {
+		if _, ok := op.fields()[k]; !ok && k != "attributes" && k != "id" && k != "Id" {
 			// ParentId and SobjectType cannot be updated (Create, Filter only).
-			sfError(w, http.StatusBadRequest, "INVALID_FIELD_FOR_INSERT_UPDATE", fmt.Sprintf("Unable to create/update fields: %s. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", k))
-			return
+			return &recErr{"INVALID_FIELD_FOR_INSERT_UPDATE", fmt.Sprintf("Unable to create/update fields: %s. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", k), []string{k}}
 		}
 	}
 	next := *op
 	if e := next.set(f); e != nil {
-		sfError(w, http.StatusBadRequest, e.StatusCode, e.Message)
-		return
+		return e
 	}
-	*op = next
-	w.WriteHeader(http.StatusNoContent)
+	if commit {
+		*op = next
+	}
+	return nil
 }
 
 func (s *Service) deleteRecord(w http.ResponseWriter, r *http.Request) {
+	if s.unknownType(w, r) {
+		return
+	}
 	if e := s.remove(r.PathValue("id"), true); e != nil {
 		status := http.StatusBadRequest
 		if e.StatusCode == "ENTITY_IS_DELETED" {
@@ -657,9 +775,16 @@ type saveResult struct {
 	Errors  []recErr `json:"errors"`
 }
 
+// result is one record's save result. A failed one carries "fields": [] when the error names no
+// field, as Salesforce answers (never null: REST API Developer Guide, "sObject Collections",
+// example responses; jsforce's SaveError type declares fields as string[]).
 func result(id string, e *recErr) saveResult {
 	if e != nil {
-		return saveResult{Errors: []recErr{*e}}
+		err := *e
+		if err.Fields == nil {
+			err.Fields = []string{}
+		}
+		return saveResult{Errors: []recErr{err}}
 	}
 	return saveResult{ID: &id, Success: true, Errors: []recErr{}}
 }
@@ -667,7 +792,7 @@ func result(id string, e *recErr) saveResult {
 func rollback(results []saveResult) {
 	for i := range results {
 		if results[i].Success {
-			results[i] = saveResult{Errors: []recErr{{"ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid and the request was using AllOrNone header", nil}}}
+			results[i] = saveResult{Errors: []recErr{{"ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid and the request was using AllOrNone header", []string{}}}}
 		}
 	}
 }
@@ -748,4 +873,126 @@ func (s *Service) collectionDelete(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sandbox.WriteJSON(w, http.StatusOK, results)
+}
+
+// collectionUpdate answers PATCH .../composite/sobjects: {"allOrNone", "records": [{"attributes":
+// {"type"}, "id", fields...}]}, at most 200, each answered by a save result in order; with
+// allOrNone nothing is changed unless every record can be (REST API Developer Guide, "Update
+// Multiple Records": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm).
+func (s *Service) collectionUpdate(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		AllOrNone bool             `json:"allOrNone"`
+		Records   []map[string]any `json:"records"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not valid JSON: "+err.Error())
+		return
+	}
+	if len(body.Records) > collectionLimit {
+		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+		return
+	}
+	results := make([]saveResult, len(body.Records))
+	failed := false
+	for pass := 0; pass < 2; pass++ {
+		commit := pass == 1 || !body.AllOrNone
+		for i, rec := range body.Records {
+			a, _ := rec["attributes"].(map[string]any)
+			typ, _ := a["type"].(string)
+			id, _ := rec["id"].(string)
+			var e *recErr
+			switch {
+			case typ == "":
+				e = &recErr{"INVALID_TYPE", "Must send a concrete entity type.", []string{}}
+			case id == "":
+				e = &recErr{"MISSING_ARGUMENT", "Id not specified in an update call", []string{}}
+			default:
+				e = s.update(typ, id, rec, commit)
+			}
+			if e != nil && e.StatusCode == "NOT_FOUND" {
+				e = &recErr{"ENTITY_IS_DELETED", "entity is deleted", []string{}}
+			}
+			results[i] = result(id, e)
+			failed = failed || e != nil
+		}
+		if commit {
+			break
+		}
+		if failed {
+			rollback(results)
+			break
+		}
+	}
+	sandbox.WriteJSON(w, http.StatusOK, results)
+}
+
+// collectionRetrieve answers GET .../composite/sobjects/{type}?ids=...&fields=... (at most 200
+// ids in the URL) and POST with {"ids": [...], "fields": [...]} (at most 2,000): the records in
+// the order of ids, null for an id that names no record (REST API Developer Guide, "Get Multiple
+// Records": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_retrieve.htm).
+func (s *Service) collectionRetrieve(w http.ResponseWriter, r *http.Request) {
+	if s.unknownType(w, r) {
+		return
+	}
+	var ids, fields []string
+	limit := collectionLimit
+	if r.Method == http.MethodPost {
+		var body struct {
+			IDs    []string `json:"ids"`
+			Fields []string `json:"fields"`
+		}
+		if err := readJSON(r, &body); err != nil {
+			sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not valid JSON: "+err.Error())
+			return
+		}
+		ids, fields, limit = body.IDs, body.Fields, 2000
+	} else {
+		if v := r.URL.Query().Get("ids"); v != "" {
+			ids = strings.Split(v, ",")
+		}
+		if v := r.URL.Query().Get("fields"); v != "" {
+			fields = strings.Split(v, ",")
+		}
+	}
+	if len(ids) == 0 || len(fields) == 0 {
+		// The body is assumed: the guide names both parameters required.
+		sfError(w, http.StatusBadRequest, "MISSING_ARGUMENT", "The ids and fields parameters are required")
+		return
+	}
+	if len(ids) > limit {
+		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", fmt.Sprintf("record limit reached. cannot submit more than %d records into this call", limit))
+		return
+	}
+	obj := s.objects()[strings.ToLower(r.PathValue("type"))]
+	if obj == nil {
+		sfError(w, http.StatusBadRequest, "INVALID_TYPE", "sObject type '"+r.PathValue("type")+"' cannot be retrieved through the sandbox")
+		return
+	}
+	vals := make([]any, len(ids))
+	for i, id := range ids {
+		vals[i] = strings.TrimSpace(id)
+	}
+	q := &query{fields: fields, object: obj.name, limit: -1, where: &cond{field: "Id", op: "IN", vals: vals}}
+	recs, err := s.run(q, apiPath(r), false)
+	var se *soqlError
+	if errors.As(err, &se) {
+		sfError(w, http.StatusBadRequest, se.code, se.msg)
+		return
+	}
+	if err != nil {
+		sfError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred.")
+		return
+	}
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		id = strings.TrimSpace(id)
+		for _, rec := range recs {
+			a, _ := rec["attributes"].(map[string]any)
+			u, _ := a["url"].(string)
+			if full := u[strings.LastIndex(u, "/")+1:]; SameID(full, id) {
+				out[i] = rec
+			}
+		}
+	}
+	sandbox.WriteJSON(w, http.StatusOK, out)
 }

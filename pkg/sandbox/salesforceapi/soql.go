@@ -10,6 +10,7 @@ import (
 
 // The sandbox parses only the SOQL c4sctl needs:
 //   SELECT field[, field...] FROM Object [WHERE expr] [ORDER BY field [ASC|DESC][, ...]] [LIMIT n]
+// or SELECT COUNT() FROM Object [WHERE expr] [LIMIT n],
 // where expr is conditions joined by AND or by OR, each a cond, `NOT factor` or `( expr )`
 // (parentheses are required whenever the operators are mixed, as Salesforce requires), a cond is
 // `field op value` (op one of = != < > <= >= LIKE), `field IN (values)` or `field NOT IN
@@ -110,6 +111,7 @@ type orderBy struct {
 }
 
 type query struct {
+	count  bool // SELECT COUNT()
 	fields []string
 	object string
 	where  expr // nil without WHERE
@@ -163,7 +165,16 @@ func parseSOQL(q string) (*query, error) {
 		return nil, malformed("unexpected token: '%s'; a query starts with SELECT", p.peek().text)
 	}
 	out := &query{limit: -1}
-	for {
+	// SELECT COUNT() FROM ...: the number of matching rows, in totalSize, with no records (SOQL
+	// and SOSL Reference, "COUNT()"). COUNT(field) is an aggregate function the sandbox lacks.
+	if t := p.peek(); t.kind == "ident" && strings.EqualFold(t.text, "COUNT") && p.i+2 < len(p.toks) && p.toks[p.i+1].text == "(" && p.toks[p.i+2].text == ")" {
+		p.i += 3
+		out.count = true
+		if p.peek().text == "," {
+			return nil, malformed("COUNT() must be the only element in the SELECT list")
+		}
+	}
+	for !out.count {
 		t := p.next()
 		if t.kind != "ident" || strings.EqualFold(t.text, "FROM") {
 			return nil, malformed("unexpected token: '%s' in the field list", t.text)
@@ -559,6 +570,14 @@ func (s *Service) run(q *query, apiPath string, tooling bool) ([]map[string]any,
 		case *cond:
 			r, err := resolve(x.field)
 			where[x] = r
+			if r.name == "Id" || strings.HasSuffix(r.name, "Id") {
+				// An id field takes the 15-character form of an id too.
+				for i, v := range x.vals {
+					if s, ok := v.(string); ok && len(s) == 15 {
+						x.vals[i] = id15(s)
+					}
+				}
+			}
 			return err
 		case andOr:
 			for _, k := range x.kids {
@@ -648,8 +667,15 @@ func (s *Service) run(q *query, apiPath string, tooling bool) ([]map[string]any,
 	return out, nil
 }
 
+// id15 is a 15-character id literal compared with an id field (SameID).
+type id15 string
+
 func match(v any, c cond) bool {
 	eq := func(a, b any) bool {
+		if y, ok := b.(id15); ok {
+			x, _ := a.(string)
+			return SameID(x, string(y))
+		}
 		if a == nil || b == nil {
 			return a == nil && b == nil
 		}
