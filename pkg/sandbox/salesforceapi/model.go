@@ -7,18 +7,11 @@
 package salesforceapi
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 )
@@ -515,54 +508,6 @@ func validRefreshPolicy(v string) bool {
 		return true
 	}
 	return false
-}
-
-// --- the JWT bearer test key ------------------------------------------------------------------
-
-var jwtKey struct {
-	once    sync.Once
-	keyPEM  []byte
-	certPEM []byte
-	pub     *rsa.PublicKey
-	err     error
-}
-
-func loadJWTKey() error {
-	jwtKey.once.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			jwtKey.err = err
-			return
-		}
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "c4sctl sandbox JWT bearer"},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(10 * 365 * 24 * time.Hour)}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-		if err != nil {
-			jwtKey.err = err
-			return
-		}
-		jwtKey.keyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-		jwtKey.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-		jwtKey.pub = &k.PublicKey
-	})
-	return jwtKey.err
-}
-
-// JWTPrivateKeyPEM is the private key whose certificate the sandbox's connected app holds for the
-// JWT bearer flow (tests write it to a file for private_key_file). It lives for the process.
-func JWTPrivateKeyPEM() ([]byte, error) {
-	if err := loadJWTKey(); err != nil {
-		return nil, err
-	}
-	return jwtKey.keyPEM, nil
-}
-
-// JWTCertificatePEM is the certificate the sandbox checks JWT bearer assertions against.
-func JWTCertificatePEM() ([]byte, error) {
-	if err := loadJWTKey(); err != nil {
-		return nil, err
-	}
-	return jwtKey.certPEM, nil
 }
 
 // AddUsers adds n active users with the profile (for paging tests and benchmarks) and returns

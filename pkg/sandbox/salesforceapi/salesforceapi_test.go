@@ -2,9 +2,9 @@ package salesforceapi
 
 import (
 	"crypto/x509"
-	"fmt"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"

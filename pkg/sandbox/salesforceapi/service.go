@@ -221,11 +221,12 @@ func (s *Service) verifyAssertion(r *http.Request, assertion string) (*User, str
 	if assertion == "" {
 		return nil, "invalid assertion"
 	}
-	if err := loadJWTKey(); err != nil {
+	pub, err := jwtPublicKey()
+	if err != nil {
 		return nil, "the sandbox has no certificate for the JWT bearer flow"
 	}
 	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return jwtKey.pub, nil },
+	_, err = jwt.ParseWithClaims(assertion, &claims, func(*jwt.Token) (any, error) { return pub, nil },
 		jwt.WithValidMethods([]string{"RS256"}), jwt.WithExpirationRequired())
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
