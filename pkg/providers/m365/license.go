@@ -526,7 +526,10 @@ func (c *Client) value(cfg cty.Value, a *analysis) cty.Value {
 		vals["licensed_count"] = cty.NumberIntVal(int64(a.compliant))
 		if a.groupHas {
 			cfgNames, _ := attrs.Strings(cfg, "disabled_plans")
-			vals["disabled_plans"] = attrs.StringSet(a.planNames(a.groupDis, cfgNames))
+			// Service plan names compare without case in Graph's lookups (disabledIDs): a name
+			// configured in another case reads in the configuration's spelling.
+			names, _ := attrs.AsConfigured(a.planNames(a.groupDis, cfgNames), cfgNames)
+			vals["disabled_plans"] = attrs.StringSet(names)
 		}
 		return cty.ObjectVal(vals)
 	}

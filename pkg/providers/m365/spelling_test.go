@@ -1,0 +1,29 @@
+package m365_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// A service plan named in another case than Graph's servicePlanName converges: after apply the
+// read value equals the configuration, so plan shows no change and apply's check passes.
+func TestDisabledPlanNameInAnotherCaseConverges(t *testing.T) {
+	c, _, _ := start(t)
+	ctx := context.Background()
+	cfg := licCfg(map[string]cty.Value{"group_id": cty.StringVal(graphapi.SellersGroupID), "disabled_plans": cty.SetVal([]cty.Value{cty.StringVal("m365_copilot_teams")})})
+	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: "m365_license_assignment", Action: providers.Create, Planned: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Read(ctx, providers.ReadRequest{Type: "m365_license_assignment", Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rr.Value.GetAttr("disabled_plans")
+	if !got.Equals(cfg.GetAttr("disabled_plans")).True() {
+		t.Fatalf("disabled_plans read as %#v, configured %#v", got, cfg.GetAttr("disabled_plans"))
+	}
+}
