@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -234,5 +235,39 @@ func TestConnectedAppNamesAPermissionSetPlannedInTheSameRun(t *testing.T) {
 	}
 	if err := planApp(); err != nil {
 		t.Fatalf("a permission set planned for creation: %v", err)
+	}
+}
+
+// Collection results, REST error bodies and the front end's 414 page decode into the messages
+// c4sctl shows.
+func TestErrorAndResultFixtures(t *testing.T) {
+	b, err := os.ReadFile("testdata/collection_create_results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []saveResult
+	if err := json.Unmarshal(b, &results); err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 2 || !results[0].Success || results[0].ID != "001RM000003oLnnYAE" || results[1].Success {
+		t.Fatalf("decoded %+v", results)
+	}
+	if err := collectionErrors("assign", results, []string{"a@x", "b@x"}); err == nil || !strings.Contains(err.Error(), "1 of 2 failed: b@x (DUPLICATES_DETECTED: Use one of these records?)") {
+		t.Fatalf("collection error: %v", err)
+	}
+	u, _ := url.Parse("https://contoso.my.salesforce.com/services/data/v62.0/query")
+	b, err = os.ReadFile("testdata/error_invalid_session.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := parseAPIError("GET", u, 401, b, ""); e.Code != "INVALID_SESSION_ID" || e.Message != "Session expired or invalid" {
+		t.Fatalf("error body: %+v", e)
+	}
+	b, err = os.ReadFile("testdata/uri_too_long.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := parseAPIError("GET", u, 414, b, ""); !strings.Contains(e.Error(), "414") || !strings.Contains(e.Error(), "16,384-byte limit") {
+		t.Fatalf("414: %v", e)
 	}
 }

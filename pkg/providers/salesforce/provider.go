@@ -481,6 +481,8 @@ func (e *APIError) Error() string {
 		msg += ". The user c4sctl signs in as lacks a permission: it needs View Setup and Configuration, Customize Application, Manage Profiles and Permission Sets, Assign Permission Sets and Manage Connected Apps (System Administrator has them)"
 	case e.Code == "MALFORMED_QUERY" || e.Code == "INVALID_FIELD":
 		msg += ". A filter or name in the configuration is not valid SOQL or names no such field"
+	case e.Status == http.StatusRequestURITooLong || e.Status == http.StatusRequestHeaderFieldsTooLarge:
+		msg += ". The request's URI and headers exceed Salesforce's 16,384-byte limit (a long assignee_filter?); shorten the filter or list the users in assignees, which c4sctl splits into requests that fit"
 	case e.Status >= 500:
 		msg += ". Salesforce failed; try again later"
 	}
