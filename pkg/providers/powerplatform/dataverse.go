@@ -119,6 +119,42 @@ type holder struct {
 	Declared  string // the principals entry that matches, "" when extra
 }
 
+// systemUserColumns are the systemuser columns c4sctl reads (Microsoft Learn, systemuser table
+// reference).
+const systemUserColumns = "systemuserid,domainname,fullname,internalemailaddress,applicationid,azureactivedirectoryobjectid"
+
+// decodeSystemUser reads one systemusers row into a holder (without roles): its keys, its label
+// (the user name; an application user's application id) and whether it is one of Microsoft's
+// service accounts, told by its user name (domainname).
+func decodeSystemUser(m json.RawMessage) (*holder, error) {
+	var u struct {
+		ID     string  `json:"systemuserid"`
+		Domain string  `json:"domainname"`
+		Name   string  `json:"fullname"`
+		Email  string  `json:"internalemailaddress"`
+		App    *string `json:"applicationid"`
+		OID    *string `json:"azureactivedirectoryobjectid"`
+	}
+	if err := json.Unmarshal(m, &u); err != nil || u.ID == "" {
+		return nil, fmt.Errorf("Dataverse systemusers: unexpected row %s", truncate(string(m), 200))
+	}
+	h := &holder{ID: u.ID, Label: u.Domain, Keys: []string{u.ID, u.Domain, u.Email}}
+	if u.App != nil && *u.App != "" && *u.App != "00000000-0000-0000-0000-000000000000" {
+		h.Label = *u.App
+		h.Keys = append(h.Keys, *u.App)
+	}
+	if u.OID != nil && *u.OID != "" {
+		h.Keys = append(h.Keys, *u.OID)
+	}
+	if h.Label == "" {
+		h.Label = u.Name + " (" + u.ID + ")"
+	}
+	if isMicrosoftServiceAccount(u.Domain) {
+		h.Service, h.Label = true, u.Domain
+	}
+	return h, nil
+}
+
 type adminsState struct {
 	dv        *dataverse
 	envName   string
@@ -240,34 +276,14 @@ func (c *Client) adminsState(ctx context.Context, cfg cty.Value) (*adminsState, 
 	byID := map[string]*holder{}
 	for _, rid := range roleIDs {
 		filter := url.QueryEscape("systemuserroles_association/any(r:r/roleid eq " + rid + ")")
-		err := dv.list(ctx, "systemusers?$select=systemuserid,domainname,fullname,internalemailaddress,applicationid,azureactivedirectoryobjectid&$filter="+filter, func(m json.RawMessage) error {
-			var u struct {
-				ID     string  `json:"systemuserid"`
-				Domain string  `json:"domainname"`
-				Name   string  `json:"fullname"`
-				Email  string  `json:"internalemailaddress"`
-				App    *string `json:"applicationid"`
-				OID    *string `json:"azureactivedirectoryobjectid"`
-			}
-			if err := json.Unmarshal(m, &u); err != nil || u.ID == "" {
-				return fmt.Errorf("Dataverse systemusers: unexpected row %s", truncate(string(m), 200))
+		err := dv.list(ctx, "systemusers?$select="+systemUserColumns+"&$filter="+filter, func(m json.RawMessage) error {
+			u, err := decodeSystemUser(m)
+			if err != nil {
+				return err
 			}
 			h := byID[strings.ToLower(u.ID)]
 			if h == nil {
-				h = &holder{ID: u.ID, Label: u.Domain, Keys: []string{u.ID, u.Domain, u.Email}}
-				if u.App != nil && *u.App != "" && *u.App != "00000000-0000-0000-0000-000000000000" {
-					h.Label = *u.App
-					h.Keys = append(h.Keys, *u.App)
-				}
-				if u.OID != nil && *u.OID != "" {
-					h.Keys = append(h.Keys, *u.OID)
-				}
-				if h.Label == "" {
-					h.Label = u.Name + " (" + u.ID + ")"
-				}
-				if isMicrosoftServiceAccount(u.Domain) {
-					h.Service, h.Label = true, u.Domain
-				}
+				h = u
 				byID[strings.ToLower(u.ID)] = h
 				st.holders = append(st.holders, h)
 			}
@@ -547,16 +563,11 @@ func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsSta
 			cols += "," + orgc
 		}
 		err := dv.list(ctx, set+"?$select="+cols, func(m json.RawMessage) error {
-			var raw map[string]any
-			if err := json.Unmarshal(m, &raw); err != nil {
-				return fmt.Errorf("Dataverse %s: unexpected row", set)
+			r, err := decodeSettingRow(m, set, idc, keyc, jsc, orgc)
+			if err != nil {
+				return err
 			}
-			r := &settingRow{ID: s(raw[idc]), Key: s(raw[keyc])}
-			if orgc != "" {
-				r.OrgID = s(raw[orgc])
-			}
-			if err := json.Unmarshal([]byte(s(raw[jsc])), &r.JSON); err != nil || r.JSON == nil {
-				r.Bad = true
+			if r.Bad {
 				st.warnings = append(st.warnings, fmt.Sprintf("%s row %q: %s is not the JSON c4sctl knows; it cannot be compared.", set, r.Key, jsc))
 			}
 			rows = append(rows, r)
@@ -567,7 +578,7 @@ func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsSta
 		}
 		return rows, nil
 	}
-	orgRows, err := read("msdyn_vivaorgsettings", "msdyn_vivaorgsettingid", "msdyn_featurename", "msdyn_orgsettings", "msdyn_orgid")
+	orgRows, err := read(orgSettingsSet, orgSettingsID, orgSettingsKey, orgSettingsJSON, orgSettingsOrg)
 	if err != nil {
 		if isNotAppUser(err) {
 			st.noAppUser = err
@@ -582,6 +593,40 @@ func (c *Client) settingsState(ctx context.Context, cfg cty.Value) (*settingsSta
 		return nil, "", err
 	}
 	return st, "", nil
+}
+
+// The Copilot for Sales org settings table and its columns: one row per feature and connected CRM
+// org (Microsoft Learn, "Set up glossary terms for Salesforce": FeatureName, OrgId; logical names
+// in docs/api/powerplatform.md).
+const (
+	orgSettingsSet  = "msdyn_vivaorgsettings"
+	orgSettingsID   = "msdyn_vivaorgsettingid"
+	orgSettingsKey  = "msdyn_featurename"
+	orgSettingsJSON = "msdyn_orgsettings"
+	orgSettingsOrg  = "msdyn_orgid"
+)
+
+// decodeOrgSettingRow reads one msdyn_vivaorgsettings row.
+func decodeOrgSettingRow(m json.RawMessage) (*settingRow, error) {
+	return decodeSettingRow(m, orgSettingsSet, orgSettingsID, orgSettingsKey, orgSettingsJSON, orgSettingsOrg)
+}
+
+// decodeSettingRow reads one row of a settings table: id, key (feature name or entity type), the
+// CRM org it belongs to (orgc, "" for a table without one) and the JSON held in the memo column
+// (Bad when that is not a JSON object).
+func decodeSettingRow(m json.RawMessage, set, idc, keyc, jsc, orgc string) (*settingRow, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(m, &raw); err != nil {
+		return nil, fmt.Errorf("Dataverse %s: unexpected row", set)
+	}
+	r := &settingRow{ID: s(raw[idc]), Key: s(raw[keyc])}
+	if orgc != "" {
+		r.OrgID = s(raw[orgc])
+	}
+	if err := json.Unmarshal([]byte(s(raw[jsc])), &r.JSON); err != nil || r.JSON == nil {
+		r.Bad = true
+	}
+	return r, nil
 }
 
 // findRow returns the one readable row with that key; nil when there is none, or when several

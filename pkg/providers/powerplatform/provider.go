@@ -218,15 +218,7 @@ func (c *Client) do(ctx context.Context, api, scope, method, rawURL string, body
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &APIError{API: api, Method: method, Path: req.URL.Path, Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After"), Reauthed: entra.Reauthenticated(resp)}
-		var eb struct {
-			Error struct {
-				Code    string `json:"code"`
-				Message string `json:"message"`
-			} `json:"error"`
-		}
-		if json.Unmarshal(b, &eb) == nil {
-			e.Code, e.Message = eb.Error.Code, truncate(eb.Error.Message, 500)
-		}
+		e.decodeBody(b)
 		return e
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
@@ -235,6 +227,21 @@ func (c *Client) do(ctx context.Context, api, scope, method, rawURL string, body
 		}
 	}
 	return nil
+}
+
+// decodeBody reads the error body both APIs answer, {"error":{"code":"...","message":"..."}}
+// (Dataverse: Microsoft Learn, "Compose HTTP requests and handle errors"; admin API: ARM style,
+// docs/api/powerplatform.md). A body of another shape leaves Code and Message empty.
+func (e *APIError) decodeBody(b []byte) {
+	var eb struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &eb) == nil {
+		e.Code, e.Message = eb.Error.Code, truncate(eb.Error.Message, 500)
+	}
 }
 
 func truncate(s string, n int) string {
