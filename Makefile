@@ -7,7 +7,7 @@ LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION)
 DEMO_DIR ?= examples/quickstart
 C4S      := $(BIN) --dir $(DEMO_DIR) --sandbox --no-color
 
-.PHONY: all build demo test vet fuzz bench clean
+.PHONY: all build demo test vet fuzz bench clean azurite
 
 all: build
 
@@ -35,8 +35,17 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-test: vet
+test: vet azurite
 	$(GO) test -count=1 ./...
+
+# azurite: the Azure Storage emulator the azurerm backend tests start (internal/azurite), installed
+# by npm from the committed tools/azurite/package-lock.json when missing (a fresh machine needs
+# nothing by hand). Install scripts are not run: Azurite needs none.
+AZURITE := tools/azurite/node_modules/.bin/azurite-blob
+azurite: $(AZURITE)
+$(AZURITE): tools/azurite/package.json tools/azurite/package-lock.json
+	npm ci --prefix tools/azurite --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Longer fuzzing than the seed-corpus runs `make test` does (each target in turn);
 # FUZZTIME=5m make fuzz.
@@ -54,4 +63,4 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
 
 clean:
-	rm -rf bin $(DEMO_DIR)/.c4sctl
+	rm -rf bin $(DEMO_DIR)/.c4sctl tools/azurite/node_modules

@@ -30,6 +30,8 @@ type Config struct {
 	Providers map[string]*Provider // by provider name; providers without a block are absent
 	Resources map[string]*Resource // by address: "TYPE.NAME" or "data.TYPE.NAME"
 	Outputs   map[string]*Output
+	// Backend is the c4sctl block's backend, or nil (the local backend).
+	Backend *Backend
 }
 
 // Variable is a `variable "NAME"` block.
@@ -122,4 +124,6 @@ type Inputs struct {
 	Env      []string // "KEY=value" (os.Environ())
 	VarFiles []string // paths of HCL files of name = value
 	Vars     []string // "name=value"
+	// Workspace is the selected workspace, readable as c4sctl.workspace ("" means "default").
+	Workspace string
 }

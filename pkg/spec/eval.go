@@ -29,6 +29,8 @@ type Evaluator struct {
 	cfg   *Config
 	vars  map[string]cty.Value // sensitive ones marked
 	funcs map[string]function.Function
+	// workspace is c4sctl.workspace: the selected workspace, unknown in Load's static checks.
+	workspace cty.Value
 }
 
 // OutputValue is an evaluated output.
@@ -49,7 +51,11 @@ func NewEvaluator(cfg *Config, in Inputs) (*Evaluator, hcl.Diagnostics) {
 	if cfg == nil {
 		cfg = newConfig("")
 	}
-	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions()}
+	ws := in.Workspace
+	if ws == "" {
+		ws = "default"
+	}
+	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions(), workspace: cty.StringVal(ws)}
 	if cfg.Sources == nil {
 		cfg.Sources = map[string][]byte{}
 	}
@@ -244,6 +250,11 @@ func (e *Evaluator) context(exprs []hcl.Expression, known map[string]cty.Value) 
 	cfg := e.cfg
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: e.funcs}
 	ctx.Variables["var"] = objectOrEmpty(e.vars)
+	ws := e.workspace
+	if ws == cty.NilVal {
+		ws = cty.UnknownVal(cty.String)
+	}
+	ctx.Variables["c4sctl"] = cty.ObjectVal(map[string]cty.Value{"workspace": ws})
 	managed := map[string]map[string]cty.Value{}
 	data := map[string]map[string]cty.Value{}
 	for _, r := range cfg.Resources {
@@ -262,7 +273,7 @@ func (e *Evaluator) context(exprs []hcl.Expression, known map[string]cty.Value) 
 		m[r.Type][r.Name] = v
 	}
 	for typ, byName := range managed {
-		if typ == "var" || typ == "local" || typ == "data" {
+		if typ == "var" || typ == "local" || typ == "data" || typ == "c4sctl" {
 			continue
 		}
 		ctx.Variables[typ] = cty.ObjectVal(byName)

@@ -22,6 +22,7 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "resource", LabelNames: []string{"type", "name"}},
 	{Type: "data", LabelNames: []string{"type", "name"}},
 	{Type: "output", LabelNames: []string{"name"}},
+	{Type: "c4sctl"},
 }}
 
 var variableSchema = &hcl.BodySchema{
@@ -163,6 +164,8 @@ func (l *loader) decodeBlock(b *hcl.Block) hcl.Diagnostics {
 		return l.decodeResource(b, DataResource)
 	case "output":
 		return l.decodeOutput(b)
+	case "c4sctl":
+		return l.decodeSettings(b)
 	}
 	return nil
 }

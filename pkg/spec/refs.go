@@ -29,7 +29,7 @@ func traversalAddr(t hcl.Traversal) (string, bool) {
 		return "", false
 	}
 	root := t.RootName()
-	if root == "var" || root == "local" || reservedRoots[root] {
+	if root == "var" || root == "local" || root == "c4sctl" || reservedRoots[root] {
 		return "", false
 	}
 	names := []string{root}
@@ -163,6 +163,11 @@ func (l *loader) checkTraversal(t hcl.Traversal, where refContext, self string) 
 			return hcl.Diagnostics{errorf(&rng, "Reference to undeclared input variable",
 				"An input variable named %q has not been declared; declare it with a variable %q {} block.%s",
 				name, name, didYouMean(name, sortedKeys(cfg.Variables)))}
+		}
+		return nil
+	case root == "c4sctl" && where != refVarOnly:
+		if name, ok := attrAt(1); !ok || name != "workspace" {
+			return hcl.Diagnostics{errorf(&rng, "Invalid reference", "The only c4sctl value is c4sctl.workspace, the selected workspace's name.")}
 		}
 		return nil
 	case where == refVarOnly:

@@ -1,12 +1,10 @@
 package state
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -30,15 +28,26 @@ type LockedError struct {
 	Holder LockInfo
 	// Stale is true when the holder ran on this host and its process is gone.
 	Stale bool
+	// Lease is the azurerm lock's lease duration (0 for the local backend): a killed holder's
+	// lock frees itself that long after its last renewal.
+	Lease time.Duration
 }
 
 func (e *LockedError) Error() string {
 	h := e.Holder
 	msg := fmt.Sprintf("the state is locked by another c4sctl run\n  Lock ID:   %s\n  Operation: %s\n  Who:       %s\n  Host:      %s (pid %d)\n  Created:   %s",
 		h.ID, h.Operation, h.Who, h.Host, h.PID, h.Created.Format(time.RFC3339))
-	if e.Stale {
+	if e.Path != "" {
+		msg += "\n  State:     " + e.Path
+	}
+	switch {
+	case e.Stale && e.Lease > 0:
+		msg += fmt.Sprintf("\nThe process that holds it is no longer running on this host: its lease expires within %s; or clear it now with: c4sctl force-unlock %s", e.Lease, h.ID)
+	case e.Stale:
 		msg += "\nThe process that holds it is no longer running on this host: the lock is stale. If no other run is in progress, clear it with: c4sctl force-unlock " + h.ID
-	} else {
+	case e.Lease > 0:
+		msg += fmt.Sprintf("\nWait for that run to finish (or retry with --lock-timeout). A killed run's lease expires within %s; to clear it at once: c4sctl force-unlock %s", e.Lease, h.ID)
+	default:
 		msg += "\nWait for that run to finish. If it was interrupted, clear the lock with: c4sctl force-unlock " + h.ID
 	}
 	return msg
@@ -53,14 +62,7 @@ func (l *Local) Lock(operation, version string) (unlock func() error, err error)
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("lock state: %w", err)
 	}
-	host, _ := os.Hostname()
-	who := "unknown"
-	if u, err := user.Current(); err == nil {
-		who = u.Username
-	}
-	id := make([]byte, 8)
-	_, _ = rand.Read(id)
-	info := LockInfo{ID: fmt.Sprintf("%x", id), Operation: operation, Who: who + "@" + host, Host: host, PID: os.Getpid(), Version: version, Created: time.Now().UTC()}
+	info := newLockInfo(operation, version)
 	b, _ := json.MarshalIndent(info, "", "  ")
 	f, err := os.OpenFile(l.LockPath(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {

@@ -208,11 +208,11 @@ func (l *Local) Load() (*State, error) {
 // file is kept as PATH.backup.
 func (l *Local) Write(s *State) error {
 	s.Serial++
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := Encode(s)
 	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+		s.Serial--
+		return err
 	}
-	b = append(b, '\n')
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
