@@ -90,7 +90,11 @@ func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
 func TestSecondRunFailsWhileTheLockIsHeld(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
 	g := &Globals{Dir: dir}
-	unlock, err := g.Backend().Lock("apply", "test")
+	b, err := g.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.Lock("apply", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,23 @@ func registerAddressCompletion(root *cobra.Command, g *Globals) {
 // stateAddresses lists the addresses in state (nothing when it cannot be read). It takes no
 // lock: completion only reads.
 func stateAddresses(g *Globals) []string {
-	st, err := g.Backend().Load()
+	cfg, diags := spec.Load(g.Dir, g.Registry())
+	if diags.HasErrors() {
+		return nil
+	}
+	store, err := g.storeFor(cfg.Backend)
+	if err != nil {
+		return nil
+	}
+	ws, err := g.CurrentWorkspace()
+	if err != nil {
+		return nil
+	}
+	b, err := store.Workspace(ws)
+	if err != nil {
+		return nil
+	}
+	st, err := b.Load()
 	if err != nil {
 		return nil
 	}

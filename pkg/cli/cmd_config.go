@@ -102,12 +102,17 @@ func newFmtCmd(g *Globals) *cobra.Command {
 
 func newStateCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "state", Short: "Inspect and edit the state (what c4sctl last applied)"}
+	cmd.AddCommand(newStateMigrateCmd(g))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",
 		Short: "List the resource addresses in state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.Backend().Load()
+			b, err := g.Backend()
+			if err != nil {
+				return err
+			}
+			st, err := b.Load()
 			if err != nil {
 				return err
 			}
@@ -122,7 +127,11 @@ func newStateCmd(g *Globals) *cobra.Command {
 		Short: "Show one resource as last applied (sensitive values are not stored)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := g.Backend().Load()
+			b, err := g.Backend()
+			if err != nil {
+				return err
+			}
+			st, err := b.Load()
 			if err != nil {
 				return err
 			}
@@ -151,8 +160,7 @@ func newStateCmd(g *Globals) *cobra.Command {
 		Short: "Forget resources without touching the live objects",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := g.Backend()
-			unlock, err := b.Lock("state rm", Version)
+			b, unlock, err := g.lockedBackend("state rm")
 			if err != nil {
 				return err
 			}
@@ -182,7 +190,11 @@ func newForceUnlockCmd(g *Globals) *cobra.Command {
 		Short: "Remove a state lock left by an interrupted run",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := g.Backend().ForceUnlock(args[0]); err != nil {
+			b, err := g.Backend()
+			if err != nil {
+				return err
+			}
+			if err := b.ForceUnlock(args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.Stdout, "The state lock %s was removed.\n", args[0])

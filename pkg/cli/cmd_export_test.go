@@ -213,7 +213,11 @@ func TestImportAdoptsAnObjectThenPlanDoesNotCreateIt(t *testing.T) {
 func TestImportRefusesWhileLocked(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": importConfig})
 	g := &Globals{Dir: dir}
-	unlock, err := g.Backend().Lock("apply", "test")
+	b, err := g.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.Lock("apply", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

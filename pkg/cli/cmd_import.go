@@ -49,8 +49,7 @@ address, and an ID that names no object.`,
 			if err != nil {
 				return err
 			}
-			b := g.Backend()
-			unlock, err := b.Lock("import", Version)
+			b, unlock, err := g.lockedBackend("import")
 			if err != nil {
 				return err
 			}

@@ -48,7 +48,7 @@ func (f *planFlags) register(cmd *cobra.Command, withExitcode bool) {
 // session is what plan and apply share: the loaded configuration, the locked state.
 type session struct {
 	g       *Globals
-	backend *state.Local
+	backend state.Backend
 	state   *state.State
 	unlock  func() error
 }
@@ -60,8 +60,7 @@ func openSession(g *Globals, op string) (*session, error) {
 	if _, err := g.Evaluator(); err != nil {
 		return nil, err
 	}
-	b := g.Backend()
-	unlock, err := b.Lock(op, Version)
+	b, unlock, err := g.lockedBackend(op)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/plan"
@@ -33,6 +34,10 @@ type Globals struct {
 	VarFiles []string
 	NoColor  bool
 	LogLevel string
+	// Workspace is --workspace; see CurrentWorkspace.
+	Workspace string
+	// LockTimeout is how long to wait for another run's state lock (0: fail at once).
+	LockTimeout time.Duration
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -44,6 +49,7 @@ type Globals struct {
 	sb       *sandbox.Server
 	httpc    *http.Client
 	log      *slog.Logger
+	store    state.Store
 
 	mu      sync.Mutex
 	clients map[string]providers.Client
@@ -51,11 +57,6 @@ type Globals struct {
 
 // StateDir is the configuration's .c4sctl directory (state, lock, sandbox data).
 func (g *Globals) StateDir() string { return filepath.Join(g.Dir, ".c4sctl") }
-
-// Backend is the local state backend.
-func (g *Globals) Backend() *state.Local {
-	return &state.Local{Path: filepath.Join(g.StateDir(), "state.json")}
-}
 
 // Registry returns the providers this binary knows.
 func (g *Globals) Registry() *providers.Registry {
@@ -163,7 +164,11 @@ func (g *Globals) Evaluator() (*spec.Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars})
+	ws, err := g.CurrentWorkspace()
+	if err != nil {
+		return nil, err
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars, Workspace: ws})
 	if err := g.printDiags(diags); err != nil {
 		return nil, err
 	}

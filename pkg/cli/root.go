@@ -59,6 +59,8 @@ Try it against the built-in sandbox:  c4sctl --dir examples/quickstart --sandbox
 	pf.StringArrayVar(&g.Vars, "var", nil, "set a variable: --var name=value (repeatable; wins over --var-file)")
 	pf.StringArrayVar(&g.VarFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
 	pf.BoolVar(&g.NoColor, "no-color", false, "never color the output (also: NO_COLOR=1)")
+	pf.StringVar(&g.Workspace, "workspace", "", "use this workspace's state (default: $"+WorkspaceEnv+", else the one `workspace select` chose, else default)")
+	pf.DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another run's state lock, e.g. 5m (default: fail at once, naming the holder)")
 	pf.StringVar(&g.LogLevel, "log-level", "", "log HTTP requests and decisions to stderr: error, warn, info or debug (secrets are never logged)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if g.Getenv("C4S_SANDBOX") == "1" || g.Getenv("C4S_SANDBOX") == "true" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -62,7 +63,7 @@ func (l *Local) Lock(operation, version string) (unlock func() error, err error)
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("lock state: %w", err)
 	}
-	info := newLockInfo(operation, version)
+	info := NewLockInfo(operation, version)
 	b, _ := json.MarshalIndent(info, "", "  ")
 	f, err := os.OpenFile(l.LockPath(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
@@ -70,7 +71,7 @@ func (l *Local) Lock(operation, version string) (unlock func() error, err error)
 		if rerr != nil {
 			return nil, fmt.Errorf("the state is locked (%s), and the lock file cannot be read: %v; remove it by hand if no other c4sctl run is in progress", l.LockPath(), rerr)
 		}
-		return nil, &LockedError{Path: l.LockPath(), Holder: *holder, Stale: isStale(*holder)}
+		return nil, &LockedError{Path: l.LockPath(), Holder: *holder, Stale: IsStale(*holder)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock state: %w", err)
@@ -130,12 +131,23 @@ func (l *Local) ForceUnlock(id string) error {
 	return os.Remove(l.LockPath())
 }
 
-// isStale tells whether a lock's holder process is gone (same host only).
-func isStale(h LockInfo) bool {
+// IsStale tells whether a lock's holder process is gone (same host only).
+func IsStale(h LockInfo) bool {
 	host, _ := os.Hostname()
 	if h.Host != host || h.PID <= 0 {
 		return false
 	}
 	err := syscall.Kill(h.PID, 0)
 	return errors.Is(err, syscall.ESRCH)
+}
+
+// NewLockInfo describes this process as the holder of a lock for operation, with a fresh id
+// (a UUID: the azurerm backend proposes it as the blob's lease id, which must be a GUID).
+func NewLockInfo(operation, version string) LockInfo {
+	host, _ := os.Hostname()
+	who := "unknown"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	return LockInfo{ID: newLineage(), Operation: operation, Who: who + "@" + host, Host: host, PID: os.Getpid(), Version: version, Created: time.Now().UTC()}
 }

@@ -1,4 +1,4 @@
-package state
+package azurerm
 
 import (
 	"errors"
@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/c4sctl/c4sctl/internal/azurite"
+	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/zclconf/go-cty/cty"
 )
 
 // azureStore opens the backend on an Azurite container as a separate c4sctl run would.
-func azureStore(t *testing.T, srv *azurite.Server, cont string, lease time.Duration) *AzureRMStore {
+func azureStore(t *testing.T, srv *azurite.Server, cont string, lease time.Duration) *Store {
 	t.Helper()
-	s, err := NewAzureRMStore(AzureRMConfig{StorageAccountName: azurite.Account, ContainerName: cont, Key: "c4s/state.json",
+	s, err := NewStore(Config{StorageAccountName: azurite.Account, ContainerName: cont, Key: "c4s/state.json",
 		Endpoint: srv.Endpoint, AccessKey: azurite.Key, LeaseDuration: lease})
 	if err != nil {
 		t.Fatal(err)
@@ -22,16 +23,16 @@ func azureStore(t *testing.T, srv *azurite.Server, cont string, lease time.Durat
 	return s
 }
 
-func azureBlob(t *testing.T, s *AzureRMStore, ws string) *AzureRM {
+func azureBlob(t *testing.T, s *Store, ws string) *Blob {
 	t.Helper()
 	b, err := s.Workspace(ws)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b.(*AzureRM)
+	return b.(*Blob)
 }
 
-func setOne(t *testing.T, st *State, id string) {
+func setOne(t *testing.T, st *state.State, id string) {
 	t.Helper()
 	if err := st.Set("x.y", "x", "p", id, cty.ObjectVal(map[string]cty.Value{"identity": cty.StringVal(id)}), nil); err != nil {
 		t.Fatal(err)
@@ -44,16 +45,16 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("lock names the holder, waits, force-unlock breaks it", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "lock", 0), DefaultWorkspace)
-		b := azureBlob(t, azureStore(t, srv, "lock", 0), DefaultWorkspace)
+		a := azureBlob(t, azureStore(t, srv, "lock", 0), state.DefaultWorkspace)
+		b := azureBlob(t, azureStore(t, srv, "lock", 0), state.DefaultWorkspace)
 		unlockA, err := a.Lock("apply", "test")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = b.Lock("plan", "test")
-		var le *LockedError
+		var le *state.LockedError
 		if !errors.As(err, &le) {
-			t.Fatalf("second lock: %v, want *LockedError", err)
+			t.Fatalf("second lock: %v, want *state.LockedError", err)
 		}
 		if le.Holder.Operation != "apply" || le.Holder.PID != os.Getpid() || le.Holder.ID == "" {
 			t.Errorf("holder %+v", le.Holder)
@@ -65,17 +66,17 @@ func TestAzureRM(t *testing.T) {
 		}
 		// --lock-timeout: gives up naming the holder...
 		start := time.Now()
-		if _, err := LockWait(b, "plan", "test", 700*time.Millisecond, 100*time.Millisecond); !errors.As(err, &le) || !strings.Contains(err.Error(), "gave up waiting") {
+		if _, err := state.LockWait(b, "plan", "test", 700*time.Millisecond, 100*time.Millisecond); !errors.As(err, &le) || !strings.Contains(err.Error(), "gave up waiting") {
 			t.Fatalf("LockWait: %v", err)
 		}
 		if d := time.Since(start); d < 500*time.Millisecond {
-			t.Errorf("LockWait gave up after %s, before its timeout", d)
+			t.Errorf("state.LockWait gave up after %s, before its timeout", d)
 		}
 		// ... or gets the lock once the holder releases it.
 		go func() { time.Sleep(300 * time.Millisecond); _ = unlockA() }()
-		unlockB, err := LockWait(b, "plan", "test", 10*time.Second, 100*time.Millisecond)
+		unlockB, err := state.LockWait(b, "plan", "test", 10*time.Second, 100*time.Millisecond)
 		if err != nil {
-			t.Fatalf("LockWait after release: %v", err)
+			t.Fatalf("state.LockWait after release: %v", err)
 		}
 		holder, leased, _, err := a.ReadLock()
 		if err != nil || !leased || holder == nil || holder.Operation != "plan" {
@@ -97,7 +98,7 @@ func TestAzureRM(t *testing.T) {
 		if _, err := b.Load(); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Write(New()); err == nil {
+		if err := b.Write(state.New()); err == nil {
 			t.Fatal("the run whose lock was broken could still write")
 		}
 		_ = unlockB()
@@ -105,9 +106,9 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("write is conditional on the ETag read", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "etag", 0), DefaultWorkspace)
-		b := azureBlob(t, azureStore(t, srv, "etag", 0), DefaultWorkspace)
-		if err := a.Write(New()); err == nil {
+		a := azureBlob(t, azureStore(t, srv, "etag", 0), state.DefaultWorkspace)
+		b := azureBlob(t, azureStore(t, srv, "etag", 0), state.DefaultWorkspace)
+		if err := a.Write(state.New()); err == nil {
 			t.Fatal("write before load succeeded")
 		}
 		stA, err := a.Load()
@@ -147,8 +148,8 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("no lost update when the lease is broken mid-run", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "broken", 0), DefaultWorkspace)
-		b := azureBlob(t, azureStore(t, srv, "broken", 0), DefaultWorkspace)
+		a := azureBlob(t, azureStore(t, srv, "broken", 0), state.DefaultWorkspace)
+		b := azureBlob(t, azureStore(t, srv, "broken", 0), state.DefaultWorkspace)
 		unlockA, err := a.Lock("apply", "test")
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +188,7 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("every write keeps the previous state as a snapshot", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "snap", 0), DefaultWorkspace)
+		a := azureBlob(t, azureStore(t, srv, "snap", 0), state.DefaultWorkspace)
 		unlock, err := a.Lock("apply", "test")
 		if err != nil {
 			t.Fatal(err)
@@ -230,8 +231,8 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("a killed holder's lease expires", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "expiry", 15*time.Second), DefaultWorkspace)
-		b := azureBlob(t, azureStore(t, srv, "expiry", 15*time.Second), DefaultWorkspace)
+		a := azureBlob(t, azureStore(t, srv, "expiry", 15*time.Second), state.DefaultWorkspace)
+		b := azureBlob(t, azureStore(t, srv, "expiry", 15*time.Second), state.DefaultWorkspace)
 		if _, err := a.Lock("apply", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +242,7 @@ func TestAzureRM(t *testing.T) {
 		if _, err := b.Lock("apply", "test"); err == nil {
 			t.Fatal("lock taken while the lease is active")
 		}
-		unlock, err := LockWait(b, "apply", "test", 25*time.Second, 500*time.Millisecond)
+		unlock, err := state.LockWait(b, "apply", "test", 25*time.Second, 500*time.Millisecond)
 		if err != nil {
 			t.Fatalf("the lease did not expire: %v", err)
 		}
@@ -255,7 +256,7 @@ func TestAzureRM(t *testing.T) {
 	t.Run("workspaces are key env:NAME blobs", func(t *testing.T) {
 		t.Parallel()
 		s := azureStore(t, srv, "workspaces", 0)
-		for _, ws := range []string{DefaultWorkspace, "contoso", "fabrikam"} {
+		for _, ws := range []string{state.DefaultWorkspace, "contoso", "fabrikam"} {
 			b := azureBlob(t, s, ws)
 			st, _ := b.Load()
 			setOne(t, st, ws)
@@ -273,7 +274,7 @@ func TestAzureRM(t *testing.T) {
 		if err := s.DeleteWorkspace("contoso"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeleteWorkspace(DefaultWorkspace); err == nil {
+		if err := s.DeleteWorkspace(state.DefaultWorkspace); err == nil {
 			t.Error("default workspace deleted")
 		}
 		if _, err := s.Workspace("../x"); err == nil {
@@ -291,7 +292,7 @@ func TestAzureRM(t *testing.T) {
 
 	t.Run("a missing container is named", func(t *testing.T) {
 		t.Parallel()
-		a := azureBlob(t, azureStore(t, srv, "no-such-container", 0), DefaultWorkspace)
+		a := azureBlob(t, azureStore(t, srv, "no-such-container", 0), state.DefaultWorkspace)
 		_, err := a.Lock("plan", "test")
 		if err == nil || !strings.Contains(err.Error(), `container "no-such-container" does not exist`) {
 			t.Fatalf("got %v", err)
@@ -299,21 +300,21 @@ func TestAzureRM(t *testing.T) {
 	})
 }
 
-func ptrLease(a *AzureRM) *string {
+func ptrLease(a *Blob) *string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return &a.leaseID
 }
 
-func TestAzureRMConfigErrors(t *testing.T) {
-	for name, cfg := range map[string]AzureRMConfig{
+func TestConfigErrors(t *testing.T) {
+	for name, cfg := range map[string]Config{
 		"no key":         {StorageAccountName: "a", ContainerName: "c", AccessKey: "eA=="},
 		"no credentials": {StorageAccountName: "a", ContainerName: "c", Key: "k"},
 		"short lease":    {StorageAccountName: "a", ContainerName: "c", Key: "k", AccessKey: "eA==", LeaseDuration: 5 * time.Second},
 		"bad endpoint":   {StorageAccountName: "a", ContainerName: "c", Key: "k", AccessKey: "eA==", Endpoint: "ftp://x"},
 		"bad access key": {StorageAccountName: "a", ContainerName: "c", Key: "k", AccessKey: "not base64 %%"},
 	} {
-		if _, err := NewAzureRMStore(cfg); err == nil {
+		if _, err := NewStore(cfg); err == nil {
 			t.Errorf("%s: no error", name)
 		} else if strings.Contains(err.Error(), "%%") {
 			t.Errorf("%s: the error repeats the key: %v", name, err)

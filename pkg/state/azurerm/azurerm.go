@@ -1,4 +1,7 @@
-package state
+// Package azurerm is the `backend "azurerm"` state backend: states as blobs in an Azure Storage
+// container, built on the Azure SDK for Go (azblob). It is a package of its own so that the
+// engine's pkg/state stays free of cloud SDKs.
+package azurerm
 
 import (
 	"bytes"
@@ -10,8 +13,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/user"
 	"sort"
 	"strings"
 	"sync"
@@ -26,12 +27,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
+	"github.com/c4sctl/c4sctl/pkg/state"
 )
 
-// AzureRMConfig is the `backend "azurerm"` block, with Terraform's argument names
+// Config is the `backend "azurerm"` block, with Terraform's argument names
 // (hashicorp/terraform internal/backend/remote-state/azure/backend.go), and the secrets that
 // only the environment may give.
-type AzureRMConfig struct {
+type Config struct {
 	StorageAccountName string
 	ContainerName      string
 	// Key is the blob name of the default workspace's state; another workspace's is
@@ -63,14 +65,14 @@ const lockMetaKey = "c4sctllock"
 // envPrefix separates a workspace name from the key, as Terraform's keyEnvPrefix.
 const envPrefix = "env:"
 
-// AzureRMStore is the states of one configuration in an Azure Storage blob container.
-type AzureRMStore struct {
-	cfg       AzureRMConfig
+// Store is the states of one configuration in an Azure Storage blob container.
+type Store struct {
+	cfg       Config
 	container *container.Client
 }
 
-// NewAzureRMStore checks cfg and builds its clients (no request is sent).
-func NewAzureRMStore(cfg AzureRMConfig) (*AzureRMStore, error) {
+// NewStore checks cfg and builds its clients (no request is sent).
+func NewStore(cfg Config) (*Store, error) {
 	if cfg.StorageAccountName == "" || cfg.ContainerName == "" || cfg.Key == "" {
 		return nil, fmt.Errorf(`backend "azurerm" needs storage_account_name, container_name and key`)
 	}
@@ -126,36 +128,36 @@ func NewAzureRMStore(cfg AzureRMConfig) (*AzureRMStore, error) {
 		return nil, fmt.Errorf(`backend "azurerm" has no credentials: set use_azuread_auth = true, or ARM_ACCESS_KEY or ARM_SAS_TOKEN in the environment`)
 	}
 	cfg.Endpoint = endpoint
-	return &AzureRMStore{cfg: cfg, container: c}, nil
+	return &Store{cfg: cfg, container: c}, nil
 }
 
-func (s *AzureRMStore) String() string {
+func (s *Store) String() string {
 	return fmt.Sprintf("azurerm (container %s of %s)", s.cfg.ContainerName, s.cfg.Endpoint)
 }
 
-func (s *AzureRMStore) key(name string) string {
-	if name == DefaultWorkspace {
+func (s *Store) key(name string) string {
+	if name == state.DefaultWorkspace {
 		return s.cfg.Key
 	}
 	return s.cfg.Key + envPrefix + name
 }
 
 // Workspace returns the backend of one workspace's blob.
-func (s *AzureRMStore) Workspace(name string) (Backend, error) {
-	if name != DefaultWorkspace {
-		if err := ValidWorkspace(name); err != nil {
+func (s *Store) Workspace(name string) (state.Backend, error) {
+	if name != state.DefaultWorkspace {
+		if err := state.ValidWorkspace(name); err != nil {
 			return nil, err
 		}
 	}
 	return s.blob(s.key(name)), nil
 }
 
-func (s *AzureRMStore) blob(key string) *AzureRM {
-	return &AzureRM{store: s, key: key, bb: s.container.NewBlockBlobClient(key)}
+func (s *Store) blob(key string) *Blob {
+	return &Blob{store: s, key: key, bb: s.container.NewBlockBlobClient(key)}
 }
 
 // Workspaces lists the blobs named KEY + "env:" + NAME, as Terraform's azurerm backend does.
-func (s *AzureRMStore) Workspaces() ([]string, error) {
+func (s *Store) Workspaces() ([]string, error) {
 	ctx, cancel := opContext()
 	defer cancel()
 	prefix := s.cfg.Key + envPrefix
@@ -170,22 +172,22 @@ func (s *AzureRMStore) Workspaces() ([]string, error) {
 			if b.Name == nil {
 				continue
 			}
-			if n := strings.TrimPrefix(*b.Name, prefix); ValidWorkspace(n) == nil {
+			if n := strings.TrimPrefix(*b.Name, prefix); state.ValidWorkspace(n) == nil {
 				names = append(names, n)
 			}
 		}
 	}
 	sort.Strings(names)
-	return append([]string{DefaultWorkspace}, names...), nil
+	return append([]string{state.DefaultWorkspace}, names...), nil
 }
 
 // DeleteWorkspace deletes a workspace's blob and its snapshots; a locked one is refused
 // (LeaseIdMissing).
-func (s *AzureRMStore) DeleteWorkspace(name string) error {
-	if name == DefaultWorkspace {
+func (s *Store) DeleteWorkspace(name string) error {
+	if name == state.DefaultWorkspace {
 		return fmt.Errorf("the default workspace cannot be deleted")
 	}
-	if err := ValidWorkspace(name); err != nil {
+	if err := state.ValidWorkspace(name); err != nil {
 		return err
 	}
 	ctx, cancel := opContext()
@@ -205,7 +207,7 @@ func (s *AzureRMStore) DeleteWorkspace(name string) error {
 
 // explain turns an SDK error into one line that names the container and what to do; the
 // SDK's own text (which may hold a request URL, never a key) is kept at the end.
-func (s *AzureRMStore) explain(err error, what string) error {
+func (s *Store) explain(err error, what string) error {
 	switch {
 	case bloberror.HasCode(err, bloberror.ContainerNotFound):
 		return fmt.Errorf("%s: the container %q does not exist in %s; create it first (c4sctl does not create it)", what, s.cfg.ContainerName, s.cfg.Endpoint)
@@ -231,11 +233,11 @@ func opContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 60*time.Second)
 }
 
-// AzureRM is one workspace's state blob. Its lock is a lease on that blob, so that while a run
+// Blob is one workspace's state blob. Its lock is a lease on that blob, so that while a run
 // holds it the service refuses every write without the lease id; writes are conditional on the
 // ETag read by Load, and each write first snapshots the previous state.
-type AzureRM struct {
-	store *AzureRMStore
+type Blob struct {
+	store *Store
 	key   string
 	bb    *blockblob.Client
 
@@ -255,12 +257,12 @@ type AzureRM struct {
 	renewDone chan struct{}
 }
 
-func (a *AzureRM) String() string {
+func (a *Blob) String() string {
 	return fmt.Sprintf("azurerm blob %s/%s (%s)", a.store.cfg.ContainerName, a.key, a.store.cfg.Endpoint)
 }
 
 // Key is the blob name.
-func (a *AzureRM) Key() string { return a.key }
+func (a *Blob) Key() string { return a.key }
 
 // ConflictError is returned by Write when the blob is not what Load read: another run wrote it
 // (after this run's lease was broken) or it was changed by hand.
@@ -272,7 +274,7 @@ func (e *ConflictError) Error() string {
 }
 
 // Load downloads the blob; no blob or an empty one (created by Lock) is a new empty state.
-func (a *AzureRM) Load() (*State, error) {
+func (a *Blob) Load() (*state.State, error) {
 	ctx, cancel := opContext()
 	defer cancel()
 	resp, err := a.bb.DownloadStream(ctx, nil)
@@ -280,7 +282,7 @@ func (a *AzureRM) Load() (*State, error) {
 	defer a.mu.Unlock()
 	if bloberror.HasCode(err, bloberror.BlobNotFound) {
 		a.loaded, a.etag, a.size = true, nil, 0
-		return New(), nil
+		return state.New(), nil
 	}
 	if err != nil {
 		return nil, a.store.explain(err, "read state "+a.key)
@@ -292,14 +294,14 @@ func (a *AzureRM) Load() (*State, error) {
 	}
 	a.loaded, a.etag, a.size = true, resp.ETag, int64(len(b))
 	if len(bytes.TrimSpace(b)) == 0 {
-		return New(), nil
+		return state.New(), nil
 	}
-	return Decode(a.String(), b)
+	return state.Decode(a.String(), b)
 }
 
 // Write snapshots the current blob, then uploads s with If-Match on the ETag Load saw (or
 // If-None-Match: * when there was no blob) and the lease id when locked.
-func (a *AzureRM) Write(s *State) error {
+func (a *Blob) Write(s *state.State) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.loaded {
@@ -309,7 +311,7 @@ func (a *AzureRM) Write(s *State) error {
 		return fmt.Errorf("write state %s: %w", a.key, a.lost)
 	}
 	s.Serial++
-	b, err := Encode(s)
+	b, err := state.Encode(s)
 	if err != nil {
 		s.Serial--
 		return err
@@ -346,7 +348,7 @@ func (a *AzureRM) Write(s *State) error {
 	return nil
 }
 
-func (a *AzureRM) writeErr(err error) error {
+func (a *Blob) writeErr(err error) error {
 	switch {
 	case bloberror.HasCode(err, bloberror.ConditionNotMet, bloberror.BlobAlreadyExists):
 		return &ConflictError{Where: a.String()}
@@ -360,7 +362,7 @@ func (a *AzureRM) writeErr(err error) error {
 
 // Lock acquires a lease on the blob (created empty if missing), records the holder in the blob's
 // metadata and renews the lease in the background until unlock.
-func (a *AzureRM) Lock(operation, version string) (func() error, error) {
+func (a *Blob) Lock(operation, version string) (func() error, error) {
 	ctx, cancel := opContext()
 	defer cancel()
 	// The lease needs a blob: create an empty one unless there is one already.
@@ -371,7 +373,7 @@ func (a *AzureRM) Lock(operation, version string) (func() error, error) {
 	if err != nil && !bloberror.HasCode(err, bloberror.BlobAlreadyExists, bloberror.ConditionNotMet, bloberror.LeaseIDMissing) {
 		return nil, a.store.explain(err, "lock state "+a.key)
 	}
-	info := newLockInfo(operation, version)
+	info := state.NewLockInfo(operation, version)
 	lc, err := lease.NewBlobClient(a.bb, &lease.BlobClientOptions{LeaseID: to.Ptr(info.ID)})
 	if err != nil {
 		return nil, fmt.Errorf("lock state %s: %w", a.key, err)
@@ -416,7 +418,7 @@ func (a *AzureRM) Lock(operation, version string) (func() error, error) {
 
 // renew keeps the lease for as long as the run holds the lock: every third of the duration, so
 // that two failed renewals in a row still leave time for a third.
-func (a *AzureRM) renew(lc *lease.BlobClient, stop, done chan struct{}) {
+func (a *Blob) renew(lc *lease.BlobClient, stop, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(a.store.cfg.LeaseDuration / 3)
 	defer t.Stop()
@@ -440,7 +442,7 @@ func (a *AzureRM) renew(lc *lease.BlobClient, stop, done chan struct{}) {
 }
 
 // unlock stops renewing, removes the holder entry and releases the lease.
-func (a *AzureRM) unlock(lc *lease.BlobClient) error {
+func (a *Blob) unlock(lc *lease.BlobClient) error {
 	a.mu.Lock()
 	stop, done := a.stopRenew, a.renewDone
 	meta, lost := a.meta, a.lost
@@ -473,7 +475,7 @@ func (a *AzureRM) unlock(lc *lease.BlobClient) error {
 
 // ReadLock returns the holder recorded in the blob's metadata and whether the blob is leased
 // now. The entry outlives a lease that expired (a killed run); it is meaningful only while leased.
-func (a *AzureRM) ReadLock() (holder *LockInfo, leased bool, etag *azcore.ETag, err error) {
+func (a *Blob) ReadLock() (holder *state.LockInfo, leased bool, etag *azcore.ETag, err error) {
 	ctx, cancel := opContext()
 	defer cancel()
 	props, err := a.bb.GetProperties(ctx, nil)
@@ -487,7 +489,7 @@ func (a *AzureRM) ReadLock() (holder *LockInfo, leased bool, etag *azcore.ETag, 
 	for k, v := range props.Metadata {
 		if strings.EqualFold(k, lockMetaKey) && v != nil {
 			raw, derr := base64.StdEncoding.DecodeString(*v)
-			var info LockInfo
+			var info state.LockInfo
 			if derr == nil && json.Unmarshal(raw, &info) == nil {
 				holder = &info
 			}
@@ -496,20 +498,20 @@ func (a *AzureRM) ReadLock() (holder *LockInfo, leased bool, etag *azcore.ETag, 
 	return holder, leased, props.ETag, nil
 }
 
-func (a *AzureRM) lockedError(ctx context.Context) error {
+func (a *Blob) lockedError(ctx context.Context) error {
 	holder, _, _, err := a.ReadLock()
 	if err != nil || holder == nil {
 		// Leased by something that wrote no holder entry (a run killed between the two
 		// requests, or another tool).
-		return &LockedError{Path: a.String(), Holder: LockInfo{ID: "(unknown: the lease has no holder entry)", Operation: "unknown", Who: "unknown"},
+		return &state.LockedError{Path: a.String(), Holder: state.LockInfo{ID: "(unknown: the lease has no holder entry)", Operation: "unknown", Who: "unknown"},
 			Lease: a.store.cfg.LeaseDuration}
 	}
-	return &LockedError{Path: a.String(), Holder: *holder, Stale: isStale(*holder), Lease: a.store.cfg.LeaseDuration}
+	return &state.LockedError{Path: a.String(), Holder: *holder, Stale: state.IsStale(*holder), Lease: a.store.cfg.LeaseDuration}
 }
 
 // ForceUnlock breaks the lease (break period 0: at once) when the recorded holder's id is id,
 // then removes the holder entry. The holder's next write fails (lease and ETag conditions).
-func (a *AzureRM) ForceUnlock(id string) error {
+func (a *Blob) ForceUnlock(id string) error {
 	holder, leased, _, err := a.ReadLock()
 	if err != nil {
 		return err
@@ -555,7 +557,7 @@ type Snapshot struct {
 }
 
 // Snapshots lists the blob's snapshots, oldest first.
-func (a *AzureRM) Snapshots() ([]Snapshot, error) {
+func (a *Blob) Snapshots() ([]Snapshot, error) {
 	ctx, cancel := opContext()
 	defer cancel()
 	pager := a.store.container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &a.key, Include: container.ListBlobsInclude{Snapshots: true}})
@@ -581,7 +583,7 @@ func (a *AzureRM) Snapshots() ([]Snapshot, error) {
 }
 
 // LoadSnapshot reads one snapshot's state.
-func (a *AzureRM) LoadSnapshot(id string) (*State, error) {
+func (a *Blob) LoadSnapshot(id string) (*state.State, error) {
 	c, err := a.bb.WithSnapshot(id)
 	if err != nil {
 		return nil, err
@@ -598,18 +600,9 @@ func (a *AzureRM) LoadSnapshot(id string) (*State, error) {
 		return nil, err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return New(), nil
+		return state.New(), nil
 	}
-	return Decode(a.String()+" snapshot "+id, b)
-}
-
-func newLockInfo(operation, version string) LockInfo {
-	host, _ := os.Hostname()
-	who := "unknown"
-	if u, err := user.Current(); err == nil {
-		who = u.Username
-	}
-	return LockInfo{ID: newLineage(), Operation: operation, Who: who + "@" + host, Host: host, PID: os.Getpid(), Version: version, Created: time.Now().UTC()}
+	return state.Decode(a.String()+" snapshot "+id, b)
 }
 
 type readSeekNopCloser struct{ *bytes.Reader }
