@@ -61,6 +61,18 @@ func newSandboxSalesforceCmd(g *Globals) *cobra.Command {
 		},
 	}
 	setPolicy.Flags().StringVar(&app, "app", salesforceapi.PowerPlatformApp, "connected app name")
-	cmd.AddCommand(install, setPolicy)
+	setLanguage := &cobra.Command{
+		Use:   "set-language LANGUAGE",
+		Short: "Set the language of the user the API signs in as: en or de (standard profiles' names are then answered in German, as Salesforce translates them)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if err := withOrg(func(s *salesforceapi.Service) error { return s.SetLanguage(args[0]) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "The sandbox org's API user now reads %s: profile names in answers and in Profile.Name filters are in that language.\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(install, setPolicy, setLanguage)
 	return cmd
 }

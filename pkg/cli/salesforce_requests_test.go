@@ -130,12 +130,12 @@ resource "salesforce_connected_app" "power_platform" {
   profiles        = ["Standard User"]
 }
 `})
-	changeSalesforce(t, dir, func(s *salesforceapi.Service) error {
-		if err := s.SetLanguage("de"); err != nil {
-			return err
+	// As an admin would try it: through the sandbox commands.
+	for _, args := range [][]string{{"set-language", "de"}, {"install-app"}} {
+		if _, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "sandbox", "salesforce"}, args...)...); code != 0 {
+			t.Fatalf("sandbox salesforce %v: exit %d %s", args, code, stderr)
 		}
-		return s.InstallConnectedApp(salesforceapi.PowerPlatformApp)
-	})
+	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
 	if code != 1 || !strings.Contains(stderr, "main.c4s.hcl line 3") || !strings.Contains(flat(stderr), `no profile "Standard User"`) || !strings.Contains(flat(stderr), `"Standardbenutzer" (00e`) {
 		t.Fatalf("English profile in a German org: exit %d\n%s\n%s", code, stdout, stderr)
