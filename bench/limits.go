@@ -3,6 +3,7 @@
 // to a naive per-record client, and the figures are printed as a table. See bench_test.go.
 //
 // Environment: BENCH_USERS (50000), BENCH_SELLERS (20000), BENCH_LATENCY (20ms),
+// BENCH_SF_ASSIGNMENTS (20000) and BENCH_SF_LATENCY (200ms) for BenchmarkSalesforceHeavy,
 // BENCH_THROTTLE (50 requests/s), BENCH_THROTTLE_SELLERS (20000), BENCH_THROTTLE_CLIENT (the
 // budgeted client's variable, default C4S_HTTP_LIMITS at 96% of the rate), BENCH_FAULT_SELLERS
 // (2000), BENCH_FAULT_RATE (0.2); for digging: BENCH_ROUTES=1 (requests by route),

@@ -13,6 +13,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/errgroup"
 )
 
 // PowerPlatformApp is the connected app Copilot for Sales reaches Salesforce through.
@@ -208,7 +209,9 @@ type access struct {
 }
 
 // appAccess lists the profiles and permission sets that reach the app.
-func (c *Client) appAccess(ctx context.Context, appID string) ([]access, error) {
+// appAccess reads who may use the app; names maps profile ids to names when the caller read them
+// already (nil: read them when a profile has access).
+func (c *Client) appAccess(ctx context.Context, appID string, names map[string]string) ([]access, error) {
 	recs, err := c.query(ctx, "SELECT Id, ParentId, Parent.Name, Parent.IsOwnedByProfile, Parent.ProfileId FROM SetupEntityAccess WHERE SetupEntityId = "+soqlQuote(appID))
 	if err != nil {
 		return nil, fmt.Errorf("read who may use the connected app: %w", err)
@@ -229,9 +232,11 @@ func (c *Client) appAccess(ctx context.Context, appID string) ([]access, error) 
 		}
 	}
 	if needProfiles {
-		names, err := c.profileNames(ctx)
-		if err != nil {
-			return nil, err
+		if names == nil {
+			var err error
+			if names, err = c.profileNames(ctx); err != nil {
+				return nil, err
+			}
 		}
 		for i := range out {
 			if out[i].profile != "" {
@@ -284,17 +289,40 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		"refresh_token_policy": null(cty.String), "refresh_token_duration": null(cty.String), "session_timeout": null(cty.String),
 		"profiles": null(cty.Set(cty.String)), "permission_sets": null(cty.Set(cty.String)), "policies_editable": null(cty.Bool),
 	}
-	row, err := c.findApp(ctx, name)
-	if err != nil {
+	// The app's row, its policies (the Metadata API reads them by name) and the profiles' names
+	// need nothing of each other: read them at once, then who may use the app (by the row's id).
+	var (
+		row          *appRow
+		rec          *xnode
+		recErr       error
+		names        map[string]string
+		g, gctx      = errgroup.WithContext(ctx)
+		_, profilesO = attrs.Strings(cfg, "profiles")
+	)
+	g.Go(func() error {
+		var err error
+		row, err = c.findApp(gctx, name)
+		return err
+	})
+	g.Go(func() error {
+		rec, recErr = c.readConnectedApp(gctx, fullNameOf(name))
+		return nil // reported below, where the app is installed
+	})
+	if profilesO {
+		g.Go(func() error {
+			names, _ = c.profileNames(gctx) // a failure is asked again by appAccess
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return providers.ReadResponse{}, err
 	}
 	if row == nil {
 		return providers.ReadResponse{Value: cty.ObjectVal(vals), Warnings: []string{fmt.Sprintf("the connected app %q is not installed in the org: Copilot for Sales cannot reach Salesforce until it is (since September 2025 uninstalled connected apps are blocked for most users)", name)}}, nil
 	}
 	vals["installed"] = cty.True
-	rec, err := c.readConnectedApp(ctx, fullNameOf(name))
-	if err != nil {
-		return providers.ReadResponse{}, fmt.Errorf("read the policies of %q: %w", name, err)
+	if recErr != nil {
+		return providers.ReadResponse{}, fmt.Errorf("read the policies of %q: %w", name, recErr)
 	}
 	c.stateMu.Lock()
 	refused := c.refused[name]
@@ -316,7 +344,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		}
 		warnings = append(warnings, fmt.Sprintf("the Metadata API returns no ConnectedApp named %s for %q: its IP relaxation, refresh token and session policies cannot be read or changed through the API; c4sctl plans changes to them as manual steps", fullNameOf(name), name))
 	}
-	rows, err := c.appAccess(ctx, row.id)
+	rows, err := c.appAccess(ctx, row.id, names)
 	if err != nil {
 		return providers.ReadResponse{}, err
 	}
@@ -590,7 +618,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 	if want, ok := attrs.Bool(req.Planned, "installed"); ok && !want {
 		return providers.ApplyResponse{}, fmt.Errorf("c4sctl cannot uninstall %q; uninstall it in Setup > Connected Apps OAuth Usage", name)
 	}
-	rows, err := c.appAccess(ctx, row.id)
+	rows, err := c.appAccess(ctx, row.id, nil)
 	if err != nil {
 		return providers.ApplyResponse{}, err
 	}
@@ -634,7 +662,7 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 				return providers.ApplyResponse{}, err
 			}
 			// The answer was lost: grant again only what is still missing.
-			now, rerr := c.appAccess(ctx, row.id)
+			now, rerr := c.appAccess(ctx, row.id, nil)
 			if rerr != nil {
 				return providers.ApplyResponse{}, fmt.Errorf("%w; reading the app's access back failed too: %v", err, rerr)
 			}
