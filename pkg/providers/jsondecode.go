@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
+	"strings"
 )
 
 // DecodeJSON unmarshals an API answer into out. Its errors describe the answer in JSON terms
@@ -16,9 +18,20 @@ func DecodeJSON(raw []byte, out any) error {
 	if err == nil {
 		return nil
 	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return errors.New("the answer is empty where JSON was expected")
+	}
+	return DescribeJSONError(err)
+}
+
+// DescribeJSONError rewrites an encoding/json error (from Unmarshal or a Decoder) in JSON terms,
+// without Go types; other errors (a broken connection) are returned as they are.
+func DescribeJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
+	case err == nil:
+		return nil
 	case errors.As(err, &te):
 		where := "the answer"
 		if te.Field != "" {
@@ -27,10 +40,12 @@ func DecodeJSON(raw []byte, out any) error {
 		return fmt.Errorf("%s is %s where %s was expected", where, article(te.Value), jsonKind(te.Type))
 	case errors.As(err, &se):
 		return fmt.Errorf("the answer is not valid JSON (at byte %d)", se.Offset)
-	case len(bytes.TrimSpace(raw)) == 0:
-		return errors.New("the answer is empty where JSON was expected")
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errors.New("the answer ends before its JSON does")
+	case strings.HasPrefix(err.Error(), "json: "):
+		return errors.New("the answer is not the JSON that was expected")
 	}
-	return errors.New("the answer is not the JSON that was expected")
+	return err
 }
 
 // article turns encoding/json's value kinds ("array", "number 1.5", "string") into words.

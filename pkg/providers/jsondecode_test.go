@@ -22,7 +22,7 @@ func TestDecodeJSONNeverNamesGoTypes(t *testing.T) {
 		{`{"Items": [1.5]}`, &st, "field Items is a number 1.5 where a whole number was expected"},
 		{`{"Items": {}}`, &st, "field Items is an object where an array was expected"},
 		{`{"Name": `, &st, "the answer is not valid JSON (at byte 9)"},
-		{``, &st, "the answer is not valid JSON (at byte 0)"},
+		{``, &st, "the answer is empty where JSON was expected"},
 	}
 	for _, c := range cases {
 		err := DecodeJSON([]byte(c.raw), c.out)

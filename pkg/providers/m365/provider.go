@@ -284,8 +284,8 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body, out any) e
 		return fmt.Errorf("Microsoft Graph %s %s: reading the answer: %w", method, path, err)
 	}
 	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
-		if err := json.Unmarshal(rb, out); err != nil {
-			return fmt.Errorf("Microsoft Graph %s %s: unexpected answer (%v)", method, path, err)
+		if err := providers.DecodeJSON(rb, out); err != nil {
+			return fmt.Errorf("Microsoft Graph %s %s: unexpected answer: %v", method, path, err)
 		}
 	}
 	return nil
@@ -493,7 +493,9 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 // one, each with every item of its value. It returns the number of items.
 func readPage[T any](resp *http.Response, path string, next func(string) error, each func(T) error) (int, error) {
 	what := "Microsoft Graph GET " + answerPath(resp, path)
-	bad := func(err error) error { return fmt.Errorf("%s: unexpected answer (%v)", what, err) }
+	bad := func(err error) error {
+		return fmt.Errorf("%s: unexpected answer: %v", what, providers.DescribeJSONError(err))
+	}
 	dec := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer))
 	if t, err := dec.Token(); err != nil {
 		return 0, bad(err)

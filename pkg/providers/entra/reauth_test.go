@@ -1,0 +1,115 @@
+package entra
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// counterCred is a credential that hands out one token per instance (as a fresh azidentity
+// credential signs in once and caches); signIns counts the instances' first tokens.
+type counterCred struct {
+	n       int64
+	signIns *atomic.Int64
+	once    sync.Once
+}
+
+func (c *counterCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.once.Do(func() { c.signIns.Add(1) })
+	return azcore.AccessToken{Token: fmt.Sprintf("tok-%d", c.n), ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// Twenty requests that all see their token refused at once share one new sign-in, and each is
+// sent again exactly once with the new token.
+func TestConcurrent401sShareOneSignIn(t *testing.T) {
+	var signIns, gen atomic.Int64
+	build := func() (azcore.TokenCredential, error) {
+		return &counterCred{n: gen.Add(1), signIns: &signIns}, nil
+	}
+	cred, err := NewReauth(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused sync.Map // tokens the server refuses
+	refused.Store("Bearer tok-1", true)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if _, bad := refused.Load(r.Header.Get("Authorization")); bad {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	hc := Client(srv.Client(), cred)
+	send := func(body string) (*http.Response, error) {
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"api://x/.default"}})
+		if err != nil {
+			return nil, err
+		}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		return hc.Do(req)
+	}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := send("payload")
+			if err != nil || resp.StatusCode != 200 || !Reauthenticated(resp) {
+				failed.Add(1)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() != 0 {
+		t.Fatalf("%d requests not recovered", failed.Load())
+	}
+	if n := cred.Renewals(); n != 1 {
+		t.Errorf("%d renewals, want 1", n)
+	}
+	if n := signIns.Load(); n != 2 {
+		t.Errorf("%d sign-ins, want 2 (the first and one after the 401s)", n)
+	}
+	if n := hits.Load(); n != 40 {
+		t.Errorf("%d requests reached the server, want 40 (each sent twice)", n)
+	}
+	// Later both the current token and the next one are refused: one renewal (tok-2 had worked),
+	// its 401 is returned as it is, and tok-3, never accepted, is not renewed again (no loop).
+	refused.Store("Bearer tok-2", true)
+	refused.Store("Bearer tok-3", true)
+	resp, err := send("again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || !Reauthenticated(resp) {
+		t.Errorf("after a renewal: status %d, reauthenticated %v", resp.StatusCode, Reauthenticated(resp))
+	}
+	resp, err = send("third")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || Reauthenticated(resp) {
+		t.Errorf("with a never-accepted token: status %d, reauthenticated %v", resp.StatusCode, Reauthenticated(resp))
+	}
+	if n := cred.Renewals(); n != 2 {
+		t.Errorf("%d renewals, want 2", n)
+	}
+}
