@@ -3,6 +3,7 @@ package m365
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,20 @@ func TestFixtureGroupMembersPage(t *testing.T) {
 	}
 	if alex.Loc != nil || len(alex.Licenses) != 0 || alex.Name != "Alex Wilber" {
 		t.Errorf("Alex decoded as %+v", alex)
+	}
+}
+
+// Graph's error body as Learn documents it gives the error its code and message.
+func TestFixtureGraphErrorBody(t *testing.T) {
+	b, err := os.ReadFile("testdata/error_bad_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := graphErr("GET", "/v1.0/users", 400, "", b)
+	if e.Code != "Request_UnsupportedQuery" || e.Message != "Unsupported or invalid query filter clause specified for property 'userType' of resource 'User'." {
+		t.Errorf("decoded code %q message %q", e.Code, e.Message)
+	}
+	if s := e.Error(); !strings.Contains(s, "400 Bad Request (Request_UnsupportedQuery: Unsupported or invalid") {
+		t.Errorf("message %q", s)
 	}
 }
