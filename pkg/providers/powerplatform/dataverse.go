@@ -408,10 +408,12 @@ func (c *Client) planAdmins(req providers.PlanRequest) providers.PlanResponse {
 			resp.Warnings = append(resp.Warnings, fmt.Sprintf("apply removes System Administrator from %s (enforce = true).", strings.Join(remove, ", ")))
 		}
 		resp.Warnings = append(resp.Warnings, "c4sctl never removes System Administrator from the account it runs as, even when it is not declared.")
-		if service, _ := attrs.Strings(req.Prior, "service_accounts"); len(service) > 0 {
-			sort.Strings(service)
-			resp.Notes = append(resp.Notes, "Microsoft service accounts: kept ("+strings.Join(service, ", ")+"). Microsoft says not to change their roles, so c4sctl never removes them, even with enforce = true.")
-		}
+	}
+	// Listed apart on every plan (a warning, which plan shows for unchanged resources too), so that
+	// enforce = true is seen to leave them alone.
+	if service, _ := attrs.Strings(req.Prior, "service_accounts"); len(service) > 0 {
+		sort.Strings(service)
+		resp.Warnings = append(resp.Warnings, "Microsoft service accounts: kept ("+strings.Join(service, ", ")+"). Microsoft says not to change their roles, so c4sctl never removes them, even with enforce = true.")
 	}
 	return resp
 }

@@ -302,14 +302,22 @@ func TestAdminsDeferredThenConverge(t *testing.T) {
 		t.Errorf("plan warnings: %q", pr.Warnings)
 	}
 	// Microsoft's service accounts are listed apart and never planned for removal.
-	pn := strings.Join(pr.Notes, "\n")
-	for _, sa := range powerplatformapi.MicrosoftServiceAccounts {
-		if strings.Contains(pw, sa.DomainName) || !strings.Contains(pn, sa.DomainName) {
-			t.Errorf("service account %s: plan warnings %q, notes %q (want it only under kept)", sa.DomainName, pr.Warnings, pr.Notes)
+	var kept string
+	for _, w := range pr.Warnings {
+		if strings.HasPrefix(w, "Microsoft service accounts: kept") {
+			kept = w
+		} else if strings.Contains(w, "removes") {
+			for _, sa := range powerplatformapi.MicrosoftServiceAccounts {
+				if strings.Contains(w, sa.DomainName) {
+					t.Errorf("plan removes service account %s: %q", sa.DomainName, w)
+				}
+			}
 		}
 	}
-	if !strings.Contains(pn, "Microsoft service accounts: kept") {
-		t.Errorf("plan notes lack the kept service accounts: %q", pr.Notes)
+	for _, sa := range powerplatformapi.MicrosoftServiceAccounts {
+		if !strings.Contains(kept, sa.DomainName) {
+			t.Errorf("service account %s not listed as kept: %q", sa.DomainName, pr.Warnings)
+		}
 	}
 	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: adminsSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: after}); err != nil {
 		t.Fatal(err)
