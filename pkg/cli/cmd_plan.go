@@ -105,7 +105,41 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	if err := g.printDiags(diags); err != nil {
 		return nil, diags, err
 	}
+	if err := s.checkStateTarget(); err != nil {
+		return nil, diags, err
+	}
 	return pl, diags, nil
+}
+
+// checkStateTarget refuses a run whose providers signed in somewhere else than the runs that
+// wrote the state (another tenant, org, instance, endpoint, client, or sandbox against real):
+// that state describes other objects. Providers the state does not know yet are accepted.
+func (s *session) checkStateTarget() error {
+	if len(s.state.Targets) == 0 {
+		return nil
+	}
+	saved := map[string]providers.Identity{}
+	cur := map[string]providers.Identity{}
+	for name, id := range s.g.Targets() {
+		if st, ok := s.state.Targets[name]; ok {
+			saved[name] = st
+			cur[name] = id
+		}
+	}
+	if d := planfile.TargetMismatch(saved, cur); len(d) > 0 {
+		return fmt.Errorf("the state %s was written against another target than this run signed in to, and nothing was changed:\n  - %s\nRun against the target the state belongs to, or use another directory (a state file describes one tenant and org)", s.backend.Path, strings.Join(d, "\n  - "))
+	}
+	return nil
+}
+
+// recordTargets writes into state where this run's providers signed in.
+func (s *session) recordTargets() {
+	if s.state.Targets == nil {
+		s.state.Targets = map[string]map[string]string{}
+	}
+	for name, id := range s.g.Targets() {
+		s.state.Targets[name] = id
+	}
 }
 
 // writeExcluded tells which resources --exclude left out of the plan.
@@ -250,7 +284,7 @@ func (s *session) savePlan(path string, pl *plan.Plan, f *planFlags, excluded []
 	pf := &planfile.File{FormatVersion: planfile.FormatVersion, C4sctlVersion: Version, CreatedAt: time.Now().UTC().Truncate(time.Second),
 		Sandbox: g.Sandbox, Config: ch,
 		Options:      planfile.Options{Targets: nonNilStrings(f.targets), Exclude: nonNilStrings(f.exclude), RefreshOnly: f.refreshOnly},
-		Fingerprints: planfile.Fingerprints(pl), Plan: doc}
+		Fingerprints: planfile.Fingerprints(pl), Plan: doc, Target: g.Targets()}
 	return planfile.Write(path, pf)
 }
 
@@ -378,6 +412,12 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 	if err != nil {
 		return err
 	}
+	if pf.Target == nil {
+		return fmt.Errorf("plan file %s records no target (tenant and org), so c4sctl cannot tell where it may be applied, and nothing was applied: make a new plan with `c4sctl plan --out %s`", path, path)
+	}
+	if d := planfile.TargetMismatch(pf.Target, g.Targets()); len(d) > 0 {
+		return fmt.Errorf("plan file %s was made against another target than this run signed in to, and nothing was applied:\n  - %s\nApply it where it was planned, or make a new plan here (`c4sctl plan --out %s`) and review it", path, strings.Join(d, "\n  - "), path)
+	}
 	if stale := planfile.Stale(pf, doc, planfile.Fingerprints(fresh)); len(stale) > 0 {
 		return fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`c4sctl plan --out %s`), review it and apply that", path, strings.Join(stale, "\n  - "), path)
 	}
@@ -408,6 +448,7 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 		providers.Delete: {"Destroying...", "Destruction complete", "Still destroying..."},
 		providers.Forget: {"Forgetting...", "Removed from state", "Still forgetting..."},
 	}
+	s.recordTargets()
 	var mu sync.Mutex
 	a := &apply.Applier{Plan: pl, Config: g.config, Eval: g.eval, State: s.state, Backend: s.backend, Clients: g, Concurrency: f.concurrency,
 		Progress: func(e apply.Event) {

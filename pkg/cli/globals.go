@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +55,7 @@ type Globals struct {
 
 	mu      sync.Mutex
 	clients map[string]providers.Client
+	targets map[string]providers.Identity
 }
 
 // StateDir is the configuration's .c4sctl directory (state, lock, sandbox data).
@@ -292,9 +295,38 @@ func (g *Globals) Client(ctx context.Context, name string) (providers.Client, er
 	}
 	if g.clients == nil {
 		g.clients = map[string]providers.Client{}
+		g.targets = map[string]providers.Identity{}
 	}
 	g.clients[name] = c
+	g.targets[name] = g.identity(c)
 	return c, nil
+}
+
+// identity is where a configured client signs in, plus whether it is the sandbox. The in-process
+// sandbox's base URL is written "sandbox:" so that a plan made in one run names the same target
+// in the next (its port may change between runs).
+func (g *Globals) identity(c providers.Client) providers.Identity {
+	id := providers.Identity{"sandbox": strconv.FormatBool(g.Sandbox)}
+	if ic, ok := c.(providers.Identified); ok {
+		for k, v := range ic.Identity() {
+			if g.Sandbox && g.sb != nil {
+				v = strings.ReplaceAll(v, strings.TrimSuffix(g.sb.URL, "/"), "sandbox:")
+			}
+			id[k] = v
+		}
+	}
+	return id
+}
+
+// Targets returns where each provider configured so far signed in.
+func (g *Globals) Targets() map[string]providers.Identity {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[string]providers.Identity, len(g.targets))
+	for k, v := range g.targets {
+		out[k] = v
+	}
+	return out
 }
 
 // Close stops the sandbox (saving its data).

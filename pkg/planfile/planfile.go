@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -61,6 +62,10 @@ type File struct {
 	Fingerprints map[string]string `json:"fingerprints"`
 	// Plan is the machine-readable plan (docs/json-plan.md).
 	Plan *plan.JSONPlan `json:"plan"`
+	// Target records, per provider, where the plan signed in (providers.Identity: tenant, org,
+	// instance, endpoints, client ids, sandbox or not). `apply PLAN_FILE` refuses to apply it
+	// anywhere else.
+	Target map[string]providers.Identity `json:"target"`
 }
 
 // Options are the options a saved plan was made with.
@@ -342,6 +347,7 @@ func (f *File) validate() error {
 	if f.Config.Hash == "" {
 		return errors.New("no configuration hash in the file")
 	}
+
 	seen := map[string]bool{}
 	for i, rc := range f.Plan.ResourceChanges {
 		if rc.Address == "" {

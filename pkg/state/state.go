@@ -27,6 +27,10 @@ type State struct {
 	Lineage       string      `json:"lineage"`
 	C4sctlVersion string      `json:"c4sctl_version,omitempty"`
 	Resources     []*Resource `json:"resources"`
+	// Targets records, per provider, where the runs that wrote this state signed in (tenant,
+	// org, instance, endpoints, client ids, sandbox or not; never a secret). A run that signs in
+	// elsewhere is refused (docs/security.md).
+	Targets map[string]map[string]string `json:"targets,omitempty"`
 }
 
 // Resource is one managed object in state.

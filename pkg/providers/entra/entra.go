@@ -210,6 +210,15 @@ func str(v cty.Value, name string) string {
 	return a.AsString()
 }
 
+// Identity is where these settings sign in: tenant, client id, cloud and authority host.
+func (s Settings) Identity() providers.Identity {
+	id := providers.Identity{"tenant_id": s.TenantID, "client_id": s.ClientID, "cloud": s.Cloud}
+	if c, err := s.CloudEndpoints(); err == nil {
+		id["login_endpoint"] = c.LoginHost
+	}
+	return id
+}
+
 // WithCAFile returns env with its HTTP client also trusting the settings' ca_file, if any.
 func (s Settings) WithCAFile(env *providers.Env) (*providers.Env, error) {
 	if s.CAFile == "" {

@@ -113,11 +113,17 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	if err != nil {
 		return nil, err
 	}
-	_, env, cred, err := entra.Connect(config, env)
+	s, env, cred, err := entra.Connect(config, env)
 	if err != nil {
 		return nil, err
 	}
-	return newClient(cred, env, base, scope)
+	c, err := newClient(cred, env, base, scope)
+	if err != nil {
+		return nil, err
+	}
+	c.identity = s.Identity()
+	c.identity["graph_endpoint"] = base
+	return c, nil
 }
 
 // Client is the configured provider.
@@ -125,6 +131,8 @@ type Client struct {
 	providers.Dispatch
 
 	cred    azcore.TokenCredential
+	// identity: tenant, client id, authority and Graph endpoint (Configure).
+	identity providers.Identity
 	hc      *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
 	layer   *http.Client // env.HTTPClient itself: the HTTP layer (httpx) told of throttled batch items
 	base    string       // e.g. https://graph.microsoft.com (no version)
@@ -216,6 +224,9 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 	c.sdk = msgraphsdk.NewGraphServiceClient(adapter)
 	return c, nil
 }
+
+// Identity is where the client signs in and sends its requests.
+func (c *Client) Identity() providers.Identity { return c.identity }
 
 // Retries is the number of requests retried after 429/503/504 answers so far.
 func (c *Client) Retries() int { return int(c.retries.Load()) }

@@ -109,6 +109,9 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 		}
 	}
 	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, bapScope: cl.scope, bap: strings.TrimSuffix(bap, "/"), dataverse: strings.TrimSuffix(attrs.String(config, "dataverse_url"), "/"), pageSize: 500, clientID: s.ClientID}
+	c.identity = s.Identity()
+	c.identity["bap_endpoint"] = c.bap
+	c.identity["dataverse_url"] = c.dataverse
 	plain := func(f func(providers.PlanRequest) providers.PlanResponse) func(context.Context, providers.PlanRequest) (providers.PlanResponse, error) {
 		return func(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) { return f(req), nil }
 	}
@@ -124,6 +127,9 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 	return c, nil
 }
 
+// Identity is where the client signs in and sends its requests.
+func (c *Client) Identity() providers.Identity { return c.identity }
+
 // Client is the configured provider.
 type Client struct {
 	providers.Dispatch
@@ -133,6 +139,7 @@ type Client struct {
 	bap       string
 	bapScope  string
 	dataverse string // override of the environment's instance URL
+	identity  providers.Identity
 	pageSize  int
 	clientID  string // the app c4sctl signs in as (named in the steps that add it to an environment)
 }

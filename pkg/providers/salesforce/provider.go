@@ -274,6 +274,7 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	}
 	c.token, c.gen = tok, 1
 	c.loginURL, c.clientID = s.login, s.clientID
+	c.username = s.username
 	return c, nil
 }
 
@@ -333,6 +334,7 @@ func (c *Client) tokenRequest(ctx context.Context, host string, form url.Values)
 	var body struct {
 		AccessToken string `json:"access_token"`
 		InstanceURL string `json:"instance_url"`
+		ID          string `json:"id"`
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
@@ -350,7 +352,48 @@ func (c *Client) tokenRequest(ctx context.Context, host string, form url.Values)
 		}
 		return "", "", errors.New(msg)
 	}
+	c.setOrgID(orgIDOf(body.ID))
 	return body.AccessToken, body.InstanceURL, nil
+}
+
+// orgIDOf reads the org id from the token response's identity URL
+// (https://login.salesforce.com/id/{orgId}/{userId}; OAuth 2.0 token response, "id":
+// https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_endpoints.htm). "" when it
+// has another shape.
+func orgIDOf(idURL string) string {
+	u, err := url.Parse(idURL)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i := 0; i+2 < len(parts); i++ {
+		if parts[i] == "id" {
+			return parts[i+1]
+		}
+	}
+	return ""
+}
+
+func (c *Client) setOrgID(id string) {
+	if id == "" {
+		return
+	}
+	c.mu.Lock()
+	c.orgID = id
+	c.mu.Unlock()
+}
+
+// Identity is where the client signs in and sends its requests: the org (from the sign-in's
+// identity URL, when the flow gives one), its instance, the login URL, the connected app's
+// consumer key and the user.
+func (c *Client) Identity() providers.Identity {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := providers.Identity{"instance_url": c.instance, "login_url": c.loginURL, "client_id": c.clientID, "username": c.username}
+	if c.orgID != "" {
+		id["org_id"] = c.orgID
+	}
+	return id
 }
 
 // sfCLILogin reads the Salesforce CLI's stored org (`sf org display --json`).
@@ -399,9 +442,12 @@ type Client struct {
 	login     func(context.Context) (token, instance string, err error)
 	canReauth bool
 
-	mu    sync.Mutex // token, gen
+	mu    sync.Mutex // token, gen, orgID
 	token string
 	gen   int
+	orgID string // from the sign-in's identity URL; "" when the flow gives none
+
+	username string // the JWT bearer flow's user, for Identity
 
 	loginURL, clientID string // simpleforce's own settings (it never signs in itself)
 

@@ -73,7 +73,7 @@ func (*Provider) SandboxConfig(baseURL string) map[string]cty.Value {
 
 // Configure builds the client.
 func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers.Env) (providers.Client, error) {
-	_, env, cred, err := entra.Connect(config, env)
+	s, env, cred, err := entra.Connect(config, env)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +92,8 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{http: entra.Client(env.HTTPClient, cred), cred: cred, endpoint: strings.TrimSuffix(ep, "/"), log: log}
+	c.identity = s.Identity()
+	c.identity["endpoint"] = c.endpoint
 	c.Dispatch = providers.Dispatch{Provider: "teams", Handlers: map[string]providers.Handler{
 		"teams_meeting_policy":   {Read: c.readMeeting, Apply: c.applyMeeting, Plan: c.planMeeting},
 		"teams_app_setup_policy": {Read: c.readSetup, Apply: c.applySetup, Plan: c.planSetup},
@@ -107,7 +109,11 @@ type Client struct {
 	cred     azcore.TokenCredential
 	endpoint string
 	log      *slog.Logger // method, path and status only: never headers or bodies
+	identity providers.Identity
 }
+
+// Identity is where the client signs in and sends its requests.
+func (c *Client) Identity() providers.Identity { return c.identity }
 
 // APIError is an error answer of the Teams admin policy service.
 type APIError struct {
