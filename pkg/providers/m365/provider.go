@@ -130,15 +130,15 @@ func (p *Provider) Configure(_ context.Context, config cty.Value, env *providers
 type Client struct {
 	providers.Dispatch
 
-	cred    azcore.TokenCredential
+	cred azcore.TokenCredential
 	// identity: tenant, client id, authority and Graph endpoint (Configure).
 	identity providers.Identity
-	hc      *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
-	layer   *http.Client // env.HTTPClient itself: the HTTP layer (httpx) told of throttled batch items
-	base    string       // e.g. https://graph.microsoft.com (no version)
-	scope   string
-	adapter *msgraphsdk.GraphRequestAdapter
-	sdk     *msgraphsdk.GraphServiceClient
+	hc       *http.Client // env.HTTPClient's transport behind the Kiota middleware (retry, redirect, ...)
+	layer    *http.Client // env.HTTPClient itself: the HTTP layer (httpx) told of throttled batch items
+	base     string       // e.g. https://graph.microsoft.com (no version)
+	scope    string
+	adapter  *msgraphsdk.GraphRequestAdapter
+	sdk      *msgraphsdk.GraphServiceClient
 
 	retries atomic.Int64
 	log     *slog.Logger
