@@ -18,6 +18,11 @@ func main() {
 	// them before its first request: read them while the configuration is being loaded (the
 	// result is cached).
 	go func() { _, _ = x509.SystemCertPool() }()
+	// A reader that goes away (`c4sctl plan | head -1`) must not kill the process mid-run: Go's
+	// default for a write to a broken stdout or stderr pipe is to die of SIGPIPE, leaving the
+	// state lock behind and, during apply, changes unrecorded. Ignored, such writes fail with
+	// EPIPE, output is dropped, and the run ends normally (lock released, state saved).
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

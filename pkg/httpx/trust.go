@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -8,12 +9,17 @@ import (
 )
 
 // TrustPEMFile returns a copy of c that also trusts the PEM certificates in path (a provider's
-// ca_file: the standalone sandbox's tls.pem, a TLS-inspecting proxy), keeping the authorities c
+// ca_file: the standalone sandbox's ca.pem, a TLS-inspecting proxy), keeping the authorities c
 // already trusts. With an httpx client the copy shares the limits and counters of c.
 func TrustPEMFile(c *http.Client, path string) (*http.Client, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ca_file: %v", err)
+	}
+	if bytes.Contains(b, []byte("PRIVATE KEY-----")) {
+		// A file with a key is a server's, not a certificate to trust (the sandbox keeps its key
+		// in server-key.pem and the certificate alone in ca.pem). Its content is not shown.
+		return nil, fmt.Errorf("ca_file %s holds a private key: point ca_file at a file with certificates only (for the sandbox, its ca.pem), and keep the key file private", path)
 	}
 	pool := currentPool(c)
 	if pool == nil {

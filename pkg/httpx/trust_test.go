@@ -41,3 +41,19 @@ func TestTrustPEMFile(t *testing.T) {
 		t.Error("missing ca_file accepted")
 	}
 }
+
+// A ca_file holding a private key (a server's key file) is refused without showing it.
+func TestTrustPEMFileRefusesKeys(t *testing.T) {
+	s := newServer(t, false, func(s *server, n int64, w http.ResponseWriter, r *http.Request) {})
+	keyBody := "CANARY-KEY-BYTES"
+	path := filepath.Join(t.TempDir(), "server-key.pem")
+	b := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte(keyBody)})...)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := TrustPEMFile(NewClient(Options{MaxAttempts: 1}), path)
+	if err == nil || !strings.Contains(err.Error(), "private key") || strings.Contains(err.Error(), "Q0FOQVJZ") {
+		t.Fatalf("err = %v, want a refusal naming the private key without showing it", err)
+	}
+}

@@ -1,8 +1,14 @@
 package sandbox
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -192,5 +198,82 @@ func TestDataPersistsAcrossRunsAndResets(t *testing.T) {
 	}
 	if _, err := Start(Options{Dir: dir}, &counter{}); err == nil || !strings.Contains(err.Error(), "sandbox reset") {
 		t.Fatalf("corrupt data: %v, want an error pointing at sandbox reset", err)
+	}
+}
+
+// The sandbox's key must not let anyone who reads it impersonate another host to a client that
+// trusts the sandbox's certificate (a ca_file left in a provider block): the certificate is a
+// leaf for the loopback names, so a certificate for login.microsoftonline.com signed with its key
+// is refused.
+func TestSandboxKeyCannotVouchForOtherHosts(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := Start(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	raw, err := os.ReadFile(filepath.Join(dir, certFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxCert, _, err := parseCertBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sandboxCert.Leaf.IsCA || sandboxCert.Leaf.KeyUsage&x509.KeyUsageCertSign != 0 {
+		t.Errorf("the sandbox certificate can sign certificates (CA %v, usage %b)", sandboxCert.Leaf.IsCA, sandboxCert.Leaf.KeyUsage)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := &x509.Certificate{
+		SerialNumber: big.NewInt(42),
+		Subject:      pkix.Name{CommonName: "login.microsoftonline.com"},
+		DNSNames:     []string{"login.microsoftonline.com"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, forged, sandboxCert.Leaf, &key.PublicKey, sandboxCert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: "login.microsoftonline.com", Roots: sb.CertPool()}); err == nil {
+		t.Fatal("a certificate for login.microsoftonline.com signed with the sandbox key is trusted")
+	}
+	// The sandbox itself is still trusted on its loopback names.
+	for _, name := range []string{"localhost", "127.0.0.1"} {
+		if _, err := sandboxCert.Leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: sb.CertPool()}); err != nil {
+			t.Errorf("the sandbox certificate is not trusted for %s: %v", name, err)
+		}
+	}
+	if _, err := sandboxCert.Leaf.Verify(x509.VerifyOptions{DNSName: "login.microsoftonline.com", Roots: sb.CertPool()}); err == nil {
+		t.Error("the sandbox certificate is valid for login.microsoftonline.com")
+	}
+	if b, _ := os.ReadFile(CACertFile(dir)); strings.Contains(string(b), "PRIVATE KEY") {
+		t.Error("ca.pem holds the private key")
+	}
+}
+
+// A directory of an earlier version (tls.pem: a CA certificate and its key) gets a new leaf
+// certificate, and the old file is removed.
+func TestLegacyCACertificateReplaced(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, legacyCertFile), []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := Start(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.Close()
+	if _, err := os.Stat(filepath.Join(dir, legacyCertFile)); !os.IsNotExist(err) {
+		t.Errorf("tls.pem is still there: %v", err)
 	}
 }

@@ -19,18 +19,29 @@ import (
 )
 
 const (
-	certFile = "tls.pem" // certificate and private key, for the server only
-	caFile   = "ca.pem"  // the certificate alone, for clients' ca_file
+	certFile = "server-key.pem" // certificate and private key, for the server only
+	caFile   = "ca.pem"         // the certificate alone, for clients' ca_file
+	// legacyCertFile held the certificate and key of earlier versions, whose certificate was a
+	// general CA: it is removed, and a new certificate made.
+	legacyCertFile = "tls.pem"
 )
 
 // loadOrCreateCert returns a self-signed certificate for the loopback names. It is kept in dir
 // (mode 0600) so that a standalone `sandbox serve` keeps one certificate clients can trust.
+//
+// The certificate is a leaf, not a certificate authority (basic constraints CA:FALSE, no
+// certSign key usage), valid for localhost, 127.0.0.1 and ::1 only: a client that trusts it (a
+// ca_file left in a provider block) trusts the sandbox on loopback and nothing else, even when
+// someone reads the key, since TLS clients refuse a chain through a non-CA certificate.
 func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 	if dir != "" {
+		if err := os.Remove(filepath.Join(dir, legacyCertFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return tls.Certificate{}, nil, fmt.Errorf("sandbox: remove the old certificate: %w", err)
+		}
 		b, err := os.ReadFile(filepath.Join(dir, certFile))
 		if err == nil {
 			cert, certPEM, perr := parseCertBundle(b)
-			if perr == nil && cert.Leaf != nil && time.Now().Before(cert.Leaf.NotAfter.Add(-24*time.Hour)) {
+			if perr == nil && cert.Leaf != nil && !cert.Leaf.IsCA && time.Now().Before(cert.Leaf.NotAfter.Add(-24*time.Hour)) {
 				if err := atomicfile.Write(filepath.Join(dir, caFile), certPEM); err != nil {
 					return tls.Certificate{}, nil, fmt.Errorf("sandbox: save certificate: %w", err)
 				}
@@ -50,10 +61,10 @@ func loadOrCreateCert(dir string) (tls.Certificate, []byte, error) {
 		Subject:               pkix.Name{CommonName: "c4sctl sandbox", Organization: []string{"c4sctl sandbox"}},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
-		IsCA:                  true,
+		IsCA:                  false,
 		DNSNames:              []string{"localhost"},
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
 	}

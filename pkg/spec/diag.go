@@ -20,7 +20,9 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, sources map[string][]b
 	p := hclparse.NewParser()
 	for name, src := range sources {
 		var f *hcl.File
-		if strings.HasSuffix(name, ".json") {
+		if CheckNesting(src, name).HasErrors() {
+			// Too deep to parse safely: the snippet is shown from the bytes alone.
+		} else if strings.HasSuffix(name, ".json") {
 			f, _ = p.ParseJSON(src, name)
 		} else {
 			f, _ = p.ParseHCL(src, name)
@@ -37,6 +39,9 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, sources map[string][]b
 
 // Format returns src canonically formatted, or the syntax errors that prevent it.
 func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
+	if diags := CheckNesting(src, name); diags.HasErrors() {
+		return nil, diags
+	}
 	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}

@@ -124,6 +124,9 @@ func (e *Evaluator) parseRaw(decl *Variable, s, filename string) (rawValue, hcl.
 	if !decl.Sensitive {
 		e.cfg.Sources[filename] = src
 	}
+	if d := CheckNesting(src, filename); d.HasErrors() {
+		return rawValue{val: cty.DynamicVal}, d
+	}
 	expr, diags := hclsyntax.ParseExpression(src, filename, hcl.InitialPos)
 	if !diags.HasErrors() {
 		var v cty.Value
@@ -149,6 +152,9 @@ func (e *Evaluator) readVarFile(path string, raw map[string]rawValue) hcl.Diagno
 			Detail: fmt.Sprintf("Cannot read %s: %v.", path, err)}}
 	}
 	e.cfg.Sources[path] = src
+	if d := CheckNesting(src, path); d.HasErrors() {
+		return d
+	}
 	p := hclparse.NewParser()
 	var f *hcl.File
 	var diags hcl.Diagnostics

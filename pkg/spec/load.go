@@ -86,6 +86,10 @@ func LoadFiles(dir string, files map[string][]byte, schemas SchemaSource) (*Conf
 	for _, name := range sortedKeys(files) {
 		src := files[name]
 		cfg.Sources[name] = src
+		if d := CheckNesting(src, name); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		f, d := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, d...)
 		if f == nil || f.Body == nil {

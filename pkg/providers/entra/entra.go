@@ -51,7 +51,7 @@ func Attributes() []*schema.Attribute {
 		{Name: "client_certificate_path", Type: cty.String, Optional: true, Description: "PEM or PKCS#12 file with the certificate and private key (default: AZURE_CLIENT_CERTIFICATE_PATH)."},
 		{Name: "client_certificate_password", Type: cty.String, Optional: true, Sensitive: true, Description: "Password of the certificate file (default: AZURE_CLIENT_CERTIFICATE_PASSWORD)."},
 		{Name: "login_endpoint", Type: cty.String, Optional: true, Description: "Override of the sign-in authority host (https), e.g. for a sovereign cloud or the sandbox."},
-		{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's tls.pem, a TLS-inspecting proxy)."},
+		{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's ca.pem, a TLS-inspecting proxy)."},
 	}
 }
 
