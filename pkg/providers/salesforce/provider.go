@@ -378,17 +378,17 @@ func (c *Client) setOrgID(id string) {
 	if id == "" {
 		return
 	}
-	c.mu.Lock()
+	c.idMu.Lock()
 	c.orgID = id
-	c.mu.Unlock()
+	c.idMu.Unlock()
 }
 
 // Identity is where the client signs in and sends its requests: the org (from the sign-in's
 // identity URL, when the flow gives one), its instance, the login URL, the connected app's
 // consumer key and the user.
 func (c *Client) Identity() providers.Identity {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
 	id := providers.Identity{"instance_url": c.instance, "login_url": c.loginURL, "client_id": c.clientID, "username": c.username}
 	if c.orgID != "" {
 		id["org_id"] = c.orgID
@@ -442,9 +442,12 @@ type Client struct {
 	login     func(context.Context) (token, instance string, err error)
 	canReauth bool
 
-	mu    sync.Mutex // token, gen, orgID
+	mu    sync.Mutex // token, gen
 	token string
 	gen   int
+
+	// idMu guards orgID apart from mu: reauth signs in again while it holds mu.
+	idMu  sync.Mutex
 	orgID string // from the sign-in's identity URL; "" when the flow gives none
 
 	username string // the JWT bearer flow's user, for Identity
