@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -151,7 +152,11 @@ func (e *Evaluator) readVarFile(path string, raw map[string]rawValue) hcl.Diagno
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read variables file",
 			Detail: fmt.Sprintf("Cannot read %s: %v.", path, err)}}
 	}
-	e.cfg.Sources[path] = src
+	// A file that sets a sensitive variable is kept out of diagnostic snippets (diagnostics still
+	// name file:line): a mistake on or near that line would print the secret.
+	if !e.setsSensitive(src) {
+		e.cfg.Sources[path] = src
+	}
 	if d := CheckNesting(src, path); d.HasErrors() {
 		return d
 	}
@@ -528,4 +533,19 @@ func (e *Evaluator) Variables() map[string]OutputValue {
 		out[name] = OutputValue{Value: unmarked, Sensitive: sensitive}
 	}
 	return out
+}
+
+// setsSensitive reports whether a variables file's text names a sensitive variable as a key
+// (HCL `name =` or JSON `"name":`), read lexically so that it holds for files that do not parse.
+func (e *Evaluator) setsSensitive(src []byte) bool {
+	for name, v := range e.cfg.Variables {
+		if !v.Sensitive {
+			continue
+		}
+		re := regexp.MustCompile(`(?m)(^|[\s{,])"?` + regexp.QuoteMeta(name) + `"?[ \t]*[=:]`)
+		if re.Match(src) {
+			return true
+		}
+	}
+	return false
 }

@@ -579,3 +579,71 @@ resource "teams_app_setup_policy" "x" {
 		t.Errorf("got %d diagnostics:\n%s", len(diags), out)
 	}
 }
+
+// A var file with a mistake next to a sensitive variable's line: the diagnostic names file:line
+// but shows no snippet of that file, so the secret is not printed.
+func TestVarFileSettingASensitiveVariableIsNotShown(t *testing.T) {
+	cfg := load(t, `
+variable "client_secret" {
+  type      = string
+  sensitive = true
+}
+variable "n" {
+  type = number
+}`)
+	dir := t.TempDir()
+	for _, body := range []string{
+		"client_secret = \"CANARY-varfile-1\"\nn = \"not a number\"\n",
+		"client_secret = \"CANARY-varfile-1\n",                     // unterminated: a syntax error on the secret's line
+		"{\"n\": \"x\", \"client_secret\": \"CANARY-varfile-1\" \n", // JSON-ish, broken
+	} {
+		path := writeFile(t, dir, "secrets.c4svars", body)
+		_, diags := NewEvaluator(cfg, Inputs{VarFiles: []string{path}})
+		if !diags.HasErrors() {
+			t.Fatalf("%q: no error", body)
+		}
+		out := render(t, diags, cfg.Sources)
+		if strings.Contains(out, "CANARY-varfile") || !strings.Contains(out, "secrets.c4svars") {
+			t.Errorf("%q: the secret is shown or the file is not named:\n%s", body, out)
+		}
+		delete(cfg.Sources, path)
+	}
+}
+
+// tonumber and tobool quote the string they cannot convert; with a sensitive argument they must not.
+func TestConversionFunctionsHideSensitiveArguments(t *testing.T) {
+	cfg := load(t, `
+variable "pin" {
+  type      = string
+  sensitive = true
+}
+resource "teams_app_setup_policy" "x" {
+  identity = "x"
+  duration = tostring(tonumber(var.pin) + 1)
+}
+resource "teams_app_setup_policy" "y" {
+  identity = "y"
+  duration = tobool(var.pin) ? "a" : "b"
+}`)
+	ev, diags := NewEvaluator(cfg, Inputs{Vars: []string{"pin=CANARY-pin-77"}})
+	for _, addr := range []string{"teams_app_setup_policy.x", "teams_app_setup_policy.y"} {
+		_, _, d := ev.ResourceConfig(cfg.Resources[addr], nil)
+		diags = append(diags, d...)
+	}
+	out := render(t, diags, cfg.Sources)
+	if len(diags) < 2 || strings.Contains(out, "CANARY-pin") || !strings.Contains(out, "sensitive") {
+		t.Errorf("got %d diagnostics:\n%s", len(diags), out)
+	}
+	// Not sensitive: the message still helps.
+	cfg = load(t, `
+variable "pin" { type = string }
+resource "teams_app_setup_policy" "x" {
+  identity = "x"
+  duration = tostring(tonumber(var.pin) + 1)
+}`)
+	ev, _ = NewEvaluator(cfg, Inputs{Vars: []string{"pin=abc"}})
+	_, _, d := ev.ResourceConfig(cfg.Resources["teams_app_setup_policy.x"], nil)
+	if out := render(t, d, cfg.Sources); !strings.Contains(out, `"abc"`) {
+		t.Errorf("a plain value's conversion error lost its text:\n%s", out)
+	}
+}

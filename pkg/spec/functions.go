@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"errors"
+
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -51,12 +53,12 @@ func functions() map[string]function.Function {
 		"strlen":          stdlib.StrlenFunc,
 		"substr":          stdlib.SubstrFunc,
 		"title":           stdlib.TitleFunc,
-		"tobool":          stdlib.MakeToFunc(cty.Bool),
-		"tolist":          stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-		"tomap":           stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
-		"tonumber":        stdlib.MakeToFunc(cty.Number),
-		"toset":           stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
-		"tostring":        stdlib.MakeToFunc(cty.String),
+		"tobool":          sensitiveSafeToFunc(cty.Bool),
+		"tolist":          sensitiveSafeToFunc(cty.List(cty.DynamicPseudoType)),
+		"tomap":           sensitiveSafeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tonumber":        sensitiveSafeToFunc(cty.Number),
+		"toset":           sensitiveSafeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"tostring":        sensitiveSafeToFunc(cty.String),
 		"trim":            stdlib.TrimFunc,
 		"trimprefix":      stdlib.TrimPrefixFunc,
 		"trimspace":       stdlib.TrimSpaceFunc,
@@ -79,3 +81,29 @@ var lengthFunc = function.New(&function.Spec{
 		return stdlib.Length(args[0])
 	},
 })
+
+// sensitiveSafeToFunc is cty's conversion function (tonumber, tobool, ...) whose error never
+// shows a sensitive argument: cty's own quotes the string it could not convert
+// (`cannot convert "s3cret" to number`), and it receives the value unmarked. The result keeps
+// the argument's marks.
+func sensitiveSafeToFunc(want cty.Type) function.Function {
+	inner := stdlib.MakeToFunc(want)
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true, AllowMarked: true}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			v, _ := args[0].UnmarkDeep()
+			return inner.ReturnTypeForValues([]cty.Value{v})
+		},
+		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+			v, marks := args[0].UnmarkDeep()
+			ret, err := inner.Call([]cty.Value{v})
+			if err != nil {
+				if len(marks) > 0 {
+					return cty.NilVal, function.NewArgError(0, errors.New("cannot convert this sensitive value to "+want.FriendlyNameForConstraint()+" (its value is not shown)"))
+				}
+				return cty.NilVal, err
+			}
+			return ret.WithMarks(marks), nil
+		},
+	})
+}
