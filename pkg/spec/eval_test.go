@@ -594,7 +594,7 @@ variable "n" {
 	dir := t.TempDir()
 	for _, body := range []string{
 		"client_secret = \"CANARY-varfile-1\"\nn = \"not a number\"\n",
-		"client_secret = \"CANARY-varfile-1\n",                     // unterminated: a syntax error on the secret's line
+		"client_secret = \"CANARY-varfile-1\n",                      // unterminated: a syntax error on the secret's line
 		"{\"n\": \"x\", \"client_secret\": \"CANARY-varfile-1\" \n", // JSON-ish, broken
 	} {
 		path := writeFile(t, dir, "secrets.c4svars", body)
