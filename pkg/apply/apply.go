@@ -137,7 +137,7 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 	for _, rc := range a.Plan.Changes {
 		switch rc.Action {
 		case providers.Read, providers.NoOp, providers.Manual:
-			known[rc.Addr] = rc.Before
+			known[rc.Addr] = spec.MarkSensitiveAttrs(rc.Before, rc.Sensitive)
 		}
 	}
 	var stateErr error
@@ -213,7 +213,7 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 				if err := a.State.Set(addr, rc.Type, rc.Provider, id, after, sensitiveNames(rc)); err != nil && stateErr == nil {
 					stateErr = err
 				}
-				known[addr] = after
+				known[addr] = spec.MarkSensitiveAttrs(after, rc.Sensitive)
 			}
 		})
 		return nil

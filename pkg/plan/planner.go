@@ -90,7 +90,8 @@ func (p *Planner) Plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 			return fmt.Errorf("%s could not be planned", addr)
 		}
 		changes[addr] = rc
-		known[addr] = knownValue(rc)
+		// Attributes a sensitive value flowed into stay sensitive in what reads them (outputs).
+		known[addr] = spec.MarkSensitiveAttrs(knownValue(rc), rc.Sensitive)
 		return nil
 	})
 	diags = append(diags, nodeDiags...)

@@ -332,6 +332,27 @@ func (e *Evaluator) context(exprs []hcl.Expression, known map[string]cty.Value) 
 	return ctx, diags
 }
 
+// MarkSensitiveAttrs marks the named attributes of an object value sensitive, so that values
+// derived from them (an output of a resource attribute that a sensitive variable set) are
+// sensitive too. The engine marks a planned or applied value's sensitive attributes with it
+// before later expressions read the value.
+func MarkSensitiveAttrs(v cty.Value, names []string) cty.Value {
+	if len(names) == 0 || v == cty.NilVal || !v.Type().IsObjectType() {
+		return v
+	}
+	u, marks := v.Unmark()
+	if !u.IsKnown() || u.IsNull() {
+		return v
+	}
+	m := u.AsValueMap()
+	for _, n := range names {
+		if a, ok := m[n]; ok {
+			m[n] = a.Mark(sensitive)
+		}
+	}
+	return cty.ObjectVal(m).WithMarks(marks)
+}
+
 // markSensitiveAttrs marks r's sensitive attributes in v, so values derived from them (an
 // output of a client secret) are flagged like those derived from sensitive variables.
 func markSensitiveAttrs(v cty.Value, r *Resource) cty.Value {

@@ -5,6 +5,7 @@ package attrs
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -86,4 +87,15 @@ func HTTPSURL(example string) func(cty.Value) error {
 		}
 		return nil
 	}
+}
+
+// PathNotContent checks a setting that names a file (a private key's or certificate's path) for
+// content pasted in its place: PEM armour ("-----BEGIN"), a line break, or more than 4096 bytes.
+// The error names the setting and where such content belongs (instead), never the value, since
+// it is likely a private key.
+func PathNotContent(setting, value, instead string) error {
+	if strings.Contains(value, "-----BEGIN") || strings.Contains(value, "PRIVATE KEY") || strings.ContainsAny(value, "\r\n") || len(value) > 4096 {
+		return fmt.Errorf("%s holds what looks like PEM content, not a file path (its value is not shown): %s", setting, instead)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -141,6 +142,13 @@ func Credential(s Settings, env *providers.Env) (azcore.TokenCredential, error) 
 			return fmt.Errorf("auth = %q needs %s (or the %s environment variable)", s.Auth, attr, envName)
 		}
 		return nil
+	}
+	// Checked for every method: azidentity's EnvironmentCredential reads
+	// AZURE_CLIENT_CERTIFICATE_PATH itself and quotes it in its errors.
+	if s.CertPath != "" {
+		if err := attrs.PathNotContent("client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)", s.CertPath, "write the PEM (certificate and key) to a file only you can read (mode 0600) and give its path"); err != nil {
+			return nil, err
+		}
 	}
 	switch s.Auth {
 	case "client_secret":

@@ -77,3 +77,18 @@ func TestConnectTrustsCAFile(t *testing.T) {
 		t.Fatalf("with ca_file: %v", err)
 	}
 }
+
+// A PEM pasted into client_certificate_path is detected and never shown.
+func TestPEMInCertificatePathIsNotEchoed(t *testing.T) {
+	const canary = "CANARY-entra-pem-31"
+	pemText := "-----BEGIN PRIVATE KEY-----\n" + canary + "\n-----END PRIVATE KEY-----"
+	for _, s := range []entra.Settings{
+		{TenantID: "t", ClientID: "c", Auth: "client_certificate", Cloud: "public", CertPath: pemText},
+		{TenantID: "t", ClientID: "c", Auth: "environment", Cloud: "public", CertPath: pemText},
+	} {
+		_, err := entra.Credential(s, &providers.Env{HTTPClient: &http.Client{}, Getenv: func(string) string { return "" }})
+		if err == nil || strings.Contains(err.Error(), canary) || !strings.Contains(err.Error(), "client_certificate_path") {
+			t.Errorf("auth %s: err = %v", s.Auth, err)
+		}
+	}
+}

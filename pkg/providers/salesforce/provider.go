@@ -282,6 +282,9 @@ func loadKey(s settings) (any, error) {
 	b := []byte(s.keyPEM)
 	src := "SF_PRIVATE_KEY"
 	if s.keyFile != "" {
+		if err := attrs.PathNotContent("private_key_file (or SF_PRIVATE_KEY_FILE)", s.keyFile, "put the PEM itself in the environment variable SF_PRIVATE_KEY, or name the key's file"); err != nil {
+			return nil, err
+		}
 		var err error
 		if b, err = os.ReadFile(s.keyFile); err != nil {
 			return nil, fmt.Errorf("private_key_file: %v", err)

@@ -46,3 +46,16 @@ func TestAPIRedirectToAnotherHostSendsNoToken(t *testing.T) {
 	}
 	trap.Check(t, err)
 }
+
+// A PEM pasted into private_key_file (or SF_PRIVATE_KEY_FILE) is detected: the error says to
+// use SF_PRIVATE_KEY and never shows the key (os.ReadFile's error would quote it as a path).
+func TestPEMInKeyPathIsNotEchoed(t *testing.T) {
+	sb := plainSandbox(t)
+	pemText := "-----BEGIN RSA PRIVATE KEY-----\n" + canary + "\n-----END RSA PRIVATE KEY-----\n"
+	over := map[string]cty.Value{"auth": cty.StringVal(AuthJWTBearer), "client_secret": cty.NullVal(cty.String),
+		"username": cty.StringVal("admin@example.com"), "private_key_file": cty.StringVal(pemText)}
+	_, err := providertest.Configure(New(), sb, over)
+	if err == nil || strings.Contains(err.Error(), canary) || !strings.Contains(err.Error(), "SF_PRIVATE_KEY") {
+		t.Fatalf("err = %v: want the PEM-content variable named and the key not shown", err)
+	}
+}
