@@ -485,12 +485,14 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 	var failed []string
 	failed = append(append(failed, res.Failed...), res.Partial...)
 	sort.Strings(failed)
+	// Provider texts quote the configuration they were given: no sensitive variable's value.
+	secrets := g.eval.SensitiveStrings()
 	for _, addr := range failed {
-		fmt.Fprintf(g.Stderr, "\nError: %s: %v\n", addr, res.Errors[addr])
+		fmt.Fprintf(g.Stderr, "\nError: %s: %s\n", addr, spec.Redact(fmt.Sprint(res.Errors[addr]), secrets))
 	}
 	for addr, notes := range res.Notes {
 		for _, n := range notes {
-			fmt.Fprintf(g.Stdout, "Note: %s: %s\n", addr, n)
+			fmt.Fprintf(g.Stdout, "Note: %s: %s\n", addr, spec.Redact(n, secrets))
 		}
 	}
 	writeApplyOutcome(g.Stdout, pl, res)

@@ -3,7 +3,9 @@ package plan_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -401,5 +403,94 @@ func TestPlanOrphanThatCannotBeReadIsKept(t *testing.T) {
 	c := pl.Change("mem_setting.viva")
 	if c.Action != providers.Deferred || !c.CouldNotRead || !strings.Contains(c.Reason, "state rm mem_setting.viva") {
 		t.Fatalf("%s %v %q", c.Action, c.CouldNotRead, c.Reason)
+	}
+}
+
+// A sensitive variable sets a resource attribute that is not sensitive in the schema; an output
+// reads that attribute: the output is sensitive, and plan --json (and show --json, which renders
+// the saved document) leaves its value out.
+func TestOutputOfAnAttributeASensitiveValueSetIsSensitive(t *testing.T) {
+	pl := planFor(t, `
+variable "choice" {
+  type      = string
+  sensitive = true
+  default   = "c"
+}
+resource "mem_setting" "a" {
+  identity = "a"
+  value    = var.choice
+}
+output "chosen" { value = mem_setting.a.value }
+output "name" { value = mem_setting.a.identity }
+`, providertest.NewMemory(), nil, plan.Options{})
+	if !pl.Outputs["chosen"].Sensitive || pl.Outputs["name"].Sensitive {
+		t.Fatalf("outputs %+v: want chosen sensitive, name not", pl.Outputs)
+	}
+	doc, err := plan.ToJSON(pl, plan.JSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := doc.OutputChanges["chosen"]; !o.Sensitive || string(o.After) != "null" {
+		t.Errorf("JSON output %+v (after %s): want sensitive and no value", o, o.After)
+	}
+	if o := doc.OutputChanges["name"]; string(o.After) != `"a"` {
+		t.Errorf("JSON output name after %s, want \"a\"", o.After)
+	}
+}
+
+// quoting is a provider whose reads warn, quoting the configuration's identity, as adapters
+// quote an assignee_filter or a name they could not resolve.
+type quoting struct{ *providertest.Memory }
+
+func (q quoting) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	resp, err := q.Memory.Read(ctx, req)
+	if !req.Config.IsNull() {
+		if v := req.Config.GetAttr("identity"); !v.IsNull() && v.IsKnown() {
+			resp.Warnings = append(resp.Warnings, fmt.Sprintf("no user matches %q", v.AsString()))
+		}
+	}
+	return resp, err
+}
+
+type quotingClients struct{ q quoting }
+
+func (c quotingClients) Client(context.Context, string) (providers.Client, error) { return c.q, nil }
+
+// A provider's warning quotes a value a sensitive variable set: the plan (human and JSON) shows
+// it redacted.
+func TestProviderTextsHideSensitiveValues(t *testing.T) {
+	mem := providertest.NewMemory()
+	reg := providers.NewRegistry(mem)
+	cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(`
+variable "filter" {
+  type      = string
+  sensitive = true
+}
+resource "mem_setting" "a" {
+  identity = var.filter
+}
+`)}, reg)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Vars: []string{`filter=Profile.Name = 'CANARY-filter'`}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p := &plan.Planner{Config: cfg, Eval: ev, State: state.New(), Registry: reg, Clients: quotingClients{quoting{mem}}}
+	pl, diags := p.Plan(context.Background())
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	doc, err := plan.ToJSON(pl, plan.JSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(doc)
+	var human strings.Builder
+	plan.Render(&human, pl, plan.Colors{})
+	all := string(raw) + human.String()
+	if strings.Contains(all, "CANARY-filter") || !strings.Contains(all, "no user matches") {
+		t.Errorf("the sensitive value is in a provider text, or the text is gone:\n%s\n%s", raw, human.String())
 	}
 }

@@ -47,7 +47,39 @@ type Planner struct {
 }
 
 // Plan refreshes every resource and computes its change.
+//
+// Texts that come from providers (errors, warnings, notes, reasons) quote the configuration they
+// were given; the values of sensitive variables are replaced in them (spec.Redact).
 func (p *Planner) Plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
+	pl, diags := p.plan(ctx)
+	secrets := p.Eval.SensitiveStrings()
+	if len(secrets) == 0 {
+		return pl, diags
+	}
+	for _, d := range diags {
+		d.Summary, d.Detail = spec.Redact(d.Summary, secrets), spec.Redact(d.Detail, secrets)
+	}
+	if pl != nil {
+		for _, rc := range pl.Changes {
+			rc.Reason = spec.Redact(rc.Reason, secrets)
+			for i := range rc.Warnings {
+				rc.Warnings[i] = spec.Redact(rc.Warnings[i], secrets)
+			}
+			for i := range rc.Notes {
+				rc.Notes[i] = spec.Redact(rc.Notes[i], secrets)
+			}
+			if m := rc.Manual; m != nil {
+				m.Summary = spec.Redact(m.Summary, secrets)
+				for i := range m.Steps {
+					m.Steps[i] = spec.Redact(m.Steps[i], secrets)
+				}
+			}
+		}
+	}
+	return pl, diags
+}
+
+func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	order, diags := p.Config.Order()
 	if diags.HasErrors() {
 		return nil, diags
