@@ -127,7 +127,7 @@ func (s *session) checkStateTarget() error {
 		}
 	}
 	if d := planfile.TargetMismatch(saved, cur); len(d) > 0 {
-		return fmt.Errorf("the state %s was written against another target than this run signed in to, and nothing was changed:\n  - %s\nRun against the target the state belongs to, or use another directory (a state file describes one tenant and org)", s.backend.Path, strings.Join(d, "\n  - "))
+		return fmt.Errorf("the state %s was written against another target than this run signed in to, and nothing was changed:\n  - %s\nRun against the target the state belongs to, or use another workspace or directory (a state describes one tenant and org)", s.backend.String(), strings.Join(d, "\n  - "))
 	}
 	return nil
 }
