@@ -666,6 +666,17 @@ func (c *Client) planLicense(ctx context.Context, req providers.PlanRequest) (pr
 		free = 0
 	}
 	resp.Notes = append(resp.Notes, fmt.Sprintf("seats: %d needed, %d free (%s: %d bought, %d assigned)", need, free, a.sku.PartNumber, a.sku.Enabled, a.sku.Consumed))
+	if names, ok := attrs.Strings(req.Config, "disabled_plans"); ok {
+		var re []attrs.Respelled
+		for _, n := range names {
+			if canon := a.sku.PlanNames[strings.ToLower(a.sku.Plans[strings.ToLower(n)])]; canon != "" && canon != n {
+				re = append(re, attrs.Respelled{Configured: n, Canonical: canon})
+			}
+		}
+		if n := attrs.CaseNote("disabled_plans", re); n != "" {
+			resp.Notes = append(resp.Notes, n)
+		}
+	}
 	switch a.t.mode {
 	case "group":
 		resp.Notes = append(resp.Notes, fmt.Sprintf("group-based licensing of %s (%d members, %d without the licence yet): Microsoft Entra ID licenses the members in the background, which can take a few minutes", a.group.Name, a.targets, a.newSeats))

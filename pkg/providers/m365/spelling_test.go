@@ -2,6 +2,7 @@ package m365_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -10,11 +11,16 @@ import (
 )
 
 // A service plan named in another case than Graph's servicePlanName converges: after apply the
-// read value equals the configuration, so plan shows no change and apply's check passes.
+// read value equals the configuration, so plan shows no change and apply's check passes; plan
+// notes Graph's spelling.
 func TestDisabledPlanNameInAnotherCaseConverges(t *testing.T) {
 	c, _, _ := start(t)
 	ctx := context.Background()
 	cfg := licCfg(map[string]cty.Value{"group_id": cty.StringVal(graphapi.SellersGroupID), "disabled_plans": cty.SetVal([]cty.Value{cty.StringVal("m365_copilot_teams")})})
+	_, pr, err := plan(t, c, "m365_license_assignment", cfg)
+	if err != nil || !strings.Contains(strings.Join(pr.Notes, "\n"), `"m365_copilot_teams" is "M365_COPILOT_TEAMS"`) {
+		t.Fatalf("plan notes %v %v", pr.Notes, err)
+	}
 	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: "m365_license_assignment", Action: providers.Create, Planned: cfg}); err != nil {
 		t.Fatal(err)
 	}
