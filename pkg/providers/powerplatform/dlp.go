@@ -388,10 +388,25 @@ func (c *Client) ruleState(ctx context.Context, cfg cty.Value, id string) (*rule
 			st.warnings = append(st.warnings, fmt.Sprintf("exclude_policies names %q, but no DLP policy has that name or id.", x))
 		}
 	}
+	if w := apiNameWarning(st.connector); w != "" {
+		st.warnings = append(st.warnings, w)
+	}
 	if st.env == nil {
 		st.warnings = append(st.warnings, fmt.Sprintf("Environment %s does not exist yet (%s). The policies that will apply to it once created (all environments, or all except a list) are checked now.", st.envName, step7))
 	}
 	return st, nil
+}
+
+// apiNameWarning warns when a configured connector does not look like an API name: connectors are
+// matched by the last segment of their id (shared_salesforce), so a display name ("Salesforce")
+// matches nothing and the policy's default group would be reported for it. API names in the TF
+// provider's test data and Microsoft's connector list all start with "shared_" (assumed for every
+// connector, hence a warning, not an error).
+func apiNameWarning(connector string) string {
+	if strings.HasPrefix(strings.ToLower(connector), "shared_") {
+		return ""
+	}
+	return fmt.Sprintf("connector %q does not look like a connector API name (e.g. shared_salesforce, the last segment of the connector's id); c4sctl never matches connectors by display name, so if this is a display name no policy lists it.", connector)
 }
 
 // target is the classification an entry must move to, or "" when it is fine. A connector listed
@@ -715,9 +730,13 @@ func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
 		return providers.PlanResponse{}, nil
 	}
 	seen := map[string]string{}
+	var resp providers.PlanResponse
 	for _, ga := range groupAttrs {
 		names, _ := attrs.Strings(req.Planned, ga.attr)
 		for _, n := range names {
+			if w := apiNameWarning(strings.TrimPrefix(n, connectorIDPrefix)); w != "" {
+				resp.Warnings = append(resp.Warnings, ga.attr+": "+w)
+			}
 			k := strings.ToLower(strings.TrimPrefix(n, connectorIDPrefix))
 			if prev, dup := seen[k]; dup {
 				return providers.PlanResponse{}, fmt.Errorf("connector %s is in both %s and %s; a connector belongs to one group", n, prev, ga.attr)
@@ -729,7 +748,7 @@ func planPolicy(req providers.PlanRequest) (providers.PlanResponse, error) {
 	if attrs.String(req.Planned, "environment_type") == "OnlyEnvironments" && len(envs) == 0 {
 		return providers.PlanResponse{}, fmt.Errorf("environment_type = \"OnlyEnvironments\" needs at least one entry in environments")
 	}
-	return providers.PlanResponse{}, nil
+	return resp, nil
 }
 
 // setPolicyFields writes the managed fields of planned into the policy body, keeping the JSON of

@@ -138,3 +138,20 @@ func TestWholePolicyUsesAPINames(t *testing.T) {
 		t.Errorf("warnings should name the inconsistent connector: %q", resp.Warnings)
 	}
 }
+
+// A display name where an API name belongs is called out: it would match no connector.
+func TestDisplayNameConnectorIsWarned(t *testing.T) {
+	c, _, _ := start(t)
+	got := read(t, c, ruleSchema.Type, cfg(ruleSchema, map[string]cty.Value{"connector": cty.StringVal("Salesforce")}))
+	if !strings.Contains(strings.Join(got.Warnings, "\n"), "does not look like a connector API name") {
+		t.Errorf("rule with a display name: warnings %q", got.Warnings)
+	}
+	if got := read(t, c, ruleSchema.Type, cfg(ruleSchema, nil)); strings.Contains(strings.Join(got.Warnings, "\n"), "API name") {
+		t.Errorf("shared_salesforce warned: %q", got.Warnings)
+	}
+	bad := cfg(policySchema, map[string]cty.Value{"display_name": cty.StringVal("x"), "business_connectors": cty.SetVal([]cty.Value{cty.StringVal("Salesforce")})})
+	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: policySchema.Type, Action: providers.Create, Config: bad, Planned: bad})
+	if err != nil || !strings.Contains(strings.Join(pr.Warnings, "\n"), "business_connectors") {
+		t.Errorf("policy with a display name: %v %q", err, pr.Warnings)
+	}
+}
