@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"container/heap"
 	"sort"
 	"strings"
 
@@ -281,6 +282,26 @@ func (c *Config) exprRefs(expr hcl.Expression) (locals, addrs []string) {
 	return locals, addrs
 }
 
+// referencedAddrs returns the resource addresses exprs refer to, directly or through locals.
+func (c *Config) referencedAddrs(exprs []hcl.Expression) []string {
+	set := map[string]bool{}
+	seen := map[string]bool{}
+	for _, expr := range exprs {
+		locals, addrs := c.exprRefs(expr)
+		for _, a := range addrs {
+			set[a] = true
+		}
+		for _, l := range locals {
+			c.collectLocal(l, set, seen)
+		}
+	}
+	out := make([]string, 0, len(set))
+	for a := range set {
+		out = append(out, a)
+	}
+	return out
+}
+
 // localResourceDeps returns the declared resources local name depends on, directly or
 // through other locals, sorted.
 func (c *Config) localResourceDeps(name string) []string {
@@ -406,38 +427,59 @@ func (c *Config) Order() ([]string, hcl.Diagnostics) {
 	for _, a := range addrs {
 		deps[a] = c.Dependencies(a)
 	}
-	done := make(map[string]bool, len(addrs))
-	order := make([]string, 0, len(addrs))
-	for len(order) < len(addrs) {
-		progress := false
-		for _, a := range addrs {
-			if done[a] || !allDone(deps[a], done) {
+	// Kahn's algorithm with the ready addresses in a min-heap: at each step the smallest ready
+	// address goes next, in O((resources + references) log resources).
+	waiting := make(map[string]int, len(addrs)) // dependencies not placed yet
+	dependants := make(map[string][]string, len(addrs))
+	ready := &addrHeap{}
+	for _, a := range addrs {
+		seen := map[string]bool{}
+		for _, d := range deps[a] {
+			if _, ok := c.Resources[d]; !ok || seen[d] {
 				continue
 			}
-			// Restart from the smallest address so ties always go to the smallest ready one.
-			done[a] = true
-			order = append(order, a)
-			progress = true
-			break
+			seen[d] = true
+			waiting[a]++
+			dependants[d] = append(dependants[d], a)
 		}
-		if !progress {
-			cycle := findCycle(addrs, deps, done)
-			r := c.Resources[cycle[0]]
-			return nil, hcl.Diagnostics{errorf(rangePtr(r.DeclRange), "Dependency cycle",
-				"Resources depend on each other in a cycle: %s. Remove one of the references or depends_on entries.",
-				strings.Join(append(cycle, cycle[0]), " -> "))}
+		if waiting[a] == 0 {
+			heap.Push(ready, a)
 		}
+	}
+	done := make(map[string]bool, len(addrs))
+	order := make([]string, 0, len(addrs))
+	for ready.Len() > 0 {
+		a := heap.Pop(ready).(string)
+		done[a] = true
+		order = append(order, a)
+		for _, x := range dependants[a] {
+			if waiting[x]--; waiting[x] == 0 {
+				heap.Push(ready, x)
+			}
+		}
+	}
+	if len(order) < len(addrs) {
+		cycle := findCycle(addrs, deps, done)
+		r := c.Resources[cycle[0]]
+		return nil, hcl.Diagnostics{errorf(rangePtr(r.DeclRange), "Dependency cycle",
+			"Resources depend on each other in a cycle: %s. Remove one of the references or depends_on entries.",
+			strings.Join(append(cycle, cycle[0]), " -> "))}
 	}
 	return order, nil
 }
 
-func allDone(deps []string, done map[string]bool) bool {
-	for _, d := range deps {
-		if !done[d] {
-			return false
-		}
-	}
-	return true
+// addrHeap is a min-heap of addresses (container/heap).
+type addrHeap []string
+
+func (h addrHeap) Len() int           { return len(h) }
+func (h addrHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h addrHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *addrHeap) Push(x any)        { *h = append(*h, x.(string)) }
+func (h *addrHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // findCycle walks from the smallest pending address along pending dependencies (every pending
