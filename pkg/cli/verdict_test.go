@@ -73,3 +73,47 @@ type junitTestsuites struct {
 	XMLName  xml.Name `xml:"testsuites"`
 	Failures int      `xml:"failures,attr"`
 }
+
+// validate refuses a configuration that says one thing twice, each with its file and line: a
+// connector in two groups of one DLP policy, a key repeated in a map, the same app pinned twice.
+func TestValidateRefusesWhatIsSaidTwice(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `provider "teams" {}
+provider "powerplatform" {}
+provider "salesforce" {}
+
+resource "teams_app_setup_policy" "global" {
+  pinned_app_bar_apps = [
+    { id = "a5bb5c3f-2b4a-4c5a-8b8e-000000000001", order = 1 },
+    { id = "A5BB5C3F-2b4a-4c5a-8b8e-000000000001", order = 2 },
+  ]
+}
+
+resource "powerplatform_dlp_policy" "p" {
+  display_name        = "Sales"
+  business_connectors = ["shared_salesforce", "shared_office365"]
+  blocked_connectors  = ["Shared_Salesforce"]
+}
+
+resource "salesforce_permission_set" "ps" {
+  name  = "Copilot"
+  label = "Copilot"
+  object_permissions = {
+    Account = ["read"]
+    Account = ["read", "edit"]
+  }
+}
+`})
+	_, stderr, code := runCLI(t, "--dir", dir, "--no-color", "validate")
+	if code != 1 {
+		t.Fatalf("validate exit %d, want 1\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"main.c4s.hcl line 6", `app "A5BB5C3F-2b4a-4c5a-8b8e-000000000001" is pinned twice`,
+		"main.c4s.hcl line 15", `Connector "Shared_Salesforce" is in both business_connectors and blocked_connectors`,
+		"main.c4s.hcl line 23", `The key "Account" is set twice in this map (first on line 22)`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stderr)
+		}
+	}
+}

@@ -56,6 +56,26 @@ type Resource struct {
 	// Singleton objects exist in every tenant and can be neither created nor deleted (the Global
 	// meeting policy). Removing one from configuration plans "stop managing", never a delete.
 	Singleton bool
+
+	// Distinct lists groups of collection attributes whose elements name distinct things: the
+	// configuration may not name one twice, within an attribute or across the group's
+	// attributes (a connector in two groups of one DLP policy). Checked at validate, with the
+	// file and line of the repetition.
+	Distinct []Distinct
+}
+
+// Distinct declares that the elements of some list or set attributes, taken together, name
+// distinct things.
+type Distinct struct {
+	// Attributes are the attributes (lists or sets) whose elements must not repeat.
+	Attributes []string
+	// Field, for elements that are objects, names the attribute that identifies one ("id").
+	Field string
+	// Key, when set, normalizes an element's identifying string the way the service compares
+	// them (case, an id prefix it accepts for the same object); nil compares exactly.
+	Key func(string) string
+	// What names one element in messages ("connector", "app").
+	What string
 }
 
 // Attribute returns the named attribute or nil.

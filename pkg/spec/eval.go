@@ -415,12 +415,12 @@ func (e *Evaluator) ProviderConfig(name string, s *schema.Block) (cty.Value, hcl
 	if p == nil {
 		// No block: defaults and nulls, without errors even for required attributes, since the
 		// engine may supply them (sandbox mode) or never need this provider.
-		v, _, _ := checkObject(nil, s.Attributes, nil, hcl.Range{}, "provider "+name)
+		v, _, _ := checkObject(nil, s.Attributes, nil, nil, hcl.Range{}, "provider "+name)
 		return v, nil
 	}
 	attrs := p.attributes()
 	ctx, diags := e.context(exprsOf(attrs), nil)
-	v, _, d := checkObject(attrs, s.Attributes, ctx, p.missing, "provider "+name)
+	v, _, d := checkObject(attrs, s.Attributes, nil, ctx, p.missing, "provider "+name)
 	return v, append(diags, d...)
 }
 
@@ -432,7 +432,7 @@ func (e *Evaluator) ResourceConfig(r *Resource, known map[string]cty.Value) (cty
 	}
 	attrs := r.attributes()
 	ctx, diags := e.context(exprsOf(attrs), known)
-	v, sens, d := checkObject(attrs, r.Schema.Attributes, ctx, r.missing, r.Type)
+	v, sens, d := checkObject(attrs, r.Schema.Attributes, r.Schema.Distinct, ctx, r.missing, r.Type)
 	return v, sens, append(diags, d...)
 }
 
@@ -464,11 +464,13 @@ func exprsOf(attrs hcl.Attributes) []hcl.Expression {
 // checkObject evaluates attrs against the schema attributes: conversion to each attribute's
 // type, defaults for absent ones, required/computed rules, enums and validators. It returns
 // the unmarked object and the names of attributes that carried sensitive marks. ctx may be nil
-// when attrs is empty. what names the block in messages.
-func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.EvalContext, missing hcl.Range, what string) (cty.Value, []string, hcl.Diagnostics) {
+// when attrs is empty. what names the block in messages. Keys, elements and distinct things
+// (see checkRepeats) said twice are errors.
+func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, distinct []schema.Distinct, ctx *hcl.EvalContext, missing hcl.Range, what string) (cty.Value, []string, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var sens []string
 	vals := make(map[string]cty.Value, len(sattrs))
+	raw := make(map[string]cty.Value, len(attrs))
 	for _, sa := range sattrs {
 		a := attrs[sa.Name]
 		if a == nil {
@@ -495,6 +497,7 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 			vals[sa.Name] = cty.NullVal(sa.Type)
 			continue
 		}
+		diags = append(diags, duplicateKeys(a.Expr)...)
 		v, d := a.Expr.Value(ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
@@ -502,6 +505,7 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 			continue
 		}
 		v, pvm := v.UnmarkDeepWithPaths()
+		raw[sa.Name] = v
 		if len(pvm) > 0 {
 			sens = append(sens, sa.Name)
 		}
@@ -542,6 +546,8 @@ func checkObject(attrs hcl.Attributes, sattrs []*schema.Attribute, ctx *hcl.Eval
 		}
 		vals[sa.Name] = conv
 	}
+	// The values as written, before a set merges equal elements.
+	diags = append(diags, checkRepeats(attrs, sattrs, distinct, raw)...)
 	if len(vals) == 0 {
 		return cty.EmptyObjectVal, sens, diags
 	}

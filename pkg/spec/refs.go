@@ -67,6 +67,7 @@ func (l *loader) validate() hcl.Diagnostics {
 	diags := cfg.localCycles()
 	localsOK := !diags.HasErrors()
 	for _, name := range sortedKeys(cfg.Locals) {
+		diags = append(diags, duplicateKeys(cfg.Locals[name].Expr)...)
 		d := l.checkRefs(cfg.Locals[name].Expr, refAny, "")
 		localsOK = localsOK && !d.HasErrors()
 		diags = append(diags, d...)
@@ -96,7 +97,7 @@ func (l *loader) validate() hcl.Diagnostics {
 		diags = append(diags, d...)
 		// Broken references or locals would only repeat the same problems.
 		if !d.HasErrors() && localsOK {
-			_, _, d = checkObject(r.attrs, r.Schema.Attributes, staticCtx(exprsOf(r.attrs)), r.missing, r.Type)
+			_, _, d = checkObject(r.attrs, r.Schema.Attributes, r.Schema.Distinct, staticCtx(exprsOf(r.attrs)), r.missing, r.Type)
 			diags = append(diags, d...)
 		}
 	}
@@ -108,12 +109,13 @@ func (l *loader) validate() hcl.Diagnostics {
 		}
 		diags = append(diags, d...)
 		if !d.HasErrors() && localsOK {
-			_, _, d = checkObject(p.attrs, p.Schema.Attributes, staticCtx(exprsOf(p.attrs)), p.missing, "provider "+name)
+			_, _, d = checkObject(p.attrs, p.Schema.Attributes, nil, staticCtx(exprsOf(p.attrs)), p.missing, "provider "+name)
 			diags = append(diags, d...)
 		}
 	}
 	for _, name := range sortedKeys(cfg.Outputs) {
 		o := cfg.Outputs[name]
+		diags = append(diags, duplicateKeys(o.Expr)...)
 		d := l.checkRefs(o.Expr, refAny, "")
 		diags = append(diags, d...)
 		if !d.HasErrors() && localsOK {

@@ -624,7 +624,11 @@ var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: 
 		{Name: "blocked_connectors", Type: cty.Set(cty.String), Optional: true, Description: "Blocked connectors."},
 		{Name: "default_group", Type: cty.String, Optional: true, Default: cty.StringVal("non_business"), Enum: []string{"business", "non_business", "blocked"}, Description: "Group of connectors not listed (defaultConnectorsClassification)."},
 		{Name: "id", Type: cty.String, Computed: true, Description: "Policy id (name in the admin API)."},
-	}}
+	},
+	// A connector belongs to one group (planPolicy compares them the same way).
+	Distinct: []schema.Distinct{{Attributes: []string{"business_connectors", "non_business_connectors", "blocked_connectors"}, What: "connector",
+		Key: func(s string) string { return strings.ToLower(strings.TrimPrefix(s, connectorIDPrefix)) }}},
+}
 
 var groupAttrs = []struct{ attr, class string }{{"business_connectors", "Confidential"}, {"non_business_connectors", "General"}, {"blocked_connectors", "Blocked"}}
 
