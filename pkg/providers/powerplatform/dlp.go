@@ -632,9 +632,6 @@ var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: 
 
 var groupAttrs = []struct{ attr, class string }{{"business_connectors", "Confidential"}, {"non_business_connectors", "General"}, {"blocked_connectors", "Blocked"}}
 
-// createAttempts bounds how many times one create is sent while its outcome stays unknown.
-const createAttempts = 3
-
 // policyIDByName returns the id of the one policy with that display name, "" when none has it.
 func (c *Client) policyIDByName(ctx context.Context, name string) (string, error) {
 	defs, err := c.policyDefinitions(ctx)
@@ -830,29 +827,26 @@ func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (p
 			return providers.ApplyResponse{}, err
 		}
 		name := attrs.String(req.Planned, "display_name")
-		for attempt := 1; ; attempt++ {
+		// A lost answer: the policy may have been made. Look for it by its display name, and
+		// send the create again only when it is not there.
+		id, err := providers.CreateOnce(ctx, func(ctx context.Context) (string, error) {
 			var out map[string]any
-			err := c.bapDo(ctx, "POST", bapPolicies, raw, &out)
-			if err == nil {
-				p, err := parsePolicy(out)
-				if err != nil {
-					return providers.ApplyResponse{}, err
-				}
-				return providers.ApplyResponse{ID: p.Name}, nil
+			if err := c.bapDo(ctx, "POST", bapPolicies, raw, &out); err != nil {
+				return "", err
 			}
-			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-				return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", name, err)
+			p, err := parsePolicy(out)
+			if err != nil {
+				return "", err
 			}
-			// The answer was lost: the policy may have been made. Look for it by its display
-			// name, and send the create again only when it is not there.
-			id, rerr := c.policyIDByName(ctx, name)
-			if rerr != nil {
-				return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w; reading the policies back to learn whether it was made failed too: %v", name, err, rerr)
-			}
-			if id != "" {
-				return providers.ApplyResponse{ID: id}, nil
-			}
+			return p.Name, nil
+		}, func(ctx context.Context) (string, bool, error) {
+			id, err := c.policyIDByName(ctx, name)
+			return id, id != "", err
+		})
+		if err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("create DLP policy %q: %w", name, err)
 		}
+		return providers.ApplyResponse{ID: id}, nil
 	default:
 		p, err := c.getPolicy(ctx, req.ID)
 		if err != nil {

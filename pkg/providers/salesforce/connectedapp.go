@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
@@ -643,7 +642,8 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 		if err != nil {
 			return providers.ApplyResponse{}, err
 		}
-		for attempt := 1; len(addProfiles)+len(addPermSets) > 0; attempt++ {
+		// A lost answer: read the app's access again and grant only what is still missing.
+		if _, err := providers.CreateOnce(ctx, func(ctx context.Context) (struct{}, error) {
 			var recs []map[string]any
 			var labels []string
 			for _, p := range addProfiles {
@@ -654,21 +654,18 @@ func (c *Client) applyApp(ctx context.Context, req providers.ApplyRequest) (prov
 				recs = append(recs, map[string]any{"ParentId": psIDs[strings.ToLower(p)], "SetupEntityId": row.id})
 				labels = append(labels, "permission set "+p)
 			}
-			err := c.createRecords(ctx, fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels)
-			if err == nil {
-				break
-			}
-			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-				return providers.ApplyResponse{}, err
-			}
-			// The answer was lost: grant again only what is still missing.
-			now, rerr := c.appAccess(ctx, row.id, nil)
-			if rerr != nil {
-				return providers.ApplyResponse{}, fmt.Errorf("%w; reading the app's access back failed too: %v", err, rerr)
+			return struct{}{}, c.createRecords(ctx, fmt.Sprintf("grant access to %q", name), "SetupEntityAccess", recs, labels)
+		}, func(ctx context.Context) (struct{}, bool, error) {
+			now, err := c.appAccess(ctx, row.id, nil)
+			if err != nil {
+				return struct{}{}, false, err
 			}
 			hp, hps := accessNames(now)
 			addProfiles, _ = setDiff(addProfiles, hp)
 			addPermSets, _ = setDiff(addPermSets, hps)
+			return struct{}{}, len(addProfiles)+len(addPermSets) == 0, nil
+		}); err != nil {
+			return providers.ApplyResponse{}, err
 		}
 	}
 	if err := c.applyPolicies(ctx, name, req.Prior, req.Planned); err != nil {

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/c4sctl/c4sctl/pkg/httpx"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -236,12 +236,10 @@ func fieldOf(name string) string {
 }
 
 // reconcileObjectPermsRetrying runs reconcileObjectPerms again while a create's outcome is
-// unknown (it re-reads first), up to createAttempts times.
+// unknown (it re-reads first, so nothing is created twice), through providers.CreateOnce.
 func (c *Client) reconcileObjectPermsRetrying(ctx context.Context, psID, name string, planned cty.Value) error {
-	for attempt := 1; ; attempt++ {
-		err := c.reconcileObjectPerms(ctx, psID, name, planned)
-		if err == nil || !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-			return err
-		}
-	}
+	_, err := providers.CreateOnce(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.reconcileObjectPerms(ctx, psID, name, planned)
+	}, nil)
+	return err
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -532,30 +531,29 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		for _, p := range perms {
 			body[c.canonicalField("Permissions"+p)] = true
 		}
-		for attempt := 1; ; attempt++ {
+		// A lost answer: look for the permission set by name, and send the create again only
+		// when it is not there.
+		created, err := providers.CreateOnce(ctx, func(ctx context.Context) (string, error) {
 			var res createResult
-			err := c.rest(ctx, http.MethodPost, "sobjects/PermissionSet", body, &res)
-			if err == nil {
-				if res.ID == "" {
-					return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: Salesforce answered no id", name)
-				}
-				id = res.ID
-				break
+			if err := c.rest(ctx, http.MethodPost, "sobjects/PermissionSet", body, &res); err != nil {
+				return "", err
 			}
-			if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-				return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w", name, err)
+			if res.ID == "" {
+				return "", fmt.Errorf("Salesforce answered no id")
 			}
-			// The answer was lost: look for the permission set by name, and send the create
-			// again only when it is not there.
-			rec, rerr := c.findPermSet(ctx, "", name, nil)
-			if rerr != nil {
-				return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w; reading it back to learn whether it was made failed too: %v", name, err, rerr)
+			return res.ID, nil
+		}, func(ctx context.Context) (string, bool, error) {
+			rec, err := c.findPermSet(ctx, "", name, nil)
+			if err != nil || rec == nil {
+				return "", false, err
 			}
-			if rec != nil {
-				id, _ = rec["Id"].(string)
-				break
-			}
+			found, _ := rec["Id"].(string)
+			return found, true, nil
+		})
+		if err != nil {
+			return providers.ApplyResponse{}, fmt.Errorf("create permission set %s: %w", name, err)
 		}
+		id = created
 	} else {
 		body := map[string]any{}
 		if changed(req.Prior, planned, "label") {
@@ -595,20 +593,13 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 	}
 	// Reconciling reads the assignments first, so after a lost answer running it again creates
 	// only those still missing.
-	for attempt := 1; ; attempt++ {
-		err := c.reconcileAssignments(ctx, id, name, planned)
-		if err == nil {
-			break
-		}
-		if !httpx.IsOutcomeUnknown(err) || attempt >= createAttempts {
-			return partly(err)
-		}
+	if _, err := providers.CreateOnce(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.reconcileAssignments(ctx, id, name, planned)
+	}, nil); err != nil {
+		return partly(err)
 	}
 	return providers.ApplyResponse{ID: id}, nil
 }
-
-// createAttempts bounds how many times one create is sent while its outcome stays unknown.
-const createAttempts = 3
 
 // reconcileAssignments makes the assignments exactly the planned users: inserts and deletes
 // through sObject Collections, 200 a request.

@@ -250,33 +250,23 @@ func decodeOne(path, identity string, raw []byte, out any) error {
 	return nil
 }
 
-// createAttempts bounds how many times one create is sent while its outcome stays unknown.
-const createAttempts = 3
-
-// doCreate sends a request (a POST, or a PUT to a new path) that creates something. When its
-// outcome is unknown (the connection
-// broke after the request was sent, or the service answered 504: httpx.IsOutcomeUnknown), it
-// asks exists whether the object is there now and sends the request again only when it is not,
-// so that nothing is created twice. out is left empty when the object was found by exists.
+// doCreate sends a request (a POST, or a PUT to a new path) that creates something, through
+// providers.CreateOnce: when its answer is lost, exists says whether the object is there now,
+// and the request is sent again only when it is not. out is left empty when the object was
+// found by exists.
 func (c *Client) doCreate(ctx context.Context, method, path string, body, out any, exists func(context.Context) (bool, error)) error {
-	for attempt := 1; ; attempt++ {
-		err := c.do(ctx, method, path, body, out)
-		if err == nil || !httpx.IsOutcomeUnknown(err) {
-			return err
-		}
-		found, rerr := exists(ctx)
-		if rerr != nil {
-			return fmt.Errorf("%w; reading it back to learn whether it was made failed too: %v", err, rerr)
-		}
+	_, err := providers.CreateOnce(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, c.do(ctx, method, path, body, out)
+	}, func(ctx context.Context) (struct{}, bool, error) {
+		found, err := exists(ctx)
 		if found {
 			c.log.Debug("teams admin policy service: the answer to a create was lost, and the object exists", "path", path)
-			return nil
+		} else if err == nil {
+			c.log.Debug("teams admin policy service: the answer to a create was lost, and the object does not exist", "path", path)
 		}
-		if attempt >= createAttempts {
-			return err
-		}
-		c.log.Debug("teams admin policy service: the answer to a create was lost, and the object does not exist; sending it again", "path", path, "attempt", attempt+1)
-	}
+		return struct{}{}, found, err
+	})
+	return err
 }
 
 // parseError reads the service's error body: {"error":{"code","message"}} or {"Message"}; any
