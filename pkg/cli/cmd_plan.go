@@ -331,7 +331,13 @@ required.
 
 apply PLAN_FILE makes exactly the changes saved by ` + "`c4sctl plan --out PLAN_FILE`" + `, without asking
 (the saved plan is the approval). It reads the live objects again first and refuses when the
-configuration, its variables or any object the plan touches changed since the plan was saved.`,
+configuration, its variables or any object the plan touches changed since the plan was saved.
+
+apply ends with what happened to each change: made, failed, partly applied, not attempted, manual
+(pending), deferred, could not be read. "Apply complete!" only when everything planned was made.
+Exit codes: 0 complete; 1 a change failed, was partly applied or was not attempted (or another
+error); 4 every change c4sctl could make was made, but manual actions, deferred resources or
+resources that could not be read remain.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
 )
 
 const licenseFor = `
@@ -116,4 +119,36 @@ resource "salesforce_permission_set" "ps" {
 			t.Errorf("validate output lacks %q:\n%s", want, stderr)
 		}
 	}
+}
+
+// A provider that panics during apply fails that resource alone: the CLI reports the panic as
+// its error, saves the changes made beside it, and releases the state lock.
+func TestPanicInProviderSavesStateAndReleasesTheLock(t *testing.T) {
+	mem := providertest.NewMemory()
+	mem.PanicApply["boom"] = true
+	saved := builtinProviders
+	builtinProviders = append(append([]func() providers.Provider{}, saved...), func() providers.Provider { return mem })
+	defer func() { builtinProviders = saved }()
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+resource "mem_setting" "boom" {
+  identity = "boom"
+}
+resource "mem_setting" "fine" {
+  identity = "fine"
+}
+`})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--no-color", "apply", "--auto-approve")
+	if code != 1 || !strings.Contains(stderr, "mem_setting.boom: internal error (panic in") || !strings.Contains(stdout, "1 made, 1 failed") || strings.Contains(stdout, "Apply complete!") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	list, _, _ := runCLI(t, "--dir", dir, "state", "list")
+	if strings.TrimSpace(list) != "mem_setting.fine" {
+		t.Errorf("state holds %q, want the change made beside the panic", list)
+	}
+	g := &Globals{Dir: dir}
+	unlock, err := g.Backend().Lock("test", "test")
+	if err != nil {
+		t.Fatalf("the lock was not released: %v", err)
+	}
+	_ = unlock()
 }
