@@ -146,7 +146,11 @@ resource "mem_setting" "fine" {
 		t.Errorf("state holds %q, want the change made beside the panic", list)
 	}
 	g := &Globals{Dir: dir}
-	unlock, err := g.Backend().Lock("test", "test")
+	b, err := g.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.Lock("test", "test")
 	if err != nil {
 		t.Fatalf("the lock was not released: %v", err)
 	}
