@@ -420,5 +420,19 @@ func restore(b []byte) (*data, error) {
 			return nil, fmt.Errorf("a group policy assignment lacks its group or policy")
 		}
 	}
+	// Data written before the assignments carried "priority" (they said "Rank", which the
+	// service does not have) reads as priority 0: number each type's assignments 1..n in their
+	// stored order, which was the rank order.
+	seen := map[string]int{}
+	zero := false
+	for _, g := range d.Groups {
+		zero = zero || g.Priority < 1
+	}
+	if zero {
+		for _, g := range d.Groups {
+			seen[g.PolicyType]++
+			g.Priority = seen[g.PolicyType]
+		}
+	}
 	return d, nil
 }

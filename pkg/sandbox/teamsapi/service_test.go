@@ -323,6 +323,23 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
+// Data persisted before the field was named as the service names it ("Rank") loads with ranks.
+func TestRestoreOldRankField(t *testing.T) {
+	old := `{"policies":{"TeamsMeetingPolicy":[{"Identity":"Global"},{"Identity":"Tag:A"}],"TeamsAppSetupPolicy":[{"Identity":"Global"},{"Identity":"Tag:B"}]},` +
+		`"groupPolicyAssignments":[{"GroupId":"g1","PolicyType":"TeamsAppSetupPolicy","PolicyName":"B","Rank":1},{"GroupId":"g2","PolicyType":"TeamsMeetingPolicy","PolicyName":"A","Rank":1},{"GroupId":"g3","PolicyType":"TeamsAppSetupPolicy","PolicyName":"B","Rank":2}]}`
+	svc := New()
+	if err := svc.UnmarshalState([]byte(old)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range svc.GroupAssignments("") {
+		got = append(got, fmt.Sprintf("%s:%d", g.GroupID, g.Priority))
+	}
+	if strings.Join(got, " ") != "g1:1 g3:2 g2:1" {
+		t.Errorf("restored %v", got)
+	}
+}
+
 func TestResetRestoresSeed(t *testing.T) {
 	e := start(t, "")
 	if err := e.svc.SetMeetingPolicyField("Global", "AllowTranscription", true); err != nil {
