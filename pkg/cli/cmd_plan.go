@@ -484,6 +484,9 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 	if err != nil {
 		return fmt.Errorf("state could not be saved: %w; the changes listed above were made, run plan to see where things stand", err)
 	}
+	if !pl.RefreshOnly {
+		s.appendHistory(pl, res)
+	}
 	if pl.RefreshOnly {
 		fmt.Fprintf(g.Stdout, "\nApply complete! State refreshed from the live objects; nothing was changed.\n")
 		return nil

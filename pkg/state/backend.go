@@ -52,7 +52,7 @@ var workspaceName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,89}$`)
 // letter or digit, at most 90 characters. The name becomes part of a file path and a blob name,
 // so '/', ':' and ".." are refused.
 func ValidWorkspace(name string) error {
-	if !workspaceName.MatchString(name) || strings.Contains(name, "..") {
+	if !workspaceName.MatchString(name) || strings.Contains(name, "..") || strings.HasSuffix(name, ".history.jsonl") {
 		return fmt.Errorf("invalid workspace name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit (at most 90 characters)", name)
 	}
 	return nil

@@ -129,3 +129,37 @@ func TestStaleLockIsReportedAndForceUnlocked(t *testing.T) {
 		t.Fatal("lock file still there")
 	}
 }
+
+func TestLocalHistoryAppendsAndSkipsATornLine(t *testing.T) {
+	l := &Local{Path: filepath.Join(t.TempDir(), "state.json")}
+	if recs, err := l.ReadHistory(); err != nil || len(recs) != 0 {
+		t.Fatalf("empty history: %q %v", recs, err)
+	}
+	for _, r := range []string{`{"n":1}`, `{"n":2}`} {
+		if err := l.AppendHistory([]byte(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.AppendHistory([]byte("a\nb")); err == nil {
+		t.Error("a record with a newline was appended")
+	}
+	// A crash in the middle of an append leaves a torn last line.
+	f, _ := os.OpenFile(l.HistoryPath(), os.O_WRONLY|os.O_APPEND, 0)
+	_, _ = f.WriteString(`{"n":3,"tor`)
+	f.Close()
+	recs, err := l.ReadHistory()
+	if err != nil || len(recs) != 2 || string(recs[0]) != `{"n":1}` || string(recs[1]) != `{"n":2}` {
+		t.Errorf("history %q %v", recs, err)
+	}
+	// The next record starts on a line of its own; the torn one stays as an unreadable line.
+	if err := l.AppendHistory([]byte(`{"n":4}`)); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ = l.ReadHistory()
+	if len(recs) != 4 || string(recs[3]) != `{"n":4}` {
+		t.Errorf("after a torn line: %q", recs)
+	}
+	if info, _ := os.Stat(l.HistoryPath()); info.Mode().Perm() != 0o600 {
+		t.Errorf("history mode %v", info.Mode().Perm())
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/appendblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
@@ -172,7 +173,8 @@ func (s *Store) Workspaces() ([]string, error) {
 			if b.Name == nil {
 				continue
 			}
-			if n := strings.TrimPrefix(*b.Name, prefix); state.ValidWorkspace(n) == nil {
+			// KEYenv:NAME.history.jsonl is NAME's history, not a workspace.
+			if n := strings.TrimPrefix(*b.Name, prefix); state.ValidWorkspace(n) == nil && !strings.HasSuffix(n, historySuffix) {
 				names = append(names, n)
 			}
 		}
@@ -201,6 +203,10 @@ func (s *Store) DeleteWorkspace(name string) error {
 	}
 	if err != nil {
 		return s.explain(err, "delete workspace "+name)
+	}
+	_, err = s.container.NewBlobClient(s.key(name)+historySuffix).Delete(ctx, nil)
+	if err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return s.explain(err, "delete the history of workspace "+name)
 	}
 	return nil
 }
@@ -603,6 +609,54 @@ func (a *Blob) LoadSnapshot(id string) (*state.State, error) {
 		return state.New(), nil
 	}
 	return state.Decode(a.String()+" snapshot "+id, b)
+}
+
+// historyKey is the append blob beside the state blob that holds its history (one JSON line
+// a record).
+func (a *Blob) historyKey() string { return a.key + historySuffix }
+
+const historySuffix = ".history.jsonl"
+
+// AppendHistory appends one record to the history append blob, creating it when missing
+// (If-None-Match: *, so two runs never truncate each other's).
+func (a *Blob) AppendHistory(record []byte) error {
+	if err := state.CheckHistoryRecord(record); err != nil {
+		return err
+	}
+	ctx, cancel := opContext()
+	defer cancel()
+	ab := a.store.container.NewAppendBlobClient(a.historyKey())
+	_, err := ab.Create(ctx, &appendblob.CreateOptions{
+		HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: to.Ptr("application/x-ndjson")},
+		AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}},
+	})
+	if err != nil && !bloberror.HasCode(err, bloberror.BlobAlreadyExists, bloberror.ConditionNotMet) {
+		return a.store.explain(err, "create history "+a.historyKey())
+	}
+	line := append(append([]byte(nil), record...), '\n')
+	if _, err := ab.AppendBlock(ctx, nopSeekCloser(line), nil); err != nil {
+		return a.store.explain(err, "append history "+a.historyKey())
+	}
+	return nil
+}
+
+// ReadHistory downloads the history append blob.
+func (a *Blob) ReadHistory() ([][]byte, error) {
+	ctx, cancel := opContext()
+	defer cancel()
+	resp, err := a.store.container.NewBlobClient(a.historyKey()).DownloadStream(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, a.store.explain(err, "read history "+a.historyKey())
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return state.SplitHistory(b), nil
 }
 
 type readSeekNopCloser struct{ *bytes.Reader }

@@ -280,6 +280,20 @@ func TestAzureRM(t *testing.T) {
 		if _, err := s.Workspace("../x"); err == nil {
 			t.Error("a path as workspace name accepted")
 		}
+		// A workspace's history blob is not a workspace.
+		if err := azureBlob(t, s, "fabrikam").AppendHistory([]byte(`{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := azureBlob(t, s, "fabrikam").AppendHistory([]byte(`{"n":2}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := azureBlob(t, s, "fabrikam").AppendHistory([]byte("two\nlines")); err == nil {
+			t.Error("a record with a newline was appended")
+		}
+		recs, err := azureBlob(t, s, "fabrikam").ReadHistory()
+		if err != nil || len(recs) != 2 || string(recs[1]) != `{"n":2}` {
+			t.Errorf("history %q %v", recs, err)
+		}
 		names, _ = s.Workspaces()
 		if strings.Join(names, ",") != "default,fabrikam" {
 			t.Errorf("after delete: %v", names)

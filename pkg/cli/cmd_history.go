@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/apply"
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/spf13/cobra"
+)
+
+func init() { extraCommands = append(extraCommands, newHistoryCmd) }
+
+// historyRecord is one apply, as `c4sctl history` reads it. Values are the JSON plan's
+// (docs/json-plan.md): sensitive attributes are never included.
+type historyRecord struct {
+	FormatVersion string    `json:"format_version"`
+	Time          time.Time `json:"time"`
+	Operation     string    `json:"operation"`
+	Who           string    `json:"who"`
+	Host          string    `json:"host"`
+	PID           int       `json:"pid"`
+	C4sctlVersion string    `json:"c4sctl_version"`
+	Workspace     string    `json:"workspace"`
+	Sandbox       bool      `json:"sandbox"`
+	// PlanHash is the SHA-256 of the applied plan's JSON document.
+	PlanHash string `json:"plan_hash"`
+	// Serial is the state's serial after the apply.
+	Serial  uint64          `json:"serial"`
+	Outcome string          `json:"outcome"` // complete, pending (manual or deferred work left), failed
+	Changes []historyChange `json:"changes"`
+	// Manual are the manual actions the plan asked for and that are still pending.
+	Manual []plan.JSONManualAction `json:"manual_actions,omitempty"`
+	// Omitted is set when the attribute values were left out to keep the record under
+	// state.MaxHistoryRecord.
+	Omitted bool `json:"values_omitted,omitempty"`
+}
+
+type historyChange struct {
+	Address string                `json:"address"`
+	Action  string                `json:"action"`
+	Result  string                `json:"result"` // applied, failed, partial, skipped, manual, deferred
+	ID      string                `json:"id,omitempty"`
+	Changed []plan.JSONAttrChange `json:"changed_attributes,omitempty"`
+	Error   string                `json:"error,omitempty"`
+}
+
+// appendHistory records an apply next to the state, when the backend keeps a history. A
+// failure is a warning: the changes are made and the state saved already.
+func (s *session) appendHistory(pl *plan.Plan, res *apply.Result) {
+	g := s.g
+	hl, ok := s.backend.(state.HistoryLog)
+	if !ok {
+		return
+	}
+	if len(res.Applied)+len(res.Failed)+len(res.Partial)+len(res.Skipped)+len(res.Manual)+len(res.Deferred) == 0 {
+		return // nothing was planned: not an apply worth a record
+	}
+	rec, err := s.historyRecord(pl, res)
+	if err == nil {
+		err = hl.AppendHistory(rec)
+	}
+	if err != nil {
+		fmt.Fprintf(g.Stderr, "Warning: the apply was not recorded in the history: %v\n", err)
+	}
+}
+
+func (s *session) historyRecord(pl *plan.Plan, res *apply.Result) ([]byte, error) {
+	g := s.g
+	doc, err := plan.ToJSON(pl, plan.JSONOptions{C4sctlVersion: Version})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	info := state.NewLockInfo("apply", Version)
+	ws, _ := g.CurrentWorkspace()
+	rec := historyRecord{FormatVersion: "1", Time: time.Now().UTC().Truncate(time.Second), Operation: "apply", Who: info.Who, Host: info.Host, PID: os.Getpid(),
+		C4sctlVersion: Version, Workspace: ws, Sandbox: g.Sandbox, PlanHash: "sha256:" + hex.EncodeToString(sum[:]), Serial: s.state.Serial}
+	result := map[string]string{}
+	for name, addrs := range map[string][]string{"applied": res.Applied, "failed": res.Failed, "partial": res.Partial, "skipped": res.Skipped, "manual": res.Manual, "deferred": res.Deferred} {
+		for _, a := range addrs {
+			result[a] = name
+		}
+	}
+	for _, rc := range doc.ResourceChanges {
+		r, ok := result[rc.Address]
+		if !ok {
+			continue // no-ops and data sources
+		}
+		hc := historyChange{Address: rc.Address, Action: rc.Action, Result: r, ID: rc.ID, Changed: rc.Changed}
+		if e := res.Errors[rc.Address]; e != nil {
+			hc.Error = e.Error()
+		}
+		rec.Changes = append(rec.Changes, hc)
+	}
+	pending := map[string]bool{}
+	for _, a := range res.Manual {
+		pending[a] = true
+	}
+	for _, m := range doc.ManualActions {
+		if pending[m.Address] {
+			rec.Manual = append(rec.Manual, m)
+		}
+	}
+	switch {
+	case !res.OK():
+		rec.Outcome = "failed"
+	case !res.Complete():
+		rec.Outcome = "pending"
+	default:
+		rec.Outcome = "complete"
+	}
+	b, err := json.Marshal(rec)
+	if err == nil && len(b) > state.MaxHistoryRecord {
+		for i := range rec.Changes {
+			rec.Changes[i].Changed = nil
+		}
+		rec.Omitted = true
+		b, err = json.Marshal(rec)
+	}
+	return b, err
+}
+
+func newHistoryCmd(g *Globals) *cobra.Command {
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "history [ADDR]",
+		Short: "List the applies recorded next to the state (who, when, plan hash, each change); with ADDR, those that changed it",
+		Long: `Every apply appends a record next to the state of its workspace (locally
+.c4sctl/state.json.history.jsonl, with the azurerm backend the append blob KEY.history.jsonl): who
+ran it, where, when, the SHA-256 of the plan, the state serial after it, and each change with its
+result and the attributes it changed (before and after; sensitive values are never recorded).
+--json prints the records as JSON lines.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := g.Backend()
+			if err != nil {
+				return err
+			}
+			hl, ok := b.(state.HistoryLog)
+			if !ok {
+				return fmt.Errorf("the backend %s keeps no history", b)
+			}
+			recs, err := hl.ReadHistory()
+			if err != nil {
+				return err
+			}
+			shown := 0
+			for i, raw := range recs {
+				var rec historyRecord
+				if err := json.Unmarshal(raw, &rec); err != nil {
+					fmt.Fprintf(g.Stderr, "Warning: history record %d is not valid JSON; skipped\n", i+1)
+					continue
+				}
+				changes := rec.Changes
+				if len(args) == 1 {
+					changes = slices.DeleteFunc(slices.Clone(changes), func(c historyChange) bool { return c.Address != args[0] })
+					if len(changes) == 0 {
+						continue
+					}
+				}
+				shown++
+				if jsonOut {
+					fmt.Fprintln(g.Stdout, string(raw))
+					continue
+				}
+				writeHistoryRecord(g, rec, changes, len(args) == 1)
+			}
+			if shown == 0 && !jsonOut {
+				if len(args) == 1 {
+					fmt.Fprintf(g.Stdout, "No recorded apply changed %s.\n", args[0])
+				} else {
+					fmt.Fprintln(g.Stdout, "No applies recorded yet.")
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the records as JSON lines")
+	return cmd
+}
+
+func writeHistoryRecord(g *Globals, rec historyRecord, changes []historyChange, values bool) {
+	where := ""
+	if rec.Sandbox {
+		where = " (sandbox)"
+	}
+	fmt.Fprintf(g.Stdout, "%s  %s by %s%s, workspace %s, serial %d: %s, %d change(s), plan %s\n",
+		rec.Time.Format(time.RFC3339), rec.Operation, rec.Who, where, rec.Workspace, rec.Serial, rec.Outcome, len(rec.Changes), shortHash(rec.PlanHash))
+	for _, c := range changes {
+		line := fmt.Sprintf("  %-8s %s: %s", c.Action, c.Address, c.Result)
+		if c.ID != "" {
+			line += " [id=" + c.ID + "]"
+		}
+		if c.Error != "" {
+			line += " — " + c.Error
+		}
+		fmt.Fprintln(g.Stdout, line)
+		if !values {
+			continue
+		}
+		for _, a := range c.Changed {
+			switch {
+			case a.Sensitive:
+				fmt.Fprintf(g.Stdout, "      %s: (sensitive)\n", a.Name)
+			default:
+				fmt.Fprintf(g.Stdout, "      %s: %s -> %s\n", a.Name, orNull(a.Before), orNull(a.After))
+			}
+		}
+	}
+	for _, m := range rec.Manual {
+		fmt.Fprintf(g.Stdout, "  manual   %s: %s (pending)\n", m.Address, m.Summary)
+	}
+}
+
+func orNull(b json.RawMessage) string {
+	if len(b) == 0 {
+		return "null"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func shortHash(h string) string {
+	if len(h) > len("sha256:")+12 {
+		return h[:len("sha256:")+12]
+	}
+	return h
+}

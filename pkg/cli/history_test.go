@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Each apply appends a record next to the state; history lists them, and with ADDR shows what
+// each apply set on that resource.
+func TestHistoryRecordsEachApply(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	if stdout, _, _ := runCLI(t, "--dir", dir, "history"); !strings.Contains(stdout, "No applies recorded yet.") {
+		t.Errorf("history before any apply:\n%s", stdout)
+	}
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// No changes: nothing to record.
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("second apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	off := strings.Replace(transcription, "allow_transcription = true", "allow_transcription = false", 1)
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(off), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("third apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	stdout, stderr, code := runCLI(t, "--dir", dir, "history")
+	if code != 0 {
+		t.Fatalf("history: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var heads []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, " ") {
+			heads = append(heads, l)
+		}
+	}
+	if len(heads) != 2 {
+		t.Fatalf("history lists %d applies, want 2:\n%s", len(heads), stdout)
+	}
+	for _, want := range []string{"apply by ", "(sandbox), workspace default, serial 1: complete, 1 change(s), plan sha256:",
+		"update   teams_meeting_policy.global: applied"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("history lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, _ = runCLI(t, "--dir", dir, "history", "teams_meeting_policy.global")
+	if !strings.Contains(stdout, "allow_transcription: false -> true") || !strings.Contains(stdout, "allow_transcription: true -> false") {
+		t.Errorf("history ADDR does not show what each apply set:\n%s", stdout)
+	}
+	if stdout, _, _ := runCLI(t, "--dir", dir, "history", "teams_meeting_policy.other"); !strings.Contains(stdout, "No recorded apply changed teams_meeting_policy.other") {
+		t.Errorf("history of an address never applied:\n%s", stdout)
+	}
+	stdout, _, _ = runCLI(t, "--dir", dir, "history", "--json")
+	var rec historyRecord
+	if err := json.Unmarshal([]byte(strings.Split(stdout, "\n")[0]), &rec); err != nil || rec.Serial != 1 || len(rec.PlanHash) != len("sha256:")+64 || rec.Changes[0].Result != "applied" {
+		t.Errorf("first record %+v (%v)", rec, err)
+	}
+}
