@@ -273,7 +273,7 @@ func writeJSONDoc(w io.Writer, doc any) error {
 // live objects it was planned from.
 func (s *session) savePlan(path string, pl *plan.Plan, f *planFlags, excluded []string, diags hcl.Diagnostics) error {
 	g := s.g
-	ch, err := g.configHash()
+	ch, err := g.configHash("")
 	if err != nil {
 		return err
 	}
@@ -295,13 +295,14 @@ func nonNilStrings(xs []string) []string {
 	return xs
 }
 
-// configHash hashes the configuration files and the resolved variable inputs.
-func (g *Globals) configHash() (planfile.ConfigHash, error) {
+// configHash hashes the configuration files and the resolved variable inputs, with the given
+// salt (a saved plan's) or a new one ("").
+func (g *Globals) configHash(salt string) (planfile.ConfigHash, error) {
 	vars, err := g.resolvedVariables()
 	if err != nil {
 		return planfile.ConfigHash{}, err
 	}
-	return planfile.HashConfig(g.config.Sources, spec.FileSuffix, vars)
+	return planfile.HashConfig(g.config.Sources, spec.FileSuffix, vars, salt)
 }
 
 // resolvedVariables returns every input variable as the plan saw it.
@@ -401,7 +402,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return err
 	}
 	defer s.close()
-	cur, err := g.configHash()
+	cur, err := g.configHash(pf.Config.Salt)
 	if err != nil {
 		return err
 	}

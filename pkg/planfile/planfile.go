@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,6 +36,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+	"golang.org/x/crypto/argon2"
 )
 
 // FormatVersion is the plan file format this build reads and writes.
@@ -83,9 +85,23 @@ type ConfigHash struct {
 	// Files maps each file's base name to the SHA-256 of its bytes.
 	Files map[string]string `json:"files"`
 	// Variables maps each non-sensitive variable to the SHA-256 of its JSON value; sensitive
-	// variables read "sensitive" (their value only enters Hash).
+	// variables read "sensitive" (their value only enters Hash, through SensitiveKDF).
 	Variables map[string]string `json:"variables"`
+	// Salt (hex, 16 random bytes per saved plan) salts the slow hash of the sensitive values.
+	Salt string `json:"salt,omitempty"`
 }
+
+// The sensitive variables' values enter Hash only through Argon2id (RFC 9106) with a random
+// salt per plan and these costs (OWASP's recommended minimum for Argon2id: 19 MiB, 2 passes, 1
+// lane), so that a plan file is not an offline oracle for guessing them: each guess costs an
+// attacker this much, and no two plan files share the work.
+const (
+	kdfTime    = 2
+	kdfMemory  = 19 * 1024 // KiB
+	kdfThreads = 1
+	kdfKeyLen  = 32
+	saltLen    = 16
+)
 
 // Variable is a resolved input variable.
 type Variable struct {
@@ -95,9 +111,24 @@ type Variable struct {
 
 // HashConfig hashes the configuration files (name -> bytes; only names ending in suffix are
 // taken, by base name, so the plan can be applied from another checkout) and the resolved
-// variables.
-func HashConfig(sources map[string][]byte, suffix string, vars map[string]Variable) (ConfigHash, error) {
+// variables. saltHex is the salt of the saved plan being compared with; "" makes a new one (a
+// plan being saved).
+func HashConfig(sources map[string][]byte, suffix string, vars map[string]Variable, saltHex string) (ConfigHash, error) {
 	ch := ConfigHash{Files: map[string]string{}, Variables: map[string]string{}}
+	var salt []byte
+	if saltHex == "" {
+		salt = make([]byte, saltLen)
+		if _, err := rand.Read(salt); err != nil {
+			return ch, fmt.Errorf("plan salt: %w", err)
+		}
+	} else {
+		var err error
+		if salt, err = hex.DecodeString(saltHex); err != nil || len(salt) < 8 {
+			return ch, errors.New("the plan file's salt is not valid hex of 8 bytes or more")
+		}
+	}
+	ch.Salt = hex.EncodeToString(salt)
+	secret := sha256.New() // the sensitive values, fed to the KDF at the end
 	all := sha256.New()
 	var names []string
 	base := map[string][]byte{}
@@ -133,11 +164,15 @@ func HashConfig(sources map[string][]byte, suffix string, vars map[string]Variab
 		sum := sha256.Sum256(raw)
 		if v.Sensitive {
 			ch.Variables[n] = "sensitive"
+			fmt.Fprintf(secret, "var %q %x\n", n, sum)
+			fmt.Fprintf(all, "var %q sensitive\n", n)
 		} else {
 			ch.Variables[n] = hex.EncodeToString(sum[:])
+			fmt.Fprintf(all, "var %q %x\n", n, sum)
 		}
-		fmt.Fprintf(all, "var %q %x\n", n, sum)
 	}
+	// One KDF call for all sensitive values together: a guess at any of them costs a full call.
+	fmt.Fprintf(all, "sensitive %x\n", argon2.IDKey(secret.Sum(nil), salt, kdfTime, kdfMemory, kdfThreads, kdfKeyLen))
 	ch.Hash = hex.EncodeToString(all.Sum(nil))
 	return ch, nil
 }

@@ -3,7 +3,11 @@ package planfile_test
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +123,7 @@ func flip(b []byte, i int) []byte {
 func TestHashConfig(t *testing.T) {
 	src := map[string][]byte{"/a/main.c4s.hcl": []byte("x"), "/a/prod.tfvars": []byte("secret = 1")}
 	vars := map[string]planfile.Variable{"region": {Value: cty.StringVal("emea")}, "pw": {Value: cty.StringVal("hunter2"), Sensitive: true}}
-	h1, err := planfile.HashConfig(src, ".c4s.hcl", vars)
+	h1, err := planfile.HashConfig(src, ".c4s.hcl", vars, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +134,12 @@ func TestHashConfig(t *testing.T) {
 		t.Errorf("sensitive variable recorded as %q", h1.Variables["pw"])
 	}
 	// Another checkout of the same configuration has the same hash.
-	h2, _ := planfile.HashConfig(map[string][]byte{"/b/main.c4s.hcl": []byte("x")}, ".c4s.hcl", vars)
+	h2, _ := planfile.HashConfig(map[string][]byte{"/b/main.c4s.hcl": []byte("x")}, ".c4s.hcl", vars, h1.Salt)
 	if h2.Hash != h1.Hash {
 		t.Error("hash depends on the directory")
 	}
 	vars["pw"] = planfile.Variable{Value: cty.StringVal("hunter3"), Sensitive: true}
-	h3, _ := planfile.HashConfig(src, ".c4s.hcl", vars)
+	h3, _ := planfile.HashConfig(src, ".c4s.hcl", vars, h1.Salt)
 	if h3.Hash == h1.Hash {
 		t.Error("a changed sensitive variable must change the hash")
 	}
@@ -143,7 +147,7 @@ func TestHashConfig(t *testing.T) {
 		t.Errorf("differences %v", d)
 	}
 	vars["region"] = planfile.Variable{Value: cty.StringVal("amer")}
-	h4, _ := planfile.HashConfig(map[string][]byte{"/a/main.c4s.hcl": []byte("y")}, ".c4s.hcl", vars)
+	h4, _ := planfile.HashConfig(map[string][]byte{"/a/main.c4s.hcl": []byte("y")}, ".c4s.hcl", vars, h1.Salt)
 	d := strings.Join(h1.Differences(h4), "; ")
 	if !strings.Contains(d, "file main.c4s.hcl changed") || !strings.Contains(d, "variable region changed") {
 		t.Errorf("differences %q", d)
@@ -187,5 +191,52 @@ func TestStale(t *testing.T) {
 	s = planfile.Stale(saved, fresh, map[string]string{"mem_setting.a": "sha256:1"})
 	if got := strings.Join(s, "\n"); !strings.Contains(got, "was planned to update, would now no-op") || !strings.Contains(got, "mem_setting.b: not in the saved plan") {
 		t.Errorf("stale %v", s)
+	}
+}
+
+// The sensitive values enter the hash only through a salted Argon2id: the same configuration
+// hashed with another salt gives another hash (no precomputation across plan files), with the
+// plan's salt it gives the same, and the hash is not the plain SHA-256 construction that an
+// offline guess could check at hash speed.
+func TestSensitiveValuesEnterTheHashThroughASaltedKDF(t *testing.T) {
+	src := map[string][]byte{"/a/main.c4s.hcl": []byte("x")}
+	vars := map[string]planfile.Variable{"pw": {Value: cty.StringVal("hunter2"), Sensitive: true}}
+	a, err := planfile.HashConfig(src, ".c4s.hcl", vars, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := planfile.HashConfig(src, ".c4s.hcl", vars, "")
+	if len(a.Salt) != 32 || a.Salt == b.Salt || a.Hash == b.Hash {
+		t.Errorf("salts %q %q, hashes equal %v: want a new 16-byte salt and hash per plan", a.Salt, b.Salt, a.Hash == b.Hash)
+	}
+	again, _ := planfile.HashConfig(src, ".c4s.hcl", vars, a.Salt)
+	if again.Hash != a.Hash {
+		t.Error("the same configuration with the plan's salt hashes differently")
+	}
+	// The unsalted construction of earlier versions: sha256 over the file and variable lines.
+	all := sha256.New()
+	sum := sha256.Sum256([]byte("x"))
+	fmt.Fprintf(all, "file %q %x\n", "main.c4s.hcl", sum)
+	raw, _ := json.Marshal("hunter2")
+	vs := sha256.Sum256(raw)
+	fmt.Fprintf(all, "var %q %x\n", "pw", vs)
+	if hex.EncodeToString(all.Sum(nil)) == a.Hash {
+		t.Error("the hash is the plain SHA-256 construction: a fast offline oracle")
+	}
+	if _, err := planfile.HashConfig(src, ".c4s.hcl", vars, "zz"); err == nil {
+		t.Error("a bad salt accepted")
+	}
+}
+
+// BenchmarkHashConfigSensitive is the cost of one guess against a plan file's hash (and what
+// every plan --out and apply PLAN_FILE pays once).
+func BenchmarkHashConfigSensitive(b *testing.B) {
+	src := map[string][]byte{"/a/main.c4s.hcl": []byte("x")}
+	vars := map[string]planfile.Variable{"pw": {Value: cty.StringVal("hunter2"), Sensitive: true}}
+	salt := "00112233445566778899aabbccddeeff"
+	for i := 0; i < b.N; i++ {
+		if _, err := planfile.HashConfig(src, ".c4s.hcl", vars, salt); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
