@@ -273,3 +273,31 @@ func TestFromJSONRefusesHugeNumbers(t *testing.T) {
 		t.Fatalf("ordinary number: %v", err)
 	}
 }
+
+// A DLP policy named by a tenant admin with a Markdown payload, quoted in a warning, a note, a
+// manual step and a deferral reason: the pull-request comment shows it as inert text.
+func TestMarkdownTenantTextIsInert(t *testing.T) {
+	const payload = "Sales [click me](https://evil.example/x) ![p](http://evil.example/p.png) <img src=x onerror=alert(1)> @octocat www.evil.example **bold** `code` | cell\n> [!WARNING]\n# heading"
+	pl := richPlan(t)
+	for _, rc := range pl.Changes {
+		rc.Notes = append(rc.Notes, "policy "+payload+" is in place")
+		rc.Warnings = append(rc.Warnings, "policy "+payload)
+		if rc.Manual != nil {
+			rc.Manual.Steps = append(rc.Manual.Steps, "open "+payload)
+		}
+		if rc.Reason != "" {
+			rc.Reason += " " + payload
+		}
+	}
+	var buf bytes.Buffer
+	plan.RenderMarkdown(&buf, pl, plan.MarkdownOptions{Title: "plan for " + payload})
+	out := buf.String()
+	for _, bad := range []string{"](", "![", "<img", "https://", "http://", "@octocat", "www.evil", "**bold**", "`code`", "\n# heading", "\n> [!WARNING]\n# heading"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the comment holds %q live:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "Sales \\[click me\\]") {
+		t.Errorf("the text itself is lost:\n%s", out)
+	}
+}

@@ -253,8 +253,24 @@ func codeList(xs []string) string {
 }
 
 // mdEscape keeps provider text from opening HTML tags or breaking out of a quote block.
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
-}
+func mdEscape(s string) string { return EscapeMarkdown(s) }
+
+// zwsp (U+200B ZERO WIDTH SPACE) breaks what GitHub would turn into a link or a mention.
+const zwsp = "\u200b"
+
+var mdEscaper = strings.NewReplacer(
+	"\r", "", "\n", " ",
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	// CommonMark backslash escapes: no emphasis, link, image, code span, heading, table cell or
+	// strikethrough can start inside the text.
+	"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]", "(", "\\(", ")", "\\)",
+	"!", "\\!", "#", "\\#", "|", "\\|", "~", "\\~",
+	// GitHub autolinks bare URLs and www. names and notifies @mentions: break them
+	// with an invisible zero-width space.
+	"://", ":"+zwsp+"//", "www.", "www"+zwsp+".", "WWW.", "WWW"+zwsp+".", "@", "@"+zwsp,
+)
+
+// EscapeMarkdown makes text from the tenant or org (policy and display names, provider notes
+// quoting them) inert in GitHub-flavoured Markdown: one line, no HTML, no link, image, mention,
+// emphasis or table break. Used by the plan's pull-request comment and the drift report.
+func EscapeMarkdown(s string) string { return mdEscaper.Replace(s) }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/plan"
 )
 
 // JSONFormatVersion is the version of the JSON drift report.
@@ -97,12 +99,8 @@ func quoteAll(xs []string) []string {
 	return out
 }
 
-// cell makes text safe in a table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
-}
+// cell makes text safe in a table cell: inert Markdown on one line (plan.EscapeMarkdown).
+func cell(s string) string { return plan.EscapeMarkdown(s) }
 
 // code puts a value in an inline code span that survives backticks and pipes.
 func code(s string) string {
