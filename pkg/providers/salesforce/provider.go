@@ -757,35 +757,166 @@ func (c *Client) fanOut(ctx context.Context, n int, fn func(ctx context.Context,
 
 const maxPages = 500
 
-// query runs a SOQL query and follows nextRecordsUrl to the end.
+// query runs a SOQL query and follows nextRecordsUrl to the end. The first page comes from
+// simpleforce's Query; the query-more pages are read with a streaming decoder beside it, so that
+// the next page is requested as soon as its link has arrived (Salesforce, like the sandbox,
+// writes nextRecordsUrl before the records) and its latency overlaps reading this page's 2,000
+// records: simpleforce reads and decodes a whole page before it returns.
 func (c *Client) query(ctx context.Context, soql string) ([]map[string]any, error) {
-	var out []map[string]any
-	next := soql
-	for page := 0; page < maxPages; page++ {
-		var res *simpleforce.QueryResult
-		if err := c.sfCall(ctx, "SOQL query", func(sf *simpleforce.Client) error {
-			var err error
-			res, err = sf.Query(next)
-			return err
-		}); err != nil {
+	var res *simpleforce.QueryResult
+	if err := c.sfCall(ctx, "SOQL query", func(sf *simpleforce.Client) error {
+		var err error
+		res, err = sf.Query(soql)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, fmt.Errorf("SOQL query: empty answer from Salesforce")
+	}
+	out := make([]map[string]any, 0, len(res.Records))
+	for _, r := range res.Records {
+		out = append(out, map[string]any(r))
+	}
+	if res.Done || res.NextRecordsURL == "" {
+		return out, nil
+	}
+	if err := checkNextRecordsURL(res.NextRecordsURL); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a page still in flight when a later one failed
+	for ch := c.queryMore(ctx, res.NextRecordsURL, 1); ch != nil; {
+		p := <-ch
+		if p.err != nil {
+			return nil, p.err
+		}
+		out = append(out, p.recs...)
+		ch = p.next
+	}
+	return out, nil
+}
+
+// checkNextRecordsURL refuses a link that is not a query-more path of this instance.
+func checkNextRecordsURL(next string) error {
+	if !strings.HasPrefix(next, "/services/data/") || strings.Contains(next, "://") || strings.Contains(next, "?") {
+		return fmt.Errorf("SOQL query: Salesforce answered an unexpected nextRecordsUrl; stopping")
+	}
+	return nil
+}
+
+// morePage is one query-more page: its records, and the following page's answer when there is
+// one (already requested).
+type morePage struct {
+	recs []map[string]any
+	next <-chan morePage
+	err  error
+}
+
+// queryMore requests the page at next (a nextRecordsUrl) and answers on the channel; the page
+// after it is requested as soon as this page's nextRecordsUrl is read.
+func (c *Client) queryMore(ctx context.Context, next string, page int) <-chan morePage {
+	ch := make(chan morePage, 1)
+	go func() {
+		var after <-chan morePage
+		recs, err := c.streamPage(ctx, next, func(link string) error {
+			if page+1 >= maxPages {
+				return fmt.Errorf("SOQL query: more than %d pages; stopping", maxPages)
+			}
+			if err := checkNextRecordsURL(link); err != nil {
+				return err
+			}
+			after = c.queryMore(ctx, link, page+1)
+			return nil
+		})
+		if err != nil {
+			after = nil
+		}
+		ch <- morePage{recs: recs, next: after, err: err}
+	}()
+	return ch
+}
+
+// streamPage GETs a query-more page through the Salesforce transport (session, 401 sign-in again,
+// error bodies as *APIError) and decodes {"totalSize","done","nextRecordsUrl","records":[...]}
+// as it arrives, calling onNext with nextRecordsUrl when done is false.
+func (c *Client) streamPage(ctx context.Context, next string, onNext func(string) error) ([]map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.instance+next, nil)
+	if err != nil {
+		return nil, fmt.Errorf("SOQL query: %v", err)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("SOQL query: %w", unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	bad := func(why string) error {
+		return fmt.Errorf("SOQL query: unexpected answer from Salesforce (%s)", why)
+	}
+	dec := json.NewDecoder(resp.Body)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, bad("not a JSON object")
+	}
+	var recs []map[string]any
+	done, link, asked := true, "", false
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return nil, bad("a malformed object")
+		}
+		switch key {
+		case "done":
+			if err := dec.Decode(&done); err != nil {
+				return nil, bad("done")
+			}
+		case "nextRecordsUrl":
+			if err := dec.Decode(&link); err != nil {
+				return nil, bad("nextRecordsUrl")
+			}
+		case "records":
+			if !done && link != "" {
+				// The link came first: ask for the next page before reading these records.
+				if err := onNext(link); err != nil {
+					return nil, err
+				}
+				asked = true
+			}
+			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+				if t == nil && err == nil {
+					continue // "records": null
+				}
+				return nil, bad("records is not an array")
+			}
+			for dec.More() {
+				var r map[string]any
+				if err := dec.Decode(&r); err != nil {
+					if cerr := ctx.Err(); cerr != nil {
+						return nil, fmt.Errorf("SOQL query: %w", cerr)
+					}
+					return nil, bad("a record")
+				}
+				recs = append(recs, r)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, bad("records")
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, bad(key)
+			}
+		}
+	}
+	if !done && !asked {
+		if link == "" {
+			return nil, bad("done is false without nextRecordsUrl")
+		}
+		if err := onNext(link); err != nil { // the link came after the records
 			return nil, err
 		}
-		if res == nil {
-			return nil, fmt.Errorf("SOQL query: empty answer from Salesforce")
-		}
-		for _, r := range res.Records {
-			out = append(out, map[string]any(r))
-		}
-		if res.Done || res.NextRecordsURL == "" {
-			return out, nil
-		}
-		// simpleforce treats anything not under /services/data as SOQL: refuse other links.
-		if !strings.HasPrefix(res.NextRecordsURL, "/services/data/") || strings.Contains(res.NextRecordsURL, "://") {
-			return nil, fmt.Errorf("SOQL query: Salesforce answered an unexpected nextRecordsUrl; stopping")
-		}
-		next = res.NextRecordsURL
 	}
-	return nil, fmt.Errorf("SOQL query: more than %d pages; stopping", maxPages)
+	return recs, nil
 }
 
 // rest sends a REST request (path relative to /services/data/vXX.X/) through simpleforce's
