@@ -12,7 +12,10 @@ import (
 // further page; a cancelled context ends it with the context's error.
 func TestQueryMorePages(t *testing.T) {
 	c, sb, svc := start(t)
-	mutate(t, sb, func() error { _, err := svc.AddUsers(3*salesforceapi.PageSize+10, salesforceapi.ProfileStandardUser); return err })
+	mutate(t, sb, func() error {
+		_, err := svc.AddUsers(3*salesforceapi.PageSize+10, salesforceapi.ProfileStandardUser)
+		return err
+	})
 	var want []string
 	sb.View(func() {
 		for _, u := range svc.Org().Users {
