@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/spec"
 )
 
 // The repository has no YAML module (and go.mod is not to grow one), so the GitHub Actions
@@ -174,6 +176,37 @@ func TestGitHubActionsUseOnlyDocumentedInputs(t *testing.T) {
 		if !used[a] {
 			t.Errorf("the workflow does not use %s", a)
 		}
+	}
+}
+
+// The workflow keeps state in the azurerm backend, never in the Actions cache (evicted after a
+// week without use), and every run waits for the state lock rather than failing.
+func TestGitHubActionsStateIsInTheAzurermBackend(t *testing.T) {
+	raw, err := os.ReadFile(filepath.FromSlash(workflowPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := string(raw)
+	if strings.Contains(wf, "actions/cache") || strings.Contains(wf, ".c4sctl/state.json") {
+		t.Error("the workflow carries state in the Actions cache")
+	}
+	for _, line := range strings.Split(wf, "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "c4sctl ") && !strings.Contains(l, "--lock-timeout") {
+			t.Errorf("%q does not wait for the state lock", l)
+		}
+	}
+	readme, err := os.ReadFile(filepath.FromSlash("../../examples/github-actions/README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The backend block the README tells users to add must load.
+	m := regexp.MustCompile("(?s)```hcl\n(c4sctl \\{.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README shows no backend block")
+	}
+	cfg, diags := spec.LoadFiles("deploy", map[string][]byte{"backend.c4s.hcl": m[1]}, (&Globals{}).Registry())
+	if diags.HasErrors() || cfg.Backend == nil || cfg.Backend.Type != "azurerm" || !cfg.Backend.Bool("use_azuread_auth") {
+		t.Errorf("README backend block: %v %+v", diags, cfg.Backend)
 	}
 }
 
