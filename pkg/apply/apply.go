@@ -72,6 +72,9 @@ type Result struct {
 	// Deferred could not be planned (a prerequisite does not exist, or an object in state can no
 	// longer be read): nothing was attempted for them.
 	Deferred []string
+	// Imported are the existing objects adopted into state (the plan's "will be imported"); they
+	// are also in Applied when something else changed, and may be in Manual.
+	Imported []string
 	Errors   map[string]error
 	Notes    map[string][]string
 }
@@ -205,6 +208,12 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 			if len(notes) > 0 {
 				res.Notes[addr] = append(res.Notes[addr], notes...)
 			}
+			// A moved block's move is recorded with the object's first change at its new address.
+			if rc.PrevAddr != "" && a.State.Get(rc.PrevAddr) != nil && a.State.Get(addr) == nil {
+				if err := a.State.Move(rc.PrevAddr, addr); err != nil && stateErr == nil {
+					stateErr = err
+				}
+			}
 			switch rc.Action {
 			case providers.Delete, providers.Forget:
 				a.State.Remove(addr)
@@ -222,6 +231,9 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 		rc := byAddr[addr]
 		switch walk.Status[addr] {
 		case graph.Done:
+			if rc.Importing {
+				res.Imported = append(res.Imported, addr)
+			}
 			switch {
 			case rc.Action == providers.Manual:
 				res.Manual = append(res.Manual, addr)
@@ -247,7 +259,7 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 			}
 		}
 	}
-	for _, xs := range [][]string{res.Applied, res.Failed, res.Partial, res.Skipped, res.Manual, res.Deferred} {
+	for _, xs := range [][]string{res.Applied, res.Failed, res.Partial, res.Skipped, res.Manual, res.Deferred, res.Imported} {
 		sort.Strings(xs)
 	}
 	return res, stateErr

@@ -535,7 +535,11 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 				destroy++
 			}
 		}
-		fmt.Fprintf(w, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", add, change, destroy)
+		imported := ""
+		if len(res.Imported) > 0 {
+			imported = fmt.Sprintf("%d imported, ", len(res.Imported)) // Terraform's wording
+		}
+		fmt.Fprintf(w, "\nApply complete! Resources: %s%d added, %d changed, %d destroyed.\n", imported, add, change, destroy)
 		return
 	}
 	var deferred, unreadable []string
@@ -551,6 +555,7 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 		addrs []string
 	}{
 		{"made", res.Applied},
+		{"imported", res.Imported},
 		{"failed", res.Failed},
 		{"partly applied", res.Partial},
 		{"not attempted", res.Skipped},

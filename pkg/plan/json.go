@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -44,6 +45,7 @@ type JSONPlan struct {
 type JSONSummary struct {
 	Add          int  `json:"add"`
 	Import       int  `json:"import"`
+	Moved        int  `json:"moved"`
 	Change       int  `json:"change"`
 	Destroy      int  `json:"destroy"`
 	Manual       int  `json:"manual"`
@@ -64,6 +66,12 @@ type JSONResourceChange struct {
 	ID        string   `json:"id,omitempty"`
 	Action    string   `json:"action"`
 	DependsOn []string `json:"depends_on"`
+	// Importing is set when apply adopts an existing object (found by its natural key) into
+	// state under this address; Terraform's plan JSON names it the same way.
+	Importing *JSONImporting `json:"importing,omitempty"`
+	// PreviousAddress is the address state held the object under before a moved block moved
+	// it here (Terraform's previous_address).
+	PreviousAddress string `json:"previous_address,omitempty"`
 	// Before is the live object (null when it does not exist); After the object after apply
 	// (null for delete). Sensitive and unknown attributes are null here.
 	Before          json.RawMessage  `json:"before"`
@@ -72,6 +80,11 @@ type JSONResourceChange struct {
 	BeforeSensitive map[string]bool  `json:"before_sensitive"`
 	AfterSensitive  map[string]bool  `json:"after_sensitive"`
 	Changed         []JSONAttrChange `json:"changed_attributes"`
+}
+
+// JSONImporting says which object an import adopts.
+type JSONImporting struct {
+	ID string `json:"id"`
 }
 
 // JSONAttrChange is one attribute's change. Before and After are absent when Sensitive; After is
@@ -154,7 +167,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		FormatVersion: JSONFormatVersion,
 		C4sctlVersion: o.C4sctlVersion,
 		RefreshOnly:   p.RefreshOnly,
-		Summary: JSONSummary{Add: s.Add, Import: s.Import, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
+		Summary: JSONSummary{Add: s.Add, Import: s.Import, Moved: s.Moved, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
 			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, HasChanges: p.HasChanges()},
 		ResourceChanges: []JSONResourceChange{},
 		ResourceDrift:   []JSONResourceDrift{},
@@ -241,7 +254,11 @@ func resourceChangeJSON(rc *ResourceChange) (JSONResourceChange, error) {
 	}
 	jc := JSONResourceChange{Address: rc.Addr, Mode: mode, Type: rc.Type, Name: nameOf(rc.Addr), Provider: rc.Provider, ID: rc.ID,
 		Action: string(rc.Action), DependsOn: nonNil(rc.DependsOn),
-		AfterUnknown: map[string]bool{}, BeforeSensitive: map[string]bool{}, AfterSensitive: map[string]bool{}, Changed: []JSONAttrChange{}}
+		AfterUnknown: map[string]bool{}, BeforeSensitive: map[string]bool{}, AfterSensitive: map[string]bool{}, Changed: []JSONAttrChange{},
+		PreviousAddress: rc.PrevAddr}
+	if rc.Importing {
+		jc.Importing = &JSONImporting{ID: rc.ID}
+	}
 	var err error
 	if jc.Before, err = objectJSON(rc, rc.Before, jc.BeforeSensitive, nil); err != nil {
 		return jc, fmt.Errorf("%s: before: %w", rc.Addr, err)
@@ -362,7 +379,11 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 			return nil, fmt.Errorf("%s has resource type %q, which this c4sctl does not know", jc.Address, jc.Type)
 		}
 		rc := &ResourceChange{Addr: jc.Address, Type: jc.Type, Provider: jc.Provider, Data: jc.Mode == "data", ID: jc.ID,
-			Action: providers.Action(jc.Action), DependsOn: jc.DependsOn, Schema: s, Prior: cty.NilVal}
+			Action: providers.Action(jc.Action), DependsOn: jc.DependsOn, Schema: s, Prior: cty.NilVal,
+			Importing: jc.Importing != nil, PrevAddr: jc.PreviousAddress}
+		if rc.Importing && (jc.Importing.ID == "" || !strings.EqualFold(jc.Importing.ID, jc.ID)) {
+			return nil, fmt.Errorf("%s: importing names id %q, but the change's id is %q", jc.Address, jc.Importing.ID, jc.ID)
+		}
 		for name := range jc.BeforeSensitive {
 			rc.Sensitive = append(rc.Sensitive, name)
 		}

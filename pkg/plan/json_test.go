@@ -183,7 +183,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if strings.Contains(out, "s3cr3t") {
 		t.Fatalf("Markdown shows a sensitive value:\n%s", out)
 	}
-	for _, want := range []string{"**Plan:** 1 to add, 1 to change, 1 to destroy.", "<details><summary><b>mem</b>", "```diff", "> [!IMPORTANT]", "> [!WARNING]", "Changed outside c4sctl", "(sensitive value)", "Set Value to &lt;wanted&gt;"} {
+	for _, want := range []string{"**Plan:** 1 to import, 1 to add, 1 to change, 1 to destroy.", "<details><summary><b>mem</b>", "```diff", "> [!IMPORTANT]", "> [!WARNING]", "Changed outside c4sctl", "(sensitive value)", "Set Value to &lt;wanted&gt;"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Markdown lacks %q", want)
 		}
@@ -197,7 +197,7 @@ func TestMarkdownGolden(t *testing.T) {
 	m := providertest.NewMemory()
 	plan.RenderMarkdown(&buf, planFor(t, `resource "mem_singleton" "g" {
 value = "initial"
-}`, m, nil, plan.Options{}), plan.MarkdownOptions{})
+}`, m, stateOf(t, m, "mem_singleton.g=Global"), plan.Options{}), plan.MarkdownOptions{})
 	golden(t, "plan_no_changes.md", buf.String())
 }
 

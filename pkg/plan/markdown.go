@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // MarkdownOptions add what the Plan itself does not hold.
@@ -159,7 +160,9 @@ func shownInMarkdown(p *Plan, rc *ResourceChange) bool {
 		return rc.Action != providers.Read && rc.Action != providers.Deferred && len(rc.Changes) > 0
 	}
 	switch rc.Action {
-	case providers.NoOp, providers.Read, providers.Deferred:
+	case providers.NoOp:
+		return rc.Importing || rc.PrevAddr != ""
+	case providers.Read, providers.Deferred:
 		return false
 	}
 	return true
@@ -172,7 +175,21 @@ func describeMarkdown(p *Plan, rc *ResourceChange) string {
 		}
 		return "differs from the configuration"
 	}
-	return Describe(rc.Action)
+	d := Describe(rc.Action)
+	if rc.Action == providers.NoOp {
+		d = "has moved here"
+	}
+	if rc.Importing {
+		if rc.Action == providers.NoOp {
+			d = "will be imported"
+		} else {
+			d += fmt.Sprintf(" (imported from %q)", rc.ID)
+		}
+	}
+	if rc.PrevAddr != "" {
+		d += fmt.Sprintf(" (moved from `%s`)", rc.PrevAddr)
+	}
+	return d
 }
 
 func providerCounts(rcs []*ResourceChange) string {
@@ -217,9 +234,18 @@ func diffBody(p *Plan, rc *ResourceChange) string {
 		for _, n := range names {
 			fmt.Fprintf(&b, "+   %-*s = %s\n", width, n, formatAttr(rc, n, rc.After.GetAttr(n)))
 		}
-	case rc.Action == providers.Delete || rc.Action == providers.Forget:
-		if rc.ID != "" {
-			fmt.Fprintf(&b, "    id = %q\n", rc.ID)
+	case rc.Action == providers.Delete || rc.Action == providers.Forget || rc.Action == providers.NoOp:
+		// What goes (or is adopted), by name and its main settings, not just an id.
+		v := rc.Before
+		if v == cty.NilVal || v.IsNull() {
+			v = rc.Prior
+		}
+		var sb strings.Builder
+		writeSettings(&sb, rc, v, rc.ID, sym, Colors{})
+		for _, l := range strings.Split(strings.TrimRight(sb.String(), "\n"), "\n") {
+			if l = strings.TrimLeft(strings.TrimSpace(l), sym); l != "" {
+				fmt.Fprintf(&b, "%s   %s\n", sym, strings.TrimSpace(l))
+			}
 		}
 	default:
 		width := 0

@@ -36,6 +36,14 @@ type ResourceChange struct {
 	Action   providers.Action
 	ID       string
 
+	// Importing marks an object that exists but that state does not hold under this address: it
+	// was found by its natural key, and apply adopts it (records it in state) after review, as
+	// Terraform's import blocks do. Action stays what the diff says (no-op or update).
+	Importing bool
+	// PrevAddr is the address state held the object under before a moved block (or a chain of
+	// them) moved it here; "" when it was not moved. Apply records the move in state.
+	PrevAddr string
+
 	// Before is the live value (null when the object does not exist). After is the value it will
 	// have (unknown parts are known only after apply; null for delete). Config is the evaluated
 	// configuration. Prior is the last-applied value from state (cty.NilVal when not in state).
@@ -97,13 +105,15 @@ type Summary struct {
 	Deferred int
 	// CouldNotRead are in state, but they or their target can no longer be read.
 	CouldNotRead int
+	// Moved are objects a moved block moves to a new address (counted on top of the above).
+	Moved int
 	// Drifted changed outside c4sctl since the last apply (counted on top of the above).
 	Drifted int
 }
 
 // ToApply counts what apply would do or ask a person to do.
 func (s Summary) ToApply() int {
-	return s.Add + s.Import + s.Change + s.Destroy + s.Forget + s.Manual
+	return s.Add + s.Import + s.Change + s.Destroy + s.Forget + s.Manual + s.Moved
 }
 
 // Unplanned counts the resources that could not be planned: never clean.
@@ -127,6 +137,12 @@ func (p *Plan) Summary() Summary {
 		}
 		if p.RefreshOnly {
 			continue
+		}
+		if c.Importing {
+			s.Import++
+		}
+		if c.PrevAddr != "" {
+			s.Moved++
 		}
 		switch c.Action {
 		case providers.Create:

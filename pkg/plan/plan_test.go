@@ -294,9 +294,28 @@ resource "mem_singleton" "g" {
 	buf.Reset()
 	pl = planFor(t, `resource "mem_singleton" "g" {
 value = "initial"
-}`, m, nil, plan.Options{})
+}`, m, stateOf(t, m, "mem_singleton.g=Global"), plan.Options{})
 	plan.Render(&buf, pl, plan.Colors{})
 	golden(t, "render_no_changes.txt", buf.String())
+}
+
+// stateOf records live objects of m in a new state, as an apply would have: each pair is
+// "ADDR=ID", the object of ADDR's type with that id.
+func stateOf(t *testing.T, m *providertest.Memory, pairs ...string) *state.State {
+	t.Helper()
+	st := state.New()
+	for _, p := range pairs {
+		addr, id, _ := strings.Cut(p, "=")
+		typ, _, _ := strings.Cut(addr, ".")
+		v := m.Get(typ, id)
+		if v == cty.NilVal {
+			t.Fatalf("stateOf: no %s %q in the memory provider", typ, id)
+		}
+		if err := st.Set(addr, typ, "mem", id, v, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
 }
 
 func golden(t *testing.T, name, got string) {

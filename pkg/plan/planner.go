@@ -44,6 +44,11 @@ type Planner struct {
 	Registry *providers.Registry
 	Clients  Clients
 	Options  Options
+
+	// st is State after the configuration's moved blocks; prev maps a moved object's address to
+	// its address in State.
+	st   *state.State
+	prev map[string]string
 }
 
 // Plan refreshes every resource and computes its change.
@@ -81,6 +86,12 @@ func (p *Planner) Plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 
 func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	order, diags := p.Config.Order()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var mdiags hcl.Diagnostics
+	p.st, p.prev, mdiags = moveState(p.Config, p.State)
+	diags = append(diags, mdiags...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -151,6 +162,13 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	diags = append(diags, p.checkIdentities(pl.Changes)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if !p.Options.RefreshOnly {
+		orderLiteralNames(pl.Changes, func(addr string) bool { return p.Config.Resources[addr] != nil })
+	}
 
 	outs, odiags := p.Eval.Outputs(known)
 	diags = append(diags, odiags...)
@@ -213,7 +231,7 @@ func (p *Planner) selectTargets(order []string) ([]string, hcl.Diagnostics) {
 		add(t)
 	}
 	for _, e := range p.Options.Exclude {
-		if _, ok := p.Config.Resources[e]; !ok && p.State.Get(e) == nil {
+		if _, ok := p.Config.Resources[e]; !ok && p.st.Get(e) == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown exclude", Detail: fmt.Sprintf("--exclude %s names no resource in the configuration or state; `c4sctl state list` and the configuration's resource blocks list the addresses.", e)})
 		}
 	}
@@ -249,7 +267,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 		return rc, diags
 	}
 	var id string
-	if sr := p.State.Get(addr); sr != nil && !rc.Data {
+	if sr := p.st.Get(addr); sr != nil && !rc.Data {
 		id = sr.ID
 		prior, err := sr.Value(r.Schema.ImpliedType())
 		if err != nil {
@@ -259,6 +277,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 		if sr.Partial != "" {
 			rc.Notes = append(rc.Notes, "the last apply made this change only in part ("+sr.Partial+"); this plan shows what remains")
 		}
+		rc.PrevAddr = p.prev[addr]
 	}
 	client, err := p.Clients.Client(ctx, rc.Provider)
 	if err != nil {
@@ -285,6 +304,9 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	}
 	rc.Before = before
 	rc.ID = live.ID
+	// An object found by its natural key that state does not hold is adopted only through a
+	// reviewed plan: "will be imported", counted apart (Terraform's import-block wording).
+	rc.Importing = !rc.Data && rc.Prior == cty.NilVal && !before.IsNull() && !p.Options.RefreshOnly
 
 	if rc.Data {
 		rc.Action = providers.Read
@@ -364,11 +386,11 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	for _, e := range p.Options.Exclude {
 		excluded[e] = true
 	}
-	for _, addr := range p.State.Addresses() {
+	for _, addr := range p.st.Addresses() {
 		if _, ok := p.Config.Resources[addr]; ok || excluded[addr] {
 			continue
 		}
-		sr := p.State.Get(addr)
+		sr := p.st.Get(addr)
 		s := p.Registry.ResourceSchema(sr.Type, false)
 		if s == nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown resource type in state", Detail: fmt.Sprintf("%s has type %q, which this c4sctl does not know. Use a c4sctl that knows it, or `c4sctl state rm %s` to forget it.", addr, sr.Type, addr)})
@@ -379,7 +401,7 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			diags = append(diags, errDiag(addr, "Invalid state", err)...)
 			continue
 		}
-		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive}
+		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive, PrevAddr: p.prev[addr]}
 		client, err := p.Clients.Client(ctx, s.Provider)
 		if err != nil {
 			diags = append(diags, errDiag(addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)

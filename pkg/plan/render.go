@@ -59,6 +59,9 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	for _, rc := range p.Changes {
 		switch rc.Action {
 		case providers.NoOp, providers.Read, providers.Deferred:
+			if rc.Action == providers.NoOp && (rc.Importing || rc.PrevAddr != "") {
+				break // adopted or moved: shown, though nothing in it changes
+			}
 			if len(rc.Warnings) > 0 {
 				fmt.Fprintf(w, "\n  %s# %s%s\n", c.Bold, rc.Addr, c.Reset)
 				writeList(w, "    ", "Warning: ", rc.Warnings)
@@ -103,6 +106,9 @@ func summaryExtras(s Summary) []string {
 	}
 	if s.Forget > 0 {
 		extra = append(extra, fmt.Sprintf("%d to stop managing", s.Forget))
+	}
+	if s.Moved > 0 {
+		extra = append(extra, fmt.Sprintf("%d moved to a new address", s.Moved))
 	}
 	if s.Deferred > 0 {
 		extra = append(extra, fmt.Sprintf("%d deferred", s.Deferred))
@@ -157,9 +163,40 @@ func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
 	case providers.Forget:
 		sym, col = ".", c.Reset
 	}
-	fmt.Fprintf(w, "\n  %s# %s %s%s\n", c.Bold, rc.Addr, Describe(rc.Action), c.Reset)
+	header := Describe(rc.Action)
+	if rc.Action == providers.NoOp {
+		switch {
+		case rc.Importing:
+			header, sym, col = "will be imported", " ", c.Reset
+		case rc.PrevAddr != "":
+			header, sym, col = "has moved to "+rc.Addr, " ", c.Reset
+		}
+	}
+	addr := rc.Addr
+	if rc.Action == providers.NoOp && !rc.Importing && rc.PrevAddr != "" {
+		addr = rc.PrevAddr // Terraform's "# A has moved to B"
+	}
+	fmt.Fprintf(w, "\n  %s# %s %s%s\n", c.Bold, addr, header, c.Reset)
+	if rc.PrevAddr != "" && (rc.Action != providers.NoOp || rc.Importing) {
+		fmt.Fprintf(w, "  # (moved from %s)\n", rc.PrevAddr)
+	}
+	if rc.Importing && rc.Action != providers.NoOp {
+		fmt.Fprintf(w, "  # (imported from %q)\n", rc.ID)
+	}
 	kw := "resource"
 	fmt.Fprintf(w, "  %s%s%s %s %q %q {\n", col, sym, c.Reset, kw, rc.Type, nameOf(rc.Addr))
+	switch {
+	case rc.Action == providers.NoOp:
+		// Imported or moved, unchanged: what it is, so the reviewer sees which object is adopted.
+		writeSettings(w, rc, rc.Before, rc.ID, "", c)
+	case rc.Action == providers.Delete || rc.Action == providers.Forget:
+		// What goes, by name and its main settings, not just an id (the object as last read).
+		v := rc.Before
+		if v == cty.NilVal || v.IsNull() {
+			v = rc.Prior
+		}
+		writeSettings(w, rc, v, rc.ID, col+sym+c.Reset, c)
+	}
 	switch rc.Action {
 	case providers.Create:
 		width := 0
@@ -185,10 +222,7 @@ func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
 			}
 			fmt.Fprintf(w, "      %s+%s %-*s = %s\n", c.Green, c.Reset, width, n, formatAttr(rc, n, v))
 		}
-	case providers.Delete, providers.Forget:
-		if rc.ID != "" {
-			fmt.Fprintf(w, "        id = %q\n", rc.ID)
-		}
+	case providers.Delete, providers.Forget, providers.NoOp:
 	default:
 		width := 0
 		for _, ch := range rc.Changes {
@@ -212,6 +246,42 @@ func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
 	}
 	writeList(w, "    ", "Warning: ", rc.Warnings)
 	writeList(w, "    ", "Note: ", rc.Notes)
+}
+
+// writeSettings writes the settable attributes of v that have a value, one a line, each after
+// prefix (the change's symbol, or "" for an unchanged object); computed-only attributes are left
+// out, sensitive ones masked.
+func writeSettings(w io.Writer, rc *ResourceChange, v cty.Value, id, prefix string, c Colors) {
+	if prefix == "" {
+		prefix = " "
+	}
+	width := 2
+	var names []string
+	if v == cty.NilVal || !v.IsKnown() || v.IsNull() || rc.Schema == nil {
+		v = cty.NilVal
+	}
+	for _, a := range rc.Schema.Attributes {
+		if v == cty.NilVal {
+			break
+		}
+		if a.Computed && !a.Optional && !a.Required {
+			continue
+		}
+		if !v.Type().HasAttribute(a.Name) {
+			continue
+		}
+		if av := v.GetAttr(a.Name); av.IsKnown() && av.IsNull() {
+			continue
+		}
+		names = append(names, a.Name)
+		width = max(width, len(a.Name))
+	}
+	if id != "" {
+		fmt.Fprintf(w, "      %s %-*s = %q\n", prefix, width, "id", id)
+	}
+	for _, n := range names {
+		fmt.Fprintf(w, "      %s %-*s = %s\n", prefix, width, n, formatAttr(rc, n, v.GetAttr(n)))
+	}
 }
 
 func renderAttrChange(w io.Writer, rc *ResourceChange, ch AttrChange, width int, c Colors) {

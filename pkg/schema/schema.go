@@ -62,6 +62,17 @@ type Resource struct {
 	// attributes (a connector in two groups of one DLP policy). Checked at validate, with the
 	// file and line of the repetition.
 	Distinct []Distinct
+	// Identity names the remote objects a value of this type stands for: a configuration (with
+	// unknown and null attributes) or a live value. Keys are normalized exactly as the service
+	// compares the object's natural key (case, whitespace, alternative spellings it accepts for
+	// one object), so that two spellings of one object give one key. The engine refuses two
+	// addresses that share a key (see Conflicts); nil means the type has no natural key and
+	// objects are told apart by their ids alone.
+	Identity func(v cty.Value) []ObjectKey
+	// References names, by their keys, the objects that a value's attributes name by literal
+	// string (the permission sets a connected app admits). When another resource of the same
+	// plan has one of these keys, apply orders the two and plan suggests a reference.
+	References func(v cty.Value) []ObjectKey
 }
 
 // Distinct declares that the elements of some list or set attributes, taken together, name
@@ -76,6 +87,43 @@ type Distinct struct {
 	Key func(string) string
 	// What names one element in messages ("connector", "app").
 	What string
+}
+
+// ObjectKey is one remote object a resource stands for or acts on.
+type ObjectKey struct {
+	// Key is the normalized natural key, namespaced by the kind of object
+	// ("salesforce:permission_set:copilot_for_sales").
+	Key string
+	// Label names the object for people (`DLP policy "Baseline"`).
+	Label string
+	// Attr is the attribute that holds the key: the natural key's attribute for Identity
+	// ("name"), the attribute naming the object for References ("permission_sets").
+	Attr string
+	// Part marks a resource that acts on part of the object (the connector rule inside a DLP
+	// policy) rather than owning it whole. A part conflicts with a whole owner of the same key,
+	// never with another part.
+	Part bool
+}
+
+// Conflicts tells whether two resources holding keys a and b would each undo the other's
+// changes: both own the object whole, or one owns it whole and the other acts on a part of it.
+func (a ObjectKey) Conflicts(b ObjectKey) bool { return a.Key == b.Key && !(a.Part && b.Part) }
+
+// Keys returns the identity keys of v, none when the type declares no Identity or v is null or
+// unknown.
+func (r *Resource) Keys(v cty.Value) []ObjectKey {
+	if r.Identity == nil || v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	return r.Identity(v)
+}
+
+// ReferencedKeys returns the keys of the objects v names by literal string (see References).
+func (r *Resource) ReferencedKeys(v cty.Value) []ObjectKey {
+	if r.References == nil || v == cty.NilVal || v.IsNull() || !v.IsKnown() {
+		return nil
+	}
+	return r.References(v)
 }
 
 // Attribute returns the named attribute or nil.

@@ -32,6 +32,8 @@ type Config struct {
 	Outputs   map[string]*Output
 	// Backend is the c4sctl block's backend, or nil (the local backend).
 	Backend *Backend
+	// Moved are the moved blocks, in file order.
+	Moved []*Moved
 }
 
 // Variable is a `variable "NAME"` block.

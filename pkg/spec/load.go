@@ -23,6 +23,7 @@ var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "data", LabelNames: []string{"type", "name"}},
 	{Type: "output", LabelNames: []string{"name"}},
 	{Type: "c4sctl"},
+	{Type: "moved"},
 }}
 
 var variableSchema = &hcl.BodySchema{
@@ -102,6 +103,7 @@ func LoadFiles(dir string, files map[string][]byte, schemas SchemaSource) (*Conf
 		}
 	}
 	diags = append(diags, l.validate()...)
+	diags = append(diags, cfg.validateMoved()...)
 	if !diags.HasErrors() {
 		_, d := cfg.Order()
 		diags = append(diags, d...)
@@ -170,6 +172,8 @@ func (l *loader) decodeBlock(b *hcl.Block) hcl.Diagnostics {
 		return l.decodeOutput(b)
 	case "c4sctl":
 		return l.decodeSettings(b)
+	case "moved":
+		return l.decodeMoved(b)
 	}
 	return nil
 }

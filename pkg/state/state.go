@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
@@ -110,6 +111,42 @@ func (s *State) Remove(addr string) bool {
 		}
 	}
 	return false
+}
+
+// Move records that the object held at from now belongs to the address to (a moved block, or
+// `c4sctl state mv`). It refuses a from that holds nothing, a to that already holds an object,
+// and addresses of different resource types.
+func (s *State) Move(from, to string) error {
+	r := s.Get(from)
+	if r == nil {
+		return fmt.Errorf("state holds no object at %s", from)
+	}
+	if from == to {
+		return fmt.Errorf("%s and the destination are the same address", from)
+	}
+	if other := s.Get(to); other != nil {
+		return fmt.Errorf("state already holds an object at %s (id %s): an address holds one object; `c4sctl state rm %s` first if that object is no longer managed", to, other.ID, to)
+	}
+	if typ, _, _ := strings.Cut(to, "."); typ != r.Type {
+		return fmt.Errorf("%s is a %s, and %s names a %s: an object keeps its resource type", from, r.Type, to, typ)
+	}
+	moved := *r
+	moved.Address = to
+	s.Remove(from)
+	s.Resources = append(s.Resources, &moved)
+	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].Address < s.Resources[j].Address })
+	return nil
+}
+
+// Clone returns a copy of s whose resources can be added, removed and moved without changing s.
+func (s *State) Clone() *State {
+	c := *s
+	c.Resources = make([]*Resource, len(s.Resources))
+	for i, r := range s.Resources {
+		cr := *r
+		c.Resources[i] = &cr
+	}
+	return &c
 }
 
 // Value decodes the stored attributes with the resource's current schema type. Attributes the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -16,7 +17,12 @@ import (
 //
 //	mem_setting    identity (required), value, enabled, tags (set), secret (sensitive), id (computed)
 //	mem_singleton  identity (default "Global"), value; cannot be created or deleted
+//	mem_part       identity, of (the mem_setting it acts on part of), value
 //	data mem_lookup  identity -> value
+//
+// Identities are compared as a case-insensitive service would: "Sales" and " sales " are one
+// object (schema Identity), and Read finds an object by any such spelling. mem_setting's needs
+// names other mem_settings by literal identity (schema References).
 type Memory struct {
 	mu      sync.Mutex
 	Objects map[string]map[string]cty.Value // type -> id -> value
@@ -54,12 +60,30 @@ var (
 		{Name: "tags", Type: cty.Set(cty.String), Optional: true},
 		{Name: "grants", Type: cty.Map(cty.Set(cty.String)), Optional: true},
 		{Name: "secret", Type: cty.String, Optional: true, Sensitive: true},
+		{Name: "needs", Type: cty.Set(cty.String), Optional: true},
 		{Name: "id", Type: cty.String, Computed: true},
+	}, Identity: func(v cty.Value) []schema.ObjectKey { return memKey("mem_setting", v, "identity", false) },
+		References: func(v cty.Value) []schema.ObjectKey {
+			var out []schema.ObjectKey
+			if n := v.GetAttr("needs"); n.IsWhollyKnown() && !n.IsNull() {
+				for it := n.ElementIterator(); it.Next(); {
+					_, e := it.Element()
+					out = append(out, schema.ObjectKey{Key: "mem_setting:" + memNorm(e.AsString()), Label: fmt.Sprintf("mem_setting %q", e.AsString()), Attr: "needs"})
+				}
+			}
+			return out
+		}}
+	memPart = &schema.Resource{Type: "mem_part", Provider: "mem", Description: "acts on part of a mem_setting", Attributes: []*schema.Attribute{
+		{Name: "identity", Type: cty.String, Required: true},
+		{Name: "of", Type: cty.String, Required: true},
+		{Name: "value", Type: cty.String, Optional: true},
+	}, Identity: func(v cty.Value) []schema.ObjectKey {
+		return append(memKey("mem_part", v, "identity", false), memKey("mem_setting", v, "of", true)...)
 	}}
 	memSingleton = &schema.Resource{Type: "mem_singleton", Provider: "mem", Singleton: true, Description: "a tenant singleton", Attributes: []*schema.Attribute{
 		{Name: "identity", Type: cty.String, Optional: true, Default: cty.StringVal("Global")},
 		{Name: "value", Type: cty.String, Optional: true},
-	}}
+	}, Identity: func(v cty.Value) []schema.ObjectKey { return memKey("mem_singleton", v, "identity", false) }}
 	memLookup = &schema.Resource{Type: "mem_lookup", Provider: "mem", DataSource: true, Description: "reads a mem_setting", Attributes: []*schema.Attribute{
 		{Name: "identity", Type: cty.String, Required: true},
 		{Name: "value", Type: cty.String, Computed: true},
@@ -67,12 +91,23 @@ var (
 	}}
 )
 
+// memNorm is how the memory "service" compares identities: case and surrounding space ignored.
+func memNorm(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func memKey(typ string, v cty.Value, attr string, part bool) []schema.ObjectKey {
+	a := v.GetAttr(attr)
+	if !a.IsKnown() || a.IsNull() {
+		return nil
+	}
+	return []schema.ObjectKey{{Key: typ + ":" + memNorm(a.AsString()), Label: fmt.Sprintf("%s %q", typ, a.AsString()), Attr: attr, Part: part}}
+}
+
 func (m *Memory) Name() string { return "mem" }
 func (m *Memory) ConfigSchema() *schema.Block {
 	return &schema.Block{Attributes: []*schema.Attribute{{Name: "token", Type: cty.String, Optional: true, Sensitive: true}}}
 }
 func (m *Memory) Resources() []*schema.Resource {
-	return []*schema.Resource{memSetting, memSingleton, memLookup}
+	return []*schema.Resource{memSetting, memSingleton, memLookup, memPart}
 }
 func (m *Memory) SandboxConfig(string) map[string]cty.Value { return nil }
 func (m *Memory) Configure(context.Context, cty.Value, *providers.Env) (providers.Client, error) {
@@ -87,6 +122,8 @@ func (m *Memory) Put(typ, id string, attrs map[string]cty.Value) {
 	switch typ {
 	case "mem_singleton":
 		s = memSingleton
+	case "mem_part":
+		s = memPart
 	}
 	if typ == "mem_setting" {
 		attrs["id"] = cty.StringVal(id)
@@ -118,10 +155,12 @@ func (m *Memory) Read(_ context.Context, req providers.ReadRequest) (providers.R
 			id = iv.AsString()
 		}
 	}
+	id = m.canonical(req.Type, id)
 	if reason := m.Defer[id]; reason != "" {
 		return providers.ReadResponse{Deferred: reason}, nil
 	}
 	if req.Type == "mem_lookup" {
+		id = m.canonical("mem_setting", id)
 		v, ok := m.Objects["mem_setting"][id]
 		if !ok {
 			return providers.ReadResponse{Value: cty.NullVal(memLookup.ImpliedType())}, nil
@@ -146,6 +185,7 @@ func (m *Memory) Apply(ctx context.Context, req providers.ApplyRequest) (provide
 	if req.Action == providers.Create {
 		id = req.Planned.GetAttr("identity").AsString()
 	}
+	id = m.canonical(req.Type, id)
 	if m.PanicApply[id] {
 		var objects map[string]cty.Value
 		objects[id] = req.Planned // a bug: assignment to entry in nil map
@@ -175,6 +215,20 @@ func (m *Memory) Apply(ctx context.Context, req providers.ApplyRequest) (provide
 		return providers.ApplyResponse{ID: id}, fmt.Errorf("%s was created, but setting its members failed (test failure)", id)
 	}
 	return providers.ApplyResponse{ID: id}, nil
+}
+
+// canonical is the stored id that id names, ignoring case and surrounding space as the service
+// does; id itself when nothing matches.
+func (m *Memory) canonical(typ, id string) string {
+	if _, ok := m.Objects[typ][id]; ok {
+		return id
+	}
+	for k := range m.Objects[typ] {
+		if memNorm(k) == memNorm(id) {
+			return k
+		}
+	}
+	return id
 }
 
 // IDs lists the stored ids of a type, sorted.
