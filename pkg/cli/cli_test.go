@@ -56,7 +56,7 @@ func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
 	if code != 2 {
 		t.Fatalf("first plan exit %d, want 2 (changes)\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "allow_transcription = false -> true") || !strings.Contains(stdout, "Plan: 0 to add, 1 to change, 0 to destroy.") {
+	if !strings.Contains(stdout, "allow_transcription = false -> true") || !strings.Contains(stdout, "# teams_meeting_policy.global will be updated in-place\n  # (imported from \"Global\")") || !strings.Contains(stdout, "Plan: 1 to import, 0 to add, 1 to change, 0 to destroy.") {
 		t.Errorf("plan output:\n%s", stdout)
 	}
 
@@ -66,7 +66,7 @@ func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
 	}
 
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
-	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.") {
+	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 1 imported, 0 added, 1 changed, 0 destroyed.") {
 		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")

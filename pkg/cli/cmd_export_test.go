@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,10 +91,7 @@ func TestExportOfTheSeededSandboxPlansNoChanges(t *testing.T) {
 	}
 
 	copyDir(t, filepath.Join(src, ".c4sctl", "sandbox"), filepath.Join(out, ".c4sctl", "sandbox"))
-	stdout, stderr, code = runCLI(t, "--dir", out, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
-		t.Fatalf("plan of the export: exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
-	}
+	importThenNoChanges(t, out)
 }
 
 func TestExportAfterTheFirstSignInCoversMsdynViva(t *testing.T) {
@@ -125,10 +123,7 @@ func TestExportAfterTheFirstSignInCoversMsdynViva(t *testing.T) {
 		}
 	}
 	// --out defaults to --dir, which shares the sandbox: plan right away.
-	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
-		t.Fatalf("plan of the export: exit %d\n%s\n%s", code, stdout, stderr)
-	}
+	importThenNoChanges(t, dir)
 	// A second export into the same directory refuses to mix with the configuration there.
 	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "export")
 	if code != 1 || !strings.Contains(stderr, "already holds configuration") || !strings.Contains(stderr, "--force") {
@@ -262,5 +257,25 @@ provider "teams" {
 		if !strings.Contains(s, want) {
 			t.Errorf("export lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// importThenNoChanges checks that the plan of an exported configuration without state only
+// imports (every block finds its object; nothing to add, change or destroy), that apply adopts
+// them and says so, and that the next plan has no changes.
+func importThenNoChanges(t *testing.T, dir string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	n := strings.Count(stdout, " will be imported\n")
+	if code != 2 || n == 0 || !strings.Contains(stdout, fmt.Sprintf("Plan: %d to import, 0 to add, 0 to change, 0 to destroy.", n)) {
+		t.Fatalf("plan of the export: exit %d, want 2 with only imports (%d shown)\n%s\n%s", code, n, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, fmt.Sprintf("Apply complete! Resources: %d imported, 0 added, 0 changed, 0 destroyed.", n)) {
+		t.Fatalf("apply of the export: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("plan after importing the export: exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -97,7 +97,7 @@ func TestSavedPlanAppliesExactlyAndConverges(t *testing.T) {
 
 	// No approval is asked: the saved plan is the approval (stdin is not a terminal here).
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", pfile)
-	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.") {
+	if code != 0 || !strings.Contains(stdout, "Apply complete! Resources: 1 imported, 0 added, 1 changed, 0 destroyed.") {
 		t.Fatalf("apply PLAN exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
