@@ -181,6 +181,45 @@ func newStateCmd(g *Globals) *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "mv SRC DST",
+		Short: "Move an object to another address in state, without touching it",
+		Long: `state mv records that the object state holds under SRC now belongs to DST (a renamed resource
+block), as Terraform's state mv does. Nothing in the tenant or the org is changed. It refuses a SRC
+that holds nothing, a DST that already holds an object and addresses of different types. A moved
+block in the configuration does the same at the next apply, and is reviewed in the plan.`,
+		Example: `  c4sctl state mv salesforce_permission_set.copilot salesforce_permission_set.sellers`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				mode, _, _, err := spec.ParseAddr(a)
+				if err != nil {
+					return err
+				}
+				if mode == spec.DataResource {
+					return fmt.Errorf("%s is a data source: data sources are never in state", a)
+				}
+			}
+			b := g.Backend()
+			unlock, err := b.Lock("state mv", Version)
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			st, err := b.Load()
+			if err != nil {
+				return err
+			}
+			if err := st.Move(args[0], args[1]); err != nil {
+				return fmt.Errorf("%w; nothing was moved", err)
+			}
+			if err := b.Write(st); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "Move %q to %q\nSuccessfully moved 1 object.\n", args[0], args[1])
+			return nil
+		},
+	})
 	return cmd
 }
 

@@ -2,8 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -26,7 +26,7 @@ func keysOf(rc *ResourceChange, inConfig bool) []schema.ObjectKey {
 	if live {
 		all = append(all, rc.Schema.Keys(rc.Before)...)
 		if rc.ID != "" {
-			all = append(all, schema.ObjectKey{Key: rc.Type + ":id:" + strings.ToLower(strings.TrimSpace(rc.ID)), Label: fmt.Sprintf("the %s with id %s", rc.Type, rc.ID)})
+			all = append(all, schema.ObjectKey{Key: rc.Type + ":id:" + rc.Schema.IDKey(rc.ID), Label: fmt.Sprintf("the %s with id %s", rc.Type, rc.ID)})
 		}
 	}
 	byKey := map[string]int{}
@@ -103,7 +103,7 @@ func (p *Planner) conflict(a *ResourceChange, ak schema.ObjectKey, b *ResourceCh
 	}
 	where := func(addr string) string {
 		if r := p.Config.Resources[addr]; r != nil {
-			return fmt.Sprintf("%s (%s:%d)", addr, r.DeclRange.Filename, r.DeclRange.Start.Line)
+			return fmt.Sprintf("%s (%s:%d)", addr, filepath.Base(r.DeclRange.Filename), r.DeclRange.Start.Line)
 		}
 		return addr + " (in state only)"
 	}

@@ -5,6 +5,7 @@ package schema
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -73,6 +74,10 @@ type Resource struct {
 	// string (the permission sets a connected app admits). When another resource of the same
 	// plan has one of these keys, apply orders the two and plan suggests a reference.
 	References func(v cty.Value) []ObjectKey
+	// NormalizeID maps a remote id to the form the service compares, so that two spellings of
+	// one id are equal ("Tag:Sales" and "sales" name one Teams policy). Nil: ids compare without
+	// regard to case and surrounding space.
+	NormalizeID func(id string) string
 }
 
 // Distinct declares that the elements of some list or set attributes, taken together, name
@@ -88,6 +93,17 @@ type Distinct struct {
 	// What names one element in messages ("connector", "app").
 	What string
 }
+
+// IDKey is id normalized as the service compares it (see NormalizeID).
+func (r *Resource) IDKey(id string) string {
+	if r.NormalizeID != nil {
+		return r.NormalizeID(id)
+	}
+	return strings.ToLower(strings.TrimSpace(id))
+}
+
+// SameID tells whether two ids name one object of this type.
+func (r *Resource) SameID(a, b string) bool { return r.IDKey(a) == r.IDKey(b) }
 
 // ObjectKey is one remote object a resource stands for or acts on.
 type ObjectKey struct {
@@ -218,4 +234,25 @@ func quoteList(xs []string) string {
 		s += fmt.Sprintf("%q", x)
 	}
 	return s
+}
+
+// Fold is the comparison most services make of names: case-insensitive, surrounding space
+// ignored.
+func Fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// AttrKey is the identity key held by the string attribute attr of v: kind + ":" + norm(value)
+// (norm nil: Fold), labelled `noun "value"`. None when the attribute is absent, null, unknown
+// or blank.
+func AttrKey(v cty.Value, attr, kind, noun string, norm func(string) string) []ObjectKey {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(attr) {
+		return nil
+	}
+	a := v.GetAttr(attr)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String || strings.TrimSpace(a.AsString()) == "" {
+		return nil
+	}
+	if norm == nil {
+		norm = Fold
+	}
+	return []ObjectKey{{Key: kind + ":" + norm(a.AsString()), Label: fmt.Sprintf("%s %q", noun, a.AsString()), Attr: attr}}
 }

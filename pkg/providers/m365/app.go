@@ -24,6 +24,12 @@ const VisibilityNote = "it can take up to 24 hours for the app to show for users
 func integratedAppSchema() *schema.Resource {
 	return &schema.Resource{
 		Type: "m365_integrated_app", Provider: "microsoft365",
+		// One deployment per app: by its package id, or its catalog display name (assumed compared
+		// case-insensitively, as the adapter finds it).
+		Identity: func(v cty.Value) []schema.ObjectKey {
+			return append(schema.AttrKey(v, "package_id", "m365:integrated_app:id", "integrated app", nil),
+				schema.AttrKey(v, "display_name", "m365:integrated_app:name", "integrated app", nil)...)
+		},
 		Description: "The Copilot for Sales app (Outlook add-in) deployed to users, groups or everyone (guide step 1; Microsoft 365 admin center > Agents > All agents, formerly Settings > Integrated apps). Changed through the Copilot package API where the tenant has it; otherwise planned as a manual action with the admin-centre steps.",
 		Attributes: []*schema.Attribute{
 			{Name: "display_name", Type: cty.String, Optional: true, Default: cty.StringVal(Defaults.AppName), Description: "Display name of the app in the admin centre's catalog."},

@@ -20,6 +20,21 @@ import (
 func licenseSchema() *schema.Resource {
 	return &schema.Resource{
 		Type: "m365_license_assignment", Provider: "microsoft365",
+		// A SKU for one group: two resources would each set the group's disabled plans.
+		Identity: func(v cty.Value) []schema.ObjectKey {
+			sku := schema.Fold(attrs.String(v, "sku_part_number"))
+			if sku == "" {
+				return nil
+			}
+			var out []schema.ObjectKey
+			for _, a := range []string{"group_id", "group_name", "users_from_group"} {
+				for _, k := range schema.AttrKey(v, a, "m365:license:"+sku+":"+a, "group", nil) {
+					k.Label = fmt.Sprintf("licence %s of %s", attrs.String(v, "sku_part_number"), k.Label)
+					out = append(out, k)
+				}
+			}
+			return out
+		},
 		Description: "A licence (by SKU part number) assigned to a group (group-based licensing), to listed users, or to each member of a group (per-user assignment through JSON batching). Prerequisite of the deployment guide: every seller holds the licence.",
 		Attributes: []*schema.Attribute{
 			{Name: "sku_part_number", Type: cty.String, Optional: true, Default: cty.StringVal(Defaults.SkuPartNumber),

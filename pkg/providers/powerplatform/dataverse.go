@@ -99,6 +99,9 @@ func (c *Client) openDataverse(ctx context.Context, name string) (*dataverse, st
 // --- dataverse_environment_admins ------------------------------------------------------------
 
 var adminsSchema = &schema.Resource{Type: "dataverse_environment_admins", Provider: "powerplatform", Singleton: true,
+	Identity: func(v cty.Value) []schema.ObjectKey {
+		return schema.AttrKey(v, "environment", "powerplatform:environment_admins", "the System Administrators of environment", nil)
+	},
 	Description: "Step 7: the principals allowed to hold System Administrator in the environment (msdyn_viva). Other holders are drift; with enforce = true apply removes their role, never from the account c4sctl runs as.",
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment), Description: "Environment (display name, unique name or id)."},
@@ -462,6 +465,9 @@ const (
 )
 
 var settingsSchema = &schema.Resource{Type: "copilot_for_sales_settings", Provider: "powerplatform", Singleton: true,
+	Identity: func(v cty.Value) []schema.ObjectKey {
+		return schema.AttrKey(v, "environment", "powerplatform:copilot_for_sales_settings", "the Copilot for Sales settings of environment", nil)
+	},
 	Description: "Step 8: Copilot for Sales admin settings, read from the environment's msdyn_vivaorgsettings and msdyn_vivaentitysettings tables. Differences are reported and planned as a manual change with the admin-page steps (Microsoft asks admins not to edit these tables); experimental_write = true writes them directly instead (experimental).",
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment)},

@@ -29,6 +29,28 @@ const connectorIDPrefix = "/providers/Microsoft.PowerApps/apis/"
 var policyEntryType = cty.Object(map[string]cty.Type{"name": cty.String, "display_name": cty.String, "scope": cty.String, "connector_group": cty.String, "listed_in": cty.List(cty.String), "excluded": cty.Bool})
 
 var ruleSchema = &schema.Resource{Type: "powerplatform_dlp_connector_rule", Provider: "powerplatform", Singleton: true,
+	// One rule per environment and connector; it edits part of every policy it lists and does not
+	// exclude, which a powerplatform_dlp_policy of the same policy would undo.
+	Identity: func(v cty.Value) []schema.ObjectKey {
+		env, conn := attrs.String(v, "environment"), attrs.String(v, "connector")
+		var out []schema.ObjectKey
+		if env != "" && conn != "" {
+			out = append(out, schema.ObjectKey{Key: "powerplatform:dlp_rule:" + schema.Fold(env) + ":" + schema.Fold(conn), Label: fmt.Sprintf("the %s rule of %s", conn, env)})
+		}
+		if pols := attrs.Get(v, "policies"); pols != cty.NilVal && !pols.IsNull() && pols.IsWhollyKnown() {
+			for it := pols.ElementIterator(); it.Next(); {
+				_, p := it.Element()
+				if excluded, _ := attrs.Bool(p, "excluded"); excluded {
+					continue
+				}
+				for _, k := range dlpPolicyKeys(p, "name", "display_name") {
+					k.Part = true
+					out = append(out, k)
+				}
+			}
+		}
+		return out
+	},
 	Description: "Step 5: no data loss prevention policy that applies to the environment (tenant-wide, all-except lists that do not exclude it, policies that name it) blocks the connector. Apply moves only that connector between groups of each policy.",
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment), Description: "Environment the rule protects (display name, unique name or id)."},
@@ -614,6 +636,7 @@ func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (pro
 // --- powerplatform_dlp_policy ----------------------------------------------------------------
 
 var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: "powerplatform",
+	Identity: func(v cty.Value) []schema.ObjectKey { return dlpPolicyKeys(v, "id", "display_name") },
 	Description: "A whole data loss prevention policy owned by c4sctl: display name, environment scope, connector groups and the group of new connectors.",
 	Attributes: []*schema.Attribute{
 		{Name: "display_name", Type: cty.String, Required: true, Description: "Display name; identifies the policy."},
@@ -863,4 +886,17 @@ func (c *Client) applyPolicy(ctx context.Context, req providers.ApplyRequest) (p
 		}
 		return providers.ApplyResponse{ID: p.Name}, nil
 	}
+}
+
+// dlpPolicyKeys are the identity keys of a DLP policy: its id (the admin API's name) and its
+// display name, case-insensitively (the adapter finds a policy by display name that way; the
+// admin API refuses a second policy of the same display name: docs/api/powerplatform.md).
+func dlpPolicyKeys(v cty.Value, idAttr, nameAttr string) []schema.ObjectKey {
+	label := fmt.Sprintf("DLP policy %q", attrs.String(v, nameAttr))
+	out := schema.AttrKey(v, idAttr, "powerplatform:dlp_policy:id", "DLP policy", nil)
+	out = append(out, schema.AttrKey(v, nameAttr, "powerplatform:dlp_policy:name", "DLP policy", nil)...)
+	for i := range out {
+		out[i].Label = label
+	}
+	return out
 }

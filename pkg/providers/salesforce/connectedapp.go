@@ -49,6 +49,22 @@ func sessionTimeoutNames() []string {
 }
 
 var connectedAppSchema = &schema.Resource{Type: "salesforce_connected_app", Provider: "salesforce", Singleton: true,
+	Identity: func(v cty.Value) []schema.ObjectKey {
+		return schema.AttrKey(v, "name", "salesforce:connected_app", "connected app", nil)
+	},
+	// permission_sets names permission sets by API name: one this plan creates is created first.
+	References: func(v cty.Value) []schema.ObjectKey {
+		var out []schema.ObjectKey
+		names, _ := attrs.Strings(v, "permission_sets")
+		for _, n := range names {
+			k := schema.AttrKey(cty.ObjectVal(map[string]cty.Value{"name": cty.StringVal(n)}), "name", "salesforce:permission_set", "permission set", nil)
+			for i := range k {
+				k[i].Attr = "permission_sets"
+			}
+			out = append(out, k...)
+		}
+		return out
+	},
 	Description: "Step 6: the connected app Copilot for Sales uses (\"Microsoft Power Platform\") is installed, its OAuth and session policies do not block the connector, and the right profiles and permission sets may use it.",
 	Attributes: []*schema.Attribute{
 		{Name: "name", Type: cty.String, Optional: true, Default: cty.StringVal(PowerPlatformApp), Description: "Name of the connected app (ConnectedApplication.Name)."},

@@ -23,6 +23,10 @@ var (
 )
 
 var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Provider: "salesforce",
+	// The API name (PermissionSet.Name), compared as SOQL compares it: case-insensitively.
+	Identity: func(v cty.Value) []schema.ObjectKey {
+		return schema.AttrKey(v, "name", "salesforce:permission_set", "permission set", nil)
+	},
 	Description: "Step 4: a permission set that grants API Enabled (and other user permissions) to the sellers, assigned through PermissionSetAssignment.",
 	Attributes: []*schema.Attribute{
 		{Name: "name", Type: cty.String, Required: true, Validate: func(v cty.Value) error {

@@ -27,8 +27,10 @@ var meetingProps = []struct {
 
 func meetingPolicySchema() *schema.Resource {
 	return &schema.Resource{
-		Type:     "teams_meeting_policy",
-		Provider: "teams",
+		Type:        "teams_meeting_policy",
+		Provider:    "teams",
+		Identity:    policyIdentity("teams:meeting_policy", "Teams meeting policy"),
+		NormalizeID: policyKey,
 		Description: "A Teams meeting policy (guide step 3: transcription on). The Global (org-wide default) policy always " +
 			"exists: it is updated, never created, and removing it from the configuration only stops managing it. " +
 			"Named policies are created and deleted. Settings left out are not managed.",

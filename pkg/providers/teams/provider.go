@@ -353,6 +353,17 @@ func displayIdentity(apiIdentity string) string {
 	return apiIdentity
 }
 
+// policyKey is a policy Identity as the Teams policy service compares it: "Tag:Sales", "sales"
+// and " Sales " name one policy (docs/api/teams.md: both forms accepted; case: assumed).
+func policyKey(identity string) string {
+	return strings.ToLower(displayIdentity(strings.TrimSpace(identity)))
+}
+
+// policyIdentity is the identity of a policy type: its identity attribute, as policyKey.
+func policyIdentity(kind, noun string) func(cty.Value) []schema.ObjectKey {
+	return func(v cty.Value) []schema.ObjectKey { return schema.AttrKey(v, "identity", kind, noun, policyKey) }
+}
+
 func sameIdentity(a, b string) bool {
 	return strings.EqualFold(displayIdentity(strings.TrimSpace(a)), displayIdentity(strings.TrimSpace(b)))
 }

@@ -47,8 +47,10 @@ var (
 
 func appSetupPolicySchema() *schema.Resource {
 	return &schema.Resource{
-		Type:     "teams_app_setup_policy",
-		Provider: "teams",
+		Type:        "teams_app_setup_policy",
+		Provider:    "teams",
+		Identity:    policyIdentity("teams:app_setup_policy", "Teams app setup policy"),
+		NormalizeID: policyKey,
 		Description: "A Teams app setup policy (guide step 2: install and pin Copilot for Sales). The Global policy always exists " +
 			"and is never created or deleted; named policies are, and can be assigned to groups. Declared apps are added to " +
 			"the installed and pinned apps without disturbing the others unless exclusive = true.",
