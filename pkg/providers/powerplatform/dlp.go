@@ -636,7 +636,7 @@ func (c *Client) applyRule(ctx context.Context, req providers.ApplyRequest) (pro
 // --- powerplatform_dlp_policy ----------------------------------------------------------------
 
 var policySchema = &schema.Resource{Type: "powerplatform_dlp_policy", Provider: "powerplatform",
-	Identity: func(v cty.Value) []schema.ObjectKey { return dlpPolicyKeys(v, "id", "display_name") },
+	Identity:    func(v cty.Value) []schema.ObjectKey { return dlpPolicyKeys(v, "id", "display_name") },
 	Description: "A whole data loss prevention policy owned by c4sctl: display name, environment scope, connector groups and the group of new connectors.",
 	Attributes: []*schema.Attribute{
 		{Name: "display_name", Type: cty.String, Required: true, Description: "Display name; identifies the policy."},
