@@ -111,7 +111,7 @@ moved {
 `)
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
 	if code != 2 || !strings.Contains(stdout, "# salesforce_permission_set.copilot has moved to salesforce_permission_set.sellers") ||
-		!strings.Contains(stdout, "Plan: 1 to move, 0 to add, 0 to change, 0 to destroy.") {
+		!strings.Contains(stdout, "Plan: 0 to add, 0 to change, 0 to destroy.\nAlso: 1 moved to a new address.") {
 		t.Fatalf("rename with moved: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
