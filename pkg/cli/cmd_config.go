@@ -200,8 +200,7 @@ block in the configuration does the same at the next apply, and is reviewed in t
 					return fmt.Errorf("%s is a data source: data sources are never in state", a)
 				}
 			}
-			b := g.Backend()
-			unlock, err := b.Lock("state mv", Version)
+			b, unlock, err := g.lockedBackend("state mv")
 			if err != nil {
 				return err
 			}
