@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Each apply appends a record next to the state; history lists them, and with ADDR shows what
@@ -61,5 +62,35 @@ func TestHistoryRecordsEachApply(t *testing.T) {
 	var rec historyRecord
 	if err := json.Unmarshal([]byte(strings.Split(stdout, "\n")[0]), &rec); err != nil || rec.Serial != 1 || len(rec.PlanHash) != len("sha256:")+64 || rec.Changes[0].Result != "applied" {
 		t.Errorf("first record %+v (%v)", rec, err)
+	}
+}
+
+// --lock-timeout waits for another run's lock and takes it once released; shorter than the
+// holder's run, it gives up naming the holder.
+func TestLockTimeoutWaitsForTheHolder(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	g := &Globals{Dir: dir}
+	b, err := g.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.Lock("apply", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "--lock-timeout", "300ms", "plan")
+	if code != 1 || !strings.Contains(stderr, "gave up waiting for the state lock after 300ms") || !strings.Contains(stderr, "Operation: apply") {
+		t.Fatalf("plan with a short --lock-timeout: exit %d\n%s", code, stderr)
+	}
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		_ = unlock()
+		close(released)
+	}()
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "--lock-timeout", "30s", "plan")
+	<-released
+	if code != 0 || !strings.Contains(stdout, "allow_transcription") {
+		t.Fatalf("plan waiting for the lock: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
