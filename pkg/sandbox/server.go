@@ -39,7 +39,9 @@ type Service interface {
 
 // Options configure a sandbox server.
 type Options struct {
-	// Addr to listen on; default "127.0.0.1:0".
+	// Addr to listen on; default "127.0.0.1:0", or with a Dir the address that directory's
+	// sandbox had last time (so that URLs the tenant's data holds, such as a Dataverse
+	// environment's, and plans made against them stay valid from run to run).
 	Addr string
 	// Dir keeps the tenant data (data.json) and the TLS certificate between runs; "" keeps
 	// everything in memory.
@@ -70,6 +72,8 @@ type Server struct {
 
 	wrapMu   sync.Mutex
 	wrappers []func(http.Handler) http.Handler
+
+	dirLock *os.File // holds the flock on Dir/lock while the server runs
 }
 
 // Start starts a sandbox with the given services, restoring persisted data from opts.Dir when
@@ -83,7 +87,18 @@ func Start(opts Options, services ...Service) (*Server, error) {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("sandbox: create %s: %w", opts.Dir, err)
 		}
+		lock, err := lockDir(opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		s.dirLock = lock
 	}
+	started := false
+	defer func() {
+		if !started && s.dirLock != nil {
+			_ = s.dirLock.Close()
+		}
+	}()
 	var err error
 	s.cert, s.certPEM, err = loadOrCreateCert(opts.Dir)
 	if err != nil {
@@ -103,9 +118,9 @@ func Start(opts Options, services ...Service) (*Server, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	ln, err := s.listen()
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: listen on %s: %w", opts.Addr, err)
+		return nil, err
 	}
 	s.ln = ln
 	s.URL = "https://" + ln.Addr().String()
@@ -116,7 +131,41 @@ func Start(opts Options, services ...Service) (*Server, error) {
 		ErrorLog:          nil,
 	}
 	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
+	started = true
 	return s, nil
+}
+
+const (
+	addrFile = "addr" // the address the directory's sandbox listened on last
+	lockFile = "lock" // flock'ed by the process that has the directory open
+)
+
+// listen listens on Options.Addr; without one, on the address the directory's sandbox had last
+// time when it is free (else a new port, remembered for next time).
+func (s *Server) listen() (net.Listener, error) {
+	explicit := s.opts.Addr != "127.0.0.1:0"
+	if !explicit && s.opts.Dir != "" {
+		if b, err := os.ReadFile(filepath.Join(s.opts.Dir, addrFile)); err == nil {
+			if prev := strings.TrimSpace(string(b)); prev != "" {
+				if host, _, err := net.SplitHostPort(prev); err == nil && net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback() {
+					if ln, err := net.Listen("tcp", prev); err == nil {
+						return ln, nil
+					}
+				}
+			}
+		}
+	}
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen on %s: %w", s.opts.Addr, err)
+	}
+	if !explicit && s.opts.Dir != "" {
+		if err := atomicfile.Write(filepath.Join(s.opts.Dir, addrFile), []byte(ln.Addr().String()+"\n")); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("sandbox: remember the address: %w", err)
+		}
+	}
+	return ln, nil
 }
 
 // Use adds a middleware around every request (fault injection, latency, throttling).
@@ -163,7 +212,10 @@ func (s *Server) Mutate(fn func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dirty = true
-	return fn()
+	if err := fn(); err != nil {
+		return err
+	}
+	return s.flushLocked()
 }
 
 // View runs fn with shared access to the services' data.
@@ -181,6 +233,7 @@ func (s *Server) Reset() {
 		svc.Reset()
 	}
 	s.dirty = true
+	_ = s.flushLocked()
 }
 
 // Flush writes the services' data to opts.Dir if anything changed.
@@ -199,7 +252,12 @@ func (s *Server) Close() error {
 	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		_ = s.srv.Close()
 	}
-	return s.Flush()
+	err := s.Flush()
+	if s.dirLock != nil {
+		_ = s.dirLock.Close()
+		s.dirLock = nil
+	}
+	return err
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -250,9 +308,37 @@ func (r *Router) Handle(pattern string, fn http.HandlerFunc) {
 			r.s.mu.Lock()
 			defer r.s.mu.Unlock()
 			r.s.dirty = true
+			// The answer waits until the data is saved: a write the client saw acknowledged
+			// survives a SIGKILL right after.
+			buf := &heldResponse{w: w, status: http.StatusOK}
+			fn(buf, req)
+			if err := r.s.flushLocked(); err != nil {
+				http.Error(w, "sandbox: the change could not be saved: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			buf.send()
+			return
 		}
 		fn(w, req)
 	})
+}
+
+// heldResponse holds a handler's answer until send.
+type heldResponse struct {
+	w      http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (h *heldResponse) Header() http.Header    { return h.w.Header() }
+func (h *heldResponse) WriteHeader(status int) { h.status = status }
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+func (h *heldResponse) send() {
+	h.w.WriteHeader(h.status)
+	_, _ = h.w.Write(h.body)
 }
 
 // HandleUnlocked registers fn without taking the data lock (for handlers that take it

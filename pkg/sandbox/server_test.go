@@ -277,3 +277,53 @@ func TestLegacyCACertificateReplaced(t *testing.T) {
 		t.Errorf("tls.pem is still there: %v", err)
 	}
 }
+
+// A write the sandbox answered is on disk before the answer: a SIGKILL right after loses
+// nothing (data.json is read here without Close, as the next process would after a kill).
+func TestAcknowledgedWritesAreSavedBeforeTheAnswer(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := Start(Options{Dir: dir}, &counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	for i := 1; i <= 2; i++ {
+		resp, err := sb.Client().Post(sb.URL+"/counter/n", "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		b, err := os.ReadFile(filepath.Join(dir, "data.json"))
+		if err != nil {
+			t.Fatalf("after write %d: %v", i, err)
+		}
+		var all map[string]struct{ N int }
+		if err := json.Unmarshal(b, &all); err != nil || all["counter"].N != i {
+			t.Fatalf("after write %d the saved data is %s (%v)", i, b, err)
+		}
+	}
+}
+
+// One process at a time opens a sandbox directory; its base URL is the same from run to run.
+func TestSandboxDirectoryIsExclusiveAndItsURLStable(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Start(Options{Dir: dir}, &counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Start(Options{Dir: dir}, &counter{}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("a second open of the directory: %v, want a refusal", err)
+	}
+	url := a.URL
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Start(Options{Dir: dir}, &counter{})
+	if err != nil {
+		t.Fatalf("after the first closed: %v", err)
+	}
+	defer b.Close()
+	if b.URL != url {
+		t.Errorf("base URL %s, then %s: want the same per directory", url, b.URL)
+	}
+}
