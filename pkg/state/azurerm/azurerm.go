@@ -56,6 +56,8 @@ type Config struct {
 	LeaseDuration time.Duration
 	// HTTPClient carries the requests (nil: azcore's default transport).
 	HTTPClient *http.Client
+	// MaxRetries of a failed request (0: 3; below 0: none).
+	MaxRetries int32
 }
 
 // lockMetaKey is the blob metadata entry holding the lock holder's LockInfo as base64 JSON
@@ -98,7 +100,11 @@ func NewStore(cfg Config) (*Store, error) {
 	}
 	// Few, quick retries: a run waiting on the lock retries by itself, and a state write that
 	// fails is reported, not hidden.
-	opts.Retry = policy.RetryOptions{MaxRetries: 3, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 4 * time.Second}
+	retries := cfg.MaxRetries
+	if retries == 0 {
+		retries = 3
+	}
+	opts.Retry = policy.RetryOptions{MaxRetries: retries, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 4 * time.Second}
 	var c *container.Client
 	switch {
 	case cfg.UseAzureADAuth:
@@ -224,11 +230,20 @@ func (s *Store) explain(err error, what string) error {
 }
 
 // shortErr keeps the storage error code and status of an azcore.ResponseError, dropping the
-// multi-line dump of the response.
+// multi-line dump of the response; a transport error keeps its URL without the query, which
+// holds the SAS token's signature when ARM_SAS_TOKEN is used.
 func shortErr(err error) error {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		return fmt.Errorf("%s (HTTP %d)", re.ErrorCode, re.StatusCode)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u := ue.URL
+		if i := strings.IndexByte(u, '?'); i >= 0 {
+			u = u[:i] + "?(query hidden)"
+		}
+		return fmt.Errorf("%s %s: %v", ue.Op, u, ue.Err)
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package azurerm
 
 import (
 	"errors"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -332,6 +333,33 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		} else if strings.Contains(err.Error(), "%%") {
 			t.Errorf("%s: the error repeats the key: %v", name, err)
+		}
+	}
+}
+
+// A transport error (nothing listening) does not print the SAS token's signature.
+func TestSASTokenNeverInErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s, err := NewStore(Config{StorageAccountName: "acct", ContainerName: "c", Key: "k", Endpoint: "http://" + addr + "/acct",
+		SASToken: "sv=2024-08-04&ss=b&sp=rwdl&sig=c2VjcmV0LXNpZ25hdHVyZQ%3D%3D", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Workspace(state.DefaultWorkspace)
+	for name, err := range map[string]error{"load": func() error { _, err := b.Load(); return err }(), "lock": func() error { _, err := b.Lock("plan", "t"); return err }()} {
+		if err == nil {
+			t.Fatalf("%s: no error with nothing listening", name)
+		}
+		if strings.Contains(err.Error(), "c2VjcmV0") || strings.Contains(err.Error(), "sig=") {
+			t.Errorf("%s: the error shows the SAS signature: %v", name, err)
+		}
+		if !strings.Contains(err.Error(), addr) {
+			t.Errorf("%s: the error does not say where: %v", name, err)
 		}
 	}
 }
