@@ -54,6 +54,10 @@ func (c *Client) Export(ctx context.Context, typ string) ([]providers.ExportedOb
 		v := resp.Value
 		if typ == "teams_app_setup_policy" {
 			v = exportableSetup(v)
+		} else if g := v.GetAttr("groups"); g.IsKnown() && !g.IsNull() && g.LengthInt() == 0 {
+			m := v.AsValueMap() // an empty groups list need not be said
+			m["groups"] = cty.NullVal(g.Type())
+			v = cty.ObjectVal(m)
 		}
 		out = append(out, providers.ExportedObject{Name: displayIdentity(resp.ID), ID: resp.ID, Value: v})
 	}

@@ -37,9 +37,9 @@ func TestFixtureGroupAssignmentsReadPriority(t *testing.T) {
 	}
 	// Only app setup policy assignments are the adapter's; their order is by priority.
 	mixed := append([]liveGroup{{GroupID: "g9", PolicyType: setupType, PolicyName: "B", Priority: 2}, {GroupID: "g8", PolicyType: setupType, PolicyName: "A", Priority: 1}}, gs...)
-	kept := setupAssignments(mixed)
+	kept := assignmentsOf(mixed, setupType)
 	if len(kept) != 2 || kept[0].GroupID != "g8" || kept[1].GroupID != "g9" {
-		t.Errorf("setupAssignments: %+v", kept)
+		t.Errorf("assignmentsOf: %+v", kept)
 	}
 }
 

@@ -43,6 +43,8 @@ func meetingPolicySchema() *schema.Resource {
 			{Name: "allow_recording_storage_outside_region", Type: cty.Bool, Optional: true, Description: "Recordings may be stored outside the tenant's region (AllowRecordingStorageOutsideRegion)."},
 			{Name: "copilot", Type: cty.String, Optional: true, Enum: CopilotValues,
 				Description: "Copilot in meetings: \"EnabledWithTranscript\" (Copilot only with a kept transcript, the default) or \"Enabled\" (also without one)."},
+			{Name: "groups", Type: cty.List(groupObj), Optional: true, Validate: validGroups,
+				Description: "Groups the (named) policy is assigned to, with their rank among the tenant's meeting policy group assignments (1 = highest; a user's direct assignment wins over any group's, and the lowest rank wins among groups; at most 64 groups per policy type; direct members only; propagation takes up to 24 hours). Authoritative: the policy's assignments to other groups are removed."},
 		},
 	}
 }
@@ -94,7 +96,12 @@ func (c *Client) readMeeting(ctx context.Context, req providers.ReadRequest) (pr
 			vals[m.attr] = strVal(p[m.prop])
 		}
 	}
-	return providers.ReadResponse{ID: apiID, Value: cty.ObjectVal(vals)}, nil
+	groups, warnings, err := c.readGroups(ctx, meetingType, apiID, req.Config)
+	if err != nil {
+		return providers.ReadResponse{}, err
+	}
+	vals["groups"] = groups
+	return providers.ReadResponse{ID: apiID, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
 }
 
 // changedProps returns the API properties whose planned value is set and differs from prior
@@ -138,6 +145,11 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 		if id == "" {
 			id = "Tag:" + displayIdentity(identity)
 		}
+		if groups := declaredGroups(req.Planned); groups != nil {
+			if err := c.syncGroups(ctx, meetingType, displayIdentity(id), groups); err != nil {
+				return providers.ApplyResponse{ID: id}, err
+			}
+		}
 		return providers.ApplyResponse{ID: id, Notes: []string{"meeting policy changes can take a few hours to reach users; assign the policy to users or groups to use it"}}, nil
 	case providers.Update:
 		identity := req.ID
@@ -150,6 +162,15 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 				return providers.ApplyResponse{}, fmt.Errorf("update meeting policy %q: %w", displayIdentity(identity), err)
 			}
 		}
+		if groups := declaredGroups(req.Planned); groups != nil {
+			if isGlobal(identity) {
+				if len(groups) > 0 {
+					return providers.ApplyResponse{ID: identity}, fmt.Errorf("groups: the Global meeting policy cannot be assigned to groups")
+				}
+			} else if err := c.syncGroups(ctx, meetingType, displayIdentity(identity), groups); err != nil {
+				return providers.ApplyResponse{ID: identity}, err
+			}
+		}
 		return providers.ApplyResponse{ID: identity, Notes: []string{"meeting policy changes can take a few hours to reach users"}}, nil
 	case providers.Delete:
 		identity := req.ID
@@ -159,6 +180,10 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 		if isGlobal(identity) {
 			return providers.ApplyResponse{}, fmt.Errorf("the Global meeting policy cannot be deleted (a DELETE would reset it to Microsoft's defaults); remove it from the configuration to stop managing it")
 		}
+		// The service refuses to delete a policy still assigned to groups (A7): unassign first.
+		if err := c.syncGroups(ctx, meetingType, displayIdentity(identity), []group{}); err != nil {
+			return providers.ApplyResponse{}, err
+		}
 		if err := c.do(ctx, http.MethodDelete, policyPath(meetingType, identity), nil, nil); err != nil && !IsNotFound(err) {
 			return providers.ApplyResponse{}, fmt.Errorf("delete meeting policy %q: %w", displayIdentity(identity), err)
 		}
@@ -167,7 +192,7 @@ func (c *Client) applyMeeting(ctx context.Context, req providers.ApplyRequest) (
 	return providers.ApplyResponse{}, fmt.Errorf("teams_meeting_policy: unsupported action %q", req.Action)
 }
 
-func (c *Client) planMeeting(_ context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
+func (c *Client) planMeeting(ctx context.Context, req providers.PlanRequest) (providers.PlanResponse, error) {
 	var resp providers.PlanResponse
 	identity := identityOf(req.Prior, req.ID)
 	if req.Action == providers.Delete && isGlobal(identity) {
@@ -177,6 +202,18 @@ func (c *Client) planMeeting(_ context.Context, req providers.PlanRequest) (prov
 	}
 	if t := getAttr(req.Config, "allow_transcription"); !t.IsNull() && t.IsKnown() && t.False() && req.Action != providers.Delete {
 		resp.Warnings = append(resp.Warnings, fmt.Sprintf("meeting policy %q keeps transcription off: Copilot for Sales cannot summarise its users' recorded meetings (guide step 3)", displayIdentity(identityOf(req.Config, req.ID))))
+	}
+	if req.Action == providers.Delete {
+		if g := getAttr(req.Prior, "groups"); !g.IsNull() && g.IsKnown() && g.LengthInt() > 0 {
+			resp.Notes = append(resp.Notes, fmt.Sprintf("its %d group assignment(s) are removed first; those users fall back to their next-ranked group's policy or Global", g.LengthInt()))
+		}
+		return resp, nil
+	}
+	if groups := declaredGroups(req.Config); groups != nil && (req.Action == providers.Create || req.Action == providers.Update) {
+		if err := c.planGroups(ctx, meetingType, identityOf(req.Config, req.ID), groups); err != nil {
+			return resp, err
+		}
+		resp.Notes = append(resp.Notes, groupNote)
 	}
 	return resp, nil
 }

@@ -2,11 +2,9 @@ package teams
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -222,26 +220,6 @@ func (c *Client) getSetup(ctx context.Context, identity string) (*liveSetup, err
 	}
 	sort.SliceStable(l.Pins, func(i, j int) bool { return l.Pins[i].Order < l.Pins[j].Order })
 	return l, nil
-}
-
-func (c *Client) setupGroups(ctx context.Context) ([]liveGroup, error) {
-	var gs []liveGroup
-	if err := c.do(ctx, http.MethodGet, groupsPath+"?policyType="+setupType, nil, &gs); err != nil {
-		return nil, fmt.Errorf("read app setup policy group assignments: %w", err)
-	}
-	return setupAssignments(gs), nil
-}
-
-// setupAssignments keeps the app setup policy assignments of a list, by rank.
-func setupAssignments(gs []liveGroup) []liveGroup {
-	out := gs[:0]
-	for _, g := range gs {
-		if strings.EqualFold(g.PolicyType, setupType) && g.GroupID != "" {
-			out = append(out, g)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
-	return out
 }
 
 // --- declared values ---
@@ -487,47 +465,11 @@ func (c *Client) readSetup(ctx context.Context, req providers.ReadRequest) (prov
 	}
 
 	// Group assignments (named policies only: Global cannot be assigned to groups).
-	var warnings []string
-	vals["groups"] = cty.ListValEmpty(groupObj)
-	if !isGlobal(l.Identity) {
-		all, err := c.setupGroups(ctx)
-		if err != nil {
-			return providers.ReadResponse{}, err
-		}
-		name := displayIdentity(l.Identity)
-		var mine []liveGroup
-		byID := map[string]liveGroup{}
-		for _, g := range all {
-			byID[strings.ToLower(g.GroupID)] = g
-			if strings.EqualFold(displayIdentity(g.PolicyName), name) {
-				mine = append(mine, g)
-			}
-		}
-		var out []group
-		used := map[string]bool{}
-		for _, d := range declaredGroups(cfg) {
-			g, ok := byID[strings.ToLower(d.ID)]
-			switch {
-			case ok && strings.EqualFold(displayIdentity(g.PolicyName), name):
-				out = append(out, group{d.ID, int(g.Priority)})
-				used[strings.ToLower(d.ID)] = true
-			case ok:
-				warnings = append(warnings, fmt.Sprintf("group %s gets app setup policy %q now; apply assigns it %q instead", d.ID, g.PolicyName, name))
-			}
-		}
-		for _, g := range mine {
-			if !used[strings.ToLower(g.GroupID)] {
-				out = append(out, group{g.GroupID, int(g.Priority)})
-			}
-		}
-		if len(out) > 0 {
-			lv := make([]cty.Value, len(out))
-			for i, g := range out {
-				lv[i] = cty.ObjectVal(map[string]cty.Value{"group_id": cty.StringVal(g.ID), "rank": cty.NumberIntVal(int64(g.Rank))})
-			}
-			vals["groups"] = cty.ListVal(lv)
-		}
+	groups, warnings, err := c.readGroups(ctx, setupType, l.Identity, cfg)
+	if err != nil {
+		return providers.ReadResponse{}, err
 	}
+	vals["groups"] = groups
 	return providers.ReadResponse{ID: l.Identity, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
 }
 
@@ -570,38 +512,10 @@ func (c *Client) planSetup(ctx context.Context, req providers.PlanRequest) (prov
 		}
 	}
 	if groups != nil {
-		all, err := c.setupGroups(ctx)
-		if err != nil {
+		if err := c.planGroups(ctx, setupType, identity, groups); err != nil {
 			return resp, err
 		}
-		name := displayIdentity(identity)
-		declared := map[string]bool{}
-		for _, g := range groups {
-			declared[strings.ToLower(g.ID)] = true
-		}
-		total := 0
-		assigned := map[string]bool{}
-		for _, g := range all {
-			assigned[strings.ToLower(g.GroupID)] = true
-			if strings.EqualFold(displayIdentity(g.PolicyName), name) && !declared[strings.ToLower(g.GroupID)] {
-				continue // removed by this change
-			}
-			total++
-		}
-		for _, g := range groups {
-			if !assigned[strings.ToLower(g.ID)] {
-				total++
-			}
-		}
-		if total > maxGroups {
-			return resp, fmt.Errorf("groups: a Teams policy type can be assigned to at most %d groups, and after this change app setup policies would be assigned to %d; remove group assignments of other app setup policies (Get-CsGroupPolicyAssignment -PolicyType TeamsAppSetupPolicy) or use fewer groups", maxGroups, total)
-		}
-		for _, g := range groups {
-			if g.Rank > total {
-				return resp, fmt.Errorf("groups: group %s has rank %d, but app setup policies will have %d group assignments: use a rank from 1 to %d", g.ID, g.Rank, total, total)
-			}
-		}
-		resp.Notes = append(resp.Notes, "group policy assignments reach direct members of the groups only, within up to 24 hours")
+		resp.Notes = append(resp.Notes, groupNote)
 	}
 	return resp, nil
 }
@@ -637,7 +551,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 			id = "Tag:" + displayIdentity(identity)
 		}
 		if groups := declaredGroups(req.Planned); groups != nil {
-			if err := c.syncGroups(ctx, displayIdentity(id), groups); err != nil {
+			if err := c.syncGroups(ctx, setupType, displayIdentity(id), groups); err != nil {
 				return providers.ApplyResponse{ID: id}, err
 			}
 		}
@@ -687,7 +601,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 				if len(groups) > 0 {
 					return providers.ApplyResponse{ID: l.Identity}, fmt.Errorf("groups: the Global app setup policy cannot be assigned to groups")
 				}
-			} else if err := c.syncGroups(ctx, displayIdentity(l.Identity), groups); err != nil {
+			} else if err := c.syncGroups(ctx, setupType, displayIdentity(l.Identity), groups); err != nil {
 				return providers.ApplyResponse{ID: l.Identity}, err
 			}
 		}
@@ -701,7 +615,7 @@ func (c *Client) applySetup(ctx context.Context, req providers.ApplyRequest) (pr
 		if isGlobal(identity) {
 			return providers.ApplyResponse{}, fmt.Errorf("the Global app setup policy cannot be deleted (a DELETE would reset it to Microsoft's defaults); remove it from the configuration to stop managing it")
 		}
-		if err := c.syncGroups(ctx, displayIdentity(identity), []group{}); err != nil {
+		if err := c.syncGroups(ctx, setupType, displayIdentity(identity), []group{}); err != nil {
 			return providers.ApplyResponse{}, err
 		}
 		if err := c.do(ctx, http.MethodDelete, policyPath(setupType, identity), nil, nil); err != nil && !IsNotFound(err) {
@@ -737,95 +651,3 @@ func setScalars(body map[string]any, planned cty.Value, l *liveSetup) {
 	}
 }
 
-// syncGroups makes the policy's group assignments exactly the declared ones.
-func (c *Client) syncGroups(ctx context.Context, name string, declared []group) error {
-	all, err := c.setupGroups(ctx)
-	if err != nil {
-		return err
-	}
-	want := map[string]bool{}
-	for _, d := range declared {
-		want[strings.ToLower(d.ID)] = true
-	}
-	removed := false
-	for _, g := range all {
-		if strings.EqualFold(displayIdentity(g.PolicyName), name) && !want[strings.ToLower(g.GroupID)] {
-			if err := c.do(ctx, http.MethodDelete, groupOnePath(g.GroupID), nil, nil); err != nil && !IsNotFound(err) {
-				return fmt.Errorf("remove app setup policy %q from group %s: %w", name, g.GroupID, err)
-			}
-			removed = true
-		}
-	}
-	if removed {
-		if all, err = c.setupGroups(ctx); err != nil {
-			return err
-		}
-	}
-	sorted := append([]group{}, declared...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Rank < sorted[j].Rank })
-	for _, d := range sorted {
-		var cur *liveGroup
-		for i := range all {
-			if strings.EqualFold(all[i].GroupID, d.ID) {
-				cur = &all[i]
-			}
-		}
-		switch {
-		case cur == nil:
-			// New-CsGroupPolicyAssignment: PUT to the assignment's own path, {policyName, priority}.
-			body := map[string]any{"policyName": name, "priority": d.Rank}
-			assigned := func(ctx context.Context) (bool, error) {
-				now, err := c.setupGroups(ctx)
-				for _, g := range now {
-					if strings.EqualFold(g.GroupID, d.ID) {
-						return true, nil
-					}
-				}
-				return false, err
-			}
-			err := c.doCreate(ctx, http.MethodPut, groupOnePath(d.ID), body, nil, assigned)
-			var ae *APIError
-			if errors.As(err, &ae) && ae.Status == http.StatusConflict {
-				// A PUT is idempotent to the HTTP layer, which sends it again when its answer is
-				// lost; the service then answers 409 for the assignment the first one made. Read
-				// it back: the loop's next pass changes it if it is not the declared one.
-				if all, err = c.setupGroups(ctx); err != nil {
-					return err
-				}
-				for i := range all {
-					if strings.EqualFold(all[i].GroupID, d.ID) {
-						cur = &all[i]
-					}
-				}
-				if cur == nil {
-					return fmt.Errorf("assign app setup policy %q to group %s: %w", name, d.ID, ae)
-				}
-				if strings.EqualFold(displayIdentity(cur.PolicyName), name) && int(cur.Priority) == d.Rank {
-					continue
-				}
-				body := map[string]any{"policyName": name, "priority": d.Rank}
-				if err := c.do(ctx, http.MethodPatch, groupOnePath(cur.GroupID), body, nil); err != nil {
-					return fmt.Errorf("change the app setup policy assignment of group %s: %w", d.ID, err)
-				}
-			} else if err != nil {
-				return fmt.Errorf("assign app setup policy %q to group %s: %w", name, d.ID, err)
-			}
-		case !strings.EqualFold(displayIdentity(cur.PolicyName), name) || int(cur.Priority) != d.Rank:
-			// Set-CsGroupPolicyAssignment: PATCH the assignment, {policyName, priority}.
-			body := map[string]any{"policyName": name, "priority": d.Rank}
-			if err := c.do(ctx, http.MethodPatch, groupOnePath(cur.GroupID), body, nil); err != nil {
-				return fmt.Errorf("change the app setup policy assignment of group %s: %w", d.ID, err)
-			}
-		default:
-			continue
-		}
-		if all, err = c.setupGroups(ctx); err != nil { // ranks of the others shifted
-			return err
-		}
-	}
-	return nil
-}
-
-func groupOnePath(groupID string) string {
-	return groupsPath + "/" + url.PathEscape(groupID) + "/policyTypes/" + setupType
-}

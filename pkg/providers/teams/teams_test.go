@@ -684,3 +684,59 @@ func TestNamedPolicyCreationFallsBackToPut(t *testing.T) {
 		}
 	}
 }
+
+// A named meeting policy assigned to groups: the module's routes with the meeting policy type,
+// ranks shared with the seed's AllOn assignment, and apps setup assignments left alone.
+func TestNamedMeetingPolicyWithGroups(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.AssignGroup("contractors", teamsapi.AppSetupPolicyType, "FirstlineWorker", 1); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.config("teams_meeting_policy", map[string]cty.Value{
+		"identity": cty.StringVal("Sellers"), "allow_transcription": cty.True, "groups": groups("sellers", 1),
+	})
+	p := h.converge("teams_meeting_policy", cfg)
+	if p.action != providers.Create {
+		t.Fatalf("plan %s", p.action)
+	}
+	meeting := func() string {
+		var parts []string
+		for _, g := range h.svc.GroupAssignments(teamsapi.MeetingPolicyType) {
+			parts = append(parts, fmt.Sprintf("%s:%s:%d", g.GroupID, g.PolicyName, g.Priority))
+		}
+		return strings.Join(parts, " ")
+	}
+	if got := meeting(); got != "sellers:Sellers:1 "+teamsapi.SeedGroupID+":AllOn:2" {
+		t.Fatalf("meeting assignments %s", got)
+	}
+	if got := assignments(h); got != "contractors:FirstlineWorker:1" {
+		t.Fatalf("app setup assignments touched: %s", got)
+	}
+	if n := h.sb.RequestLog().Count("PUT /teams/Skype.Policy/groupPolicyAssignments/{groupId}/policyTypes/{policyType}"); n != 1 {
+		t.Errorf("%d assignment PUTs, want 1", n)
+	}
+	// Re-ranked by hand in the admin centre: drift on groups, fixed by apply.
+	if err := h.svc.AssignGroup("other", teamsapi.MeetingPolicyType, "AllOff", 1); err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.plan("teams_meeting_policy", "Tag:Sellers", cfg)
+	if err != nil || p.action != providers.Update {
+		t.Fatalf("after a re-rank by hand: %v %s", err, p.action)
+	}
+	h.converge("teams_meeting_policy", cfg)
+	if got := meeting(); !strings.HasPrefix(got, "sellers:Sellers:1 ") {
+		t.Fatalf("after apply %s", got)
+	}
+	// Groups on Global are refused at plan time.
+	if _, err := h.plan("teams_meeting_policy", "", h.config("teams_meeting_policy", map[string]cty.Value{"groups": groups("g", 1)})); err == nil || !strings.Contains(err.Error(), "Global") {
+		t.Fatalf("groups on Global: %v", err)
+	}
+	// Delete unassigns first (the service refuses to delete an assigned policy).
+	rr, _ := h.c.Read(ctx, providers.ReadRequest{Type: "teams_meeting_policy", ID: "Tag:Sellers", Config: cty.NullVal(h.s["teams_meeting_policy"].ImpliedType())})
+	if _, err := h.c.Apply(ctx, providers.ApplyRequest{Type: "teams_meeting_policy", Action: providers.Delete, ID: rr.ID, Prior: rr.Value}); err != nil {
+		t.Fatal(err)
+	}
+	if h.svc.MeetingPolicy("Sellers") != nil || strings.Contains(meeting(), "Sellers") {
+		t.Fatalf("after delete: %s", meeting())
+	}
+}
