@@ -650,4 +650,3 @@ func setScalars(body map[string]any, planned cty.Value, l *liveSetup) {
 		}
 	}
 }
-
