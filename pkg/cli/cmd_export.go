@@ -157,6 +157,7 @@ func runExport(ctx context.Context, g *Globals, only []string, out string, force
 		files = append(files, f)
 	}
 
+	export.SkipOverlaps(files)
 	// Check the result as plan will read it before writing anything.
 	rendered := map[string][]byte{}
 	for _, f := range files {

@@ -170,3 +170,34 @@ func writeFile(t *testing.T, dir, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+// Once step 5 is done, export writes the DLP policies and would write the connector rule that
+// edits them: it leaves the rule out, so that the export never holds a pair plan refuses.
+func TestExportNeverWritesARuleAndThePolicyItEdits(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+provider "powerplatform" {}
+
+resource "powerplatform_dlp_connector_rule" "salesforce" {
+  environment = "msdyn_viva"
+  connector   = "shared_salesforce"
+}
+`})
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "sign-in", "seller@contoso.example"); code != 0 {
+		t.Fatalf("sign-in: %s", stderr)
+	}
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply of the rule: %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := t.TempDir()
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "export", "--provider", "powerplatform", "--out", out)
+	if code != 0 {
+		t.Fatalf("export: %d\n%s\n%s", code, stdout, stderr)
+	}
+	hcl := readExport(t, out)
+	if strings.Contains(hcl, `resource "powerplatform_dlp_connector_rule"`) || !strings.Contains(hcl, `resource "powerplatform_dlp_policy"`) ||
+		!strings.Contains(strings.Join(strings.Fields(hcl), " "), "owns whole, and each apply would undo the other's changes") {
+		t.Fatalf("export writes the rule beside the policies it edits:\n%s", hcl)
+	}
+	copyDir(t, filepath.Join(dir, ".c4sctl", "sandbox"), filepath.Join(out, ".c4sctl", "sandbox"))
+	importThenNoChanges(t, out)
+}

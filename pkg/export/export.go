@@ -315,3 +315,56 @@ func Identifier(s string) string {
 	}
 	return out
 }
+
+// SkipOverlaps leaves out of the files every object that acts on part of an object another
+// exported block owns whole (a DLP connector rule editing a policy that is exported as a
+// powerplatform_dlp_policy): plan refuses such a pair, since each apply would undo the other.
+// The whole owner is kept; it states everything the part would. Identities come from each
+// schema's Identity, on the written value and the live one.
+func SkipOverlaps(files []*File) {
+	type holder struct {
+		r    *Resource
+		part bool
+	}
+	byKey := map[string][]holder{}
+	keysOf := func(r *Resource) []schema.ObjectKey {
+		ks := r.Schema.Keys(r.Object.Value)
+		if r.Object.Live != cty.NilVal {
+			ks = append(ks, r.Schema.Keys(r.Object.Live)...)
+		}
+		return ks
+	}
+	for _, f := range files {
+		for i := range f.Resources {
+			r := &f.Resources[i]
+			if r.skipReason() != "" {
+				continue
+			}
+			for _, k := range keysOf(r) {
+				byKey[k.Key] = append(byKey[k.Key], holder{r, k.Part})
+			}
+		}
+	}
+	for _, f := range files {
+		for i := range f.Resources {
+			r := &f.Resources[i]
+			if r.skipReason() != "" {
+				continue
+			}
+			for _, k := range keysOf(r) {
+				if !k.Part {
+					continue
+				}
+				for _, h := range byKey[k.Key] {
+					if !h.part && h.r != r {
+						r.Object.Skipped = fmt.Sprintf("it would edit %s, which %s (exported here) owns whole, and each apply would undo the other's changes; that block states the whole object", k.Label, h.r.Addr())
+						break
+					}
+				}
+				if r.Object.Skipped != "" {
+					break
+				}
+			}
+		}
+	}
+}

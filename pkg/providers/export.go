@@ -33,6 +33,10 @@ type ExportedObject struct {
 	// Skipped, when set, says why the object is not exported: export writes it as a comment
 	// and reports it instead of writing a block.
 	Skipped string
+	// Live, when set, is the object as read, for a Value that leaves out computed attributes
+	// its identity depends on (the policies a connector rule edits): export compares the
+	// identities of what it writes (schema Identity) on Value and Live.
+	Live cty.Value
 }
 
 // ErrExportNotImplemented is wrapped by Exporter.Export for types it cannot export yet.

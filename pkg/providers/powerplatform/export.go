@@ -76,7 +76,7 @@ func (c *Client) exportRule(ctx context.Context) ([]providers.ExportedObject, er
 	}
 	v := resp.Value
 	connector := attrs.String(v, "connector")
-	o := providers.ExportedObject{Name: strings.TrimPrefix(connector, "shared_"), ID: resp.ID}
+	o := providers.ExportedObject{Name: strings.TrimPrefix(connector, "shared_"), ID: resp.ID, Live: v}
 	if getBool(v, "blocked") {
 		var blockers []string
 		if pols := attrs.Get(v, "policies"); pols != cty.NilVal && !pols.IsNull() && pols.IsWhollyKnown() {
