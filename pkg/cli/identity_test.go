@@ -201,3 +201,41 @@ resource "powerplatform_dlp_connector_rule" "salesforce" {
 	copyDir(t, filepath.Join(dir, ".c4sctl", "sandbox"), filepath.Join(out, ".c4sctl", "sandbox"))
 	importThenNoChanges(t, out)
 }
+
+const literalName = `
+provider "salesforce" {}
+
+resource "salesforce_connected_app" "power_platform" {
+  permitted_users = "admin_approved_preauthorized"
+  permission_sets = ["Copilot_Literal_Users"]
+}
+
+resource "salesforce_permission_set" "copilot" {
+  name        = "Copilot_Literal_Users"
+  api_enabled = true
+}
+`
+
+// The connected app names, by literal string, the permission set the same plan creates: 20 fresh
+// applies each create the permission set before the app's policies name it, and plan suggests
+// the reference.
+func TestLiteralNameOrderedAcross20FreshApplies(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		dir := writeConfig(t, map[string]string{"main.c4s.hcl": literalName})
+		if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "salesforce", "install-app"); code != 0 {
+			t.Fatalf("run %d: install-app: %s", i, stderr)
+		}
+		stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+		if code != 0 {
+			t.Fatalf("run %d: apply exit %d\n%s\n%s", i, code, stdout, stderr)
+		}
+		created := strings.Index(stdout, "salesforce_permission_set.copilot: Creation complete")
+		started := strings.Index(stdout, "salesforce_connected_app.power_platform: Modifying...")
+		if created < 0 || started < 0 || started < created {
+			t.Fatalf("run %d: the connected app was changed before the permission set it names was created:\n%s", i, stdout)
+		}
+		if i == 0 && !strings.Contains(strings.Join(strings.Fields(stdout), " "), `permission_sets names permission set "Copilot_Literal_Users" by a literal string, and salesforce_permission_set.copilot creates it in this plan: apply creates it first. Write salesforce_permission_set.copilot.name there instead`) {
+			t.Errorf("the plan does not suggest the reference:\n%s", stdout)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
+	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -207,4 +208,65 @@ func orderLiteralNames(changes []*ResourceChange, inConfig func(string) bool) {
 			}
 		}
 	}
+}
+
+// literalDeps finds, before anything is read, the resources whose configuration names by
+// literal string (schema References) an object another selected resource's configuration
+// declares (schema Identity), evaluated with every reference unknown. The planner plans the
+// dependent after its target; orderLiteralNames decides afterwards whether apply must order
+// them too. No order is added that would close a cycle.
+func (p *Planner) literalDeps(order []string) map[string][]string {
+	configs := map[string]cty.Value{}
+	owners := map[string][]string{}
+	for _, addr := range order {
+		r := p.Config.Resources[addr]
+		if r == nil || r.Mode == spec.DataResource || r.Schema == nil || (r.Schema.Identity == nil && r.Schema.References == nil) {
+			continue
+		}
+		v, _, diags := p.Eval.ResourceConfig(r, map[string]cty.Value{})
+		if diags.HasErrors() {
+			continue // reported when the resource is planned
+		}
+		configs[addr] = v
+		for _, k := range r.Schema.Keys(v) {
+			if !k.Part {
+				owners[k.Key] = append(owners[k.Key], addr)
+			}
+		}
+	}
+	out := map[string][]string{}
+	reaches := func(from, to string) bool { // from already waits for to
+		seen := map[string]bool{}
+		var walk func(string) bool
+		walk = func(a string) bool {
+			if a == to {
+				return true
+			}
+			if seen[a] {
+				return false
+			}
+			seen[a] = true
+			for _, d := range append(append([]string(nil), p.Config.Dependencies(a)...), out[a]...) {
+				if walk(d) {
+					return true
+				}
+			}
+			return false
+		}
+		return walk(from)
+	}
+	for _, addr := range order {
+		v, ok := configs[addr]
+		if !ok {
+			continue
+		}
+		for _, ref := range p.Config.Resources[addr].Schema.ReferencedKeys(v) {
+			for _, owner := range owners[ref.Key] {
+				if owner != addr && !reaches(addr, owner) && !reaches(owner, addr) {
+					out[addr] = append(out[addr], owner)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
@@ -369,5 +370,34 @@ resource "mem_setting" "perms" {
 }`, m, nil, plan.Options{})
 	if app := pl.Change("mem_setting.app"); strings.Join(app.DependsOn, ",") != "mem_setting.perms" || len(app.Notes) != 0 {
 		t.Errorf("reference: depends on %v, notes %v", app.DependsOn, app.Notes)
+	}
+}
+
+// The resource naming an object by literal string is also planned after the resource that
+// declares it (an adapter may check at plan time that the object exists or is being created).
+func TestLiteralNamePlannedAfterItsTarget(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		var mu sync.Mutex
+		done := map[string]bool{}
+		bad := false
+		opts := plan.Options{Progress: func(addr string, finished bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if finished {
+				done[addr] = true
+			} else if addr == "mem_setting.app" && !done["mem_setting.perms"] {
+				bad = true
+			}
+		}}
+		planFor(t, `resource "mem_setting" "app" {
+  identity = "app"
+  needs    = ["perms"]
+}
+resource "mem_setting" "perms" {
+  identity = "perms"
+}`, providertest.NewMemory(), nil, opts)
+		if bad {
+			t.Fatalf("run %d: mem_setting.app was planned before mem_setting.perms finished", i)
+		}
 	}
 }
