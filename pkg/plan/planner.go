@@ -109,7 +109,9 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	// A resource naming by literal string an object another one declares is planned after it
 	// too: an adapter may check at plan time that the named object exists or is being created.
 	literal := p.literalDeps(order)
-	deps := func(addr string) []string { return append(append([]string(nil), p.Config.Dependencies(addr)...), literal[addr]...) }
+	deps := func(addr string) []string {
+		return append(append([]string(nil), p.Config.Dependencies(addr)...), literal[addr]...)
+	}
 	res := graph.Walk(ctx, order, deps, p.concurrency(), func(ctx context.Context, addr string) error {
 		if p.Options.Progress != nil {
 			p.Options.Progress(addr, false)
