@@ -61,13 +61,26 @@ func TestConcurrent401sShareOneSignIn(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+tok.Token)
 		return hc.Do(req)
 	}
+	// Every request takes its token before any is sent, so that all 20 carry tok-1 and meet the
+	// 401 together; a goroutine the scheduler starts late would otherwise get tok-2 at once.
 	var wg sync.WaitGroup
 	var failed atomic.Int64
+	var tokensTaken sync.WaitGroup
+	tokensTaken.Add(20)
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := send("payload")
+			tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"api://x/.default"}})
+			tokensTaken.Done()
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			tokensTaken.Wait()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("payload"))
+			req.Header.Set("Authorization", "Bearer "+tok.Token)
+			resp, err := hc.Do(req)
 			if err != nil || resp.StatusCode != 200 || !Reauthenticated(resp) {
 				failed.Add(1)
 			}
