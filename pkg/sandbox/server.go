@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -74,6 +75,13 @@ type Server struct {
 	wrappers []func(http.Handler) http.Handler
 
 	dirLock *os.File // holds the flock on Dir/lock while the server runs
+
+	// active counts the handlers running, and conns holds each open connection's state as the
+	// HTTP/1 or HTTP/2 server reports it (HTTP/2: idle once every stream's answer is written):
+	// Close waits for these, not for the clients to hang up.
+	active atomic.Int64
+	connMu sync.Mutex
+	conns  map[net.Conn]http.ConnState
 }
 
 // Start starts a sandbox with the given services, restoring persisted data from opts.Dir when
@@ -129,6 +137,7 @@ func Start(opts Options, services ...Service) (*Server, error) {
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
+		ConnState:         s.trackConn,
 	}
 	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
 	started = true
@@ -246,11 +255,35 @@ func (s *Server) Flush() error {
 // Close stops the server and persists its data. Requests still running after a short grace
 // period are cut off: their clients have gone (the sandbox runs in-process with them), and the
 // data is saved under the lock either way.
+//
+// Close waits for the handlers in flight, not for the clients to close their connections:
+// http.Server.Shutdown alone sends an HTTP/2 connection GOAWAY and then waits up to a second for
+// the client to hang up, which Go's client never does while its process lives (an in-process
+// sandbox then added a second to every --sandbox command, and to a plan's exit after Ctrl-C).
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		_ = s.srv.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-ctx.Done():
+			_ = s.srv.Close()
+			break wait
+		case <-tick.C:
+			// Shutdown has stopped the listener (or is about to: Close stops it too); once no
+			// handler runs and every connection has written its answers, the connections left
+			// are idle ones the clients keep.
+			if s.quiet() {
+				_ = s.srv.Close()
+				break wait
+			}
+		}
 	}
 	err := s.Flush()
 	if s.dirLock != nil {
@@ -260,7 +293,39 @@ func (s *Server) Close() error {
 	return err
 }
 
+// trackConn records a connection's state (http.Server.ConnState).
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if s.conns == nil {
+		s.conns = map[net.Conn]http.ConnState{}
+	}
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(s.conns, c)
+		return
+	}
+	s.conns[c] = st
+}
+
+// quiet reports whether no handler runs and no connection is busy: each is idle, or new (an
+// HTTP/2 connection reports active and idle only once it carries streams).
+func (s *Server) quiet() bool {
+	if s.active.Load() != 0 {
+		return false
+	}
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for _, st := range s.conns {
+		if st == http.StateActive {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.active.Add(1)
+	defer s.active.Add(-1)
 	var h http.Handler = http.HandlerFunc(s.dispatch)
 	s.wrapMu.Lock()
 	for i := len(s.wrappers) - 1; i >= 0; i-- {

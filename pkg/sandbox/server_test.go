@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -325,5 +327,86 @@ func TestSandboxDirectoryIsExclusiveAndItsURLStable(t *testing.T) {
 	defer b.Close()
 	if b.URL != url {
 		t.Errorf("base URL %s, then %s: want the same per directory", url, b.URL)
+	}
+}
+
+// slowCounter answers POST /slow/n after 150 ms, counting it.
+type slowCounter struct {
+	N       int
+	started chan struct{} // receives when a request starts, if set
+}
+
+func (c *slowCounter) Name() string { return "slow" }
+func (c *slowCounter) Register(r *Router) {
+	r.Handle("POST /n", func(w http.ResponseWriter, _ *http.Request) {
+		if c.started != nil {
+			c.started <- struct{}{}
+		}
+		time.Sleep(150 * time.Millisecond)
+		c.N++
+		WriteJSON(w, http.StatusOK, c)
+	})
+}
+func (c *slowCounter) Reset()                        { c.N = 0 }
+func (c *slowCounter) MarshalState() ([]byte, error) { return json.Marshal(c) }
+func (c *slowCounter) UnmarshalState(b []byte) error { return json.Unmarshal(b, c) }
+
+// Close waits for the handlers in flight, not for clients to hang up: an HTTP/2 client (every
+// provider's, in the same process as an in-process sandbox) keeps its connection, and
+// http.Server.Shutdown alone then waited a second after its GOAWAY, adding a second to every
+// --sandbox command and to a plan's exit after Ctrl-C. A request still running when Close starts
+// gets its answer, and its change is saved.
+func TestCloseDoesNotWaitForIdleHTTP2Clients(t *testing.T) {
+	dir := t.TempDir()
+	post := func(client *http.Client, url string) error {
+		resp, err := client.Post(url, "application/json", nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 {
+			return fmt.Errorf("%s %d, want HTTP/2 200", resp.Proto, resp.StatusCode)
+		}
+		return nil
+	}
+	start := func(c *slowCounter) (*Server, *http.Client) {
+		sb, err := Start(Options{Dir: dir}, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sb, &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}}}
+	}
+
+	sb, client := start(&slowCounter{})
+	if err := post(client, sb.URL+"/slow/n"); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 500*time.Millisecond {
+		t.Errorf("Close took %s with an idle HTTP/2 client, want well under 1 s", took.Round(time.Millisecond))
+	}
+
+	c := &slowCounter{started: make(chan struct{}, 1)}
+	sb, client = start(c)
+	answered := make(chan error, 1)
+	go func() { answered <- post(client, sb.URL+"/slow/n") }()
+	<-c.started
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-answered; err != nil {
+		t.Errorf("the request in flight at Close: %v", err)
+	}
+	c2 := &slowCounter{}
+	sb, _ = start(c2)
+	defer sb.Close()
+	if c2.N != 2 {
+		t.Errorf("after restart N = %d, want 2 (the request in flight at Close saved)", c2.N)
 	}
 }
