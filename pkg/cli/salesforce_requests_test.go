@@ -193,3 +193,43 @@ resource "salesforce_permission_set" "half" {
 		t.Fatalf("the half-made set is planned for creation again: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// Values the service treats as one are no change made outside c4sctl: after `description = ""`
+// and names in another case were applied, a configuration that sets a description and respells
+// the names plans the description only, and reports nothing changed outside c4sctl (the state
+// holds "" and the old spelling, the org null and its own).
+func TestSalesforceRespelledConfigurationIsNoOutsideChange(t *testing.T) {
+	cfg := func(desc, object, profile string) string {
+		return `provider "salesforce" {}
+
+resource "salesforce_permission_set" "copilot" {
+  name               = "Copilot_Respelled"
+  description        = "` + desc + `"
+  api_enabled        = true
+  object_permissions = { ` + object + ` = ["read"] }
+}
+
+resource "salesforce_connected_app" "power_platform" {
+  permitted_users = "admin_approved_preauthorized"
+  profiles        = ["` + profile + `"]
+  permission_sets = ["copilot_respelled"]
+  depends_on      = [salesforce_permission_set.copilot]
+}
+`
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": cfg("", "account", "standard user")})
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "salesforce", "install-app"); code != 0 {
+		t.Fatalf("install-app: exit %d %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(cfg("Sellers", "Account", "Standard User")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || strings.Contains(stdout, "changed outside") || !strings.Contains(stdout, `description = null -> "Sellers"`) || !strings.Contains(stdout, "Plan: 0 to add, 1 to change, 0 to destroy.") {
+		t.Fatalf("plan exit %d, want the description only and nothing changed outside c4sctl\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"strings"
+
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -61,6 +63,64 @@ func Diff(names []string, a, b cty.Value) []AttrChange {
 		}
 	}
 	return out
+}
+
+// SameToService reports whether a and b are one value to the service that stores the attribute:
+// equal, or equal once "" is null (EmptyIsNull) and case is folded (Caseless).
+func SameToService(a *schema.Attribute, x, y cty.Value) bool {
+	if Equal(x, y) {
+		return true
+	}
+	if a == nil || (!a.Caseless && !a.EmptyIsNull) {
+		return false
+	}
+	norm := func(v cty.Value) cty.Value {
+		if a.EmptyIsNull && !v.IsNull() && v.IsKnown() && v.Type() == cty.String && v.AsString() == "" {
+			return cty.NullVal(cty.String)
+		}
+		if a.Caseless {
+			return foldCase(v)
+		}
+		return v
+	}
+	return Equal(norm(x), norm(y))
+}
+
+// foldCase lower-cases the strings of v: the value itself, set and list elements, map keys and
+// values.
+func foldCase(v cty.Value) cty.Value {
+	if v.IsNull() || !v.IsWhollyKnown() {
+		return v
+	}
+	ty := v.Type()
+	switch {
+	case ty == cty.String:
+		return cty.StringVal(strings.ToLower(v.AsString()))
+	case ty.IsSetType() || ty.IsListType():
+		var els []cty.Value
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			els = append(els, foldCase(e))
+		}
+		if len(els) == 0 {
+			return v
+		}
+		if ty.IsSetType() {
+			return cty.SetVal(els)
+		}
+		return cty.ListVal(els)
+	case ty.IsMapType():
+		m := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			m[strings.ToLower(k.AsString())] = foldCase(e)
+		}
+		if len(m) == 0 {
+			return v
+		}
+		return cty.MapVal(m)
+	}
+	return v
 }
 
 // Equal compares two values of possibly different but convertible types (a number given as

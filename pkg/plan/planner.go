@@ -10,6 +10,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/graph"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/hashicorp/hcl/v2"
@@ -324,7 +325,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 
 	managed := Managed(r.Schema, config, r.IgnoreChanges)
 	if rc.Prior != cty.NilVal && !before.IsNull() {
-		rc.Drift = filterSensitive(rc, Diff(managed, rc.Prior, before))
+		rc.Drift = filterSensitive(rc, driftDiff(r.Schema, managed, rc.Prior, before))
 	}
 	switch {
 	case before.IsNull():
@@ -368,6 +369,21 @@ func applyRefinement(rc *ResourceChange, resp providers.PlanResponse) {
 }
 
 // filterSensitive keeps sensitive attributes in the list but never compares what it cannot see.
+// driftDiff is what changed outside c4sctl since the last apply: the managed attributes whose
+// state and live values differ to the service. A provider reads live values in the current
+// configuration's terms (`description = ""` as "", a name in the configuration's case), while
+// state holds them in the terms of the configuration last applied: a value that only moved from
+// "" to null or changed case is no change made outside c4sctl.
+func driftDiff(s *schema.Resource, managed []string, prior, live cty.Value) []AttrChange {
+	var out []AttrChange
+	for _, c := range Diff(managed, prior, live) {
+		if !SameToService(s.Attribute(c.Name), c.Before, c.After) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func filterSensitive(rc *ResourceChange, cs []AttrChange) []AttrChange {
 	out := cs[:0]
 	for _, c := range cs {

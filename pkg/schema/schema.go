@@ -33,6 +33,15 @@ type Attribute struct {
 	// list/set of strings.
 	Enum []string
 
+	// Caseless: the service compares these names without case and answers its own spelling
+	// (Salesforce object, profile and permission names; Microsoft service plan names): strings,
+	// set elements and map keys that differ only in case are one value. EmptyIsNull: the
+	// service stores "" as null (Salesforce text fields). Providers read live values in the
+	// configuration's terms; these flags keep a value recorded in state under an earlier
+	// spelling from being reported as changed outside c4sctl.
+	Caseless    bool
+	EmptyIsNull bool
+
 	// Validate checks a known, non-null value further (durations, formats). The error text is
 	// shown to the user as the diagnostic detail, so it should say what is expected.
 	Validate func(cty.Value) error

@@ -54,7 +54,7 @@ func CaseNote(attr string, re []Respelled) string {
 	}
 	parts := make([]string, len(re))
 	for i, r := range re {
-		parts[i] = "\"" + r.Configured + "\" is \"" + r.Canonical + "\""
+		parts[i] = "\"" + r.Configured + "\" as \"" + r.Canonical + "\""
 	}
 	return attr + ": the service spells " + strings.Join(parts, ", ") + " (names compare without case; the configuration may use either)"
 }

@@ -31,7 +31,7 @@ func TestAsConfigured(t *testing.T) {
 	if len(re) != 1 || re[0] != (Respelled{"standard user", "Standard User"}) {
 		t.Fatalf("respelled %v", re)
 	}
-	if n := CaseNote("profiles", re); !strings.Contains(n, `"standard user" is "Standard User"`) {
+	if n := CaseNote("profiles", re); !strings.Contains(n, `the service spells "standard user" as "Standard User"`) {
 		t.Fatalf("note %q", n)
 	}
 	if CaseNote("profiles", nil) != "" {

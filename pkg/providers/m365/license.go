@@ -43,7 +43,7 @@ func licenseSchema() *schema.Resource {
 			{Name: "group_name", Type: cty.String, Optional: true, Description: "Display name of the group the licence is assigned to (group-based licensing)."},
 			{Name: "users", Type: cty.Set(cty.String), Optional: true, Description: "User principal names licensed directly."},
 			{Name: "users_from_group", Type: cty.String, Optional: true, Description: "Display name or object id of a group whose members are each licensed directly (per-user assignment, batched)."},
-			{Name: "disabled_plans", Type: cty.Set(cty.String), Optional: true, Description: "Service plans of the SKU to turn off, by name (servicePlanName) or id."},
+			{Name: "disabled_plans", Type: cty.Set(cty.String), Optional: true, Caseless: true, Description: "Service plans of the SKU to turn off, by name (servicePlanName) or id."},
 			{Name: "all_licensed", Type: cty.Bool, Optional: true, Default: cty.True, Description: "Every target holds the licence (with the declared disabled plans). Read reports whether it is so; leave the default."},
 			{Name: "sku_id", Type: cty.String, Computed: true, Description: "The SKU's id."},
 			{Name: "licensed_count", Type: cty.Number, Computed: true, Description: "How many targets hold the licence now."},

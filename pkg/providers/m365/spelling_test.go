@@ -18,7 +18,7 @@ func TestDisabledPlanNameInAnotherCaseConverges(t *testing.T) {
 	ctx := context.Background()
 	cfg := licCfg(map[string]cty.Value{"group_id": cty.StringVal(graphapi.SellersGroupID), "disabled_plans": cty.SetVal([]cty.Value{cty.StringVal("m365_copilot_teams")})})
 	_, pr, err := plan(t, c, "m365_license_assignment", cfg)
-	if err != nil || !strings.Contains(strings.Join(pr.Notes, "\n"), `"m365_copilot_teams" is "M365_COPILOT_TEAMS"`) {
+	if err != nil || !strings.Contains(strings.Join(pr.Notes, "\n"), `"m365_copilot_teams" as "M365_COPILOT_TEAMS"`) {
 		t.Fatalf("plan notes %v %v", pr.Notes, err)
 	}
 	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: "m365_license_assignment", Action: providers.Create, Planned: cfg}); err != nil {

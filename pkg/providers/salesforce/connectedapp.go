@@ -92,8 +92,8 @@ var connectedAppSchema = &schema.Resource{Type: "salesforce_connected_app", Prov
 				}
 				return fmt.Errorf("%q is not an allowed value for session_timeout; allowed values are %s", v.AsString(), strings.Join(sessionTimeoutNames(), ", "))
 			}, Description: "Session policy Timeout Value: none (the guide's value) or 15m, 30m, 1h, 2h, 4h, 8h, 12h, 24h."},
-		{Name: "profiles", Type: cty.Set(cty.String), Optional: true, Description: "Profiles that may use the app, exactly these when set: by Id (00e..., language-independent) or by name as the user c4sctl signs in as reads it (Salesforce translates standard profiles' names into that user's language)."},
-		{Name: "permission_sets", Type: cty.Set(cty.String), Optional: true, Description: "Permission sets (API names) that may use the app; exactly these when set."},
+		{Name: "profiles", Type: cty.Set(cty.String), Optional: true, Caseless: true, Description: "Profiles that may use the app, exactly these when set: by Id (00e..., language-independent) or by name as the user c4sctl signs in as reads it (Salesforce translates standard profiles' names into that user's language)."},
+		{Name: "permission_sets", Type: cty.Set(cty.String), Optional: true, Caseless: true, Description: "Permission sets (API names) that may use the app; exactly these when set."},
 		{Name: "policies_editable", Type: cty.Bool, Computed: true,
 			Description: "Whether the Metadata API can change this app's policies in this org; when false c4sctl plans the changes as manual steps."},
 	}}

@@ -87,7 +87,7 @@ func TestObjectNamesCheckedAtPlan(t *testing.T) {
 	live = read(t, c, permissionSetSchema.Type, "", config)
 	after, _ = planned(permissionSetSchema, live.Value, config)
 	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, Action: providers.Create, Config: config, Prior: live.Value, Planned: after})
-	if err != nil || len(pr.Notes) == 0 || !strings.Contains(strings.Join(pr.Notes, "\n"), `"opportunity" is "Opportunity"`) {
+	if err != nil || len(pr.Notes) == 0 || !strings.Contains(strings.Join(pr.Notes, "\n"), `"opportunity" as "Opportunity"`) {
 		t.Fatalf("plan notes %v %v", pr.Notes, err)
 	}
 	converge(t, c, permissionSetSchema, config)
@@ -166,7 +166,7 @@ func TestUserPermissionCase(t *testing.T) {
 		t.Fatalf("plans %v after apply", changed)
 	}
 	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, ID: resp.ID, Action: providers.Update, Config: config, Prior: live.Value, Planned: live.Value})
-	if err != nil || !strings.Contains(strings.Join(pr.Notes, "\n"), `"ViewSETUP" is "ViewSetup"`) {
+	if err != nil || !strings.Contains(strings.Join(pr.Notes, "\n"), `"ViewSETUP" as "ViewSetup"`) {
 		t.Fatalf("notes %v %v", pr.Notes, err)
 	}
 }
