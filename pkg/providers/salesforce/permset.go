@@ -59,7 +59,7 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 		}, Description: "Other user permissions the set must enable, by field name without \"Permissions\" (e.g. \"EditTask\", \"ConvertLeads\"); others are left as they are."},
 		{Name: "object_permissions", Type: cty.Map(cty.Set(cty.String)), Optional: true, Caseless: true, Validate: validateObjectPerms,
 			Description: "Guide step 4 (users need permission to view, update and create records): per object API name, the permissions the set must enable, of read, create, edit, delete, view_all and modify_all. Salesforce's dependencies apply: create, edit and view_all need read; delete needs read and edit; modify_all needs read, edit, delete and view_all. Permissions not listed are left as they are."},
-		{Name: "assignees", Type: cty.Set(cty.String), Optional: true, Description: "Usernames assigned the permission set: exactly these."},
+		{Name: "assignees", Type: cty.Set(cty.String), Optional: true, Caseless: true, Description: "Usernames assigned the permission set: exactly these (compared without case, as Salesforce compares usernames)."},
 		{Name: "assignee_filter", Type: cty.String, Optional: true,
 			Description: "Instead of assignees: a SOQL condition on User (e.g. \"Profile.Name = 'Standard User' AND IsActive = true\"); exactly the matching users are assigned."},
 	}}
