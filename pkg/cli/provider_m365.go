@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
@@ -14,7 +17,14 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/term"
 )
+
+// stdinIsTerminal tells whether a person can answer a question.
+func (g *Globals) stdinIsTerminal() bool {
+	in, ok := g.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(in.Fd()))
+}
 
 func init() {
 	builtinProviders = append(builtinProviders, func() providers.Provider { return m365.New() })
@@ -108,7 +118,7 @@ func sellerGroup(ctx context.Context, g *Globals) (string, error) {
 }
 
 func newWelcomeCmd(g *Globals) *cobra.Command {
-	var group, from, tmplPath, appName string
+	var group, from, tmplPath, appName, resolve string
 	var send bool
 	var perMinute int
 	cmd := &cobra.Command{
@@ -150,8 +160,29 @@ twice. The app can take up to 48 hours to show for sellers.`,
 			if err != nil {
 				return err
 			}
-			res, err := c.Welcome(ctx, m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
-				RecordPath: welcomeRecordPath(g), Progress: g.Stdout, PerMinute: perMinute})
+			opts := m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
+				RecordPath: welcomeRecordPath(g), Progress: g.Stdout, PerMinute: perMinute, Resolve: resolve}
+			if send && g.stdinIsTerminal() {
+				// Who and how long, then "yes": the preview reads the record too (the send reads it
+				// again under its lock).
+				pre := opts
+				pre.Send, pre.Resolve = false, ""
+				res, err := c.Welcome(ctx, pre)
+				if err != nil {
+					return err
+				}
+				if res.PendingCount == 0 {
+					printWelcome(g, res, false)
+					return nil
+				}
+				minutes := (res.PendingCount + perMinute - 1) / perMinute
+				fmt.Fprintf(g.Stdout, "About to mail %d seller(s) of %s from %s, at most %d a minute: about %d minute(s).\nOnly 'yes' will be accepted to send.\n\n  Enter a value: ", res.PendingCount, res.Group, from, perMinute, minutes)
+				line, _ := bufio.NewReader(g.Stdin).ReadString('\n')
+				if strings.TrimSpace(line) != "yes" {
+					return errors.New("welcome cancelled: nobody was mailed")
+				}
+			}
+			res, err := c.Welcome(ctx, opts)
 			if res != nil {
 				printWelcome(g, res, send)
 			}
@@ -163,7 +194,8 @@ twice. The app can take up to 48 hours to show for sellers.`,
 	f.StringVar(&from, "from", "", "mailbox that sends the message (user principal name); needed with --send")
 	f.StringVar(&tmplPath, "template", "", "template file replacing the built-in message")
 	f.StringVar(&appName, "app-name", "", "app name used in the message (default: "+m365.Defaults.AppName+")")
-	f.BoolVar(&send, "send", false, "send the message (default: preview only)")
+	f.BoolVar(&send, "send", false, "send the message (default: preview only); on a terminal, asks first, showing how many and how long")
+	f.StringVar(&resolve, "resolve-unknown", "", "settle the messages an earlier run may or may not have sent (lost answers): sent (found in the sender's Sent Items) or resend")
 	f.IntVar(&perMinute, "per-minute", m365.MailsPerMinute, "messages a minute (at most 30, the mailbox limit; the sandbox allows more for demos)")
 	return cmd
 }
@@ -181,6 +213,12 @@ func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {
 	fmt.Fprintf(w, "Seller group %s: %d members, %d mailed before, %d to mail.\n", res.Group, res.Recipients, len(res.AlreadySent), res.PendingCount)
 	if len(res.NoMail) > 0 {
 		fmt.Fprintf(w, "%d members have no mail address and are skipped.\n", len(res.NoMail))
+	}
+	for _, a := range res.Resolved {
+		fmt.Fprintf(w, "Settled (--resolve-unknown): %s\n", a)
+	}
+	if len(res.Unknown) > 0 {
+		fmt.Fprintf(w, "%d message(s) may or may not have left (their answer was lost), and are not sent again: %s.\nLook in the sender's Sent Items, then run `c4sctl welcome --resolve-unknown sent` if they are there, or `--resolve-unknown resend` if not.\n", len(res.Unknown), strings.Join(res.Unknown, ", "))
 	}
 	if !send {
 		to := res.PreviewTo

@@ -38,3 +38,25 @@ func TestSavedPlanAppliesOnTheSandboxAfterSignIn(t *testing.T) {
 		t.Fatalf("apply of the saved plan:\n%s", out)
 	}
 }
+
+// welcome --send without a terminal sends without asking (CI); a second run mails nobody again;
+// --resolve-unknown takes only sent or resend.
+func TestWelcomeSendOnTheSandbox(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(b)})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "welcome", "--send", "--per-minute", "6000")
+	if code != 0 || !strings.Contains(stdout, "Sent ") || strings.Contains(stdout, "Sent 0,") {
+		t.Fatalf("welcome --send: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "welcome", "--send", "--per-minute", "6000")
+	if code != 0 || !strings.Contains(stdout, "Sent 0,") {
+		t.Fatalf("second welcome --send: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "welcome", "--resolve-unknown", "maybe"); code != 1 || !strings.Contains(stderr, "sent or resend") {
+		t.Fatalf("--resolve-unknown maybe: exit %d\n%s", code, stderr)
+	}
+}

@@ -15,9 +15,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	texttemplate "text/template"
 	"time"
 
+	"github.com/c4sctl/c4sctl/internal/flock"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -100,7 +102,14 @@ type WelcomeOptions struct {
 	PerMinute   int // default MailsPerMinute
 	Concurrency int // default MailsConcurrency
 	Progress    io.Writer
+	// Resolve settles the messages an earlier run could not tell had left (their answer was
+	// lost): "sent" records them as sent (the admin found them in the sender's Sent Items),
+	// "resend" forgets them so that this run (with Send) or the next mails them again.
+	Resolve string
 }
+
+// Resolutions are the values of WelcomeOptions.Resolve.
+var Resolutions = []string{"sent", "resend"}
 
 // WelcomeResult reports a preview or a send.
 type WelcomeResult struct {
@@ -114,6 +123,11 @@ type WelcomeResult struct {
 	PreviewSubj  string
 	PreviewHTML  string
 	PendingCount int // would be sent (preview) or were attempted (send)
+	// Unknown lists the recipients whose message may or may not have left, in an earlier run or
+	// this one, and that no Resolve settled yet.
+	Unknown []string
+	// Resolved lists the recipients Resolve settled in this run.
+	Resolved []string
 }
 
 // welcomeRecord is the file that remembers whom the message went to.
@@ -216,6 +230,27 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 			}
 		}
 	}
+	switch o.Resolve {
+	case "", "sent", "resend":
+	default:
+		return nil, fmt.Errorf("welcome: resolve %q: use sent or resend", o.Resolve)
+	}
+	if (o.Send || o.Resolve != "") && o.RecordPath != "" {
+		// One run at a time changes the record, and it is read again under the lock: two runs
+		// at once would each mail whoever the other had not recorded yet.
+		if err := os.MkdirAll(filepath.Dir(o.RecordPath), 0o700); err != nil {
+			return nil, fmt.Errorf("welcome: %w", err)
+		}
+		lock, err := flock.Lock(o.RecordPath + ".lock")
+		if err != nil {
+			var he *flock.HeldError
+			if errors.As(err, &he) {
+				return nil, fmt.Errorf("welcome: another `c4sctl welcome` is sending or resolving with this record (pid %s); wait for it to finish: two at once could mail someone twice", he.Holder)
+			}
+			return nil, fmt.Errorf("welcome: %w", err)
+		}
+		defer lock.Close()
+	}
 	rec, err := loadRecord(o.RecordPath)
 	if err != nil {
 		return nil, fmt.Errorf("welcome: %w", err)
@@ -227,6 +262,29 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 		rec.Tenant = who.TenantID
 	}
 	res := &WelcomeResult{Group: g.Name, Recipients: len(members)}
+	for addr, s := range rec.Sent {
+		if !s.Unknown {
+			continue
+		}
+		switch o.Resolve {
+		case "sent":
+			s.Unknown = false
+			rec.Sent[addr] = s
+			res.Resolved = append(res.Resolved, addr)
+		case "resend":
+			delete(rec.Sent, addr)
+			res.Resolved = append(res.Resolved, addr)
+		default:
+			res.Unknown = append(res.Unknown, addr)
+		}
+	}
+	sort.Strings(res.Unknown)
+	sort.Strings(res.Resolved)
+	if len(res.Resolved) > 0 {
+		if err := saveRecord(o.RecordPath, rec); err != nil {
+			return nil, fmt.Errorf("welcome: record the resolution in %s: %w", o.RecordPath, err)
+		}
+	}
 	type job struct {
 		addr string
 		data WelcomeData
@@ -277,24 +335,37 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 	}
 	lim := rate.NewLimiter(rate.Every(time.Minute/time.Duration(o.PerMinute)), 1)
 	var mu sync.Mutex
-	eg, gctx := errgroup.WithContext(ctx)
+	// A definite failure of the sender (401, 403, 404) stops new sends, but the ones in flight
+	// finish with their own answers: cancelling them would turn definite refusals into "may
+	// have left".
+	var stop atomic.Bool
+	var eg errgroup.Group
 	eg.SetLimit(o.Concurrency)
+	var thisRunUnknown int
 	for _, m := range msgs {
-		if gctx.Err() != nil {
+		if stop.Load() || ctx.Err() != nil {
 			break
 		}
 		// The token is taken once a concurrency slot is held: taken before, it would refill while
 		// waiting for the slot and let two messages leave back to back.
 		eg.Go(func() error {
-			if err := lim.Wait(gctx); err != nil {
+			if stop.Load() {
+				return nil
+			}
+			if err := lim.Wait(ctx); err != nil {
 				return nil // stopped: ctx's error is reported below
 			}
-			err := c.sendMail(gctx, o.Sender, m.addr, m.name, m.subj, m.html)
+			if stop.Load() {
+				return nil
+			}
+			err := c.sendMail(ctx, o.Sender, m.addr, m.name, m.subj, m.html)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && httpx.IsOutcomeUnknown(err) {
 				// The message may have left: record it, so that no later run mails it twice.
 				res.Failed = append(res.Failed, m.addr+": the answer to the send was lost, so it may or may not have left; it is not sent again (check the sender's Sent Items)")
+				res.Unknown = append(res.Unknown, strings.ToLower(m.addr))
+				thisRunUnknown++
 				rec.Sent[strings.ToLower(m.addr)] = welcomeSent{At: time.Now().UTC(), Group: g.Name, Unknown: true}
 				if err := saveRecord(o.RecordPath, rec); err != nil {
 					return fmt.Errorf("welcome: could not record in %s that the mail to %s may have left: %w", o.RecordPath, m.addr, err)
@@ -305,6 +376,7 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 				res.Failed = append(res.Failed, m.addr+": "+err.Error())
 				var ge *GraphError
 				if errors.As(err, &ge) && (ge.Status == 401 || ge.Status == 403 || (ge.Status == 404 && ge.Code != "ErrorInvalidRecipients")) {
+					stop.Store(true)
 					return err // the sender cannot send at all: stop
 				}
 				return nil
@@ -320,11 +392,15 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 	}
 	werr := eg.Wait()
 	sort.Strings(res.Sent)
+	sort.Strings(res.Unknown)
 	if werr == nil && ctx.Err() != nil {
 		werr = ctx.Err()
 	}
 	if werr != nil {
 		return res, fmt.Errorf("welcome: stopped after %d messages: %w", len(res.Sent), werr)
+	}
+	if thisRunUnknown > 0 {
+		return res, &UnknownOutcomeError{N: thisRunUnknown}
 	}
 	return res, nil
 }
@@ -353,4 +429,12 @@ func (c *Client) sendMail(ctx context.Context, sender, to, name, subject, html s
 		return sdkErr("POST", "/v1.0/users/{sender}/sendMail", err)
 	}
 	return nil
+}
+
+// UnknownOutcomeError says some messages of this run may or may not have left (their answer was
+// lost): they are not sent again until an admin settles them (WelcomeOptions.Resolve).
+type UnknownOutcomeError struct{ N int }
+
+func (e *UnknownOutcomeError) Error() string {
+	return fmt.Sprintf("welcome: %d message(s) may or may not have left (the answer was lost); look in the sender's Sent Items, then run `c4sctl welcome --resolve-unknown sent` if they are there or `--resolve-unknown resend` if not", e.N)
 }
