@@ -69,6 +69,9 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 			if err != nil {
 				return err
 			}
+			if pl.Coverage, err = sellerCoverage(cmd.Context(), g); err != nil {
+				return err
+			}
 			excluded := plan.Excluded(g.config, f.exclude)
 			rep := report.FromPlan(pl, g.config, "c4sctl", Version, excluded)
 			relativizeFiles(rep)
@@ -81,7 +84,7 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 					return fmt.Errorf("write %s report: %w", sp.kind, err)
 				}
 			}
-			writeDriftText(g, rep)
+			writeDriftText(g, rep, pl.Coverage)
 			if rep.HasDrift() {
 				return &exitError{code: 2}
 			}
@@ -113,7 +116,7 @@ func relativizeFiles(rep *report.Report) {
 	}
 }
 
-func writeDriftText(g *Globals, rep *report.Report) {
+func writeDriftText(g *Globals, rep *report.Report, cov *plan.Coverage) {
 	c := g.colors(g.Stdout)
 	for _, res := range rep.Resources {
 		switch res.Status {
@@ -132,6 +135,7 @@ func writeDriftText(g *Globals, rep *report.Report) {
 			fmt.Fprintf(g.Stdout, "\n  # %s was not checked: %s\n", res.Address, res.Reason)
 		}
 	}
+	plan.RenderCoverage(g.Stdout, cov, c)
 	col := c.Green
 	if rep.HasDrift() {
 		col = c.Yellow

@@ -199,6 +199,9 @@ changes, manual actions, deferred resources, or resources in state that could no
 			if err != nil {
 				return err
 			}
+			if pl.Coverage, err = sellerCoverage(cmd.Context(), g); err != nil {
+				return err
+			}
 			excluded := plan.Excluded(g.config, f.exclude)
 			if out != "" {
 				if err := s.savePlan(out, pl, &f, excluded, diags); err != nil {

@@ -136,12 +136,15 @@ func markdownSummary(p *Plan) string {
 				n++
 			}
 		}
-		if n == 0 && s.Drifted == 0 && s.Unplanned() == 0 {
+		if n == 0 && s.Drifted == 0 && s.notClean() == 0 {
 			return "**No drift.** Live objects match the configuration."
 		}
 		line := fmt.Sprintf("**Drift:** %d resource(s) differ from the configuration, %d changed since the last apply.", n, s.Drifted)
 		if s.Unplanned() > 0 {
 			line += fmt.Sprintf(" Not checked: %d could not be read, %d deferred.", s.CouldNotRead, s.Deferred)
+		}
+		if s.Uncovered > 0 {
+			line += fmt.Sprintf(" %d seller(s) not covered.", s.Uncovered)
 		}
 		return line
 	}

@@ -19,6 +19,18 @@ type Plan struct {
 	RefreshOnly bool
 	// Outputs are the configuration's outputs as far as they are known at plan time.
 	Outputs map[string]OutputValue
+	// Coverage is what the sellers actually get (nil when not computed): sellers not covered
+	// make the plan not clean, like a resource that could not be planned.
+	Coverage *Coverage
+}
+
+// Coverage is the seller coverage: which Teams policies the members of the seller group get.
+type Coverage struct {
+	Group     string   // the seller group as the configuration names it
+	Sellers   int      // members of the group
+	Uncovered int      // sellers who lack transcription or the Copilot for Sales app
+	Lines     []string // one per group of sellers with the same outcome, human-readable
+	Notes     []string // how it was computed, and what it could not see
 }
 
 // OutputValue is an output's planned value.
@@ -109,6 +121,8 @@ type Summary struct {
 	Moved int
 	// Drifted changed outside c4sctl since the last apply (counted on top of the above).
 	Drifted int
+	// Uncovered sellers lack what Copilot for Sales needs (see Plan.Coverage): never clean.
+	Uncovered int
 }
 
 // ToApply counts what apply would do or ask a person to do.
@@ -119,9 +133,15 @@ func (s Summary) ToApply() int {
 // Unplanned counts the resources that could not be planned: never clean.
 func (s Summary) Unplanned() int { return s.Deferred + s.CouldNotRead }
 
+// notClean counts what keeps a plan from being clean besides the changes to apply.
+func (s Summary) notClean() int { return s.Unplanned() + s.Uncovered }
+
 // Summary counts the plan's changes.
 func (p *Plan) Summary() Summary {
 	var s Summary
+	if p.Coverage != nil {
+		s.Uncovered = p.Coverage.Uncovered
+	}
 	for _, c := range p.Changes {
 		if len(c.Drift) > 0 {
 			s.Drifted++
@@ -167,9 +187,9 @@ func (p *Plan) Summary() Summary {
 func (p *Plan) HasChanges() bool {
 	s := p.Summary()
 	if p.RefreshOnly {
-		return s.Drifted > 0 || s.Unplanned() > 0
+		return s.Drifted > 0 || s.notClean() > 0
 	}
-	return s.ToApply()+s.Unplanned() > 0
+	return s.ToApply()+s.notClean() > 0
 }
 
 // Change returns the change for addr or nil.

@@ -75,6 +75,7 @@ func Render(w io.Writer, p *Plan, c Colors) {
 		renderChange(w, rc, c)
 	}
 	s := p.Summary()
+	RenderCoverage(w, p.Coverage, c)
 	if !p.HasChanges() {
 		fmt.Fprintf(w, "\n%sNo changes.%s The tenant and org match the configuration.\n", c.Green, c.Reset)
 		return
@@ -116,6 +117,9 @@ func summaryExtras(s Summary) []string {
 	if s.CouldNotRead > 0 {
 		extra = append(extra, fmt.Sprintf("%d could not be read", s.CouldNotRead))
 	}
+	if s.Uncovered > 0 {
+		extra = append(extra, fmt.Sprintf("%d seller(s) not covered", s.Uncovered))
+	}
 	return extra
 }
 
@@ -139,7 +143,8 @@ func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
 		}
 	}
 	s := p.Summary()
-	if n == 0 && s.Unplanned() == 0 {
+	RenderCoverage(w, p.Coverage, c)
+	if n == 0 && s.notClean() == 0 {
 		fmt.Fprintf(w, "\n%sNo drift.%s Live objects match the configuration.\n", c.Green, c.Reset)
 		return
 	}
@@ -148,6 +153,27 @@ func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
 	}
 	if s.Unplanned() > 0 {
 		fmt.Fprintf(w, "\nNot checked, so not in sync: %d could not be read, %d deferred (see above).\n", s.CouldNotRead, s.Deferred)
+	}
+	if s.Uncovered > 0 {
+		fmt.Fprintf(w, "\nNot in sync: %d seller(s) not covered (see above).\n", s.Uncovered)
+	}
+}
+
+// RenderCoverage prints the seller coverage section (nothing when cov is nil).
+func RenderCoverage(w io.Writer, cov *Coverage, c Colors) {
+	if cov == nil {
+		return
+	}
+	col := c.Green
+	if cov.Uncovered > 0 {
+		col = c.Yellow
+	}
+	fmt.Fprintf(w, "\n%sSeller coverage%s (group %s): %d seller(s), %d not covered\n", col, c.Reset, cov.Group, cov.Sellers, cov.Uncovered)
+	for _, l := range cov.Lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	for _, n := range cov.Notes {
+		fmt.Fprintf(w, "  Note: %s\n", n)
 	}
 }
 

@@ -48,6 +48,8 @@ type Report struct {
 	Tool, Version string
 	Resources     []Resource
 	Excluded      []string
+	// Uncovered counts sellers lacking what Copilot for Sales needs (plan.Coverage): drift too.
+	Uncovered int
 }
 
 // Resource is one managed resource's check.
@@ -95,13 +97,16 @@ func (r *Report) Drifted() []Resource {
 }
 
 // HasDrift tells whether any resource drifted (the exit code 2 case).
-func (r *Report) HasDrift() bool { return len(r.Drifted()) > 0 }
+func (r *Report) HasDrift() bool { return len(r.Drifted()) > 0 || r.Uncovered > 0 }
 
 // FromPlan builds a report from a refresh-only plan: for each managed resource, the attributes
 // whose live value differs from the configuration (rc.Changes) and from the last apply (rc.Drift).
 // cfg, when given, locates each resource's block.
 func FromPlan(p *plan.Plan, cfg *spec.Config, tool, version string, excluded []string) *Report {
 	r := &Report{Tool: tool, Version: version, Excluded: excluded}
+	if p.Coverage != nil {
+		r.Uncovered = p.Coverage.Uncovered
+	}
 	for _, rc := range p.Changes {
 		if rc.Data {
 			continue
@@ -163,6 +168,9 @@ func show(rc *plan.ResourceChange, name string, v cty.Value) string {
 // Summary is a one-line count, e.g. "2 of 5 resources drifted".
 func (r *Report) Summary() string {
 	n := len(r.Drifted())
+	if n == 0 && r.Uncovered > 0 {
+		return fmt.Sprintf("Not in sync: %d resource(s) match the configuration, but %d seller(s) are not covered.", r.count(InSync), r.Uncovered)
+	}
 	if n == 0 {
 		return fmt.Sprintf("No drift: %d resource(s) match the configuration.", r.count(InSync))
 	}
@@ -176,6 +184,9 @@ func (r *Report) Summary() string {
 	}
 	if len(not) > 0 {
 		line += " (" + strings.Join(not, ", ") + ")"
+	}
+	if r.Uncovered > 0 {
+		line += fmt.Sprintf("; %d seller(s) are not covered", r.Uncovered)
 	}
 	return line + "."
 }

@@ -342,6 +342,10 @@ func copyPolicy(p Policy) Policy {
 type data struct {
 	Policies map[string][]Policy `json:"policies"` // by policy type
 	Groups   []*GroupAssignment  `json:"groupPolicyAssignments"`
+	// Users holds direct user assignments (Grant-CsTeamsMeetingPolicy -Identity UPN -PolicyName
+	// NAME): policy type -> lower-case UPN -> policy name. No REST route of the service for
+	// them is modelled (docs/api/teams.md, "Direct user assignments"); they are set by hand.
+	Users map[string]map[string]string `json:"userPolicyAssignments,omitempty"`
 }
 
 func (d *data) find(typ, identity string) (int, Policy) {
@@ -380,13 +384,14 @@ func seed() *data {
 // restore converts persisted JSON back to canonical values, checking every property.
 func restore(b []byte) (*data, error) {
 	var raw struct {
-		Policies map[string][]map[string]any `json:"policies"`
-		Groups   []*GroupAssignment          `json:"groupPolicyAssignments"`
+		Policies map[string][]map[string]any  `json:"policies"`
+		Groups   []*GroupAssignment           `json:"groupPolicyAssignments"`
+		Users    map[string]map[string]string `json:"userPolicyAssignments"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	d := &data{Policies: map[string][]Policy{}, Groups: raw.Groups}
+	d := &data{Policies: map[string][]Policy{}, Groups: raw.Groups, Users: raw.Users}
 	for typ, list := range raw.Policies {
 		if _, ok := fields[typ]; !ok {
 			return nil, fmt.Errorf("unknown policy type %q", typ)

@@ -663,6 +663,14 @@ func (s *Service) AssignGroup(groupID, policyType, policyName string, rank int) 
 	return s.mutate(func() error { return s.assign(groupID, policyType, policyName, rank, false) })
 }
 
+// SetGroupAssignment assigns a policy to a group at a rank, or changes the group's assignment of
+// that type (New- or Set-CsGroupPolicyAssignment), with the API's checks.
+func (s *Service) SetGroupAssignment(groupID, policyType, policyName string, rank int) error {
+	return s.mutate(func() error {
+		return s.assign(groupID, policyType, policyName, rank, s.findGroup(groupID, policyType) != nil)
+	})
+}
+
 // GroupAssignments lists the assignments of a policy type ("" for all), by rank.
 func (s *Service) GroupAssignments(policyType string) []GroupAssignment {
 	var out []GroupAssignment
@@ -678,6 +686,59 @@ func (s *Service) GroupAssignments(policyType string) []GroupAssignment {
 			return out[i].PolicyType < out[j].PolicyType
 		}
 		return out[i].Priority < out[j].Priority
+	})
+	return out
+}
+
+// knownType returns the canonical spelling of a policy type, or "".
+func knownType(policyType string) string {
+	for known := range fields {
+		if strings.EqualFold(known, policyType) {
+			return known
+		}
+	}
+	return ""
+}
+
+// AssignUser assigns a named policy to one user directly, as Grant-Cs<PolicyType> -Identity
+// UPN -PolicyName NAME does; policyName "Global" removes the direct assignment (the admin
+// centre's "Global (Org-wide default)"). A direct assignment wins over every group assignment
+// (docs/api/teams.md, "Which policy a user gets").
+func (s *Service) AssignUser(upn, policyType, policyName string) error {
+	return s.mutate(func() error {
+		typ := knownType(policyType)
+		if typ == "" {
+			return fmt.Errorf("unknown policy type %q; use %s or %s", policyType, MeetingPolicyType, AppSetupPolicyType)
+		}
+		if strings.TrimSpace(upn) == "" {
+			return fmt.Errorf("a user principal name is required")
+		}
+		if s.d.Users == nil {
+			s.d.Users = map[string]map[string]string{}
+		}
+		if identityKey(policyName) == "global" {
+			delete(s.d.Users[typ], strings.ToLower(upn))
+			return nil
+		}
+		_, p := s.d.find(typ, policyName)
+		if p == nil {
+			return fmt.Errorf("%s %q does not exist", typ, policyName)
+		}
+		if s.d.Users[typ] == nil {
+			s.d.Users[typ] = map[string]string{}
+		}
+		s.d.Users[typ][strings.ToLower(upn)] = strings.TrimPrefix(p["Identity"].(string), "Tag:")
+		return nil
+	})
+}
+
+// UserAssignments returns the direct user assignments of a policy type (lower-case UPN -> name).
+func (s *Service) UserAssignments(policyType string) map[string]string {
+	out := map[string]string{}
+	s.view(func() {
+		for k, v := range s.d.Users[knownType(policyType)] {
+			out[k] = v
+		}
 	})
 	return out
 }

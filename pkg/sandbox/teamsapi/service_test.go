@@ -356,3 +356,24 @@ func TestResetRestoresSeed(t *testing.T) {
 		t.Error("Reset kept the change")
 	}
 }
+
+func TestDirectUserAssignmentByHand(t *testing.T) {
+	s := New()
+	if err := s.AssignUser("Ada@contoso.example", "teamsmeetingpolicy", "Tag:AllOff"); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.UserAssignments(MeetingPolicyType); got["ada@contoso.example"] != "AllOff" || len(got) != 1 {
+		t.Fatalf("after assign: %v", got)
+	}
+	if err := s.AssignUser("ada@contoso.example", MeetingPolicyType, "NoSuchPolicy"); err == nil {
+		t.Fatal("an absent policy was assigned")
+	}
+	b, _ := s.MarshalState()
+	r := New()
+	if err := r.UnmarshalState(b); err != nil || r.UserAssignments(MeetingPolicyType)["ada@contoso.example"] != "AllOff" {
+		t.Fatalf("not persisted: %v %v", err, r.UserAssignments(MeetingPolicyType))
+	}
+	if err := s.AssignUser("ada@contoso.example", MeetingPolicyType, "Global"); err != nil || len(s.UserAssignments(MeetingPolicyType)) != 0 {
+		t.Fatalf("Global did not remove the direct assignment: %v", err)
+	}
+}

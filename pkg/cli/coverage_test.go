@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
+)
+
+const coverageBase = `
+provider "teams" {}
+provider "microsoft365" {}
+
+resource "m365_license_assignment" "sellers" {
+  group_name = "Sellers"
+}
+
+resource "teams_meeting_policy" "global" {
+  identity            = "Global"
+  allow_transcription = true
+}
+`
+
+const coverageSellersPolicy = `
+resource "teams_meeting_policy" "sellers" {
+  identity            = "Sellers"
+  allow_transcription = true
+  groups              = [{ group_id = "` + graphapi.SellersGroupID + `", rank = 1 }]
+}
+`
+
+// Issue 16's first "Done when": an admin assigns AllOff to Sellers by hand; plan and drift are
+// not green and name the sellers' policy; a named meeting policy for Sellers fixes it.
+func TestSellerCoverageAfterAnAssignmentByHand(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("plan after apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--group", "Sellers", "--rank", "1")
+	if code != 0 || !strings.Contains(stdout, "AllOff assigned to group Sellers") || !strings.Contains(stdout, "rank 1") {
+		t.Fatalf("sandbox teams assign: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with sellers on AllOff: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"200 seller(s), 200 not covered", "200 NOT covered: meeting policy AllOff through group Sellers (rank 1) (transcription OFF)", "200 seller(s) not covered"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "No changes.") {
+		t.Errorf("plan says No changes with uncovered sellers:\n%s", stdout)
+	}
+	stdout, _, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift")
+	if code != 2 || !strings.Contains(stdout, "200 NOT covered: meeting policy AllOff") || strings.Contains(stdout, "No drift") {
+		t.Fatalf("drift with sellers on AllOff: exit %d\n%s", code, stdout)
+	}
+
+	// The fix: a named meeting policy for Sellers, at rank 1 (it takes the group from AllOff).
+	dir2 := dir
+	writeFile(t, dir2, "main.c4s.hcl", coverageBase+coverageSellersPolicy)
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply the Sellers policy: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 covered: meeting policy Sellers through group Sellers (rank 1) (transcription on)") || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("plan after the fix: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, _, code := runCLI(t, "--dir", dir, "--sandbox", "drift"); code != 0 {
+		t.Fatalf("drift after the fix: exit %d", code)
+	}
+}

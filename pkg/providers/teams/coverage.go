@@ -1,0 +1,218 @@
+package teams
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Seller coverage: which meeting policy and app setup policy each seller gets, computed from the
+// tenant's assignments (docs/api/teams.md, "Which policy a user gets"). Microsoft's precedence
+// (Learn "Assign policies to users and groups", and New-CsGroupPolicyAssignment): a policy
+// assigned to the user directly wins; otherwise the group assignment of the highest rank
+// (lowest number) among the user's groups of that policy type; otherwise Global. Group
+// assignments reach direct members only.
+
+// Via tells where a user's policy comes from.
+type Via string
+
+const (
+	ViaDirect Via = "direct"
+	ViaGroup  Via = "group"
+	ViaGlobal Via = "global"
+)
+
+// GroupAssignment is one group policy assignment of a policy type.
+type GroupAssignment struct {
+	GroupID    string
+	PolicyName string // bare name, without "Tag:"
+	Rank       int    // 1 = highest
+}
+
+// Effective is the policy a user gets and why.
+type Effective struct {
+	Policy  string // "Global" or a bare policy name
+	Via     Via
+	GroupID string // ViaGroup only
+	Rank    int    // ViaGroup only
+}
+
+// EffectivePolicy applies the precedence to one user: direct is the user's direct assignment
+// ("" for none; "Global" counts as none), memberOf tells whether the user is a direct member of
+// a group (by lower-case id), and groups are the type's group assignments in any order.
+func EffectivePolicy(direct string, memberOf func(groupID string) bool, groups []GroupAssignment) Effective {
+	if direct != "" && !isGlobal(direct) {
+		return Effective{Policy: displayIdentity(direct), Via: ViaDirect}
+	}
+	best := -1
+	for i, g := range groups {
+		if memberOf(strings.ToLower(g.GroupID)) && (best < 0 || g.Rank < groups[best].Rank) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		g := groups[best]
+		return Effective{Policy: displayIdentity(g.PolicyName), Via: ViaGroup, GroupID: g.GroupID, Rank: g.Rank}
+	}
+	return Effective{Policy: "Global", Via: ViaGlobal}
+}
+
+// Seller is a member of the seller group.
+type Seller struct{ ID, UPN string }
+
+// CoverageInput is what Coverage needs besides the Teams service: the sellers, and a way to list
+// a group's direct member ids (the Microsoft 365 provider's paged member read).
+type CoverageInput struct {
+	Sellers []Seller
+	// found is false for a group that no longer exists.
+	Members func(ctx context.Context, groupID string) (ids []string, found bool, err error)
+	// AppID is the Copilot for Sales Teams app id whose installation the setup policy must carry
+	// ("" skips the app check).
+	AppID string
+}
+
+// CoverageGroup counts sellers who get the same pair of policies the same way.
+type CoverageGroup struct {
+	Meeting, Setup Effective
+	Transcription  bool // the meeting policy has AllowTranscription true
+	AppInstalled   bool // the setup policy's AppPresetList holds AppID (true when AppID is "")
+	Sellers        int
+	Example        string // one seller's UPN
+}
+
+// Covered tells whether these sellers get what Copilot for Sales needs.
+func (g CoverageGroup) Covered() bool { return g.Transcription && g.AppInstalled }
+
+// CoverageResult is the coverage of all sellers, by group of identical outcome (covered first,
+// then by size).
+type CoverageResult struct {
+	Sellers    int
+	Groups     []CoverageGroup
+	Requests   int      // requests sent to the Teams service
+	GroupsRead int      // groups whose members were read
+	Missing    []string // assigned groups that no longer exist (no members)
+}
+
+// Uncovered counts the sellers who lack transcription or the app.
+func (r *CoverageResult) Uncovered() int {
+	n := 0
+	for _, g := range r.Groups {
+		if !g.Covered() {
+			n += g.Sellers
+		}
+	}
+	return n
+}
+
+// Coverage computes, from the tenant's group assignments of both policy types and the policies
+// they name, which policies every seller gets. Requests: one list per policy type, one read
+// per policy in use, and the member pages of each assigned group (at most 64 a type): never one
+// request per seller. Direct user assignments are not read (no bulk route of the service is
+// public: docs/api/teams.md), so a seller with a direct assignment is counted under their group
+// or Global policy; the caller says so.
+func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResult, error) {
+	res := &CoverageResult{Sellers: len(in.Sellers)}
+	assigned := map[string][]GroupAssignment{}
+	members := map[string]map[string]bool{}
+	for _, typ := range []string{meetingType, setupType} {
+		gs, err := c.policyGroups(ctx, typ)
+		res.Requests++
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority)})
+			k := strings.ToLower(g.GroupID)
+			if _, ok := members[k]; ok {
+				continue
+			}
+			ids, found, err := in.Members(ctx, g.GroupID)
+			if err != nil {
+				return nil, fmt.Errorf("read the members of group %s (assigned %s %q): %w", g.GroupID, policyNoun(typ), g.PolicyName, err)
+			}
+			res.GroupsRead++
+			if !found {
+				res.Missing = append(res.Missing, g.GroupID)
+			}
+			set := make(map[string]bool, len(ids))
+			for _, id := range ids {
+				set[strings.ToLower(id)] = true
+			}
+			members[k] = set
+		}
+	}
+	transcription := map[string]bool{}
+	apps := map[string]bool{}
+	policyOf := func(typ, name string) error {
+		k := strings.ToLower(name)
+		if typ == meetingType {
+			if _, ok := transcription[k]; ok {
+				return nil
+			}
+			p, err := c.getPolicy(ctx, meetingType, name)
+			res.Requests++
+			if err != nil {
+				return fmt.Errorf("read meeting policy %q: %w", name, err)
+			}
+			on, _ := p["AllowTranscription"].(bool)
+			transcription[k] = on
+			return nil
+		}
+		if _, ok := apps[k]; ok {
+			return nil
+		}
+		if in.AppID == "" {
+			apps[k] = true
+			return nil
+		}
+		l, err := c.getSetup(ctx, name)
+		res.Requests++
+		if err != nil {
+			return fmt.Errorf("read app setup policy %q: %w", name, err)
+		}
+		for _, a := range l.Apps {
+			if strings.EqualFold(a, in.AppID) {
+				apps[k] = true
+			}
+		}
+		if !apps[k] {
+			apps[k] = false
+		}
+		return nil
+	}
+	byKey := map[string]*CoverageGroup{}
+	for _, s := range in.Sellers {
+		id := strings.ToLower(s.ID)
+		memberOf := func(gid string) bool { return members[gid][id] }
+		m := EffectivePolicy("", memberOf, assigned[meetingType])
+		st := EffectivePolicy("", memberOf, assigned[setupType])
+		if err := policyOf(meetingType, m.Policy); err != nil {
+			return nil, err
+		}
+		if err := policyOf(setupType, st.Policy); err != nil {
+			return nil, err
+		}
+		key := fmt.Sprintf("%v|%v", m, st)
+		g := byKey[key]
+		if g == nil {
+			g = &CoverageGroup{Meeting: m, Setup: st, Transcription: transcription[strings.ToLower(m.Policy)], AppInstalled: apps[strings.ToLower(st.Policy)], Example: s.UPN}
+			byKey[key] = g
+		}
+		g.Sellers++
+	}
+	for _, g := range byKey {
+		res.Groups = append(res.Groups, *g)
+	}
+	sort.Slice(res.Groups, func(i, j int) bool {
+		a, b := res.Groups[i], res.Groups[j]
+		if a.Covered() != b.Covered() {
+			return a.Covered()
+		}
+		if a.Sellers != b.Sellers {
+			return a.Sellers > b.Sellers
+		}
+		return a.Example < b.Example
+	})
+	return res, nil
+}

@@ -1,0 +1,102 @@
+package teams_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
+
+	"github.com/c4sctl/c4sctl/pkg/providers/teams"
+)
+
+func TestEffectivePolicyPrecedence(t *testing.T) {
+	groups := []teams.GroupAssignment{
+		{GroupID: "Contractors", PolicyName: "AllOff", Rank: 1},
+		{GroupID: "sellers", PolicyName: "Tag:Sellers", Rank: 2},
+		{GroupID: "all", PolicyName: "AllOn", Rank: 3},
+	}
+	in := func(ids ...string) func(string) bool {
+		return func(g string) bool {
+			for _, id := range ids {
+				if strings.ToLower(id) == g {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		name, direct string
+		member       func(string) bool
+		want         teams.Effective
+	}{
+		{"no assignment: Global", "", in(), teams.Effective{Policy: "Global", Via: teams.ViaGlobal}},
+		{"one group", "", in("all"), teams.Effective{Policy: "AllOn", Via: teams.ViaGroup, GroupID: "all", Rank: 3}},
+		{"lowest rank number wins", "", in("all", "sellers"), teams.Effective{Policy: "Sellers", Via: teams.ViaGroup, GroupID: "sellers", Rank: 2}},
+		{"rank 1 wins, group ids case-insensitive", "", in("sellers", "contractors", "all"), teams.Effective{Policy: "AllOff", Via: teams.ViaGroup, GroupID: "Contractors", Rank: 1}},
+		{"direct wins over every group", "Tag:Kiosk", in("contractors"), teams.Effective{Policy: "Kiosk", Via: teams.ViaDirect}},
+		{"direct Global is no direct assignment", "Global", in("sellers"), teams.Effective{Policy: "Sellers", Via: teams.ViaGroup, GroupID: "sellers", Rank: 2}},
+	} {
+		if got := teams.EffectivePolicy(tc.direct, tc.member, groups); got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// Order of the list does not matter.
+	rev := []teams.GroupAssignment{groups[2], groups[1], groups[0]}
+	if got := teams.EffectivePolicy("", in("all", "contractors"), rev); got.Policy != "AllOff" {
+		t.Errorf("reversed list: %+v", got)
+	}
+}
+
+// Coverage reads the assignments of both types and the policies in use, never one request per
+// seller, and groups sellers by outcome.
+func TestCoverageGroupsSellersByOutcome(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.AssignGroup("contractors", teamsapi.MeetingPolicyType, "AllOff", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.SetMeetingPolicyField("AllOn", "AllowTranscription", true); err != nil {
+		t.Fatal(err)
+	}
+	var sellers []teams.Seller
+	for i := 0; i < 50; i++ {
+		sellers = append(sellers, teams.Seller{ID: "u" + string(rune('a'+i%26)) + strings.Repeat("x", i/26), UPN: "s@x"})
+	}
+	members := map[string][]string{"contractors": {sellers[0].ID, sellers[1].ID}, teamsapi.SeedGroupID: {sellers[1].ID, sellers[2].ID}}
+	calls := 0
+	c := h.c.(*teams.Client)
+	res, err := c.Coverage(context.Background(), teams.CoverageInput{Sellers: sellers, Members: func(_ context.Context, g string) ([]string, bool, error) {
+		calls++
+		ids, ok := members[g]
+		return ids, ok, nil
+	}, AppID: c4s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// teams.Seller 0 and 1: AllOff (rank 1 beats AllOn at rank 2 for seller 1); seller 2: AllOn;
+	// the other 47: Global (transcription off in the seed). No setup policy has the app.
+	if res.Sellers != 50 || res.Uncovered() != 50 || len(res.Groups) != 3 {
+		t.Fatalf("coverage %+v", res)
+	}
+	got := map[string]int{}
+	for _, g := range res.Groups {
+		got[g.Meeting.Policy] = g.Sellers
+		if g.AppInstalled || g.Setup.Policy != "Global" {
+			t.Errorf("setup %+v", g)
+		}
+		if (g.Meeting.Policy == "AllOn") != g.Transcription {
+			t.Errorf("transcription of %s: %v", g.Meeting.Policy, g.Transcription)
+		}
+	}
+	if got["AllOff"] != 2 || got["AllOn"] != 1 || got["Global"] != 47 {
+		t.Fatalf("by policy %v", got)
+	}
+	if calls != 2 || res.GroupsRead != 2 {
+		t.Errorf("%d member reads, want 2 (one per assigned group)", calls)
+	}
+	// 2 assignment lists + 3 meeting policies + 1 setup policy, whatever the number of sellers.
+	if res.Requests != 6 {
+		t.Errorf("%d Teams requests, want 6", res.Requests)
+	}
+}
