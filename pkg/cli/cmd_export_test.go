@@ -275,6 +275,14 @@ func importThenNoChanges(t *testing.T, dir string) {
 		t.Fatalf("apply of the export: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	// The export reproduces the tenant as it is. In the seed, sellers lack transcription, so the
+	// seller coverage keeps the plan from being clean: then nothing else may be planned.
+	if strings.Contains(stdout, "NOT covered") {
+		if code != 2 || !strings.Contains(stdout, "Plan: 0 to add, 0 to change, 0 to destroy.\nAlso: ") || !strings.Contains(stdout, "seller(s) not covered.") || strings.Contains(stdout, "to import") {
+			t.Fatalf("plan after importing the export: exit %d, want 2 with uncovered sellers only.\n%s\n%s", code, stdout, stderr)
+		}
+		return
+	}
 	if code != 0 || !strings.Contains(stdout, "No changes.") {
 		t.Fatalf("plan after importing the export: exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
 	}
