@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -121,6 +122,24 @@ func ReauthenticatedRequest(req *http.Request) bool {
 	return req != nil && req.Context().Value(reauthKey{}) != nil
 }
 
+// ReauthNote records whether a request sent with its context was answered 401 after a new
+// sign-in. It is for clients that see only an error, not the answer (the typed Graph SDK turns
+// the answer into an error value without the request): Reauthenticated cannot be asked there.
+type ReauthNote struct{ refused atomic.Bool }
+
+type reauthNoteKey struct{}
+
+// WithReauthNote returns ctx carrying a new note that Transport fills in for the requests sent
+// with it.
+func WithReauthNote(ctx context.Context) (context.Context, *ReauthNote) {
+	n := &ReauthNote{}
+	return context.WithValue(ctx, reauthNoteKey{}, n), n
+}
+
+// RefusedAfterSignIn reports whether a request of the note's context was answered 401 with the
+// token c4sctl had just signed in again for (nil: false).
+func (n *ReauthNote) RefusedAfterSignIn() bool { return n != nil && n.refused.Load() }
+
 // Transport wraps base: an answer 401 to a request that carried a bearer token of cred makes cred
 // sign in again (Reauth's bounds) and the request is sent once more with the new token. The
 // second answer is returned as it is, 401 or not; Reauthenticated tells which it was. A request
@@ -192,6 +211,10 @@ func (t *reauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err = t.base.RoundTrip(again)
 	if err == nil && resp.StatusCode != http.StatusUnauthorized {
 		t.cred.accepted(fresh)
+	} else if err == nil {
+		if n, _ := req.Context().Value(reauthNoteKey{}).(*ReauthNote); n != nil {
+			n.refused.Store(true)
+		}
 	}
 	return resp, err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/microsoftgraph/msgraph-sdk-go/appcatalogs"
 	"github.com/zclconf/go-cty/cty"
@@ -71,11 +72,12 @@ func (c *Client) readTeamsApp(ctx context.Context, req providers.ReadRequest) (p
 	} else {
 		filter = "displayName eq '" + strings.ReplaceAll(name, "'", "''") + "'"
 	}
+	ctx, note := entra.WithReauthNote(ctx)
 	resp, err := c.sdk.AppCatalogs().TeamsApps().Get(ctx, &appcatalogs.TeamsAppsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &appcatalogs.TeamsAppsRequestBuilderGetQueryParameters{Filter: &filter, Expand: []string{"appDefinitions"}},
 	})
 	if err != nil {
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, sdkErr("GET", "/v1.0/appCatalogs/teamsApps", err)
+		return providers.ReadResponse{Value: cty.NullVal(typ)}, sdkErr(note, "GET", "/v1.0/appCatalogs/teamsApps", err)
 	}
 	type hit struct{ id, ext, name, dist, version string }
 	var hits []hit

@@ -13,6 +13,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -64,9 +65,10 @@ func (s skuInfo) Free() int { return s.Enabled - s.Consumed }
 
 // subscribedSkus reads the tenant's SKUs through the typed SDK.
 func (c *Client) subscribedSkus(ctx context.Context) ([]skuInfo, error) {
+	ctx, note := entra.WithReauthNote(ctx)
 	resp, err := c.sdk.SubscribedSkus().Get(ctx, nil)
 	if err != nil {
-		return nil, sdkErr("GET", "/v1.0/subscribedSkus", err)
+		return nil, sdkErr(note, "GET", "/v1.0/subscribedSkus", err)
 	}
 	var out []skuInfo
 	if resp == nil {

@@ -249,8 +249,8 @@ type GraphError struct {
 	Code         string
 	Message      string
 	RetryAfter   string
-	// Reauthed: the answer came after c4sctl signed in again on a first 401 (entra.Transport).
-	// Typed-SDK answers do not carry it (the transport still signs in again for them).
+	// Reauthed: the answer came after c4sctl signed in again on a first 401 (entra.Transport;
+	// for typed-SDK calls, through the call's entra.ReauthNote).
 	Reauthed bool
 }
 
@@ -385,11 +385,13 @@ func graphErr(method, path string, status int, retryAfter string, body []byte) *
 	return e
 }
 
-// sdkErr turns an error of the typed SDK into a GraphError where it can.
-func sdkErr(method, path string, err error) error {
+// sdkErr turns an error of the typed SDK into a GraphError where it can. note is the
+// entra.ReauthNote of the call's context: the typed SDK's error does not carry the answer, so
+// whether a 401 came after a new sign-in is learnt from it.
+func sdkErr(note *entra.ReauthNote, method, path string, err error) error {
 	var oe *odataerrors.ODataError
 	if errors.As(err, &oe) {
-		e := &GraphError{Method: method, Path: path, Status: oe.ResponseStatusCode}
+		e := &GraphError{Method: method, Path: path, Status: oe.ResponseStatusCode, Reauthed: note.RefusedAfterSignIn()}
 		if m := oe.GetErrorEscaped(); m != nil {
 			e.Code, e.Message = deref(m.GetCode()), truncate(deref(m.GetMessage()), 400)
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/internal/flock"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
+	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"golang.org/x/sync/errgroup"
@@ -425,8 +426,9 @@ func (c *Client) sendMail(ctx context.Context, sender, to, name, subject, html s
 	body.SetMessage(m)
 	save := true
 	body.SetSaveToSentItems(&save)
+	ctx, note := entra.WithReauthNote(ctx)
 	if err := c.sdk.Users().ByUserId(sender).SendMail().Post(ctx, body, nil); err != nil {
-		return sdkErr("POST", "/v1.0/users/{sender}/sendMail", err)
+		return sdkErr(note, "POST", "/v1.0/users/{sender}/sendMail", err)
 	}
 	return nil
 }
