@@ -31,6 +31,27 @@ func Managed(s *schema.Resource, config cty.Value, ignore []string) []string {
 	return out
 }
 
+// liveManaged is managed less the Echo attributes: a change of those is a change of the
+// configuration, never of the live object, so it is no drift.
+func liveManaged(s *schema.Resource, managed []string) []string {
+	echo := map[string]bool{}
+	for _, a := range s.Attributes {
+		if a.Echo {
+			echo[a.Name] = true
+		}
+	}
+	if len(echo) == 0 {
+		return managed
+	}
+	out := make([]string, 0, len(managed))
+	for _, n := range managed {
+		if !echo[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // Planned is the value an object will have: the live value with every managed attribute
 // replaced by its configured value. For an object that does not exist yet, computed attributes
 // the configuration leaves null are unknown until apply.

@@ -14,6 +14,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/zclconf/go-cty/cty"
@@ -511,5 +512,75 @@ resource "mem_setting" "a" {
 	all := string(raw) + human.String()
 	if strings.Contains(all, "CANARY-filter") || !strings.Contains(all, "no user matches") {
 		t.Errorf("the sensitive value is in a provider text, or the text is gone:\n%s\n%s", raw, human.String())
+	}
+}
+
+// echoMemory is the memory provider with mem_setting's `enabled` marked Echo: a setting of how
+// c4sctl manages the object, which Read returns from the configuration.
+type echoMemory struct{ *providertest.Memory }
+
+func (m echoMemory) Resources() []*schema.Resource {
+	var out []*schema.Resource
+	for _, r := range m.Memory.Resources() {
+		if r.Type == "mem_setting" {
+			c := *r
+			c.Attributes = nil
+			for _, a := range r.Attributes {
+				if a.Name == "enabled" {
+					e := *a
+					e.Echo = true
+					a = &e
+				}
+				c.Attributes = append(c.Attributes, a)
+			}
+			r = &c
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+type echoClients struct{ m echoMemory }
+
+func (c echoClients) Client(context.Context, string) (providers.Client, error) { return c.m, nil }
+
+// An Echo attribute changed in the configuration since the last apply is no drift: it never
+// changed outside c4sctl (dataverse_environment_admins.enforce, teams_app_setup_policy.exclusive).
+// A real attribute changed outside still is.
+func TestPlanEchoAttributeIsNoDrift(t *testing.T) {
+	mem := providertest.NewMemory()
+	m := echoMemory{mem}
+	// Live: value changed outside (b -> c); enabled reads as configured (false), state has true.
+	mem.Put("mem_setting", "a", map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("c"), "enabled": cty.False})
+	st := state.New()
+	applied := providertest.Object(mem.Resources()[0].ImpliedType(), map[string]cty.Value{"identity": cty.StringVal("a"), "value": cty.StringVal("b"), "enabled": cty.True, "id": cty.StringVal("a")})
+	if err := st.Set("mem_setting.a", "mem_setting", "mem", "a", applied, nil); err != nil {
+		t.Fatal(err)
+	}
+	reg := providers.NewRegistry(m)
+	cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(`resource "mem_setting" "a" {
+identity = "a"
+value    = "c"
+enabled  = false
+}`)}, reg)
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", diags.Error())
+	}
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{})
+	if diags.HasErrors() {
+		t.Fatalf("eval: %s", diags.Error())
+	}
+	p := &plan.Planner{Config: cfg, Eval: ev, State: st, Registry: reg, Clients: echoClients{m}, Options: plan.Options{RefreshOnly: true}}
+	pl, diags := p.Plan(context.Background())
+	if diags.HasErrors() {
+		t.Fatalf("plan: %s", diags.Error())
+	}
+	c := pl.Change("mem_setting.a")
+	var names []string
+	for _, d := range c.Drift {
+		names = append(names, d.Name)
+	}
+	if strings.Join(names, ",") != "value" {
+		t.Fatalf("drift %v, want only value (enabled is Echo: changed in the configuration, not outside)", names)
 	}
 }

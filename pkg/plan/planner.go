@@ -325,7 +325,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 
 	managed := Managed(r.Schema, config, r.IgnoreChanges)
 	if rc.Prior != cty.NilVal && !before.IsNull() {
-		rc.Drift = filterSensitive(rc, driftDiff(r.Schema, managed, rc.Prior, before))
+		rc.Drift = filterSensitive(rc, driftDiff(r.Schema, liveManaged(r.Schema, managed), rc.Prior, before))
 	}
 	switch {
 	case before.IsNull():

@@ -45,6 +45,11 @@ type Attribute struct {
 	// Validate checks a known, non-null value further (durations, formats). The error text is
 	// shown to the user as the diagnostic detail, so it should say what is expected.
 	Validate func(cty.Value) error
+
+	// Echo marks a setting of how c4sctl manages the object, not a property of it (enforce,
+	// exclusive, experimental_write): Read returns the configuration's value, so it can change
+	// only in the configuration, never outside c4sctl, and is left out of drift.
+	Echo bool
 }
 
 // Block is the schema of a provider block.

@@ -106,7 +106,7 @@ var adminsSchema = &schema.Resource{Type: "dataverse_environment_admins", Provid
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment), Description: "Environment (display name, unique name or id)."},
 		{Name: "principals", Type: cty.Set(cty.String), Required: true, Description: "Allowed holders: user principal names, or application (client) ids / Entra object ids of application users."},
-		{Name: "enforce", Type: cty.Bool, Optional: true, Default: cty.False, Description: "Remove System Administrator from holders not in principals (default: only report them)."},
+		{Name: "enforce", Type: cty.Bool, Optional: true, Default: cty.False, Echo: true, Description: "Remove System Administrator from holders not in principals (default: only report them)."},
 		{Name: "holders", Type: cty.Set(cty.String), Computed: true, Description: "Everyone holding System Administrator now."},
 		{Name: "extra_holders", Type: cty.Set(cty.String), Computed: true, Description: "Holders not in principals, Microsoft's service accounts apart."},
 		{Name: "service_accounts", Type: cty.Set(cty.String), Computed: true, Description: "Microsoft's system and application users holding System Administrator (Microsoft Learn, \"System and application users\"): never removed, even with enforce = true."},
@@ -471,12 +471,12 @@ var settingsSchema = &schema.Resource{Type: "copilot_for_sales_settings", Provid
 	Description: "Step 8: Copilot for Sales admin settings, read from the environment's msdyn_vivaorgsettings and msdyn_vivaentitysettings tables. Differences are reported and planned as a manual change with the admin-page steps (Microsoft asks admins not to edit these tables); experimental_write = true writes them directly instead (experimental).",
 	Attributes: []*schema.Attribute{
 		{Name: "environment", Type: cty.String, Optional: true, Default: cty.StringVal(VivaEnvironment)},
-		{Name: "salesforce_org_id", Type: cty.String, Optional: true, Description: "Id of the Salesforce org (00D...) whose settings these are: msdyn_vivaorgsettings holds rows per connected CRM org (msdyn_orgid). Unset: the one org the table holds rows for; with several, plan stops and asks for it."},
+		{Name: "salesforce_org_id", Type: cty.String, Optional: true, Echo: true, Description: "Id of the Salesforce org (00D...) whose settings these are: msdyn_vivaorgsettings holds rows per connected CRM org (msdyn_orgid). Unset: the one org the table holds rows for; with several, plan stops and asks for it."},
 		{Name: "ai_features_enabled", Type: cty.Bool, Optional: true, Description: "AI features on."},
 		{Name: "ai_release_channel", Type: cty.String, Optional: true, Enum: []string{"preview", "ga"}, Description: "AI features in preview or generally available only."},
 		{Name: "record_fields", Type: cty.Map(cty.List(cty.String)), Optional: true, Description: "For each CRM record type (opportunity, account, ...), the fields shown, in order. Only the declared record types are compared."},
 		{Name: "integrations", Type: cty.Map(cty.Bool), Optional: true, Description: "Integrations with other applications on or off, by name. Only the declared ones are compared."},
-		{Name: "experimental_write", Type: cty.Bool, Optional: true, Default: cty.False, Description: "EXPERIMENTAL: write differences directly to the settings tables instead of planning a manual change. Microsoft asks admins not to modify these tables; the JSON format is undocumented and may change."},
+		{Name: "experimental_write", Type: cty.Bool, Optional: true, Default: cty.False, Echo: true, Description: "EXPERIMENTAL: write differences directly to the settings tables instead of planning a manual change. Microsoft asks admins not to modify these tables; the JSON format is undocumented and may change."},
 		{Name: "application_user", Type: cty.Bool, Computed: true, Description: "Whether the app c4sctl signs in with is an application user of the environment (false: Dataverse refuses it, and plan asks an admin to add it)."},
 	}}
 

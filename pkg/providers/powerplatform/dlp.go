@@ -63,7 +63,7 @@ var ruleSchema = &schema.Resource{Type: "powerplatform_dlp_connector_rule", Prov
 				return nil
 			}},
 		{Name: "group", Type: cty.String, Optional: true, Enum: []string{"business", "non_business"}, Description: "Force a group in every applicable policy (business = Confidential, non_business = General). Unset: any group but blocked."},
-		{Name: "exclude_policies", Type: cty.Set(cty.String), Optional: true, Description: "Policies (display names or ids) c4sctl must not edit; plan reports them when they block the connector."},
+		{Name: "exclude_policies", Type: cty.Set(cty.String), Optional: true, Echo: true, Description: "Policies (display names or ids) c4sctl must not edit; plan reports them when they block the connector."},
 		{Name: "policies", Type: cty.List(policyEntryType), Computed: true, Description: "The policies that apply to the environment: name, display_name, scope, connector_group, excluded."},
 	}}
 

@@ -62,7 +62,7 @@ func appSetupPolicySchema() *schema.Resource {
 				Description: "Apps pinned to the app bar, each at a position (order 1 = first); other pinned apps are renumbered around them (PinnedAppBarApps)."},
 			{Name: "allow_user_pinning", Type: cty.Bool, Optional: true, Description: "Users may pin apps themselves (AllowUserPinning)."},
 			{Name: "allow_side_loading", Type: cty.Bool, Optional: true, Description: "Users may upload custom apps (AllowSideLoading)."},
-			{Name: "exclusive", Type: cty.Bool, Optional: true, Default: cty.False,
+			{Name: "exclusive", Type: cty.Bool, Optional: true, Default: cty.False, Echo: true,
 				Description: "When true, the installed and pinned apps are exactly the declared ones (others are removed)."},
 			{Name: "groups", Type: cty.List(groupObj), Optional: true, Validate: validGroups,
 				Description: "Groups the (named) policy is assigned to, with their rank among the tenant's app setup policy group assignments (1 = highest; at most 64 groups per policy type; direct members only; propagation takes up to 24 hours)."},
