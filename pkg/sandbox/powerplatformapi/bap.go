@@ -261,9 +261,12 @@ func (s *BAPService) decodePolicy(w http.ResponseWriter, r *http.Request) (map[s
 		return bad("policyDefinition.defaultConnectorsClassification must be Confidential, General or Blocked.")
 	}
 	for _, k := range []string{"etag", "createdBy", "createdTime", "lastModifiedBy", "lastModifiedTime", "isLegacySchemaVersion"} {
-		if v, ok := d[k]; ok && v != nil && v != "" {
+		if v, ok := d[k]; ok && !emptyValue(v) {
 			// Sandbox strictness: the service sets these; a client that sends them back is echoing
-			// a read, which the sandbox refuses so that it shows (docs/api/powerplatform.md).
+			// a read, which the sandbox refuses so that it shows (docs/api/powerplatform.md). Empty
+			// values pass: the TF provider sends createdBy and lastModifiedBy as {"displayName": ""}
+			// on every create and update (its DTO's omitempty does not omit a struct), and the
+			// service accepts them.
 			return bad(fmt.Sprintf("policyDefinition.%s is read-only and cannot be set.", k))
 		}
 	}
@@ -330,6 +333,24 @@ func (s *BAPService) decodePolicy(w http.ResponseWriter, r *http.Request) (map[s
 		return bad(msg)
 	}
 	return p, true
+}
+
+// emptyValue tells whether a JSON value carries nothing: null, "", or an object of such values.
+func emptyValue(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case map[string]any:
+		for _, e := range x {
+			if !emptyValue(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // customRuleClassifications are the classifications of a custom connector URL pattern rule (TF

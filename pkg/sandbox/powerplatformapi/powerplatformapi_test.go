@@ -242,6 +242,9 @@ func TestDLPPolicyShapeAndRefusals(t *testing.T) {
 	}
 	cases := map[string]func(p map[string]any){
 		"read-only etag": func(p map[string]any) { def(p)["etag"] = "x" },
+		"read-only createdBy": func(p map[string]any) {
+			def(p)["createdBy"] = map[string]any{"displayName": "admin"}
+		},
 		"unknown connector": func(p map[string]any) {
 			firstConnector(p)["id"] = "/providers/Microsoft.PowerApps/apis/shared_nosuchthing"
 		},
@@ -275,8 +278,11 @@ func TestDLPPolicyShapeAndRefusals(t *testing.T) {
 		}
 	}
 	// The same body, well formed, with a connector sent as the TF provider sends it (name = API
-	// name) is accepted and answered with the display name.
+	// name, and the empty createdBy/lastModifiedBy objects its DTO always serializes) is accepted
+	// and answered with the display name.
 	p = writable()
+	def(p)["createdBy"] = map[string]any{"displayName": ""}
+	def(p)["lastModifiedBy"] = map[string]any{"displayName": ""}
 	firstConnector(p)["id"] = SalesforceConnectorID
 	firstConnector(p)["name"] = "shared_salesforce"
 	def(p)["connectorGroups"].([]any)[2].(map[string]any)["connectors"] = []any{}
