@@ -233,3 +233,42 @@ resource "salesforce_connected_app" "power_platform" {
 		t.Fatalf("plan exit %d, want the description only and nothing changed outside c4sctl\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// A permission set's name in another case plans no change and never fails "did not stick"
+// (apply sent no Name, so the live name stayed in Salesforce's spelling); a new name is refused
+// at plan instead of failing the same way after apply.
+func TestSalesforcePermissionSetNameCaseAndRename(t *testing.T) {
+	cfg := func(name string) string {
+		return `provider "salesforce" {}
+
+resource "salesforce_permission_set" "copilot" {
+  name        = "` + name + `"
+  api_enabled = true
+}
+`
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": cfg("Copilot_Named")})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	write := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(cfg(name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("copilot_named")
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || strings.Contains(stdout+stderr, "did not stick") || strings.Contains(stdout, "changed outside") {
+		t.Fatalf("the name in another case: apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "No changes.") {
+		t.Fatalf("the name in another case: plan exit %d, want No changes\n%s\n%s", code, stdout, stderr)
+	}
+	write("Copilot_Renamed")
+	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	if code != 1 || !strings.Contains(flat(stderr), "does not rename a permission set") || !strings.Contains(stderr, "main.c4s.hcl line 3") {
+		t.Fatalf("a new name: plan exit %d, want a plan error at the resource\n%s\n%s", code, stdout, stderr)
+	}
+}

@@ -20,6 +20,26 @@ type names struct {
 	// creating holds the permission sets (lower-case API names) this run plans to create: the
 	// connected app may name them (it depends on them, so they are planned first).
 	creating map[string]bool
+	// setNames holds Salesforce's spelling of permission set names read this run whose
+	// configuration spells them in another case (lower-case configured name -> Salesforce's).
+	setNames map[string]string
+}
+
+// nameAsConfigured is a permission set's API name as read, in the configuration's spelling when
+// the two differ only in case (Salesforce compares API names without case: a configuration in
+// another case plans no rename and passes the check that a change stuck); plan notes
+// Salesforce's spelling.
+func (c *Client) nameAsConfigured(live, configured string) string {
+	if live == configured || !strings.EqualFold(live, configured) {
+		return live
+	}
+	c.names.mu.Lock()
+	defer c.names.mu.Unlock()
+	if c.names.setNames == nil {
+		c.names.setNames = map[string]string{}
+	}
+	c.names.setNames[strings.ToLower(configured)] = live
+	return configured
 }
 
 // planningCreate notes that this run plans to create the permission set name.

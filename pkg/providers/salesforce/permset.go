@@ -29,7 +29,7 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 	},
 	Description: "Step 4: a permission set that grants API Enabled (and other user permissions) to the sellers, assigned through PermissionSetAssignment.",
 	Attributes: []*schema.Attribute{
-		{Name: "name", Type: cty.String, Required: true, Validate: func(v cty.Value) error {
+		{Name: "name", Type: cty.String, Required: true, Caseless: true, Validate: func(v cty.Value) error {
 			if s := v.AsString(); !apiNameRe.MatchString(s) || len(s) > 80 {
 				return fmt.Errorf("expected a permission set API name (letters, digits and single underscores, starting with a letter, at most 80 characters) such as \"Copilot_for_Sales_Users\", got %q", s)
 			}
@@ -304,7 +304,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	id := str(rec, "Id")
 	apiOn, _ := boolean(rec, "PermissionsApiEnabled")
 	vals := map[string]cty.Value{
-		"name": cty.StringVal(str(rec, "Name")), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.NullableString(str(rec, "Description"), req.Config, "description"),
+		"name": cty.StringVal(c.nameAsConfigured(str(rec, "Name"), name)), "label": attrs.StringOrNull(str(rec, "Label")), "description": attrs.NullableString(str(rec, "Description"), req.Config, "description"),
 		"api_enabled": cty.BoolVal(apiOn), "user_permissions": cty.NullVal(cty.Set(cty.String)), "object_permissions": cty.NullVal(cty.Map(cty.Set(cty.String))),
 		"assignees": cty.NullVal(cty.Set(cty.String)), "assignee_filter": cty.NullVal(cty.String),
 	}
@@ -425,6 +425,20 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 	}
 	if req.Action == providers.Create {
 		c.planningCreate(attrs.String(req.Planned, "name"))
+	}
+	// The update does not send Name: a new API name would report "did not stick" after apply.
+	if req.Action == providers.Update {
+		if was, now := attrs.String(req.Prior, "name"), attrs.String(req.Planned, "name"); was != "" && now != "" && !strings.EqualFold(was, now) {
+			return resp, fmt.Errorf("name: c4sctl does not rename a permission set: it is %q in the org and %q here; rename it in Setup > Permission Sets, or run `c4sctl state rm` on this address to have c4sctl create a new set named %q", was, now, now)
+		}
+	}
+	if n := attrs.String(req.Planned, "name"); n != "" {
+		c.names.mu.Lock()
+		canon := c.names.setNames[strings.ToLower(n)]
+		c.names.mu.Unlock()
+		if canon != "" && canon != n {
+			resp.Notes = append(resp.Notes, attrs.CaseNote("name", []attrs.Respelled{{Configured: n, Canonical: canon}}))
+		}
 	}
 	// What apply would refuse after creating the permission set is refused here, at the
 	// resource's line: objects the org does not have.
