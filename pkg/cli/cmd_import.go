@@ -83,6 +83,12 @@ object than the one the configuration describes.`,
 			if err != nil {
 				return err
 			}
+			// The object comes from where the provider signed in: a state of another target
+			// (another tenant or org, the sandbox against a real one) must not take it.
+			sess := &session{g: g, backend: b, state: st}
+			if err := sess.checkStateTarget(); err != nil {
+				return err
+			}
 			// Read by the ID alone first, as plan reads an object state holds that left the
 			// configuration: a provider cannot fall back on what the configuration names.
 			byID, err := client.Read(ctx, providers.ReadRequest{Type: typ, ID: id, Config: cty.NullVal(r.Schema.ImpliedType())})
@@ -121,6 +127,7 @@ object than the one the configuration describes.`,
 			if err := st.Set(addr, typ, r.Schema.Provider, resp.ID, resp.Value, append(sens, r.Schema.SensitivePaths()...)); err != nil {
 				return err
 			}
+			sess.recordTargets()
 			if err := b.Write(st); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -237,5 +238,43 @@ func TestLiteralNameOrderedAcross20FreshApplies(t *testing.T) {
 		if i == 0 && !strings.Contains(strings.Join(strings.Fields(stdout), " "), `permission_sets names permission set "Copilot_Literal_Users" by a literal string, and salesforce_permission_set.copilot creates it in this plan: apply creates it first. Write salesforce_permission_set.copilot.name there instead`) {
 			t.Errorf("the plan does not suggest the reference:\n%s", stdout)
 		}
+	}
+}
+
+// import reads the object from the target it signs in to and writes it into state: a state that
+// belongs to another target (here a real tenant, imported into with --sandbox) is refused naming
+// both, and nothing is written; an import into this target's state records where it signed in.
+func TestImportRefusesStateOfAnotherTarget(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "import", "teams_meeting_policy.global", "Global")
+	if code != 0 {
+		t.Fatalf("import on the sandbox: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	path := filepath.Join(dir, ".c4sctl", "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"targets"`) {
+		t.Fatalf("import did not record its target in state:\n%s", b)
+	}
+	// The same state, as if a real tenant's run had written it.
+	real := strings.ReplaceAll(string(b), `"sandbox": "true"`, `"sandbox": "false"`)
+	if real == string(b) {
+		t.Fatalf("state does not say it is the sandbox's:\n%s", b)
+	}
+	if err := os.WriteFile(path, []byte(real), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := runCLI(t, "--dir", dir, "state", "rm", "teams_meeting_policy.global"); code != 0 {
+		t.Fatal("state rm failed")
+	}
+	before, _ := os.ReadFile(path)
+	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "import", "teams_meeting_policy.global", "Global")
+	if code != 1 || !strings.Contains(stderr, "another target") || !strings.Contains(stderr, "sandbox: false, now true") {
+		t.Fatalf("import into a real tenant's state with --sandbox: exit %d, want a refusal naming both\n%s", code, stderr)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Errorf("a refused import wrote state:\n%s", after)
 	}
 }
