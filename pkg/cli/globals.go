@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +53,7 @@ type Globals struct {
 	sb       *sandbox.Server
 	httpc    *http.Client
 	log      *slog.Logger
+	logw     *redactingWriter
 	store    state.Store
 
 	mu      sync.Mutex
@@ -92,8 +95,50 @@ func (g *Globals) Logger() *slog.Logger {
 	default:
 		lvl = slog.LevelError
 	}
-	g.log = slog.New(slog.NewTextHandler(g.Stderr, &slog.HandlerOptions{Level: lvl}))
+	g.logw = &redactingWriter{w: g.Stderr}
+	if g.eval != nil {
+		g.logw.setSecrets(g.eval.SensitiveStrings())
+	}
+	g.log = slog.New(slog.NewTextHandler(g.logw, &slog.HandlerOptions{Level: lvl}))
 	return g.log
+}
+
+// redactingWriter is where the debug log writes: a sensitive variable's value reaches request
+// URLs (a filter that quotes it, such as the SOQL query of an assignee_filter), and the log
+// shows request URLs. Each record (one Write) has the values, raw and URL-encoded, replaced.
+type redactingWriter struct {
+	w       io.Writer
+	mu      sync.Mutex
+	secrets []string
+}
+
+func (r *redactingWriter) setSecrets(secrets []string) {
+	var all []string
+	for _, x := range secrets {
+		all = append(all, x)
+		for _, e := range []string{url.QueryEscape(x), url.PathEscape(x), strings.ReplaceAll(url.QueryEscape(x), "+", "%20")} {
+			if e != x {
+				all = append(all, e)
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
+	r.mu.Lock()
+	r.secrets = all
+	r.mu.Unlock()
+}
+
+func (r *redactingWriter) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	secrets := r.secrets
+	r.mu.Unlock()
+	if len(secrets) == 0 {
+		return r.w.Write(p)
+	}
+	if _, err := io.WriteString(r.w, spec.Redact(string(p), secrets)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // color tells whether output may be colored: a terminal, no --no-color, no NO_COLOR.
@@ -176,6 +221,9 @@ func (g *Globals) Evaluator() (*spec.Evaluator, error) {
 		return nil, err
 	}
 	g.eval = ev
+	if g.logw != nil {
+		g.logw.setSecrets(ev.SensitiveStrings())
+	}
 	return ev, nil
 }
 
