@@ -7,7 +7,7 @@ LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION)
 DEMO_DIR ?= examples/quickstart
 C4S      := $(BIN) --dir $(DEMO_DIR) --sandbox --no-color
 
-.PHONY: all build demo test vet fuzz bench clean azurite
+.PHONY: all build demo test vet fuzz bench clean azurite cross release
 
 all: build
 
@@ -63,5 +63,37 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
 
+# cross: the build (no tests) on the platforms admins use besides Linux; .ci/run runs it.
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build ./...
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+
+# release: dist/c4sctl_VERSION_OS_ARCH.tar.gz (.zip for Windows) for each platform, and
+# dist/SHA256SUMS. Reproducible: -trimpath, no symbol tables, no cgo, archive entries with a fixed
+# owner and the commit's time, gzip without a name or timestamp. VERSION comes from git describe.
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+DIST     := dist
+SRC_DATE := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+release:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=c4sctl_$(VERSION)_$${os}_$${arch}; ext=; \
+		[ $$os = windows ] && ext=.exe; \
+		mkdir -p $(DIST)/$$name; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" \
+			-o $(DIST)/$$name/c4sctl$$ext ./cmd/c4sctl; \
+		cp LICENSE README.md $(DIST)/$$name/; \
+		find $(DIST)/$$name -exec touch -h -d @$(SRC_DATE) {} +; \
+		if [ $$os = windows ]; then \
+			(cd $(DIST) && find $$name | LC_ALL=C sort | TZ=UTC zip -q -X -@ $$name.zip); \
+		else \
+			tar -C $(DIST) --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SRC_DATE) \
+				-cf - $$name | gzip -n -9 > $(DIST)/$$name.tar.gz; \
+		fi; \
+		rm -rf $(DIST)/$$name; \
+	done
+	cd $(DIST) && sha256sum *.tar.gz *.zip > SHA256SUMS
+	@cat $(DIST)/SHA256SUMS
+
 clean:
-	rm -rf bin $(DEMO_DIR)/.c4sctl tools/azurite/node_modules
+	rm -rf bin dist $(DEMO_DIR)/.c4sctl tools/azurite/node_modules

@@ -8,7 +8,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -137,8 +136,7 @@ func IsStale(h LockInfo) bool {
 	if h.Host != host || h.PID <= 0 {
 		return false
 	}
-	err := syscall.Kill(h.PID, 0)
-	return errors.Is(err, syscall.ESRCH)
+	return processGone(h.PID)
 }
 
 // NewLockInfo describes this process as the holder of a lock for operation, with a fresh id
