@@ -18,7 +18,7 @@ var Version = "0.1.0-dev"
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	g := &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
 	root := NewRoot(g)
-	root.SetArgs(args)
+	root.SetArgs(normalizeArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -83,6 +83,10 @@ Try it against the built-in sandbox:  c4sctl --dir examples/quickstart --sandbox
 	for _, f := range extraCommands {
 		root.AddCommand(f(g))
 	}
+	root.Version = Version
+	root.SetVersionTemplate(versionLine())
+	root.SetFlagErrorFunc(flagError)
+	requireSubcommand(root)
 	return root
 }
 
@@ -92,7 +96,7 @@ func newVersionCmd(g *Globals) *cobra.Command {
 		Short: "Print the c4sctl version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(g.Stdout, "c4sctl %s\n", Version)
+			fmt.Fprint(g.Stdout, versionLine())
 			return nil
 		},
 	}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeArgsTerraformSpellings(t *testing.T) {
+	root := NewRoot(&Globals{Getenv: os.Getenv})
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"apply", "-auto-approve"}, []string{"apply", "--auto-approve"}},
+		{[]string{"plan", "-out=p.bin", "-no-color", "-detailed-exitcode"}, []string{"plan", "--out=p.bin", "--no-color", "--detailed-exitcode"}},
+		{[]string{"plan", "-var", "a=1", "-var=b=2"}, []string{"plan", "--var", "a=1", "--var=b=2"}},
+		{[]string{"-chdir=x", "plan"}, []string{"--dir=x", "plan"}},
+		{[]string{"-version"}, []string{"--version"}},
+		// The value of a flag that takes one is left alone, as is everything after "--".
+		{[]string{"plan", "--var", "-json", "-json"}, []string{"plan", "--var", "-json", "--json"}},
+		{[]string{"state", "rm", "--", "-json"}, []string{"state", "rm", "--", "-json"}},
+		// Short flags and unknown names go to cobra as they are.
+		{[]string{"plan", "-h", "-zzz"}, []string{"plan", "-h", "-zzz"}},
+	} {
+		if got := normalizeArgs(root, tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("normalizeArgs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSingleDashFlagsRunLikeTerraform(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	pfile := filepath.Join(dir, "p.bin")
+	stdout, stderr, code := runCLI(t, "-chdir="+dir, "--sandbox", "plan", "-no-color", "-detailed-exitcode", "-out="+pfile)
+	if code != 2 || !strings.Contains(stdout, "1 to change") {
+		t.Fatalf("plan -detailed-exitcode -out=FILE: exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(pfile); err != nil {
+		t.Fatalf("-out=FILE wrote no plan: %v", err)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "apply", "-auto-approve", "-no-color")
+	if code != 0 || !strings.Contains(stdout, "Apply complete!") {
+		t.Fatalf("apply -auto-approve: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func TestMisspelledFlagSuggestsTheRightOne(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	for _, args := range [][]string{{"apply", "-auto-aprove"}, {"apply", "--auto-aprove"}, {"apply", "-autoapprove"}} {
+		_, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox"}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "did you mean --auto-approve?") {
+			t.Errorf("%q: exit %d, want 1 with a suggestion:\n%s", args, code, stderr)
+		}
+	}
+}
+
+func TestVersionFlagAndCommand(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
+		stdout, stderr, code := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(stdout, "c4sctl "+Version+" (commit ") || !strings.Contains(stdout, "go1.") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestUnknownSubcommandExits1WithSuggestion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"state", "lsit"}, "list"},
+		{[]string{"sandbox", "sign-inn"}, "sign-in"},
+		{[]string{"pln"}, "plan"},
+	} {
+		_, stderr, code := runCLI(t, tc.args...)
+		if code != 1 || !strings.Contains(stderr, "unknown command") || !strings.Contains(stderr, "Did you mean this?\n\t"+tc.want) {
+			t.Errorf("%q: exit %d, want 1 suggesting %s:\n%s", tc.args, code, tc.want, stderr)
+		}
+	}
+	// The group alone still prints its help and succeeds.
+	stdout, _, code := runCLI(t, "state")
+	if code != 0 || !strings.Contains(stdout, "Available Commands") {
+		t.Errorf("state alone: exit %d\n%s", code, stdout)
+	}
+}
