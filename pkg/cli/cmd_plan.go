@@ -410,7 +410,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return err
 	}
 	if cur.Hash != pf.Config.Hash {
-		return fmt.Errorf("plan file %s was made from another configuration (%s): make a new plan with `c4sctl plan --out %s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), path)
+		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: it was made from another configuration (%s), and nothing was applied: make a new plan with `c4sctl plan --out %s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), path)}
 	}
 	f.targets, f.exclude, f.refreshOnly = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly
 	fmt.Fprintf(g.Stdout, "Applying the plan saved in %s at %s; reading the live objects again first.\n", path, pf.CreatedAt.Format(time.RFC3339))
@@ -429,7 +429,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return fmt.Errorf("plan file %s was made against another target than this run signed in to, and nothing was applied:\n  - %s\nApply it where it was planned, or make a new plan here (`c4sctl plan --out %s`) and review it", path, strings.Join(d, "\n  - "), path)
 	}
 	if stale := planfile.Stale(pf, doc, planfile.Fingerprints(fresh)); len(stale) > 0 {
-		return fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`c4sctl plan --out %s`), review it and apply that", path, strings.Join(stale, "\n  - "), path)
+		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`c4sctl plan --out %s`), review it and apply that", path, strings.Join(stale, "\n  - "), path)}
 	}
 	plan.Render(g.Stdout, fresh, g.colors(g.Stdout))
 	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))

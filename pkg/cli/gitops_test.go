@@ -106,7 +106,7 @@ func TestSavedPlanAppliesExactlyAndConverges(t *testing.T) {
 	}
 	// Applying the same plan again: the object it changed is not as it was planned from.
 	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "apply", pfile)
-	if code != 1 || !strings.Contains(stderr, "STALE") {
+	if code != ExitStalePlan || !strings.Contains(stderr, "STALE") {
 		t.Errorf("second apply of the same plan: exit %d\n%s", code, stderr)
 	}
 }
@@ -121,7 +121,7 @@ func TestSavedPlanRefusedWhenLiveObjectChanged(t *testing.T) {
 		return s.SetMeetingPolicyField("Global", "AllowCloudRecording", false)
 	})
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", pfile)
-	if code != 1 {
+	if code != ExitStalePlan {
 		t.Fatalf("apply of a stale plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"STALE", "teams_meeting_policy.global", "allow_cloud_recording was true, is now false", "nothing was applied", "c4sctl plan --out"} {
@@ -149,7 +149,7 @@ func TestSavedPlanRefusedForAnotherConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", pfile)
-	if code != 1 || !strings.Contains(stderr, "another configuration") || !strings.Contains(stderr, "file main.c4s.hcl changed") {
+	if code != ExitStalePlan || !strings.Contains(stderr, "another configuration") || !strings.Contains(stderr, "file main.c4s.hcl changed") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 	// A saved plan fixes its own targets.

@@ -387,6 +387,11 @@ func (g *Globals) Close() error {
 	return nil
 }
 
+// ExitStalePlan is the exit code of `apply PLANFILE` when the saved plan is stale: the
+// configuration or a live object it touches changed since it was made, and nothing was applied
+// (README "Exit codes"). Pipelines tell it from other failures without reading the message.
+const ExitStalePlan = 5
+
 // exitError carries an exit code other than 1 (e.g. 2 for --detailed-exitcode).
 type exitError struct {
 	code int
