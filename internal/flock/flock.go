@@ -1,4 +1,4 @@
-// Package flock takes exclusive advisory locks on files (flock(2)), for "one process at a time"
+// Package flock takes exclusive locks on files (flock(2); LockFileEx on Windows), for "one process at a time"
 // rules: a sandbox directory, the welcome record. The lock goes with the process however it ends
 // (a SIGKILL included), so no lock is ever left behind; the file names the holder for messages.
 package flock
@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // HeldError says another process holds the lock.
@@ -30,10 +29,10 @@ func Lock(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f); err != nil {
 		b, _ := os.ReadFile(path)
 		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errHeld) {
 			holder := strings.TrimSpace(string(b))
 			if holder == "" {
 				holder = "unknown"
@@ -47,3 +46,7 @@ func Lock(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// errHeld is tryLock's answer when another process holds the lock (tryLock is per OS:
+// flock_unix.go, flock_windows.go).
+var errHeld = errors.New("held by another process")
