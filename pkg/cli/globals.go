@@ -377,8 +377,14 @@ func (g *Globals) Targets() map[string]providers.Identity {
 	return out
 }
 
-// Close stops the sandbox (saving its data).
+// Close stops the sandbox (saving its data). The client's idle connections are closed first:
+// the sandbox server's graceful shutdown would otherwise wait on each open HTTP/2 connection
+// for its client to leave after GOAWAY (1 s: http2goAwayTimeout in net/http/h2_bundle.go), and
+// every in-process --sandbox command ended with that second.
 func (g *Globals) Close() error {
+	if g.httpc != nil {
+		g.httpc.CloseIdleConnections()
+	}
 	if g.sb != nil {
 		err := g.sb.Close()
 		g.sb = nil
