@@ -156,3 +156,54 @@ resource "mem_setting" "fine" {
 	}
 	_ = unlock()
 }
+
+const appFor = `
+provider "microsoft365" {}
+
+resource "m365_integrated_app" "copilot_for_sales" {
+  groups = ["%s"]
+}
+`
+
+// The same for the Outlook add-in's deployment: a group of its configuration that is not in the
+// tenant (renamed, deleted, misspelled) makes it "could not be read" once deployed, deferred
+// before; it does not stop plan and drift with an error that checks nothing else and writes no
+// report.
+func TestIntegratedAppWithoutItsGroupIsNotClean(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": strings.Replace(appFor, "%s", "Sellers", 1) + strings.Replace(licenseFor, "%s", "Sellers", 1)[len("\nprovider \"microsoft365\" {}\n"):]})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(strings.Replace(appFor, "%s", "Selers", 1)+strings.Replace(licenseFor, "%s", "Sellers", 1)[len("\nprovider \"microsoft365\" {}\n"):]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || strings.Contains(stdout, "No changes") || !strings.Contains(stdout, "# m365_integrated_app.copilot_for_sales could not be read:") ||
+		!strings.Contains(stdout, `group "Selers" no longer exists`) || !strings.Contains(stdout, "1 could not be read") {
+		t.Errorf("plan: exit %d, want 2 naming the resource\n%s\n%s", code, stdout, stderr)
+	}
+	junit := filepath.Join(dir, "drift.xml")
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift", "--report", "junit="+junit)
+	if code != 2 || !strings.Contains(stdout, "m365_integrated_app.copilot_for_sales could not be read") || !strings.Contains(stdout, "1 of 2 resource(s)") {
+		t.Errorf("drift: exit %d, want 2 with the licence still checked\n%s\n%s", code, stdout, stderr)
+	}
+	raw, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js junitTestsuites
+	if err := xml.Unmarshal(raw, &js); err != nil {
+		t.Fatal(err)
+	}
+	if js.Failures != 1 || !strings.Contains(string(raw), `<testcase name="m365_integrated_app.copilot_for_sales"`) || !strings.Contains(string(raw), `type="unreadable"`) {
+		t.Errorf("JUnit report:\n%s", raw)
+	}
+	// Never deployed: deferred, still not clean.
+	if err := os.RemoveAll(filepath.Join(dir, ".c4sctl", "state.json")); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(stdout, `group "Selers" does not exist in the tenant yet`) {
+		t.Errorf("plan of a misspelled group never deployed: exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+}

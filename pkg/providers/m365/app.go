@@ -220,6 +220,14 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		return providers.ReadResponse{Value: cty.NullVal(typ), Warnings: []string{fmt.Sprintf("%q is not in the tenant's app catalog (Agents > All agents): get it from the admin centre first", appName(cfg))}}, nil
 	}
 	v, err := c.appValue(ctx, cfg, p)
+	var missing *missingGroupError
+	if errors.As(err, &missing) {
+		// As for a licence: a group the configuration names that is not in the tenant (renamed,
+		// deleted, misspelled) leaves the deployment unplannable. Deferred, it is "could not be
+		// read" for a deployment in state (plan --detailed-exitcode and drift exit 2, naming
+		// it), not an error that stops every other resource's check.
+		return providers.ReadResponse{Value: cty.NullVal(typ), Deferred: fmt.Sprintf("group %q does not exist in the tenant yet: create it (or fix the name) before deploying %s to it", missing.ref, appName(cfg))}, nil
+	}
 	if err != nil {
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, err
 	}
@@ -279,6 +287,13 @@ func (c *Client) appValue(ctx context.Context, cfg cty.Value, p *pkgDetail) (cty
 	}), nil
 }
 
+// missingGroupError is a group reference (name or id) that names no group of the tenant.
+type missingGroupError struct{ ref string }
+
+func (e *missingGroupError) Error() string {
+	return fmt.Sprintf("group %q does not exist in the tenant", e.ref)
+}
+
 // resolveGroups maps lower-case group ids to the configuration's spelling (name or id).
 func (c *Client) resolveGroups(ctx context.Context, refs []string) (map[string]string, error) {
 	out := map[string]string{}
@@ -288,7 +303,7 @@ func (c *Client) resolveGroups(ctx context.Context, refs []string) (map[string]s
 			return nil, err
 		}
 		if g == nil {
-			return nil, fmt.Errorf("group %q does not exist in the tenant", r)
+			return nil, &missingGroupError{ref: r}
 		}
 		out[strings.ToLower(g.ID)] = r
 	}
