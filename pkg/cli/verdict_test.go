@@ -89,6 +89,7 @@ resource "teams_app_setup_policy" "global" {
     { id = "a5bb5c3f-2b4a-4c5a-8b8e-000000000001", order = 1 },
     { id = "A5BB5C3F-2b4a-4c5a-8b8e-000000000001", order = 2 },
   ]
+  app_preset_list = ["b1b0c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d", "B1B0C2D3-E4F5-4A6B-8C7D-9E0F1A2B3C4D"]
 }
 
 resource "powerplatform_dlp_policy" "p" {
@@ -104,6 +105,7 @@ resource "salesforce_permission_set" "ps" {
     Account = ["read"]
     Account = ["read", "edit"]
   }
+  assignees = ["seller1@contoso.com", "Seller1@Contoso.com"]
 }
 `})
 	_, stderr, code := runCLI(t, "--dir", dir, "--no-color", "validate")
@@ -112,8 +114,11 @@ resource "salesforce_permission_set" "ps" {
 	}
 	for _, want := range []string{
 		"main.c4s.hcl line 6", `app "A5BB5C3F-2b4a-4c5a-8b8e-000000000001" is pinned twice`,
-		"main.c4s.hcl line 15", `Connector "Shared_Salesforce" is in both business_connectors and blocked_connectors`,
-		"main.c4s.hcl line 23", `The key "Account" is set twice in this map (first on line 22)`,
+		"main.c4s.hcl line 16", `Connector "Shared_Salesforce" is in both business_connectors and blocked_connectors`,
+		"main.c4s.hcl line 24", `The key "Account" is set twice in this map (first on line 23)`,
+		// Spellings the service treats as one: Teams app ids and Salesforce usernames ignore case.
+		"main.c4s.hcl line 10", `App "B1B0C2D3-E4F5-4A6B-8C7D-9E0F1A2B3C4D" is named twice in app_preset_list`,
+		"main.c4s.hcl line 26", `"seller1@contoso.com" and "Seller1@Contoso.com" in assignees are one value`,
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("validate output lacks %q:\n%s", want, stderr)

@@ -137,13 +137,24 @@ func checkRepeats(attrs hcl.Attributes, sattrs []*schema.Attribute, distinct []s
 		if a == nil || !sa.Type.IsSetType() || inGroup[sa.Name] || sa.Sensitive {
 			continue
 		}
-		seen := map[string]bool{}
+		seen := map[string]string{} // key -> the element as first written
 		for _, e := range elements(a, raw[sa.Name], "") {
-			if seen[e.key] {
-				diags = append(diags, errorf(rangePtr(e.rng), "Duplicate element",
-					"%q is listed twice in %s; a set holds it once: remove the repetition.", e.key, sa.Name))
+			k := e.key
+			if sa.Caseless {
+				// The service compares these without case: two spellings are one element.
+				k = strings.ToLower(k)
 			}
-			seen[e.key] = true
+			if first, dup := seen[k]; dup {
+				if first == e.key {
+					diags = append(diags, errorf(rangePtr(e.rng), "Duplicate element",
+						"%q is listed twice in %s; a set holds it once: remove the repetition.", e.key, sa.Name))
+				} else {
+					diags = append(diags, errorf(rangePtr(e.rng), "Duplicate element",
+						"%q and %q in %s are one value (the service compares them without case): remove the repetition.", first, e.key, sa.Name))
+				}
+				continue
+			}
+			seen[k] = e.key
 		}
 	}
 	for _, g := range distinct {

@@ -67,6 +67,8 @@ func appSetupPolicySchema() *schema.Resource {
 			{Name: "groups", Type: cty.List(groupObj), Optional: true, Validate: validGroups,
 				Description: "Groups the (named) policy is assigned to, with their rank among the tenant's app setup policy group assignments (1 = highest; at most 64 groups per policy type; direct members only; propagation takes up to 24 hours)."},
 		},
+		// Teams app ids are GUIDs, compared without case (as validPins compares the pinned ones).
+		Distinct: []schema.Distinct{{Attributes: []string{"app_preset_list"}, What: "app", Key: strings.ToLower}},
 	}
 }
 
