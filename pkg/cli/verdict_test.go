@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -210,5 +211,31 @@ func TestIntegratedAppWithoutItsGroupIsNotClean(t *testing.T) {
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
 	if code != 2 || !strings.Contains(stdout, `group "Selers" does not exist in the tenant yet`) {
 		t.Errorf("plan of a misspelled group never deployed: exit %d, want 2\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// The quickstart on a fresh sandbox, the README's first GitOps steps: the connected app is not
+// installed yet (a manual step, with no id): nothing is adopted for it, so the plan neither says
+// "imported from """ nor counts it as an import, and `show` reads the saved plan back (it refused
+// "importing names id """).
+func TestQuickstartSavedPlanShowsWithoutAnEmptyImport(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(b)})
+	planFile := filepath.Join(dir, "plan.bin")
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--out", planFile)
+	if code != 0 || strings.Contains(stdout, `imported from ""`) || !strings.Contains(stdout, "Plan: 3 to import,") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--no-color", "show", planFile)
+	if code != 0 || !strings.Contains(stdout, "salesforce_connected_app.power_platform needs a manual change") {
+		t.Fatalf("show: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", planFile)
+	if code != ExitApplyPending || !strings.Contains(stdout, "3 imported") || strings.Contains(stdout, "imported:          powerplatform_dlp_connector_rule.salesforce, salesforce_connected_app") {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -311,8 +311,11 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	rc.Before = before
 	rc.ID = live.ID
 	// An object found by its natural key that state does not hold is adopted only through a
-	// reviewed plan: "will be imported", counted apart (Terraform's import-block wording).
-	rc.Importing = !rc.Data && rc.Prior == cty.NilVal && !before.IsNull() && !p.Options.RefreshOnly
+	// reviewed plan: "will be imported", counted apart (Terraform's import-block wording). A
+	// value without an id (a connected app not installed in the org yet: what the org shows of
+	// it, and a manual step) is no object to adopt: it is not "imported from """, and a saved
+	// plan that said so could not be read back by show.
+	rc.Importing = !rc.Data && rc.Prior == cty.NilVal && !before.IsNull() && live.ID != "" && !p.Options.RefreshOnly
 
 	if rc.Data {
 		rc.Action = providers.Read
