@@ -699,6 +699,19 @@ func (s *Service) update(typ, id string, f map[string]any, commit bool) *recErr 
 	for k, v := range f {
 		switch {
 		case k == "attributes" || k == "id" || k == "Id":
+		case k == "Name":
+			// PermissionSet.Name is updateable (Create, Filter, Group, Sort, Update).
+			name, ok := v.(string)
+			if !ok || name == "" {
+				return &recErr{"REQUIRED_FIELD_MISSING", "Required fields are missing: [Name]", []string{"Name"}}
+			}
+			if !apiNameRe.MatchString(name) || len(name) > 80 {
+				return &recErr{"INVALID_FIELD", "Name: The API name must begin with a letter, contain only letters, numbers and single underscores, and not end with an underscore.", []string{"Name"}}
+			}
+			if other := s.org.PermissionSet(name); other != nil && other != ps {
+				return &recErr{"DUPLICATE_DEVELOPER_NAME", "The API name you entered is already in use.", []string{"Name"}}
+			}
+			next.Name = name
 		case k == "Label":
 			s, ok := v.(string)
 			if !ok || s == "" {
