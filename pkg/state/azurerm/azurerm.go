@@ -28,6 +28,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/state"
 )
 
@@ -91,7 +92,12 @@ func NewStore(cfg Config) (*Store, error) {
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("backend azurerm: endpoint %q is not an http(s) URL", cfg.Endpoint)
+		return nil, fmt.Errorf("backend azurerm: endpoint %q is not an http(s) URL", httpx.RedactURLString(cfg.Endpoint))
+	}
+	// The same rule as the providers' endpoints: a SAS token rides in every request's query, a
+	// bearer token or a Shared Key signature in its headers; plain http only on loopback (Azurite).
+	if err := httpx.CheckEndpoint(endpoint); err != nil {
+		return nil, fmt.Errorf("backend azurerm: %w", err)
 	}
 	containerURL := endpoint + "/" + url.PathEscape(cfg.ContainerName)
 	opts := &container.ClientOptions{}
