@@ -156,7 +156,29 @@ type Org struct {
 
 func (o *Org) nextID(prefix string) string {
 	o.Seq++
-	return fmt.Sprintf("%s5g%010dAAA", prefix, o.Seq)
+	return ID18(fmt.Sprintf("%s5g%010d", prefix, o.Seq))
+}
+
+// ID18 is the 18-character form of a 15-character id: the 15 followed by three characters that
+// encode, for each run of 5, which of its characters are upper-case letters (bit i for the i-th),
+// as an index into A-Z then 0-5: the form Salesforce's APIs answer and clients compute
+// (CASESAFEID). An id of another length is returned as it is.
+func ID18(id string) string {
+	if len(id) != 15 {
+		return id
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	out := []byte(id)
+	for chunk := 0; chunk < 3; chunk++ {
+		flags := 0
+		for i := 0; i < 5; i++ {
+			if c := id[chunk*5+i]; c >= 'A' && c <= 'Z' {
+				flags |= 1 << i
+			}
+		}
+		out = append(out, alphabet[flags])
+	}
+	return string(out)
 }
 
 // SameID tells whether id names the record whose id is full. Salesforce ids have a
