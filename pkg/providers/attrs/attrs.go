@@ -3,6 +3,7 @@
 package attrs
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strings"
@@ -90,12 +91,40 @@ func HTTPSURL(example string) func(cty.Value) error {
 }
 
 // PathNotContent checks a setting that names a file (a private key's or certificate's path) for
-// content pasted in its place: PEM armour ("-----BEGIN"), a line break, or more than 4096 bytes.
-// The error names the setting and where such content belongs (instead), never the value, since
-// it is likely a private key.
+// content pasted in its place: PEM armour ("-----BEGIN"), a line break, more than 4096 bytes, a
+// name no file system takes (a component over 255 bytes), or base64 of a PEM or DER key on one
+// line (CI secrets often hold the key so). The error names the setting and where such content
+// belongs (instead), never the value, since it is likely a private key.
 func PathNotContent(setting, value, instead string) error {
 	if strings.Contains(value, "-----BEGIN") || strings.Contains(value, "PRIVATE KEY") || strings.ContainsAny(value, "\r\n") || len(value) > 4096 {
 		return fmt.Errorf("%s holds what looks like PEM content, not a file path (its value is not shown): %s", setting, instead)
 	}
+	for _, c := range strings.FieldsFunc(value, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if len(c) > 255 {
+			return fmt.Errorf("%s holds what looks like key content, not a file path (a name longer than any file system allows; its value is not shown): %s", setting, instead)
+		}
+	}
+	if looksLikeBase64Key(strings.TrimSpace(value)) {
+		return fmt.Errorf("%s holds what looks like a base64-encoded key, not a file path (its value is not shown): %s", setting, instead)
+	}
 	return nil
+}
+
+// looksLikeBase64Key tells whether s is base64 (standard or URL alphabet) whose first bytes are
+// PEM armour or a DER SEQUENCE (0x30), as a key or certificate starts.
+func looksLikeBase64Key(s string) bool {
+	if len(s) < 64 || strings.ContainsAny(s, ". ") {
+		return false
+	}
+	head := s[:64]
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(head)
+		if err != nil {
+			continue
+		}
+		if strings.HasPrefix(string(b), "-----BEGIN") || len(b) > 2 && b[0] == 0x30 && (b[1] == 0x81 || b[1] == 0x82 || b[1] == 0x83) {
+			return true
+		}
+	}
+	return false
 }
