@@ -426,12 +426,6 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 	if req.Action == providers.Create {
 		c.planningCreate(attrs.String(req.Planned, "name"))
 	}
-	// The update does not send Name: a new API name would report "did not stick" after apply.
-	if req.Action == providers.Update {
-		if was, now := attrs.String(req.Prior, "name"), attrs.String(req.Planned, "name"); was != "" && now != "" && !strings.EqualFold(was, now) {
-			return resp, fmt.Errorf("name: c4sctl does not rename a permission set: it is %q in the org and %q here; rename it in Setup > Permission Sets, or run `c4sctl state rm` on this address to have c4sctl create a new set named %q", was, now, now)
-		}
-	}
 	if n := attrs.String(req.Planned, "name"); n != "" {
 		c.names.mu.Lock()
 		canon := c.names.setNames[strings.ToLower(n)]
