@@ -26,8 +26,9 @@ func newExportCmd(g *Globals) *cobra.Command {
 		Use:   "export [--provider NAME]... [--out DIR]",
 		Short: "Write the live tenant and org as configuration (*.c4s.hcl)",
 		Long: `export reads the live objects of every resource type the providers know and writes them as
-configuration, one file per provider (teams.c4s.hcl, ...), so that plan on the written directory
-shows no changes. Review the files, then manage them with plan and apply, or adopt objects into an
+configuration, one file per provider (teams.c4s.hcl, ...). Without state, plan on the written
+directory shows every object as "will be imported" and nothing to add, change or destroy; apply
+adopts them, and plan then shows no changes. Review the files first, or adopt objects into an
 existing configuration with c4sctl import.
 
 The provider blocks carry the non-secret settings of the configuration in --dir, if it has one;
@@ -112,7 +113,7 @@ func runExport(ctx context.Context, g *Globals, only []string, out string, force
 			ProviderSchema: p.ConfigSchema(),
 			Header: []string{
 				fmt.Sprintf("Exported by `c4sctl export` (c4sctl %s) from the live objects of the %s provider.", Version, name),
-				"`c4sctl plan` on this directory shows no changes while the objects stay as they are.",
+				"`c4sctl plan` on this directory plans only imports (nothing to add, change or destroy); after `c4sctl apply` adopts them, it shows no changes.",
 				"Secrets are never exported: set them from variables or the environment.",
 			},
 		}

@@ -169,3 +169,59 @@ func attr(v cty.Value, name string) cty.Value {
 	}
 	return v.GetAttr(name)
 }
+
+// Within is v restricted to the elements cfg names: the members of a set that cfg's set holds,
+// the keys of a map that cfg's map holds (and, for a map of sets, each set within cfg's set
+// for its key); compared without case when the attribute is Caseless. v is returned as it is
+// when either is null or unknown, or v is of another type.
+func Within(a *schema.Attribute, v, cfg cty.Value) cty.Value {
+	if v.IsNull() || cfg.IsNull() || !v.IsWhollyKnown() || !cfg.IsWhollyKnown() {
+		return v
+	}
+	key := func(s string) string {
+		if a != nil && a.Caseless {
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	ty := v.Type()
+	switch {
+	case ty.IsSetType() && ty.ElementType() == cty.String && cfg.CanIterateElements():
+		named := map[string]bool{}
+		for it := cfg.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.Type() == cty.String && !e.IsNull() {
+				named[key(e.AsString())] = true
+			}
+		}
+		var keep []cty.Value
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if !e.IsNull() && named[key(e.AsString())] {
+				keep = append(keep, e)
+			}
+		}
+		if len(keep) == 0 {
+			return cty.SetValEmpty(cty.String)
+		}
+		return cty.SetVal(keep)
+	case ty.IsMapType() && (cfg.Type().IsMapType() || cfg.Type().IsObjectType()):
+		named := map[string]cty.Value{}
+		for it := cfg.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			named[key(k.AsString())] = e
+		}
+		keep := map[string]cty.Value{}
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if c, ok := named[key(k.AsString())]; ok {
+				keep[k.AsString()] = Within(a, e, c)
+			}
+		}
+		if len(keep) == 0 {
+			return cty.MapValEmpty(ty.ElementType())
+		}
+		return cty.MapVal(keep)
+	}
+	return v
+}

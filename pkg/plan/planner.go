@@ -328,7 +328,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 
 	managed := Managed(r.Schema, config, r.IgnoreChanges)
 	if rc.Prior != cty.NilVal && !before.IsNull() {
-		rc.Drift = filterSensitive(rc, driftDiff(r.Schema, liveManaged(r.Schema, managed), rc.Prior, before))
+		rc.Drift = filterSensitive(rc, driftDiff(r.Schema, liveManaged(r.Schema, managed), rc.Prior, before, config))
 	}
 	switch {
 	case before.IsNull():
@@ -376,11 +376,16 @@ func applyRefinement(rc *ResourceChange, resp providers.PlanResponse) {
 // state and live values differ to the service. A provider reads live values in the current
 // configuration's terms (`description = ""` as "", a name in the configuration's case), while
 // state holds them in the terms of the configuration last applied: a value that only moved from
-// "" to null or changed case is no change made outside c4sctl.
-func driftDiff(s *schema.Resource, managed []string, prior, live cty.Value) []AttrChange {
+// "" to null or changed case is no change made outside c4sctl. Nor is an element of a Subset
+// attribute that the configuration no longer names: Read no longer reports it.
+func driftDiff(s *schema.Resource, managed []string, prior, live, config cty.Value) []AttrChange {
 	var out []AttrChange
 	for _, c := range Diff(managed, prior, live) {
-		if !SameToService(s.Attribute(c.Name), c.Before, c.After) {
+		a := s.Attribute(c.Name)
+		if a != nil && a.Subset && !config.IsNull() && config.Type().HasAttribute(c.Name) {
+			c.Before = Within(a, c.Before, config.GetAttr(c.Name))
+		}
+		if !SameToService(a, c.Before, c.After) {
 			out = append(out, c)
 		}
 	}

@@ -46,6 +46,13 @@ type Attribute struct {
 	// shown to the user as the diagnostic detail, so it should say what is expected.
 	Validate func(cty.Value) error
 
+	// Subset: Read reports only the elements the configuration names (set members; map keys and
+	// their members) and leaves the others alone (Salesforce user_permissions and
+	// object_permissions). A configuration that names fewer than the last apply did is no change
+	// made outside c4sctl, so drift compares the recorded value within what the configuration
+	// names now.
+	Subset bool
+
 	// Echo marks a setting of how c4sctl manages the object, not a property of it (enforce,
 	// exclusive, experimental_write): Read returns the configuration's value, so it can change
 	// only in the configuration, never outside c4sctl, and is left out of drift.

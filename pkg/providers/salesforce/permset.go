@@ -48,7 +48,7 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 			return nil
 		}, EmptyIsNull: true, Description: "At most 255 characters. \"\" and no description are the same (Salesforce stores empty text as null)."},
 		{Name: "api_enabled", Type: cty.Bool, Optional: true, Description: "The API Enabled user permission every Copilot for Sales user needs (PermissionsApiEnabled)."},
-		{Name: "user_permissions", Type: cty.Set(cty.String), Optional: true, Caseless: true, Validate: func(v cty.Value) error {
+		{Name: "user_permissions", Type: cty.Set(cty.String), Optional: true, Caseless: true, Subset: true, Validate: func(v cty.Value) error {
 			for it := v.ElementIterator(); it.Next(); {
 				_, e := it.Element()
 				if e.IsNull() || !userPermRe.MatchString(e.AsString()) || strings.HasPrefix(e.AsString(), "Permissions") {
@@ -57,7 +57,7 @@ var permissionSetSchema = &schema.Resource{Type: "salesforce_permission_set", Pr
 			}
 			return nil
 		}, Description: "Other user permissions the set must enable, by field name without \"Permissions\" (e.g. \"EditTask\", \"ConvertLeads\"); others are left as they are."},
-		{Name: "object_permissions", Type: cty.Map(cty.Set(cty.String)), Optional: true, Caseless: true, Validate: validateObjectPerms,
+		{Name: "object_permissions", Type: cty.Map(cty.Set(cty.String)), Optional: true, Caseless: true, Subset: true, Validate: validateObjectPerms,
 			Description: "Guide step 4 (users need permission to view, update and create records): per object API name, the permissions the set must enable, of read, create, edit, delete, view_all and modify_all. Salesforce's dependencies apply: create, edit and view_all need read; delete needs read and edit; modify_all needs read, edit, delete and view_all. Permissions not listed are left as they are."},
 		{Name: "assignees", Type: cty.Set(cty.String), Optional: true, Caseless: true, Description: "Usernames assigned the permission set: exactly these (compared without case, as Salesforce compares usernames)."},
 		{Name: "assignee_filter", Type: cty.String, Optional: true,
