@@ -239,3 +239,41 @@ func TestQuickstartSavedPlanShowsWithoutAnEmptyImport(t *testing.T) {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// Renaming a permission set (its name attribute, same address) that the connected app names by
+// reference: plan let the app name the new name (the rename makes it exist as a create does; it
+// refused "the org has no permission set"), and apply renames the set (PermissionSet.Name is
+// updateable; the update left Name out and failed "the change did not stick").
+func TestPermissionSetRenameWithTheConnectedApp(t *testing.T) {
+	const cfg = `
+provider "salesforce" {}
+
+resource "salesforce_permission_set" "copilot" {
+  name        = "%s"
+  api_enabled = true
+}
+
+resource "salesforce_connected_app" "power_platform" {
+  name            = "Microsoft Power Platform"
+  permission_sets = [salesforce_permission_set.copilot.name]
+}
+`
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": strings.Replace(cfg, "%s", "Copilot_for_Sales_Users", 1)})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "sandbox", "salesforce", "install-app"); code != 0 {
+		t.Fatalf("install-app: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(strings.Replace(cfg, "%s", "Copilot_Sellers", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "0 added, 2 changed, 0 destroyed") {
+		t.Fatalf("apply of the rename: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift")
+	if code != 0 || !strings.Contains(stdout, "No drift") {
+		t.Fatalf("drift after the rename: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

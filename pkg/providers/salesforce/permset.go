@@ -423,8 +423,10 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
 		}
 	}
-	if req.Action == providers.Create {
-		c.planningCreate(attrs.String(req.Planned, "name"))
+	if newName := attrs.String(req.Planned, "name"); req.Action == providers.Create ||
+		req.Action == providers.Update && !strings.EqualFold(attrs.String(req.Prior, "name"), newName) {
+		// A rename makes the new name exist as much as a create does.
+		c.planningCreate(newName)
 	}
 	if n := attrs.String(req.Planned, "name"); n != "" {
 		c.names.mu.Lock()
@@ -568,6 +570,11 @@ func (c *Client) applyPermSet(ctx context.Context, req providers.ApplyRequest) (
 		id = created
 	} else {
 		body := map[string]any{}
+		if prior := attrs.String(req.Prior, "name"); prior != "" && !strings.EqualFold(prior, name) {
+			// Renamed in the configuration (PermissionSet.Name is updateable): the plan shows
+			// ~ name, and the connected app may already name the new one.
+			body["Name"] = name
+		}
 		if changed(req.Prior, planned, "label") {
 			body["Label"] = attrs.String(planned, "label")
 		}
