@@ -66,7 +66,7 @@ func (c *Client) batch(ctx context.Context, reqs []subReq, unit string) (map[str
 	g.SetLimit(conc)
 	for start := 0; start < len(reqs); start += BatchSize {
 		chunk := reqs[start:min(start+BatchSize, len(reqs))]
-		g.Go(func() error {
+		providers.Go(g, func() error {
 			res, err := c.sendBatch(gctx, chunk)
 			if err != nil {
 				return err

@@ -379,7 +379,11 @@ func (c *Client) analyse(ctx context.Context, cfg cty.Value) (*analysis, string,
 	if t.mode != "users" {
 		groupCh = make(chan found, 1)
 		go func() {
-			g, err := c.findGroup(ctx, t.groupRef, t.byName)
+			var g *groupInfo
+			err := providers.Guard(func() (err error) {
+				g, err = c.findGroup(ctx, t.groupRef, t.byName)
+				return err
+			})
 			groupCh <- found{g, err}
 		}()
 		// An early return waits for the lookup, so that no request outlives the read.

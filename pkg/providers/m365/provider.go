@@ -452,7 +452,11 @@ func pagesOf[T any](ctx context.Context, c *Client, first string, each func(T) e
 		var once sync.Once
 		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(sent) }) }}
 		go func(ch chan<- result) {
-			resp, err := c.send(httptrace.WithClientTrace(ctx, trace), http.MethodGet, u, nil)
+			var resp *http.Response
+			err := providers.Guard(func() (err error) {
+				resp, err = c.send(httptrace.WithClientTrace(ctx, trace), http.MethodGet, u, nil)
+				return err
+			})
 			once.Do(func() { close(sent) })
 			ch <- result{resp, u, err}
 		}(cur)

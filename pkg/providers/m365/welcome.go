@@ -21,6 +21,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/internal/flock"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/entra"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -349,7 +350,7 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 		}
 		// The token is taken once a concurrency slot is held: taken before, it would refill while
 		// waiting for the slot and let two messages leave back to back.
-		eg.Go(func() error {
+		providers.Go(&eg, func() error {
 			if stop.Load() {
 				return nil
 			}

@@ -314,17 +314,17 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		g, gctx      = errgroup.WithContext(ctx)
 		_, profilesO = attrs.Strings(cfg, "profiles")
 	)
-	g.Go(func() error {
+	providers.Go(g, func() error {
 		var err error
 		row, err = c.findApp(gctx, name)
 		return err
 	})
-	g.Go(func() error {
+	providers.Go(g, func() error {
 		rec, recErr = c.readConnectedApp(gctx, fullNameOf(name))
 		return nil // reported below, where the app is installed
 	})
 	if profilesO {
-		g.Go(func() error {
+		providers.Go(g, func() error {
 			names, _ = c.profileNames(gctx) // a failure is asked again by appAccess
 			return nil
 		})

@@ -241,7 +241,7 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		cfgObj, cfgObjOK = configuredObjectPerms(req.Config)
 	)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
+	providers.Go(g, func() error {
 		var err error
 		if rec, err = c.findPermSet(gctx, req.ID, name, perms); err != nil {
 			return err
@@ -256,13 +256,13 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 			return nil
 		}
 		id := str(rec, "Id")
-		g.Go(func() error {
+		providers.Go(g, func() error {
 			var err error
 			assigned, names, err = c.assignments(gctx, id)
 			return err
 		})
 		if cfgObjOK {
-			g.Go(func() error {
+			providers.Go(g, func() error {
 				var err error
 				rows, err = c.objectRows(gctx, id)
 				return err
@@ -270,13 +270,13 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		}
 		return nil
 	})
-	g.Go(func() error {
+	providers.Go(g, func() error {
 		var err error
 		desired, missing, managed, err = c.desiredUsers(gctx, req.Config)
 		return err
 	})
 	if _, set := attrs.Strings(req.Config, "assignees"); set || attrs.String(req.Config, "assignee_filter") != "" {
-		g.Go(func() error {
+		providers.Go(g, func() error {
 			// Only for a warning: a failure loses the note (noteGaps asks again), not the read.
 			lacking, _ = c.profilesLackingAPI(gctx)
 			return nil

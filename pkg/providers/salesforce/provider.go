@@ -750,7 +750,7 @@ func (c *Client) fanOut(ctx context.Context, n int, fn func(ctx context.Context,
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(parallelCalls)
 	for i := 0; i < n; i++ {
-		g.Go(func() error { return fn(gctx, i) })
+		providers.Go(g, func() error { return fn(gctx, i) })
 	}
 	return g.Wait()
 }
@@ -819,15 +819,19 @@ func (c *Client) queryMore(ctx context.Context, next string, page int) <-chan mo
 	ch := make(chan morePage, 1)
 	go func() {
 		var after <-chan morePage
-		recs, err := c.streamPage(ctx, next, func(link string) error {
-			if page+1 >= maxPages {
-				return fmt.Errorf("SOQL query: more than %d pages; stopping", maxPages)
-			}
-			if err := checkNextRecordsURL(link); err != nil {
-				return err
-			}
-			after = c.queryMore(ctx, link, page+1)
-			return nil
+		var recs []map[string]any
+		err := providers.Guard(func() (err error) {
+			recs, err = c.streamPage(ctx, next, func(link string) error {
+				if page+1 >= maxPages {
+					return fmt.Errorf("SOQL query: more than %d pages; stopping", maxPages)
+				}
+				if err := checkNextRecordsURL(link); err != nil {
+					return err
+				}
+				after = c.queryMore(ctx, link, page+1)
+				return nil
+			})
+			return err
 		})
 		if err != nil {
 			after = nil
