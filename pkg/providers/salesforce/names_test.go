@@ -210,6 +210,22 @@ func TestGermanOrgProfiles(t *testing.T) {
 	if r := read(t, c, permissionSetSchema.Type, "", ps); strings.Contains(strings.Join(r.Warnings, "\n"), "0 users") {
 		t.Fatalf("warnings %v", r.Warnings)
 	}
+	// Once the set has assignees, a filter that matches nobody (the English name again) would
+	// unassign all of them: a plan error, not a warning. assignees = [] says it on purpose.
+	set, _ := converge(t, c, permissionSetSchema, ps)
+	english := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("German_Filter"), "assignee_filter": cty.StringVal("Profile.Name = 'Standard User'")})
+	live = read(t, c, permissionSetSchema.Type, set.ID, english)
+	after, _ = planned(permissionSetSchema, live.Value, english)
+	_, err = c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, ID: set.ID, Action: providers.Update, Config: english, Prior: live.Value, Planned: after})
+	if err == nil || !strings.Contains(err.Error(), "matches 0 users, and the permission set has") || !strings.Contains(err.Error(), "assignees = []") {
+		t.Fatalf("a filter matching nobody on a set with assignees: %v", err)
+	}
+	none := cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("German_Filter"), "assignees": cty.SetValEmpty(cty.String)})
+	live = read(t, c, permissionSetSchema.Type, set.ID, none)
+	after, _ = planned(permissionSetSchema, live.Value, none)
+	if _, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, ID: set.ID, Action: providers.Update, Config: none, Prior: live.Value, Planned: after}); err != nil {
+		t.Fatalf("assignees = [] on purpose: %v", err)
+	}
 }
 
 // The connected app may name a permission set this run plans to create (it depends on it, so

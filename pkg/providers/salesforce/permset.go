@@ -323,6 +323,13 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 		vals["object_permissions"] = liveObjectPerms(rows, cfgObj)
 	}
 	if f := attrs.String(req.Config, "assignee_filter"); f != "" {
+		c.stateMu.Lock()
+		if managed && len(desired) == 0 && len(assigned) > 0 {
+			c.emptyFilter[strings.ToLower(str(rec, "Name"))] = len(assigned)
+		} else {
+			delete(c.emptyFilter, strings.ToLower(str(rec, "Name")))
+		}
+		c.stateMu.Unlock()
 		want := map[string]bool{}
 		add := 0
 		for _, u := range desired {
@@ -418,9 +425,18 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 		}
 		return resp, nil
 	}
-	if attrs.String(req.Config, "assignee_filter") != "" {
+	if f := attrs.String(req.Config, "assignee_filter"); f != "" {
 		if _, set := attrs.Strings(req.Config, "assignees"); set {
 			return resp, fmt.Errorf("set either assignees or assignee_filter, not both")
+		}
+		// A filter that matches nobody would unassign every seller: a typo, or profile names in
+		// another language, must not take Copilot for Sales away from them. Unassigning everyone
+		// on purpose is said with assignees = [].
+		c.stateMu.Lock()
+		n := c.emptyFilter[strings.ToLower(attrs.String(req.Prior, "name"))]
+		c.stateMu.Unlock()
+		if n > 0 && req.Action == providers.Update {
+			return resp, fmt.Errorf("assignee_filter %q matches 0 users, and the permission set has %d assignee(s): apply would unassign every one of them. Check the filter (profile names are compared in the language of the user c4sctl signs in as; filter on ProfileId for a language-independent match), or set assignees = [] to unassign them on purpose", strings.TrimSpace(notSatisfied.ReplaceAllString(f, "")), n)
 		}
 	}
 	if newName := attrs.String(req.Planned, "name"); req.Action == providers.Create ||

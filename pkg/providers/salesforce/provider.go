@@ -192,7 +192,7 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{version: s.version, instance: s.instance, log: log, refused: map[string]bool{}, gaps: map[string]string{}}
+	c := &Client{version: s.version, instance: s.instance, log: log, refused: map[string]bool{}, gaps: map[string]string{}, emptyFilter: map[string]int{}}
 	c.Dispatch = providers.Dispatch{Provider: "salesforce", Handlers: map[string]providers.Handler{
 		connectedAppSchema.Type:  {Read: c.readApp, Apply: c.applyApp, Plan: c.planApp},
 		permissionSetSchema.Type: {Read: c.readPermSet, Apply: c.applyPermSet, Plan: c.planPermSet},
@@ -463,7 +463,9 @@ type Client struct {
 	stateMu sync.Mutex
 	refused map[string]bool   // apps whose policies updateMetadata refused in this run
 	gaps    map[string]string // permission set -> profiles of its users lacking API Enabled
-	logins  int
+	// emptyFilter: permission set -> its assignees, when its assignee_filter matches nobody
+	emptyFilter map[string]int
+	logins      int
 
 	names names // the org's objects and the service's spelling of names (names.go)
 }
