@@ -624,14 +624,19 @@ resource "teams_app_setup_policy" "x" {
 resource "teams_app_setup_policy" "y" {
   identity = "y"
   duration = tobool(var.pin) ? "a" : "b"
+}
+resource "teams_app_setup_policy" "z" {
+  identity = "z"
+  duration = jsondecode(var.pin)
 }`)
 	ev, diags := NewEvaluator(cfg, Inputs{Vars: []string{"pin=CANARY-pin-77"}})
-	for _, addr := range []string{"teams_app_setup_policy.x", "teams_app_setup_policy.y"} {
+	for _, addr := range []string{"teams_app_setup_policy.x", "teams_app_setup_policy.y", "teams_app_setup_policy.z"} {
 		_, _, d := ev.ResourceConfig(cfg.Resources[addr], nil)
 		diags = append(diags, d...)
 	}
 	out := render(t, diags, cfg.Sources)
-	if len(diags) < 2 || strings.Contains(out, "CANARY-pin") || !strings.Contains(out, "sensitive") {
+	// jsondecode's own error names the first character it could not read ('C').
+	if len(diags) < 3 || strings.Contains(out, "CANARY-pin") || strings.Contains(out, "'C'") || !strings.Contains(out, "sensitive") {
 		t.Errorf("got %d diagnostics:\n%s", len(diags), out)
 	}
 	// Not sensitive: the message still helps.

@@ -30,7 +30,7 @@ func functions() map[string]function.Function {
 		"formatlist":      stdlib.FormatListFunc,
 		"indent":          stdlib.IndentFunc,
 		"join":            stdlib.JoinFunc,
-		"jsondecode":      stdlib.JSONDecodeFunc,
+		"jsondecode":      sensitiveSafe(stdlib.JSONDecodeFunc, "decode this sensitive value as JSON"),
 		"jsonencode":      stdlib.JSONEncodeFunc,
 		"keys":            stdlib.KeysFunc,
 		"length":          lengthFunc,
@@ -53,12 +53,12 @@ func functions() map[string]function.Function {
 		"strlen":          stdlib.StrlenFunc,
 		"substr":          stdlib.SubstrFunc,
 		"title":           stdlib.TitleFunc,
-		"tobool":          sensitiveSafeToFunc(cty.Bool),
-		"tolist":          sensitiveSafeToFunc(cty.List(cty.DynamicPseudoType)),
-		"tomap":           sensitiveSafeToFunc(cty.Map(cty.DynamicPseudoType)),
-		"tonumber":        sensitiveSafeToFunc(cty.Number),
-		"toset":           sensitiveSafeToFunc(cty.Set(cty.DynamicPseudoType)),
-		"tostring":        sensitiveSafeToFunc(cty.String),
+		"tobool":          sensitiveSafe(stdlib.MakeToFunc(cty.Bool), "convert this sensitive value to "+(cty.Bool).FriendlyNameForConstraint()),
+		"tolist":          sensitiveSafe(stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)), "convert this sensitive value to "+(cty.List(cty.DynamicPseudoType)).FriendlyNameForConstraint()),
+		"tomap":           sensitiveSafe(stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)), "convert this sensitive value to "+(cty.Map(cty.DynamicPseudoType)).FriendlyNameForConstraint()),
+		"tonumber":        sensitiveSafe(stdlib.MakeToFunc(cty.Number), "convert this sensitive value to "+(cty.Number).FriendlyNameForConstraint()),
+		"toset":           sensitiveSafe(stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "convert this sensitive value to "+(cty.Set(cty.DynamicPseudoType)).FriendlyNameForConstraint()),
+		"tostring":        sensitiveSafe(stdlib.MakeToFunc(cty.String), "convert this sensitive value to "+(cty.String).FriendlyNameForConstraint()),
 		"trim":            stdlib.TrimFunc,
 		"trimprefix":      stdlib.TrimPrefixFunc,
 		"trimspace":       stdlib.TrimSpaceFunc,
@@ -82,24 +82,29 @@ var lengthFunc = function.New(&function.Spec{
 	},
 })
 
-// sensitiveSafeToFunc is cty's conversion function (tonumber, tobool, ...) whose error never
-// shows a sensitive argument: cty's own quotes the string it could not convert
-// (`cannot convert "s3cret" to number`), and it receives the value unmarked. The result keeps
-// the argument's marks.
-func sensitiveSafeToFunc(want cty.Type) function.Function {
-	inner := stdlib.MakeToFunc(want)
+// sensitiveSafe is a one-argument function (the conversions tonumber, tobool, ...; jsondecode)
+// whose error never shows a sensitive argument: cty's own errors quote what they could not use
+// (`cannot convert "s3cret" to number`; jsondecode's `invalid character 'C'` gives away the
+// first character), and the function receives the value unmarked. With a sensitive argument
+// the error says only that it could not <what>. The result keeps the argument's marks.
+func sensitiveSafe(inner function.Function, what string) function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true, AllowMarked: true}},
 		Type: func(args []cty.Value) (cty.Type, error) {
-			v, _ := args[0].UnmarkDeep()
-			return inner.ReturnTypeForValues([]cty.Value{v})
+			// jsondecode decodes while it works out its type: its errors come from here too.
+			v, marks := args[0].UnmarkDeep()
+			ty, err := inner.ReturnTypeForValues([]cty.Value{v})
+			if err != nil && len(marks) > 0 {
+				return cty.NilType, function.NewArgError(0, errors.New("cannot "+what+" (its value is not shown)"))
+			}
+			return ty, err
 		},
 		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
 			v, marks := args[0].UnmarkDeep()
 			ret, err := inner.Call([]cty.Value{v})
 			if err != nil {
 				if len(marks) > 0 {
-					return cty.NilVal, function.NewArgError(0, errors.New("cannot convert this sensitive value to "+want.FriendlyNameForConstraint()+" (its value is not shown)"))
+					return cty.NilVal, function.NewArgError(0, errors.New("cannot "+what+" (its value is not shown)"))
 				}
 				return cty.NilVal, err
 			}
