@@ -21,7 +21,9 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, sources map[string][]b
 	for name, src := range sources {
 		var f *hcl.File
 		if CheckNesting(src, name).HasErrors() {
-			// Too deep to parse safely: the snippet is shown from the bytes alone.
+			// Too deep to parse safely, and a hostile file's line can be 100,000 brackets long:
+			// its diagnostics name file, line and column without a snippet.
+			continue
 		} else if strings.HasSuffix(name, ".json") {
 			f, _ = p.ParseJSON(src, name)
 		} else {

@@ -48,4 +48,8 @@ func TestLoadRefusesDeepNesting(t *testing.T) {
 	if !strings.Contains(sb.String(), "main.c4s.hcl line 2") {
 		t.Errorf("rendered without file:line:\n%.300s", sb.String())
 	}
+	// The 200,000-character line is not printed as a snippet.
+	if sb.Len() > 2000 {
+		t.Errorf("the diagnostic is %d bytes long:\n%.300s", sb.Len(), sb.String())
+	}
 }
