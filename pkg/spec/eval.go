@@ -361,26 +361,13 @@ func MarkSensitiveAttrs(v cty.Value, names []string) cty.Value {
 }
 
 // markSensitiveAttrs marks r's sensitive attributes in v, so values derived from them (an
-// output of a client secret) are flagged like those derived from sensitive variables.
+// output of a client secret) are flagged like those derived from sensitive variables. It is
+// MarkSensitiveAttrs with the names from r's schema, so the two cannot drift apart.
 func markSensitiveAttrs(v cty.Value, r *Resource) cty.Value {
-	if r.Schema == nil || !v.Type().IsObjectType() {
+	if r.Schema == nil {
 		return v
 	}
-	names := r.Schema.SensitivePaths()
-	if len(names) == 0 {
-		return v
-	}
-	u, marks := v.Unmark()
-	if !u.IsKnown() || u.IsNull() {
-		return v
-	}
-	m := u.AsValueMap()
-	for _, n := range names {
-		if a, ok := m[n]; ok {
-			m[n] = a.Mark(sensitive)
-		}
-	}
-	return cty.ObjectVal(m).WithMarks(marks)
+	return MarkSensitiveAttrs(v, r.Schema.SensitivePaths())
 }
 
 func objectOrEmpty(m map[string]cty.Value) cty.Value {
