@@ -811,17 +811,31 @@ func rollback(results []saveResult) {
 	}
 }
 
-func (s *Service) collectionCreate(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		AllOrNone bool             `json:"allOrNone"`
-		Records   []map[string]any `json:"records"`
-	}
+// collectionBody is the body of a composite sobjects create or update request.
+type collectionBody struct {
+	AllOrNone bool             `json:"allOrNone"`
+	Records   []map[string]any `json:"records"`
+}
+
+// readCollection reads a composite sobjects create or update body, answering Salesforce's error
+// (bad JSON, more than 200 records) itself when it cannot be served; create and update reject
+// the same bodies in the same way.
+func readCollection(w http.ResponseWriter, r *http.Request) (collectionBody, bool) {
+	var body collectionBody
 	if err := readJSON(r, &body); err != nil {
 		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not valid JSON: "+err.Error())
-		return
+		return body, false
 	}
 	if len(body.Records) > collectionLimit {
 		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+		return body, false
+	}
+	return body, true
+}
+
+func (s *Service) collectionCreate(w http.ResponseWriter, r *http.Request) {
+	body, ok := readCollection(w, r)
+	if !ok {
 		return
 	}
 	typeOf := func(rec map[string]any) string {
@@ -894,16 +908,8 @@ func (s *Service) collectionDelete(w http.ResponseWriter, r *http.Request) {
 // allOrNone nothing is changed unless every record can be (REST API Developer Guide, "Update
 // Multiple Records": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm).
 func (s *Service) collectionUpdate(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		AllOrNone bool             `json:"allOrNone"`
-		Records   []map[string]any `json:"records"`
-	}
-	if err := readJSON(r, &body); err != nil {
-		sfError(w, http.StatusBadRequest, "JSON_PARSER_ERROR", "The request body is not valid JSON: "+err.Error())
-		return
-	}
-	if len(body.Records) > collectionLimit {
-		sfError(w, http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call")
+	body, ok := readCollection(w, r)
+	if !ok {
 		return
 	}
 	results := make([]saveResult, len(body.Records))
