@@ -19,6 +19,20 @@ func init() {
 	extraSandboxCommands = append(extraSandboxCommands, newSandboxSignInCmd, newSandboxDataverseCmd)
 }
 
+// sandboxBAP returns the sandbox and its Power Platform admin (bap) service, which the hand-made
+// Power Platform changes below act on; one place says what a sandbox without it answers.
+func sandboxBAP(g *Globals) (*sandbox.Server, *powerplatformapi.BAPService, error) {
+	sb, err := g.SandboxServer()
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, ok := sb.Service("bap").(*powerplatformapi.BAPService)
+	if !ok {
+		return nil, nil, fmt.Errorf("this sandbox does not serve the Power Platform admin API")
+	}
+	return sb, svc, nil
+}
+
 // newSandboxDataverseCmd changes the sandbox's Dataverse by hand, as an admin does in the Power
 // Platform admin centre.
 func newSandboxDataverseCmd(g *Globals) *cobra.Command {
@@ -30,13 +44,9 @@ func newSandboxDataverseCmd(g *Globals) *cobra.Command {
 			"security role System Administrator. Until then Dataverse answers the app 403 (0x80072560, \"The user is not a member of the organization.\").",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			sb, err := g.SandboxServer()
+			sb, svc, err := sandboxBAP(g)
 			if err != nil {
 				return err
-			}
-			svc, ok := sb.Service("bap").(*powerplatformapi.BAPService)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve the Power Platform admin API")
 			}
 			app := sandbox.ClientID
 			if len(args) == 1 {
@@ -60,13 +70,9 @@ func newSandboxSignInCmd(g *Globals) *cobra.Command {
 		Short: "Simulate a seller's first Copilot for Sales sign-in, which creates msdyn_viva (guide step 7)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			sb, err := g.SandboxServer()
+			sb, svc, err := sandboxBAP(g)
 			if err != nil {
 				return err
-			}
-			svc, ok := sb.Service("bap").(*powerplatformapi.BAPService)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve the Power Platform admin API")
 			}
 			existed := false
 			if err := sb.Mutate(func() error {
