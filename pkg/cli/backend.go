@@ -135,3 +135,20 @@ func (g *Globals) lockedBackend(operation string) (state.Backend, func() error, 
 	}
 	return b, unlock, nil
 }
+
+// lockedState locks the selected workspace's state and loads it, for the commands that may write
+// it (state rm, state mv, import, and plan, apply and drift through openSession): the state must be
+// read under the lock it is written under. When loading fails the lock is released here;
+// otherwise the caller unlocks.
+func (g *Globals) lockedState(operation string) (state.Backend, *state.State, func() error, error) {
+	b, unlock, err := g.lockedBackend(operation)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := b.Load()
+	if err != nil {
+		_ = unlock()
+		return nil, nil, nil, err
+	}
+	return b, st, unlock, nil
+}

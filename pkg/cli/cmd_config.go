@@ -160,15 +160,11 @@ func newStateCmd(g *Globals) *cobra.Command {
 		Short: "Forget resources without touching the live objects",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, unlock, err := g.lockedBackend("state rm")
+			b, st, unlock, err := g.lockedState("state rm")
 			if err != nil {
 				return err
 			}
 			defer unlock()
-			st, err := b.Load()
-			if err != nil {
-				return err
-			}
 			for _, a := range args {
 				if !st.Remove(a) {
 					return fmt.Errorf("no resource %s in state; nothing was removed", a)
@@ -200,15 +196,11 @@ block in the configuration does the same at the next apply, and is reviewed in t
 					return fmt.Errorf("%s is a data source: data sources are never in state", a)
 				}
 			}
-			b, unlock, err := g.lockedBackend("state mv")
+			b, st, unlock, err := g.lockedState("state mv")
 			if err != nil {
 				return err
 			}
 			defer unlock()
-			st, err := b.Load()
-			if err != nil {
-				return err
-			}
 			if err := st.Move(args[0], args[1]); err != nil {
 				return fmt.Errorf("%w; nothing was moved", err)
 			}

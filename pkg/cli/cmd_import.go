@@ -52,15 +52,11 @@ object than the one the configuration describes.`,
 			if err != nil {
 				return err
 			}
-			b, unlock, err := g.lockedBackend("import")
+			b, st, unlock, err := g.lockedState("import")
 			if err != nil {
 				return err
 			}
 			defer unlock()
-			st, err := b.Load()
-			if err != nil {
-				return err
-			}
 			if sr := st.Get(addr); sr != nil {
 				return fmt.Errorf("%s is already in state (id %s): it manages that object already; to import another object run `c4sctl state rm %s` first", addr, sr.ID, addr)
 			}

@@ -60,13 +60,8 @@ func openSession(g *Globals, op string) (*session, error) {
 	if _, err := g.Evaluator(); err != nil {
 		return nil, err
 	}
-	b, unlock, err := g.lockedBackend(op)
+	b, st, unlock, err := g.lockedState(op)
 	if err != nil {
-		return nil, err
-	}
-	st, err := b.Load()
-	if err != nil {
-		_ = unlock()
 		return nil, err
 	}
 	if g.Sandbox {
