@@ -88,6 +88,14 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		}
 		s.Cases = append(s.Cases, c)
 	}
+	// Uncovered sellers are drift too (exit 2): a CI reading only this file must see a failure.
+	if r.Uncovered > 0 {
+		msg := fmt.Sprintf("%d seller(s) are not covered: see the Seller coverage section of c4sctl plan", r.Uncovered)
+		out.Suites = append(out.Suites, junitSuite{Name: "seller coverage", Time: "0", Tests: 1, Failures: 1,
+			Cases: []junitCase{{Name: "seller coverage", Classname: "coverage", Time: "0", Failure: &junitFailure{Message: msg, Type: "uncovered"}}}})
+		out.Tests++
+		out.Failures++
+	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

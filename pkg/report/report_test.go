@@ -365,3 +365,40 @@ resource "mem_setting" "typo" {
 		t.Errorf("JSON report %+v", doc)
 	}
 }
+
+// Sellers not covered are drift (exit 2) even when every resource is in sync: JUnit has a
+// failing case and SARIF a result, so CI that reads only those files is not green.
+func TestUncoveredSellersFailJUnitAndSARIF(t *testing.T) {
+	r := &report.Report{Version: "test", Uncovered: 20}
+	if !r.HasDrift() {
+		t.Fatal("HasDrift false with uncovered sellers")
+	}
+	var j, s strings.Builder
+	if err := report.WriteJUnit(&j, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(j.String(), `failures="1"`) || !strings.Contains(j.String(), "20 seller(s) are not covered") {
+		t.Errorf("JUnit without a failure for uncovered sellers:\n%s", j.String())
+	}
+	if err := report.WriteSARIF(&s, r); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			}
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(s.String()), &log); err != nil {
+		t.Fatal(err)
+	}
+	res := log.Runs[0].Results
+	if len(res) != 1 || res[0].RuleID != report.RuleUncovered || log.Runs[0].Tool.Driver.Rules[res[0].RuleIndex].ID != report.RuleUncovered {
+		t.Errorf("SARIF results %+v", res)
+	}
+}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"path/filepath"
 )
@@ -15,6 +16,7 @@ const (
 	RuleMissing    = "c4sctl/missing"
 	RuleUnreadable = "c4sctl/unreadable"
 	RuleDeferred   = "c4sctl/deferred"
+	RuleUncovered  = "c4sctl/uncovered"
 )
 
 type sarifLog struct {
@@ -111,6 +113,11 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			FullDescription:      sarifText{"A prerequisite of a configured object does not exist (a manual step not done, a misspelled name), so the object is not deployed."},
 			Help:                 sarifText{"Run `c4sctl plan` to see what is missing, make it exist or fix the name, then `c4sctl apply`."},
 			DefaultConfiguration: map[string]any{"level": "error"}},
+		{ID: RuleUncovered, Name: "UncoveredSellers",
+			ShortDescription:     sarifText{"Sellers lack what Copilot for Sales needs"},
+			FullDescription:      sarifText{"Members of the seller group get a Teams meeting policy with transcription off, or an app setup policy without the Copilot for Sales app."},
+			Help:                 sarifText{"Run `c4sctl plan` and read its Seller coverage section: it names the policy and the assignment each uncovered seller gets."},
+			DefaultConfiguration: map[string]any{"level": "error"}},
 	}
 	ruleIndex := map[Status]int{Drifted: 0, Missing: 1, Unreadable: 2, Deferred: 3}
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{}}
@@ -133,6 +140,16 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{"c4sctlAddress/v1": res.Address},
 			Properties:          sarifProperties(res),
+		})
+	}
+	// Uncovered sellers are drift too (exit 2): a scanner reading only this file must see them.
+	if r.Uncovered > 0 {
+		run.Results = append(run.Results, sarifResult{
+			RuleID: RuleUncovered, RuleIndex: len(rules) - 1, Level: "error",
+			Message:             sarifText{fmt.Sprintf("%d seller(s) are not covered: see the Seller coverage section of c4sctl plan", r.Uncovered)},
+			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{FullyQualifiedName: "seller coverage", Kind: "module"}}}},
+			PartialFingerprints: map[string]string{"c4sctlAddress/v1": "seller-coverage"},
+			Properties:          map[string]any{"uncovered": r.Uncovered},
 		})
 	}
 	enc := json.NewEncoder(w)
