@@ -101,6 +101,9 @@ func coverageSummary(group, groupID, appID string, res *teams.CoverageResult) *p
 		if !cg.Transcription {
 			tr = "transcription OFF"
 		}
+		if teams.CopilotOff(cg.Copilot) {
+			tr += ", Copilot OFF"
+		}
 		line := fmt.Sprintf("%d %s: meeting policy %s %s (%s)", cg.Sellers, state, cg.Meeting.Policy, via(cg.Meeting), tr)
 		if appID != "" {
 			app := "installs the Copilot for Sales app"

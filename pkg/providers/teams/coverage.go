@@ -75,14 +75,18 @@ type CoverageInput struct {
 // CoverageGroup counts sellers who get the same pair of policies the same way.
 type CoverageGroup struct {
 	Meeting, Setup Effective
-	Transcription  bool // the meeting policy has AllowTranscription true
-	AppInstalled   bool // the setup policy's AppPresetList holds AppID (true when AppID is "")
+	Transcription  bool   // the meeting policy has AllowTranscription true
+	Copilot        string // the meeting policy's Copilot value ("" when the service did not say)
+	AppInstalled   bool   // the setup policy's AppPresetList holds AppID (true when AppID is "")
 	Sellers        int
 	Example        string // one seller's UPN
 }
 
-// Covered tells whether these sellers get what Copilot for Sales needs.
-func (g CoverageGroup) Covered() bool { return g.Transcription && g.AppInstalled }
+// Covered tells whether these sellers get what Copilot for Sales needs: transcription on (guide
+// step 3), Copilot not turned off in their meetings, and the app installed by their setup policy.
+func (g CoverageGroup) Covered() bool {
+	return g.Transcription && !CopilotOff(g.Copilot) && g.AppInstalled
+}
 
 // CoverageResult is the coverage of all sellers, by group of identical outcome (covered first,
 // then by size).
@@ -143,6 +147,7 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		}
 	}
 	transcription := map[string]bool{}
+	copilot := map[string]string{}
 	apps := map[string]bool{}
 	policyOf := func(typ, name string) error {
 		k := strings.ToLower(name)
@@ -157,6 +162,7 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 			}
 			on, _ := p["AllowTranscription"].(bool)
 			transcription[k] = on
+			copilot[k], _ = p["Copilot"].(string)
 			return nil
 		}
 		if _, ok := apps[k]; ok {
@@ -196,7 +202,7 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		key := fmt.Sprintf("%v|%v", m, st)
 		g := byKey[key]
 		if g == nil {
-			g = &CoverageGroup{Meeting: m, Setup: st, Transcription: transcription[strings.ToLower(m.Policy)], AppInstalled: apps[strings.ToLower(st.Policy)], Example: s.UPN}
+			g = &CoverageGroup{Meeting: m, Setup: st, Transcription: transcription[strings.ToLower(m.Policy)], Copilot: copilot[strings.ToLower(m.Policy)], AppInstalled: apps[strings.ToLower(st.Policy)], Example: s.UPN}
 			byKey[key] = g
 		}
 		g.Sellers++

@@ -100,3 +100,35 @@ func TestCoverageGroupsSellersByOutcome(t *testing.T) {
 		t.Errorf("%d Teams requests, want 6", res.Requests)
 	}
 }
+
+// A seller whose meeting policy has transcription on but Copilot "Disabled" is not covered;
+// "EnabledWithTranscript" (the default) is.
+func TestCoverageCopilotOffIsNotCovered(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.AssignGroup("sellers", teamsapi.MeetingPolicyType, "AllOn", 1); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]any{"AllowTranscription": true, "Copilot": "Disabled"} {
+		if err := h.svc.SetMeetingPolicyField("AllOn", k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sellers := []teams.Seller{{ID: "u1", UPN: "a@x"}, {ID: "u2", UPN: "b@x"}}
+	in := teams.CoverageInput{Sellers: sellers, Members: func(_ context.Context, g string) ([]string, bool, error) {
+		return []string{"u1", "u2"}, true, nil
+	}}
+	c := h.c.(*teams.Client)
+	res, err := c.Coverage(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Uncovered() != 2 || len(res.Groups) != 1 || !res.Groups[0].Transcription || res.Groups[0].Copilot != "Disabled" {
+		t.Fatalf("coverage with Copilot off: %+v", res)
+	}
+	if err := h.svc.SetMeetingPolicyField("AllOn", "Copilot", "EnabledWithTranscript"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = c.Coverage(context.Background(), in); err != nil || res.Uncovered() != 0 {
+		t.Fatalf("coverage with Copilot on: %v %+v", err, res)
+	}
+}

@@ -4,14 +4,27 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// CopilotValues are the documented values of a meeting policy's Copilot setting.
-var CopilotValues = []string{"Enabled", "EnabledWithTranscript"}
+// CopilotValues are the values of a meeting policy's Copilot setting (docs/api/teams.md,
+// "Meeting policy settings"): Enabled and EnabledWithTranscript from the Set-/New-CsTeamsMeetingPolicy
+// reference, EnabledWithTranscriptDefaultOn from Learn "Manage Copilot for Microsoft Teams
+// meetings and events", Disabled (admin centre "Off") from Microsoft365DSC issue #5573 / PR #5577,
+// which found the service accepting it while the cmdlet reference did not list it.
+var CopilotValues = []string{"Enabled", "EnabledWithTranscript", "EnabledWithTranscriptDefaultOn", "Disabled"}
+
+// LiveCaptionsValues are the documented values of LiveCaptionsEnabledType (Set-CsTeamsMeetingPolicy:
+// "Set this to DisabledUserOverride to allow user to turn on live captions. Set this to Disabled to
+// prohibit"; EnabledUserOverride is deprecated: MicrosoftDocs/office-docs-powershell#4537).
+var LiveCaptionsValues = []string{"DisabledUserOverride", "Disabled"}
+
+// CopilotOff tells whether a Copilot value turns Copilot off in the policy's meetings.
+func CopilotOff(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "Disabled") }
 
 // meetingProps maps the resource's managed settings to the policy's API properties.
 var meetingProps = []struct {
@@ -23,6 +36,7 @@ var meetingProps = []struct {
 	{"allow_cloud_recording", "AllowCloudRecording", cty.Bool},
 	{"allow_recording_storage_outside_region", "AllowRecordingStorageOutsideRegion", cty.Bool},
 	{"copilot", "Copilot", cty.String},
+	{"live_captions_enabled_type", "LiveCaptionsEnabledType", cty.String},
 }
 
 func meetingPolicySchema() *schema.Resource {
@@ -38,11 +52,13 @@ func meetingPolicySchema() *schema.Resource {
 			{Name: "identity", Type: cty.String, Optional: true, Default: cty.StringVal("Global"), Validate: validIdentity,
 				Description: "\"Global\" (default) or the name of a custom policy (\"Sales\" or \"Tag:Sales\")."},
 			{Name: "description", Type: cty.String, Optional: true, Description: "Free text shown in the Teams admin center."},
-			{Name: "allow_transcription", Type: cty.Bool, Optional: true, Description: "Transcription and captions in meetings (AllowTranscription). Copilot for Sales needs true."},
-			{Name: "allow_cloud_recording", Type: cty.Bool, Optional: true, Description: "Cloud recording of meetings (AllowCloudRecording)."},
-			{Name: "allow_recording_storage_outside_region", Type: cty.Bool, Optional: true, Description: "Recordings may be stored outside the tenant's region (AllowRecordingStorageOutsideRegion)."},
+			{Name: "allow_transcription", Type: cty.Bool, Optional: true, Description: "AllowTranscription: \"whether real-time and/or post-meeting captions and transcriptions are allowed in a user's meetings\" (Set-CsTeamsMeetingPolicy). Copilot for Sales needs true (guide step 3); seller coverage counts a seller whose policy has it false as not covered."},
+			{Name: "allow_cloud_recording", Type: cty.Bool, Optional: true, Description: "AllowCloudRecording: \"whether cloud recording is allowed in a user's meetings\" (Set-CsTeamsMeetingPolicy)."},
+			{Name: "allow_recording_storage_outside_region", Type: cty.Bool, Optional: true, Description: "AllowRecordingStorageOutsideRegion: recordings may be stored outside the tenant's region (Set-CsTeamsMeetingPolicy; the admin centre greys it out when cloud recording is off)."},
 			{Name: "copilot", Type: cty.String, Optional: true, Enum: CopilotValues,
-				Description: "Copilot in meetings: \"EnabledWithTranscript\" (Copilot only with a kept transcript, the default) or \"Enabled\" (also without one)."},
+				Description: "Copilot in meetings (Copilot; admin centre: Recording & transcription > Copilot): \"EnabledWithTranscript\" (\"On with saved transcript required\", the default), \"Enabled\" (\"On\": organizers default to Copilot only during the meeting), \"EnabledWithTranscriptDefaultOn\" (\"On with transcript saved by default\"), \"Disabled\" (\"Off\"; seller coverage counts a seller whose policy has it as not covered). Sources: docs/api/teams.md."},
+			{Name: "live_captions_enabled_type", Type: cty.String, Optional: true, Enum: LiveCaptionsValues,
+				Description: "LiveCaptionsEnabledType: \"DisabledUserOverride\" (the default: users can turn on live captions) or \"Disabled\" (prohibited) (Set-CsTeamsMeetingPolicy)."},
 			{Name: "groups", Type: cty.List(groupObj), Optional: true, Validate: validGroups,
 				Description: "Groups the (named) policy is assigned to, with their rank among the tenant's meeting policy group assignments (1 = highest; a user's direct assignment wins over any group's, and the lowest rank wins among groups; at most 64 groups per policy type; direct members only; propagation takes up to 24 hours). Authoritative: the policy's assignments to other groups are removed."},
 		},

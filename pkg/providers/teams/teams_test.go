@@ -740,3 +740,32 @@ func TestNamedMeetingPolicyWithGroups(t *testing.T) {
 		t.Fatalf("after delete: %s", meeting())
 	}
 }
+
+// The recording, captions and Copilot settings round-trip through the service; a value the
+// service refuses is refused by the sandbox with its 400, and by the schema before any request.
+func TestMeetingPolicyCaptionsAndCopilot(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.config("teams_meeting_policy", map[string]cty.Value{
+		"allow_transcription": cty.True, "copilot": cty.StringVal("EnabledWithTranscriptDefaultOn"),
+		"live_captions_enabled_type": cty.StringVal("Disabled"), "allow_cloud_recording": cty.False,
+	})
+	p, err := h.plan("teams_meeting_policy", "", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.c.Apply(ctx, providers.ApplyRequest{Type: "teams_meeting_policy", Action: p.action, ID: p.id, Prior: p.before, Planned: p.after}); err != nil {
+		t.Fatal(err)
+	}
+	g := h.svc.MeetingPolicy("Global")
+	if g["LiveCaptionsEnabledType"] != "Disabled" || g["Copilot"] != "EnabledWithTranscriptDefaultOn" || g["AllowCloudRecording"] != false {
+		t.Fatalf("after apply: %v", g)
+	}
+	h.converge("teams_meeting_policy", cfg)
+	if _, err := h.plan("teams_meeting_policy", "", h.config("teams_meeting_policy", map[string]cty.Value{"live_captions_enabled_type": cty.StringVal("EnabledUserOverride")})); err == nil {
+		t.Error("live_captions_enabled_type = EnabledUserOverride (deprecated) accepted")
+	}
+	err = h.svc.SetMeetingPolicyField("Global", "LiveCaptionsEnabledType", "Enabled")
+	if err == nil || !strings.Contains(err.Error(), "DisabledUserOverride, Disabled") {
+		t.Errorf("sandbox accepted LiveCaptionsEnabledType Enabled: %v", err)
+	}
+}

@@ -95,7 +95,7 @@ var fields = map[string]map[string]field{
 		"AllowTranscription":                 {kind: kBool},
 		"AllowCloudRecording":                {kind: kBool},
 		"AllowRecordingStorageOutsideRegion": {kind: kBool},
-		"Copilot":                            {kind: kString, enum: []string{"Enabled", "EnabledWithTranscript"}},
+		"Copilot":                            {kind: kString, enum: []string{"Enabled", "EnabledWithTranscript", "EnabledWithTranscriptDefaultOn", "Disabled"}},
 		"AllowMeetNow":                       {kind: kBool},
 		"AllowIPAudio":                       {kind: kBool},
 		"AllowIPVideo":                       {kind: kBool},
