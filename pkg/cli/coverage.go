@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers/m365"
 	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/zclconf/go-cty/cty"
@@ -20,8 +21,11 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasTeams, appID := false, ""
+	hasTeams, appID, managesApp := false, "", false
 	for _, r := range sortedResources(cfg) {
+		if r.Mode == spec.ManagedResource && r.Type == "m365_integrated_app" {
+			managesApp = true
+		}
 		if r.Mode != spec.ManagedResource || !strings.HasPrefix(r.Type, "teams_") {
 			continue
 		}
@@ -73,7 +77,109 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seller coverage: %w", err)
 	}
-	return coverageSummary(group, gid, appID, res), nil
+	var appNotes []string
+	if appID != "" {
+		if appNotes, err = checkAppAvailability(ctx, m, group, gid, appID, managesApp, res); err != nil {
+			return nil, err
+		}
+	}
+	cov := coverageSummary(group, gid, appID, res)
+	cov.Notes = append(cov.Notes, appNotes...)
+	return cov, nil
+}
+
+// checkAppAvailability checks that the sellers whose setup policy installs the Copilot for Sales
+// app may use it under app-centric management (docs/api/teams.md, "App availability"): the app
+// not blocked by an admin, and available to everyone or to the seller (directly or through one
+// of the allowed groups, direct members). It sets AppNotAllowed on res's groups. A blocked app,
+// or an availability the configuration does not manage (no m365_integrated_app), is an error
+// with the reason and the admin-centre steps: installing or pinning an app its users may not use
+// does nothing for them. An availability c4sctl manages is counted as not covered (the plan
+// shows its change). What could not be read counts every such seller as not covered.
+func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, appID string, managesApp bool, res *teams.CoverageResult) ([]string, error) {
+	installed := 0
+	for _, cg := range res.Groups {
+		if cg.AppInstalled {
+			installed += cg.Sellers
+		}
+	}
+	if installed == 0 {
+		return nil, nil
+	}
+	notRead := func(why string) []string {
+		for i := range res.Groups {
+			if res.Groups[i].AppInstalled {
+				res.Groups[i].AppNotAllowed = res.Groups[i].Sellers
+			}
+		}
+		return []string{fmt.Sprintf("whether the %d seller(s) whose setup policy installs the Copilot for Sales app may use it could not be read (%s); they are counted as not covered", installed, why)}
+	}
+	a, found, err := m.AppAvailabilityOf(ctx, appID, m365.Defaults.TeamsAppName)
+	if err != nil {
+		return notRead(err.Error()), nil
+	}
+	if !found {
+		return notRead(fmt.Sprintf("no Copilot package of the tenant has Teams app id %s", appID)), nil
+	}
+	allowedGroupMembers := map[string]bool{}
+	if !a.IsBlocked && a.AvailableTo == "some" {
+		for gid := range a.Groups {
+			ids, _, err := m.GroupMemberIDs(ctx, gid)
+			if err != nil {
+				return notRead(fmt.Sprintf("read the members of group %s the app is available to: %v", gid, err)), nil
+			}
+			for _, id := range ids {
+				allowedGroupMembers[strings.ToLower(id)] = true
+			}
+		}
+	}
+	allowed := func(id string) bool {
+		id = strings.ToLower(id)
+		switch {
+		case a.IsBlocked || a.AvailableTo == "none":
+			return false
+		case a.AvailableTo == "all":
+			return true
+		}
+		return a.Users[id] || allowedGroupMembers[id]
+	}
+	notAllowed, example := 0, ""
+	for i := range res.Groups {
+		cg := &res.Groups[i]
+		if !cg.AppInstalled {
+			continue
+		}
+		for _, id := range cg.SellerIDs {
+			if !allowed(id) {
+				cg.AppNotAllowed++
+				notAllowed++
+				if example == "" {
+					example = cg.Example
+				}
+			}
+		}
+	}
+	src := fmt.Sprintf("app availability read from app-centric management (Copilot package %s: isBlocked %t, availableTo %s); app permission policies of tenants not migrated to app-centric management are not read", a.PackageID, a.IsBlocked, a.AvailableTo)
+	if notAllowed == 0 {
+		return []string{src}, nil
+	}
+	reason := "the app is available to no one"
+	switch {
+	case a.IsBlocked:
+		reason = "the app is blocked by an admin"
+	case a.AvailableTo == "some":
+		reason = fmt.Sprintf("the app is available to specific users and groups only, and they are not among them (nor direct members of its %d allowed group(s))", len(a.Groups))
+	}
+	if !a.IsBlocked && managesApp {
+		return []string{src, fmt.Sprintf("%d seller(s) get a setup policy that installs the Copilot for Sales app but may not use it: %s; they are counted as not covered until the m365_integrated_app change in this plan is applied", notAllowed, reason)}, nil
+	}
+	var steps []string
+	if a.IsBlocked {
+		steps = append(steps, "Teams admin center > Teams apps > Manage apps > search \"Copilot for Sales\" > select it > Actions > Allow (unblock the app)")
+	}
+	steps = append(steps, fmt.Sprintf("Teams admin center > Teams apps > Manage apps > Copilot for Sales > Users and groups > Edit availability > Everyone, or Specific users or groups with the group %q (the Microsoft 365 admin center shows the same setting under Agents > All agents > Copilot for Sales > Availability; or declare an m365_integrated_app with groups = [%q])", group, group))
+	return nil, fmt.Errorf("seller coverage: the app setup policy installs the Copilot for Sales app (%s) for %d seller(s) of %q (e.g. %s) who are not allowed to use it: %s (Copilot package %s); installing or pinning it does nothing for them. Allow it: %s",
+		appID, notAllowed, group, example, reason, a.PackageID, strings.Join(steps, "; then "))
 }
 
 // coverageSummary turns the computed coverage into the plan's section.
@@ -109,6 +215,8 @@ func coverageSummary(group, groupID, appID string, res *teams.CoverageResult) *p
 			app := "installs the Copilot for Sales app"
 			if !cg.AppInstalled {
 				app = "does NOT install the Copilot for Sales app " + appID
+			} else if cg.AppNotAllowed > 0 {
+				app += fmt.Sprintf(", but %d of them may NOT use it", cg.AppNotAllowed)
 			}
 			line += fmt.Sprintf("; app setup policy %s %s (%s)", cg.Setup.Policy, via(cg.Setup), app)
 		}

@@ -76,3 +76,54 @@ func TestSellerCoverageAfterAnAssignmentByHand(t *testing.T) {
 		t.Fatalf("drift after the fix: exit %d", code)
 	}
 }
+
+const coverageApp = `
+resource "teams_app_setup_policy" "global" {
+  identity        = "Global"
+  app_preset_list = ["` + graphapi.SalesAppID + `"]
+}
+
+resource "m365_integrated_app" "c4s" {
+  groups = ["Sellers"]
+}
+`
+
+// Issue 16's second "Done when": with the app blocked for sellers (Teams admin center > Manage
+// apps > Block), plan fails with the reason and the admin-centre steps; unblocked, it is clean.
+func TestPlanFailsWhenTheAppIsBlockedForSellers(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase + coverageApp})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") || !strings.Contains(stdout, "installs the Copilot for Sales app") {
+		t.Fatalf("plan after apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app")
+	if code != 0 || !strings.Contains(stdout, "blocked") {
+		t.Fatalf("sandbox teams block-app: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 1 {
+		t.Fatalf("plan with the app blocked: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"for 200 seller(s) of \"Sellers\"", "the app is blocked by an admin", "Teams admin center > Teams apps > Manage apps", "Allow (unblock the app)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("plan error lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stdout, "No changes.") {
+		t.Errorf("plan says No changes with the app blocked:\n%s", stdout)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app", "--unblock"); code != 0 {
+		t.Fatalf("unblock: %d %s", code, stderr)
+	}
+	// Available to no one but Sellers' availability is managed here: not covered, not an error.
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app", "--unblock", "--available-to", "none"); code != 0 {
+		t.Fatalf("available to none: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(stdout, "200 seller(s), 200 not covered") || !strings.Contains(stdout, "available to no one") {
+		t.Fatalf("plan with the app available to no one: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

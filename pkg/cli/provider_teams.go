@@ -107,6 +107,64 @@ which wins over every group assignment; POLICY_NAME Global removes it.`,
 	assign.Flags().IntVar(&rank, "rank", 0, "rank among the policy type's group assignments (1 = highest; default last)")
 	assign.Flags().StringVar(&user, "user", "", "user principal name (direct assignment)")
 	cmd.AddCommand(assign)
+	var unblock bool
+	var availableTo string
+	blockApp := &cobra.Command{
+		Use:   "block-app [TEAMS_APP_ID]",
+		Short: "Block the Copilot for Sales app (or another Teams app) by hand, as in Teams admin center > Teams apps > Manage apps",
+		Long: `Block a Teams app in the sandbox as an admin would in the Teams admin center (Teams apps >
+Manage apps > the app > Actions > Block), or change who it is available to (--available-to
+none|some|all: Users and groups > Edit availability > No one / Specific users or groups /
+Everyone). The state is the app's Copilot package (isBlocked, availableTo), which app-centric
+management shares with the Microsoft 365 admin center. TEAMS_APP_ID defaults to the Copilot for
+Sales app; --unblock allows it again.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			appID := graphapi.SalesAppID
+			if len(args) == 1 {
+				appID = args[0]
+			}
+			switch availableTo {
+			case "", "none", "some", "all":
+			default:
+				return fmt.Errorf("--available-to %q: use none, some or all", availableTo)
+			}
+			sb, err := g.SandboxServer()
+			if err != nil {
+				return err
+			}
+			gs, ok := sb.Service("graph").(*graphapi.Service)
+			if !ok {
+				return fmt.Errorf("this sandbox does not serve Microsoft Graph")
+			}
+			var name string
+			err = sb.Mutate(func() error {
+				for _, p := range gs.Tenant().Packages {
+					if strings.EqualFold(p.AppID, appID) {
+						p.IsBlocked = !unblock
+						if availableTo != "" {
+							p.AvailableTo = availableTo
+						}
+						name = p.DisplayName
+						return nil
+					}
+				}
+				return fmt.Errorf("no Copilot package of the sandbox has Teams app id %q", appID)
+			})
+			if err != nil {
+				return err
+			}
+			state := "blocked"
+			if unblock {
+				state = "allowed (unblocked)"
+			}
+			fmt.Fprintf(g.Stdout, "%s (%s) %s in the sandbox.\n", name, appID, state)
+			return nil
+		},
+	}
+	blockApp.Flags().BoolVar(&unblock, "unblock", false, "allow the app again instead of blocking it")
+	blockApp.Flags().StringVar(&availableTo, "available-to", "", "also set who the app is available to: none, some or all")
+	cmd.AddCommand(blockApp)
 	return cmd
 }
 

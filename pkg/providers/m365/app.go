@@ -138,6 +138,8 @@ type pkgDetail struct {
 	AvailableTo string      `json:"availableTo"`
 	DeployedTo  string      `json:"deployedTo"`
 	Allowed     []pkgAccess `json:"allowedUsersAndGroups"`
+	AppID       string      `json:"appId"`     // copilotPackageDetail: the Teams app id
+	IsBlocked   bool        `json:"isBlocked"` // blocked by an admin
 }
 
 // unavailable tells whether an error means the package API cannot be used for this tenant.

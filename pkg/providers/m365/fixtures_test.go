@@ -58,3 +58,24 @@ func TestFixtureGraphErrorBody(t *testing.T) {
 		t.Errorf("message %q", s)
 	}
 }
+
+// A Copilot package detail's availability: "some" with a group (ids in any case) and a user.
+// A decoder that read "availableTo" as a Boolean, or the access list from acquireUsersAndGroups
+// (the deployment, not who may use it), fails here.
+func TestFixtureCopilotPackageAvailability(t *testing.T) {
+	raw, err := os.ReadFile("testdata/copilot_package_detail_some.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := DecodeAppAvailability(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.IsBlocked || a.AvailableTo != "some" || len(a.Groups) != 1 || len(a.Users) != 1 ||
+		!a.Groups["0e5c8a1b-7d3f-4b2a-9c6e-1f2a3b4c5d6e"] || !a.Users["5b2d7f1a-8c4e-4d3b-a1f9-6e0c2b7d4a81"] {
+		t.Fatalf("decoded %+v", a)
+	}
+	if _, err := DecodeAppAvailability([]byte(`{"id":"P_x","availableTo":"everyone"}`)); err == nil {
+		t.Error("availableTo everyone (not a Graph value) accepted")
+	}
+}

@@ -79,13 +79,17 @@ type CoverageGroup struct {
 	Copilot        string // the meeting policy's Copilot value ("" when the service did not say)
 	AppInstalled   bool   // the setup policy's AppPresetList holds AppID (true when AppID is "")
 	Sellers        int
-	Example        string // one seller's UPN
+	Example        string   // one seller's UPN
+	SellerIDs      []string // the sellers' object ids (the app availability check's input)
+	// AppNotAllowed counts the sellers of the group the app is not available to (set by the
+	// caller's app availability check; 0 when not checked).
+	AppNotAllowed int
 }
 
 // Covered tells whether these sellers get what Copilot for Sales needs: transcription on (guide
 // step 3), Copilot not turned off in their meetings, and the app installed by their setup policy.
 func (g CoverageGroup) Covered() bool {
-	return g.Transcription && !CopilotOff(g.Copilot) && g.AppInstalled
+	return g.Transcription && !CopilotOff(g.Copilot) && g.AppInstalled && g.AppNotAllowed == 0
 }
 
 // CoverageResult is the coverage of all sellers, by group of identical outcome (covered first,
@@ -102,8 +106,11 @@ type CoverageResult struct {
 func (r *CoverageResult) Uncovered() int {
 	n := 0
 	for _, g := range r.Groups {
-		if !g.Covered() {
+		switch {
+		case !g.Transcription || CopilotOff(g.Copilot) || !g.AppInstalled:
 			n += g.Sellers
+		case g.AppNotAllowed > 0:
+			n += g.AppNotAllowed
 		}
 	}
 	return n
@@ -206,6 +213,7 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 			byKey[key] = g
 		}
 		g.Sellers++
+		g.SellerIDs = append(g.SellerIDs, s.ID)
 	}
 	for _, g := range byKey {
 		res.Groups = append(res.Groups, *g)
