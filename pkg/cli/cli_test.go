@@ -70,7 +70,7 @@ func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
 		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("second plan exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
 	}
 

@@ -200,7 +200,7 @@ func TestImportAdoptsAnObjectThenPlanDoesNotCreateIt(t *testing.T) {
 	}
 
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || strings.Contains(stdout, "will be created") || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || strings.Contains(stdout, "will be created") || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after import: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
@@ -283,7 +283,7 @@ func importThenNoChanges(t *testing.T, dir string) {
 		}
 		return
 	}
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after importing the export: exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
 	}
 }

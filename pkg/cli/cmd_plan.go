@@ -100,6 +100,7 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	if err := g.printDiags(diags); err != nil {
 		return nil, diags, err
 	}
+	pl.Sandbox = g.SandboxRun()
 	if err := s.checkStateTarget(); err != nil {
 		return nil, diags, err
 	}

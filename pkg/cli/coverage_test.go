@@ -37,7 +37,7 @@ func TestSellerCoverageAfterAnAssignmentByHand(t *testing.T) {
 		t.Fatalf("apply: %d %s", code, stderr)
 	}
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after apply: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -69,7 +69,7 @@ func TestSellerCoverageAfterAnAssignmentByHand(t *testing.T) {
 		t.Fatalf("apply the Sellers policy: %d\n%s%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "200 covered: meeting policy Sellers through group Sellers (rank 1) (transcription on)") || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "200 covered: meeting policy Sellers through group Sellers (rank 1) (transcription on)") || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after the fix: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if _, _, code := runCLI(t, "--dir", dir, "--sandbox", "drift"); code != 0 {

@@ -101,7 +101,7 @@ func TestSavedPlanAppliesExactlyAndConverges(t *testing.T) {
 		t.Fatalf("apply PLAN exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	// Applying the same plan again: the object it changed is not as it was planned from.
@@ -257,7 +257,7 @@ func TestDriftReportsThenCleanAfterApply(t *testing.T) {
 		t.Fatalf("apply exit %d: %s", code, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift", "--report", "junit="+junit, "--report", "sarif="+sarif)
-	if code != 0 || !strings.Contains(stdout, "No drift") {
+	if code != 0 || !strings.Contains(stdout, "No drift (sandbox — not a real tenant)") {
 		t.Fatalf("drift after apply exit %d, want 0\n%s\n%s", code, stdout, stderr)
 	}
 	raw, _ = os.ReadFile(junit)
@@ -283,7 +283,7 @@ func TestDriftReportsThenCleanAfterApply(t *testing.T) {
 func TestExcludeOnPlanAndApply(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--exclude", "teams_meeting_policy.global", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") || !strings.Contains(stdout, "Excluded from this plan (--exclude, with what depends on it): teams_meeting_policy.global") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") || !strings.Contains(stdout, "Excluded from this plan (--exclude, with what depends on it): teams_meeting_policy.global") {
 		t.Errorf("plan --exclude exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, _, _ = runCLI(t, "--dir", dir, "--sandbox", "plan", "--json", "--exclude", "teams_meeting_policy.global")

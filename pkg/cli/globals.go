@@ -22,6 +22,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/hashicorp/hcl/v2"
@@ -59,6 +60,66 @@ type Globals struct {
 	mu      sync.Mutex
 	clients map[string]providers.Client
 	targets map[string]providers.Identity
+
+	// sandboxVia says how --sandbox was turned on ("--sandbox", "C4S_SANDBOX=1"), for the banner.
+	sandboxVia string
+	// bannerMu guards banner: the sandbox banner is printed once per run.
+	bannerMu sync.Mutex
+	banner   bool
+}
+
+// sandboxBanner prints, once per run, the line that makes a sandbox run unmistakable (stderr,
+// so that --json output stays one document).
+func (g *Globals) sandboxBanner(why string) {
+	g.bannerMu.Lock()
+	defer g.bannerMu.Unlock()
+	if g.banner {
+		return
+	}
+	g.banner = true
+	fmt.Fprintf(g.Stderr, "c4sctl: SANDBOX (%s): this run talks to the c4sctl sandbox, an emulator, not a real tenant or org.\n", why)
+}
+
+// sandboxIdentity tells why a provider's sign-in identity is the c4sctl sandbox's ("" when it
+// is not): its Entra tenant (sandbox.TenantID or its domain) or its Salesforce org id. So a
+// configuration pointed at `c4sctl sandbox serve`, without --sandbox, is still marked.
+func sandboxIdentity(name string, id providers.Identity) string {
+	if t := id["tenant_id"]; t != "" && (strings.EqualFold(t, sandbox.TenantID) || strings.EqualFold(t, sandbox.TenantDomain)) {
+		return fmt.Sprintf("provider %q signs in to the sandbox's tenant %s", name, t)
+	}
+	// Salesforce org ids are 15 characters, case-sensitive, or 18 with a checksum suffix.
+	if o := id["org_id"]; len(o) >= 15 && o[:15] == salesforceapi.OrgID[:15] {
+		return fmt.Sprintf("provider %q signs in to the sandbox's org %s", name, o)
+	}
+	return ""
+}
+
+// SandboxRun tells whether this run is against the c4sctl sandbox: --sandbox (C4S_SANDBOX=1),
+// or a configured provider signed in to the sandbox's tenant or org (see sandboxIdentity). It
+// prints the banner when it finds one not announced yet.
+func (g *Globals) SandboxRun() bool {
+	if g.Sandbox {
+		return true
+	}
+	g.mu.Lock()
+	names := make([]string, 0, len(g.clients))
+	for name := range g.clients {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var why string
+	for _, name := range names {
+		if ic, ok := g.clients[name].(providers.Identified); ok {
+			if why = sandboxIdentity(name, ic.Identity()); why != "" {
+				break
+			}
+		}
+	}
+	g.mu.Unlock()
+	if why != "" {
+		g.sandboxBanner(why)
+	}
+	return why != ""
 }
 
 // StateDir is the configuration's .c4sctl directory (state, lock, sandbox data).
@@ -270,6 +331,11 @@ func (g *Globals) SandboxServer() (*sandbox.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	via := g.sandboxVia
+	if via == "" {
+		via = "--sandbox"
+	}
+	g.sandboxBanner(via)
 	if on {
 		faults.Install(sb, fo)
 	}
@@ -347,6 +413,11 @@ func (g *Globals) Client(ctx context.Context, name string) (providers.Client, er
 	}
 	g.clients[name] = c
 	g.targets[name] = g.identity(c)
+	if ic, ok := c.(providers.Identified); ok && !g.Sandbox {
+		if why := sandboxIdentity(name, ic.Identity()); why != "" {
+			g.sandboxBanner(why)
+		}
+	}
 	return c, nil
 }
 

@@ -122,7 +122,7 @@ moved {
 		t.Errorf("state after the move: %q", out)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after the move: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 
@@ -138,7 +138,7 @@ moved {
 		t.Errorf("state mv to another type: %d %s", code, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("plan after state mv: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

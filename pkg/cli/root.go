@@ -63,7 +63,10 @@ Try it against the built-in sandbox:  c4sctl --dir examples/quickstart --sandbox
 	pf.DurationVar(&g.LockTimeout, "lock-timeout", 0, "wait this long for another run's state lock, e.g. 5m (default: fail at once, naming the holder)")
 	pf.StringVar(&g.LogLevel, "log-level", "", "log HTTP requests and decisions to stderr: error, warn, info or debug (secrets are never logged)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if g.Getenv("C4S_SANDBOX") == "1" || g.Getenv("C4S_SANDBOX") == "true" {
+		if v := g.Getenv("C4S_SANDBOX"); v == "1" || v == "true" {
+			if !g.Sandbox {
+				g.sandboxVia = "C4S_SANDBOX=" + v
+			}
 			g.Sandbox = true
 		}
 		switch g.LogLevel {

@@ -86,7 +86,7 @@ resource "salesforce_permission_set" "copilot" {
 		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("second plan exit %d, want 0 with No changes.\n%s\n%s", code, stdout, stderr)
 	}
 	out := filepath.Join(t.TempDir(), "exported")
@@ -261,7 +261,7 @@ resource "salesforce_permission_set" "copilot" {
 		t.Fatalf("the name in another case: apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("the name in another case: plan exit %d, want No changes\n%s\n%s", code, stdout, stderr)
 	}
 	// A new name renames the set (TestPermissionSetRenameWithTheConnectedApp covers it with the
@@ -272,7 +272,7 @@ resource "salesforce_permission_set" "copilot" {
 		t.Fatalf("a new name: apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox — not a real tenant).") {
 		t.Fatalf("after the rename: plan exit %d, want No changes\n%s\n%s", code, stdout, stderr)
 	}
 }

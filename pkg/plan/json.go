@@ -16,7 +16,7 @@ import (
 // JSONFormatVersion is the version of the machine-readable plan document (docs/json-plan.md).
 // The minor number grows when fields are added; the major number when any field changes meaning
 // or goes away.
-const JSONFormatVersion = "1.1"
+const JSONFormatVersion = "1.2"
 
 // SensitiveValue is what people see in place of a sensitive value.
 const SensitiveValue = "(sensitive value)"
@@ -25,9 +25,11 @@ const SensitiveValue = "(sensitive value)"
 // Sensitive values are never in it: their attributes are null in before/after and flagged in
 // before_sensitive/after_sensitive.
 type JSONPlan struct {
-	FormatVersion   string                `json:"format_version"`
-	C4sctlVersion   string                `json:"c4sctl_version"`
-	RefreshOnly     bool                  `json:"refresh_only"`
+	FormatVersion string `json:"format_version"`
+	C4sctlVersion string `json:"c4sctl_version"`
+	RefreshOnly   bool   `json:"refresh_only"`
+	// Sandbox: the plan was made against the c4sctl sandbox, not a real tenant and org.
+	Sandbox         bool                  `json:"sandbox"`
 	Summary         JSONSummary           `json:"summary"`
 	ResourceChanges []JSONResourceChange  `json:"resource_changes"`
 	ResourceDrift   []JSONResourceDrift   `json:"resource_drift"`
@@ -167,6 +169,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		FormatVersion: JSONFormatVersion,
 		C4sctlVersion: o.C4sctlVersion,
 		RefreshOnly:   p.RefreshOnly,
+		Sandbox:       p.Sandbox,
 		Summary: JSONSummary{Add: s.Add, Import: s.Import, Moved: s.Moved, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
 			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, HasChanges: p.HasChanges()},
 		ResourceChanges: []JSONResourceChange{},
@@ -362,7 +365,7 @@ type SchemaLookup func(typ string, data bool) *schema.Resource
 // have unknown values where they had one (the value itself is not in the document); attributes
 // flagged in after_unknown are unknown.
 func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
-	p := &Plan{RefreshOnly: doc.RefreshOnly}
+	p := &Plan{RefreshOnly: doc.RefreshOnly, Sandbox: doc.Sandbox}
 	byAddr := map[string]*ResourceChange{}
 	for i, jc := range doc.ResourceChanges {
 		if jc.Address == "" {

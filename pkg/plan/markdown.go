@@ -30,7 +30,14 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
 			title = "c4sctl plan (refresh only)"
 		}
 	}
-	fmt.Fprintf(w, "## %s\n\n", mdEscape(title))
+	sandboxMark := ""
+	if p.Sandbox {
+		sandboxMark = " (sandbox: true)" // our text: no escaping, so readers see it as written
+	}
+	fmt.Fprintf(w, "## %s%s\n\n", mdEscape(title), sandboxMark)
+	if p.Sandbox {
+		fmt.Fprintf(w, "> [!WARNING]\n> **%s**\n\n", SandboxNote)
+	}
 	fmt.Fprintf(w, "%s\n", markdownSummary(p))
 	if len(o.Excluded) > 0 {
 		fmt.Fprintf(w, "\nExcluded (not planned): %s\n", codeList(o.Excluded))
@@ -137,6 +144,9 @@ func markdownSummary(p *Plan) string {
 			}
 		}
 		if n == 0 && s.Drifted == 0 && s.notClean() == 0 {
+			if p.Sandbox {
+				return "**No drift (sandbox — not a real tenant).** Live objects in the sandbox match the configuration."
+			}
 			return "**No drift.** Live objects match the configuration."
 		}
 		line := fmt.Sprintf("**Drift:** %d resource(s) differ from the configuration, %d changed since the last apply.", n, s.Drifted)
@@ -149,6 +159,9 @@ func markdownSummary(p *Plan) string {
 		return line
 	}
 	if !p.HasChanges() {
+		if p.Sandbox {
+			return "**No changes (sandbox — not a real tenant).** The sandbox tenant and org match the configuration."
+		}
 		return "**No changes.** The tenant and org match the configuration."
 	}
 	line := "**Plan:** " + SummaryLine(s)

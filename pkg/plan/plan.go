@@ -22,7 +22,13 @@ type Plan struct {
 	// Coverage is what the sellers actually get (nil when not computed): sellers not covered
 	// make the plan not clean, like a resource that could not be planned.
 	Coverage *Coverage
+	// Sandbox marks a plan made against the c4sctl sandbox (the emulator), not a real tenant and
+	// org: every rendering says so, so that a sandbox result is never read as a real one.
+	Sandbox bool
 }
+
+// SandboxNote is the one line every rendering of a sandbox plan or report carries.
+const SandboxNote = "sandbox: true — planned against the c4sctl sandbox (an emulator), not a real tenant or org"
 
 // Coverage is the seller coverage: which Teams policies the members of the seller group get.
 type Coverage struct {

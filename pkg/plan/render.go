@@ -24,6 +24,9 @@ func ANSI() Colors {
 // Render writes the plan for people, in Terraform's style: drift first, then each change, then
 // the summary line.
 func Render(w io.Writer, p *Plan, c Colors) {
+	if p.Sandbox {
+		fmt.Fprintf(w, "%s%s%s\n", c.Yellow, SandboxNote, c.Reset)
+	}
 	var drifted []*ResourceChange
 	for _, rc := range p.Changes {
 		if len(rc.Drift) > 0 {
@@ -77,6 +80,10 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	s := p.Summary()
 	RenderCoverage(w, p.Coverage, c)
 	if !p.HasChanges() {
+		if p.Sandbox {
+			fmt.Fprintf(w, "\n%sNo changes (sandbox — not a real tenant).%s The sandbox tenant and org match the configuration.\n", c.Green, c.Reset)
+			return
+		}
 		fmt.Fprintf(w, "\n%sNo changes.%s The tenant and org match the configuration.\n", c.Green, c.Reset)
 		return
 	}
@@ -145,6 +152,10 @@ func renderDriftSummary(w io.Writer, p *Plan, c Colors) {
 	s := p.Summary()
 	RenderCoverage(w, p.Coverage, c)
 	if n == 0 && s.notClean() == 0 {
+		if p.Sandbox {
+			fmt.Fprintf(w, "\n%sNo drift (sandbox — not a real tenant).%s Live objects in the sandbox match the configuration.\n", c.Green, c.Reset)
+			return
+		}
 		fmt.Fprintf(w, "\n%sNo drift.%s Live objects match the configuration.\n", c.Green, c.Reset)
 		return
 	}

@@ -60,13 +60,21 @@ type junitSkipped struct {
 // WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
 	out := junitSuites{Name: "c4sctl drift", Time: "0"}
+	// A sandbox run says so in the names test reporters show (suite names) and in a property.
+	suffix := ""
+	props := []junitProperty{{Name: "c4sctl.version", Value: r.Version}}
+	if r.Sandbox {
+		out.Name += " (sandbox: true)"
+		suffix = " (sandbox)"
+		props = append(props, junitProperty{Name: "sandbox", Value: "true"})
+	}
 	idx := map[string]int{}
 	for _, res := range r.Resources {
 		i, ok := idx[res.Provider]
 		if !ok {
 			i = len(out.Suites)
 			idx[res.Provider] = i
-			out.Suites = append(out.Suites, junitSuite{Name: res.Provider, Time: "0", Properties: []junitProperty{{Name: "c4sctl.version", Value: r.Version}}})
+			out.Suites = append(out.Suites, junitSuite{Name: res.Provider + suffix, Time: "0", Properties: props})
 		}
 		s := &out.Suites[i]
 		c := junitCase{Name: res.Address, Classname: res.Provider + "." + res.Type, File: res.File, Line: res.Line, Time: "0"}
@@ -91,7 +99,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	// Uncovered sellers are drift too (exit 2): a CI reading only this file must see a failure.
 	if r.Uncovered > 0 {
 		msg := fmt.Sprintf("%d seller(s) are not covered: see the Seller coverage section of c4sctl plan", r.Uncovered)
-		out.Suites = append(out.Suites, junitSuite{Name: "seller coverage", Time: "0", Tests: 1, Failures: 1,
+		out.Suites = append(out.Suites, junitSuite{Name: "seller coverage" + suffix, Time: "0", Tests: 1, Failures: 1, Properties: props,
 			Cases: []junitCase{{Name: "seller coverage", Classname: "coverage", Time: "0", Failure: &junitFailure{Message: msg, Type: "uncovered"}}}})
 		out.Tests++
 		out.Failures++

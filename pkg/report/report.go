@@ -50,6 +50,10 @@ type Report struct {
 	Excluded      []string
 	// Uncovered counts sellers lacking what Copilot for Sales needs (plan.Coverage): drift too.
 	Uncovered int
+	// Sandbox: the check ran against the c4sctl sandbox (plan.Plan.Sandbox), not a real tenant
+	// and org. Every format says so where its readers look, and a clean result is never the
+	// plain "No drift" of a real tenant.
+	Sandbox bool
 }
 
 // Resource is one managed resource's check.
@@ -103,7 +107,7 @@ func (r *Report) HasDrift() bool { return len(r.Drifted()) > 0 || r.Uncovered > 
 // whose live value differs from the configuration (rc.Changes) and from the last apply (rc.Drift).
 // cfg, when given, locates each resource's block.
 func FromPlan(p *plan.Plan, cfg *spec.Config, tool, version string, excluded []string) *Report {
-	r := &Report{Tool: tool, Version: version, Excluded: excluded}
+	r := &Report{Tool: tool, Version: version, Excluded: excluded, Sandbox: p.Sandbox}
 	if p.Coverage != nil {
 		r.Uncovered = p.Coverage.Uncovered
 	}
@@ -170,6 +174,9 @@ func (r *Report) Summary() string {
 	n := len(r.Drifted())
 	if n == 0 && r.Uncovered > 0 {
 		return fmt.Sprintf("Not in sync: %d resource(s) match the configuration, but %d seller(s) are not covered.", r.count(InSync), r.Uncovered)
+	}
+	if n == 0 && r.Sandbox {
+		return fmt.Sprintf("No drift (sandbox — not a real tenant): %d resource(s) in the c4sctl sandbox match the configuration.", r.count(InSync))
 	}
 	if n == 0 {
 		return fmt.Sprintf("No drift: %d resource(s) match the configuration.", r.count(InSync))

@@ -28,6 +28,8 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool    sarifTool     `json:"tool"`
 	Results []sarifResult `json:"results"`
+	// Properties is the run's property bag (SARIF 2.1.0 §3.8): {"sandbox": true|false}.
+	Properties map[string]any `json:"properties"`
 }
 
 type sarifTool struct {
@@ -120,7 +122,13 @@ func WriteSARIF(w io.Writer, r *Report) error {
 			DefaultConfiguration: map[string]any{"level": "error"}},
 	}
 	ruleIndex := map[Status]int{Drifted: 0, Missing: 1, Unreadable: 2, Deferred: 3}
-	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{}}
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{},
+		Properties: map[string]any{"sandbox": r.Sandbox}}
+	// Scanners show a result's message, not the run's properties: a sandbox result says so.
+	note := ""
+	if r.Sandbox {
+		note = "[sandbox: true — c4sctl sandbox, not a real tenant] "
+	}
 	for _, res := range r.Resources {
 		if !res.Failing() {
 			continue
@@ -136,7 +144,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 		}
 		run.Results = append(run.Results, sarifResult{
 			RuleID: id, RuleIndex: idx, Level: "error",
-			Message:             sarifText{res.Message()},
+			Message:             sarifText{note + res.Message()},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{"c4sctlAddress/v1": res.Address},
 			Properties:          sarifProperties(res),
@@ -146,7 +154,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	if r.Uncovered > 0 {
 		run.Results = append(run.Results, sarifResult{
 			RuleID: RuleUncovered, RuleIndex: len(rules) - 1, Level: "error",
-			Message:             sarifText{fmt.Sprintf("%d seller(s) are not covered: see the Seller coverage section of c4sctl plan", r.Uncovered)},
+			Message:             sarifText{note + fmt.Sprintf("%d seller(s) are not covered: see the Seller coverage section of c4sctl plan", r.Uncovered)},
 			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{FullyQualifiedName: "seller coverage", Kind: "module"}}}},
 			PartialFingerprints: map[string]string{"c4sctlAddress/v1": "seller-coverage"},
 			Properties:          map[string]any{"uncovered": r.Uncovered},

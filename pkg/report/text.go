@@ -10,12 +10,13 @@ import (
 )
 
 // JSONFormatVersion is the version of the JSON drift report.
-const JSONFormatVersion = "1.1"
+const JSONFormatVersion = "1.2"
 
 type jsonReport struct {
 	FormatVersion string      `json:"format_version"`
 	Tool          string      `json:"tool"`
 	Version       string      `json:"c4sctl_version"`
+	Sandbox       bool        `json:"sandbox"`
 	HasDrift      bool        `json:"has_drift"`
 	Summary       jsonSummary `json:"summary"`
 	Resources     []Resource  `json:"resources"`
@@ -34,7 +35,7 @@ type jsonSummary struct {
 
 // WriteJSON writes the report as one JSON document (see docs/json-plan.md, "Drift report").
 func WriteJSON(w io.Writer, r *Report) error {
-	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, HasDrift: r.HasDrift(),
+	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, Sandbox: r.Sandbox, HasDrift: r.HasDrift(),
 		Summary: jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing),
 			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped)},
 		Resources: r.Resources, Excluded: r.Excluded}
@@ -52,7 +53,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 // WriteMarkdown writes the report for people (a job summary or an issue).
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## c4sctl drift report\n\n")
+	if r.Sandbox {
+		fmt.Fprintf(&b, "## c4sctl drift report (sandbox: true)\n\n> [!WARNING]\n> **sandbox: true** — this check ran against the c4sctl sandbox (an emulator), not a real tenant or org.\n\n")
+	} else {
+		fmt.Fprintf(&b, "## c4sctl drift report\n\n")
+	}
 	if r.HasDrift() {
 		fmt.Fprintf(&b, "**%s**\n\n", r.Summary())
 	} else {
