@@ -7,7 +7,7 @@ LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION)
 DEMO_DIR ?= examples/quickstart
 C4S      := $(BIN) --dir $(DEMO_DIR) --sandbox --no-color
 
-.PHONY: all build demo test vet fuzz bench clean azurite cross release
+.PHONY: all build demo test vet fuzz bench clean azurite cross release image
 
 all: build
 
@@ -94,6 +94,12 @@ release:
 	done
 	cd $(DIST) && sha256sum *.tar.gz *.zip > SHA256SUMS
 	@cat $(DIST)/SHA256SUMS
+
+# image: the container image (Dockerfile) for pipelines, tagged with VERSION. Needs a Docker
+# daemon, which CI here does not have: cmd/c4sctl's tests check the Dockerfile's build matches
+# `make release` instead.
+image:
+	docker build --build-arg VERSION=$(VERSION) -t c4sctl:$(VERSION) .
 
 clean:
 	rm -rf bin dist $(DEMO_DIR)/.c4sctl tools/azurite/node_modules

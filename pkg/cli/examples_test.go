@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -256,5 +257,46 @@ func TestGitHubActionsC4sctlInvocationsParse(t *testing.T) {
 	}
 	if n < 4 {
 		t.Errorf("found %d c4sctl invocations; the workflow plans, applies and checks drift", n)
+	}
+}
+
+// Every job installs the release archive `make release` builds, checked against its SHA256SUMS,
+// rather than compiling c4sctl (and msgraph-sdk-go) with the Go toolchain in each job; and the
+// apply job falls back to a fresh plan on the stale-plan exit code, not on error text.
+func TestGitHubActionsInstallTheCheckedRelease(t *testing.T) {
+	raw, err := os.ReadFile(filepath.FromSlash(workflowPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf := string(raw)
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// make release: name=c4sctl_$(VERSION)_$${os}_$${arch}, archived as $$name.tar.gz.
+	if !strings.Contains(string(makefile), "name=c4sctl_$(VERSION)_$${os}_$${arch}") {
+		t.Fatal("make release names its archives differently now: update the workflow's install step and this test")
+	}
+	if strings.Contains(wf, "go install") || strings.Contains(wf, "actions/setup-go") {
+		t.Error("a job compiles c4sctl instead of installing the release")
+	}
+	installs := strings.Count(wf, "- name: Install c4sctl")
+	if installs < 3 {
+		t.Errorf("%d install steps; the plan, apply and drift jobs each need one", installs)
+	}
+	for _, want := range []string{
+		`archive="c4sctl_${C4SCTL_VERSION}_linux_amd64"`,
+		`--pattern "$archive.tar.gz" --pattern SHA256SUMS`,
+		`sha256sum --check --strict`,
+	} {
+		if got := strings.Count(wf, want); got != installs {
+			t.Errorf("%q appears in %d of %d install steps", want, got, installs)
+		}
+	}
+	if want := fmt.Sprintf(`if [ "$code" -ne %d ]; then exit "$code"; fi`, ExitStalePlan); !strings.Contains(wf, want) {
+		t.Errorf("the apply job does not fall back on exit %d (stale plan) alone: want %q", ExitStalePlan, want)
+	}
+	if strings.Contains(wf, "grep -q") {
+		t.Error("the workflow greps error text; use exit codes")
 	}
 }
