@@ -75,6 +75,9 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 			excluded := plan.Excluded(g.config, f.exclude)
 			rep := report.FromPlan(pl, g.config, "c4sctl", Version, excluded)
 			relativizeFiles(rep)
+			if rep.Target, err = reportTarget(g); err != nil {
+				return err
+			}
 			for _, sp := range specs {
 				var buf bytes.Buffer
 				if err := report.Writers[sp.kind](&buf, rep); err != nil {
@@ -96,6 +99,34 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read at once")
 	cmd.Flags().StringArrayVar(&reports, "report", nil, "also write a report, `KIND=FILE`: junit, sarif, markdown or json (repeatable)")
 	return cmd
+}
+
+// reportTarget names what this drift run checked: the workspace, the Microsoft Entra tenant and
+// the Salesforce org its providers signed in to (see Globals.Targets); whether it ran against
+// the sandbox is the plan's (report.Report.Sandbox). Providers of one configuration sign in to one tenant (a run
+// signing in elsewhere than the state records is refused), so the first tenant_id, by provider
+// name, is the tenant.
+func reportTarget(g *Globals) (report.Target, error) {
+	ws, err := g.CurrentWorkspace()
+	if err != nil {
+		return report.Target{}, err
+	}
+	t := report.Target{Workspace: ws}
+	ids := g.Targets()
+	names := make([]string, 0, len(ids))
+	for n := range ids {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if t.TenantID == "" {
+			t.TenantID = ids[n]["tenant_id"]
+		}
+		if t.SalesforceOrgID == "" {
+			t.SalesforceOrgID = ids[n]["org_id"]
+		}
+	}
+	return t, nil
 }
 
 // relativizeFiles makes resource file paths relative to the working directory (the repository

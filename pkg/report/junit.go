@@ -37,6 +37,17 @@ type junitProperty struct {
 	Value string `xml:"value,attr"`
 }
 
+// Property names of every <testsuite>: the report format and the target (report merge reads
+// them); "sandbox" = "true" only on a sandbox run's suites.
+const (
+	JUnitPropFormat    = "c4sctl.report_format"
+	JUnitPropVersion   = "c4sctl.version"
+	JUnitPropWorkspace = "c4sctl.workspace"
+	JUnitPropTenant    = "c4sctl.tenant_id"
+	JUnitPropOrg       = "c4sctl.salesforce_org_id"
+	JUnitPropSandbox   = "sandbox"
+)
+
 type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
@@ -44,6 +55,7 @@ type junitCase struct {
 	Line      int           `xml:"line,attr,omitempty"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 }
 
@@ -57,16 +69,20 @@ type junitSkipped struct {
 	Message string `xml:"message,attr"`
 }
 
+// JUnitSandboxSuffix ends the <testsuites> name of a sandbox run's report.
+const JUnitSandboxSuffix = " (sandbox: true)"
+
 // WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
 	out := junitSuites{Name: "c4sctl drift", Time: "0"}
 	// A sandbox run says so in the names test reporters show (suite names) and in a property.
 	suffix := ""
-	props := []junitProperty{{Name: "c4sctl.version", Value: r.Version}}
+	props := []junitProperty{{JUnitPropFormat, JSONFormatVersion}, {JUnitPropVersion, r.Version}, {JUnitPropWorkspace, r.Target.Workspace},
+		{JUnitPropTenant, r.Target.TenantID}, {JUnitPropOrg, r.Target.SalesforceOrgID}}
 	if r.Sandbox {
-		out.Name += " (sandbox: true)"
+		out.Name += JUnitSandboxSuffix
 		suffix = " (sandbox)"
-		props = append(props, junitProperty{Name: "sandbox", Value: "true"})
+		props = append(props, junitProperty{Name: JUnitPropSandbox, Value: "true"})
 	}
 	idx := map[string]int{}
 	for _, res := range r.Resources {
@@ -103,6 +119,10 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			Cases: []junitCase{{Name: "seller coverage", Classname: "coverage", Time: "0", Failure: &junitFailure{Message: msg, Type: "uncovered"}}}})
 		out.Tests++
 		out.Failures++
+	}
+	// The target must be in the file even when nothing was checked: one empty suite carries it.
+	if len(out.Suites) == 0 {
+		out.Suites = append(out.Suites, junitSuite{Name: "c4sctl" + suffix, Time: "0", Properties: props, Cases: []junitCase{}})
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -46,14 +46,26 @@ const (
 // Report is the result of a drift check.
 type Report struct {
 	Tool, Version string
-	Resources     []Resource
-	Excluded      []string
+	// Target names what was checked, so that reports from many tenants can be merged
+	// (c4sctl report merge).
+	Target    Target
+	Resources []Resource
+	Excluded  []string
 	// Uncovered counts sellers lacking what Copilot for Sales needs (plan.Coverage): drift too.
 	Uncovered int
 	// Sandbox: the check ran against the c4sctl sandbox (plan.Plan.Sandbox), not a real tenant
 	// and org. Every format says so where its readers look, and a clean result is never the
 	// plain "No drift" of a real tenant.
 	Sandbox bool
+}
+
+// Target identifies the run a report comes from: the workspace (one per tenant in a fleet) and
+// the Microsoft Entra tenant and Salesforce org its providers signed in to (empty when no provider
+// of that kind is configured). Whether it ran against the sandbox is Report.Sandbox.
+type Target struct {
+	Workspace       string `json:"workspace"`
+	TenantID        string `json:"tenant_id"`
+	SalesforceOrgID string `json:"salesforce_org_id"`
 }
 
 // Resource is one managed resource's check.

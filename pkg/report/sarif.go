@@ -19,6 +19,12 @@ const (
 	RuleUncovered  = "c4sctl/uncovered"
 )
 
+// SARIFPropFormat is the run property naming the report format (JSONFormatVersion).
+const SARIFPropFormat = "c4sctl.report_format"
+
+// SARIFSandboxNote begins every result message of a sandbox run.
+const SARIFSandboxNote = "[sandbox: true — c4sctl sandbox, not a real tenant] "
+
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
 	Version string     `json:"version"`
@@ -28,7 +34,8 @@ type sarifLog struct {
 type sarifRun struct {
 	Tool    sarifTool     `json:"tool"`
 	Results []sarifResult `json:"results"`
-	// Properties is the run's property bag (SARIF 2.1.0 §3.8): {"sandbox": true|false}.
+	// Properties is the run's property bag (SARIF 2.1.0 §3.8): {"sandbox": true|false}, the
+	// report format (SARIFPropFormat) and the target (workspace, tenant_id, salesforce_org_id).
 	Properties map[string]any `json:"properties"`
 }
 
@@ -123,11 +130,12 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	}
 	ruleIndex := map[Status]int{Drifted: 0, Missing: 1, Unreadable: 2, Deferred: 3}
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "c4sctl", Version: r.Version, InformationURI: "https://github.com/c4sctl/c4sctl", Rules: rules}}, Results: []sarifResult{},
-		Properties: map[string]any{"sandbox": r.Sandbox}}
+		Properties: map[string]any{"sandbox": r.Sandbox, SARIFPropFormat: JSONFormatVersion,
+			"workspace": r.Target.Workspace, "tenant_id": r.Target.TenantID, "salesforce_org_id": r.Target.SalesforceOrgID}}
 	// Scanners show a result's message, not the run's properties: a sandbox result says so.
 	note := ""
 	if r.Sandbox {
-		note = "[sandbox: true — c4sctl sandbox, not a real tenant] "
+		note = SARIFSandboxNote
 	}
 	for _, res := range r.Resources {
 		if !res.Failing() {

@@ -9,18 +9,22 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/plan"
 )
 
-// JSONFormatVersion is the version of the JSON drift report.
-const JSONFormatVersion = "1.2"
+// JSONFormatVersion is the version of the drift report formats (docs/json-plan.md): the JSON
+// report's format_version, and the c4sctl.report_format property of the JUnit and SARIF reports.
+// 1.2 added sandbox; 1.3 the target (workspace, tenant_id, salesforce_org_id) and
+// summary.uncovered.
+const JSONFormatVersion = "1.3"
 
 type jsonReport struct {
-	FormatVersion string      `json:"format_version"`
-	Tool          string      `json:"tool"`
-	Version       string      `json:"c4sctl_version"`
-	Sandbox       bool        `json:"sandbox"`
-	HasDrift      bool        `json:"has_drift"`
-	Summary       jsonSummary `json:"summary"`
-	Resources     []Resource  `json:"resources"`
-	Excluded      []string    `json:"excluded"`
+	FormatVersion string `json:"format_version"`
+	Tool          string `json:"tool"`
+	Version       string `json:"c4sctl_version"`
+	Target
+	Sandbox   bool        `json:"sandbox"`
+	HasDrift  bool        `json:"has_drift"`
+	Summary   jsonSummary `json:"summary"`
+	Resources []Resource  `json:"resources"`
+	Excluded  []string    `json:"excluded"`
 }
 
 type jsonSummary struct {
@@ -31,13 +35,15 @@ type jsonSummary struct {
 	Unreadable int `json:"unreadable"`
 	Deferred   int `json:"deferred"`
 	Skipped    int `json:"skipped"`
+	// Uncovered counts sellers lacking what Copilot for Sales needs (drift too).
+	Uncovered int `json:"uncovered"`
 }
 
 // WriteJSON writes the report as one JSON document (see docs/json-plan.md, "Drift report").
 func WriteJSON(w io.Writer, r *Report) error {
-	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, Sandbox: r.Sandbox, HasDrift: r.HasDrift(),
+	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, Target: r.Target, Sandbox: r.Sandbox, HasDrift: r.HasDrift(),
 		Summary: jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing),
-			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped)},
+			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped), Uncovered: r.Uncovered},
 		Resources: r.Resources, Excluded: r.Excluded}
 	if out.Resources == nil {
 		out.Resources = []Resource{}
@@ -57,6 +63,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "## c4sctl drift report (sandbox: true)\n\n> [!WARNING]\n> **sandbox: true** — this check ran against the c4sctl sandbox (an emulator), not a real tenant or org.\n\n")
 	} else {
 		fmt.Fprintf(&b, "## c4sctl drift report\n\n")
+	}
+	if t := r.Target.describe(); t != "" {
+		fmt.Fprintf(&b, "%s\n\n", t)
 	}
 	if r.HasDrift() {
 		fmt.Fprintf(&b, "**%s**\n\n", r.Summary())
@@ -94,6 +103,26 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// describe names the target for people: "Workspace `contoso`, tenant `…`, Salesforce org `…`.";
+// empty when nothing is known.
+func (t Target) describe() string {
+	var parts []string
+	if t.Workspace != "" {
+		parts = append(parts, "workspace `"+t.Workspace+"`")
+	}
+	if t.TenantID != "" {
+		parts = append(parts, "tenant `"+t.TenantID+"`")
+	}
+	if t.SalesforceOrgID != "" {
+		parts = append(parts, "Salesforce org `"+t.SalesforceOrgID+"`")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := strings.Join(parts, ", ")
+	return strings.ToUpper(s[:1]) + s[1:] + "."
 }
 
 func quoteAll(xs []string) []string {
