@@ -18,7 +18,9 @@ build:
 # as they would for real: the admin installs the Salesforce connected app (guide step 6), a
 # seller's first sign-in creates msdyn_viva (step 7), and the plan after it asks the admin to add
 # c4sctl's app to msdyn_viva as an application user, which the admin does. The second apply
-# finishes the job and the last plan prints "No changes.".
+# finishes the job and the plan after it prints "No changes."; then the sellers who are ready are
+# welcomed (guide step 9; stdin is not a terminal, so nobody is asked) and status shows every step
+# done, with the clocks (exit 0).
 demo: build
 	rm -rf $(DEMO_DIR)/.c4sctl
 	$(C4S) validate
@@ -30,6 +32,8 @@ demo: build
 	$(C4S) sandbox dataverse add-app-user
 	$(C4S) apply --auto-approve
 	$(C4S) plan --detailed-exitcode
+	$(C4S) welcome --send --ready-only --per-minute 100000 </dev/null >/dev/null
+	$(C4S) status
 
 vet:
 	$(GO) vet ./...

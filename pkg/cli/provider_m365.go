@@ -15,6 +15,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/status"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/term"
@@ -119,7 +120,7 @@ func sellerGroup(ctx context.Context, g *Globals) (string, error) {
 
 func newWelcomeCmd(g *Globals) *cobra.Command {
 	var group, from, tmplPath, appName, resolve string
-	var send bool
+	var send, readyOnly bool
 	var perMinute int
 	cmd := &cobra.Command{
 		Use:   "welcome",
@@ -156,12 +157,32 @@ twice. The app can take up to 48 hours to show for sellers.`,
 			if send && from == "" {
 				return fmt.Errorf("--send needs --from: the mailbox (user principal name) the welcome is sent from")
 			}
+			var notReady map[string]string
+			if readyOnly {
+				// The per-seller checks of `c4sctl status`, for the configuration's seller group.
+				rep, err := readiness(ctx, g)
+				if err != nil {
+					return err
+				}
+				if rep.Sellers == nil {
+					return fmt.Errorf("--ready-only: the sellers could not be checked (%s); nobody was mailed", strings.Join(rep.Notes, "; "))
+				}
+				if !strings.EqualFold(rep.Sellers.Group, group) {
+					return fmt.Errorf("--ready-only checks the configuration's seller group %s, not %s: drop --group", rep.Sellers.Group, group)
+				}
+				notReady = rep.Sellers.NotReady()
+				for _, c := range rep.Sellers.Checks {
+					if c.Readiness && c.Status == status.NotChecked {
+						fmt.Fprintf(g.Stderr, "Warning: --ready-only: %q was not checked (%s); sellers are not held back for it\n", c.Title, c.Detail)
+					}
+				}
+			}
 			c, err := m365Client(ctx, g)
 			if err != nil {
 				return err
 			}
 			opts := m365.WelcomeOptions{Group: group, Sender: from, Template: tmpl, AppName: appName, Send: send,
-				RecordPath: welcomeRecordPath(g), Progress: g.Stdout, PerMinute: perMinute, Resolve: resolve}
+				RecordPath: welcomeRecordPath(g), Progress: g.Stdout, PerMinute: perMinute, Resolve: resolve, NotReady: notReady}
 			if send && g.stdinIsTerminal() {
 				// Who and how long, then "yes": the preview reads the record too (the send reads it
 				// again under its lock).
@@ -196,6 +217,7 @@ twice. The app can take up to 48 hours to show for sellers.`,
 	f.StringVar(&appName, "app-name", "", "app name used in the message (default: "+m365.Defaults.AppName+")")
 	f.BoolVar(&send, "send", false, "send the message (default: preview only); on a terminal, asks first, showing how many and how long")
 	f.StringVar(&resolve, "resolve-unknown", "", "settle the messages an earlier run may or may not have sent (lost answers): sent (found in the sender's Sent Items) or resend")
+	f.BoolVar(&readyOnly, "ready-only", false, "mail only the sellers `c4sctl status` finds ready (licensed, add-in deployed, Teams app installed, transcription on); says how many were skipped and why")
 	f.IntVar(&perMinute, "per-minute", m365.MailsPerMinute, "messages a minute (at most 30, the mailbox limit; the sandbox allows more for demos)")
 	return cmd
 }
@@ -213,6 +235,24 @@ func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {
 	fmt.Fprintf(w, "Seller group %s: %d members, %d mailed before, %d to mail.\n", res.Group, res.Recipients, len(res.AlreadySent), res.PendingCount)
 	if len(res.NoMail) > 0 {
 		fmt.Fprintf(w, "%d members have no mail address and are skipped.\n", len(res.NoMail))
+	}
+	if len(res.NotReady) > 0 {
+		n := 0
+		var whys []string
+		for why, k := range res.NotReady {
+			n += k
+			whys = append(whys, why)
+		}
+		sort.Slice(whys, func(i, j int) bool {
+			if res.NotReady[whys[i]] != res.NotReady[whys[j]] {
+				return res.NotReady[whys[i]] > res.NotReady[whys[j]]
+			}
+			return whys[i] < whys[j]
+		})
+		fmt.Fprintf(w, "Skipped %d seller(s) not ready (--ready-only; a later run mails them once they are):\n", n)
+		for _, why := range whys {
+			fmt.Fprintf(w, "  %d: %s\n", res.NotReady[why], why)
+		}
 	}
 	for _, a := range res.Resolved {
 		fmt.Fprintf(w, "Settled (--resolve-unknown): %s\n", a)

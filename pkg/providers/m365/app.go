@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -140,6 +141,62 @@ type pkgDetail struct {
 	Allowed     []pkgAccess `json:"allowedUsersAndGroups"`
 	AppID       string      `json:"appId"`     // copilotPackageDetail: the Teams app id
 	IsBlocked   bool        `json:"isBlocked"` // blocked by an admin
+	// LastModified is the package's lastModifiedDateTime (DateTimeOffset, ISO 8601): "the
+	// timestamp of the last change made to the package configuration or metadata" (Learn,
+	// copilotPackage resource); "" when absent.
+	LastModified string `json:"lastModifiedDateTime"`
+}
+
+// Deployment is who the app is deployed to, as `c4sctl status` reads it.
+type Deployment struct {
+	PackageID string
+	Everyone  bool     // availableTo all
+	GroupIDs  []string // lower-case object ids of the groups it is deployed to
+	UserIDs   []string // lower-case object ids of the users it is deployed to
+	// LastModified is the package's lastModifiedDateTime: the last change to its configuration
+	// (its deployment) or metadata; zero when the answer had none.
+	LastModified time.Time
+}
+
+// AppDeployment reads the deployment of the app (display name, or package id when set) through
+// the Copilot package API. unavailable says why it cannot be read (the API answered 400, 403 or
+// 404: not enrolled, no licence; or the app is not in the catalog); then the Deployment is nil.
+func (c *Client) AppDeployment(ctx context.Context, displayName, packageID string) (d *Deployment, unavailableWhy string, err error) {
+	cfg := cty.ObjectVal(map[string]cty.Value{"package_id": attrs.StringOrNull(packageID), "display_name": attrs.StringOrNull(displayName)})
+	p, err := c.findPackage(ctx, cfg)
+	if err != nil {
+		if why, ok := unavailable(err); ok {
+			return nil, why, nil
+		}
+		return nil, "", err
+	}
+	if p == nil {
+		return nil, fmt.Sprintf("%q is not in the tenant's Copilot package catalog", appName(cfg)), nil
+	}
+	d, err = deploymentOf(p)
+	return d, "", err
+}
+
+// deploymentOf reads a package's deployment; a lastModifiedDateTime that is not ISO 8601 is an
+// error (a wrong field would otherwise pass as "unknown").
+func deploymentOf(p *pkgDetail) (*Deployment, error) {
+	d := &Deployment{PackageID: p.ID, Everyone: p.AvailableTo == "all"}
+	if p.LastModified != "" {
+		t, err := time.Parse(time.RFC3339Nano, p.LastModified)
+		if err != nil {
+			return nil, fmt.Errorf("Copilot package %s: lastModifiedDateTime %q is not a date and time: %v", p.ID, p.LastModified, err)
+		}
+		d.LastModified = t.UTC()
+	}
+	for _, a := range p.Allowed {
+		switch a.ResourceType {
+		case "group":
+			d.GroupIDs = append(d.GroupIDs, strings.ToLower(a.ResourceID))
+		case "user":
+			d.UserIDs = append(d.UserIDs, strings.ToLower(a.ResourceID))
+		}
+	}
+	return d, nil
 }
 
 // unavailable tells whether an error means the package API cannot be used for this tenant.

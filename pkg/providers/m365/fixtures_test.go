@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A members page as Graph documents it decodes into the adapter's users: the selected fields by
@@ -77,5 +78,28 @@ func TestFixtureCopilotPackageAvailability(t *testing.T) {
 	}
 	if _, err := DecodeAppAvailability([]byte(`{"id":"P_x","availableTo":"everyone"}`)); err == nil {
 		t.Error("availableTo everyone (not a Graph value) accepted")
+	}
+}
+
+// A copilotPackageDetail as Learn documents it decodes into the deployment `c4sctl status`
+// reads: who it is deployed to and lastModifiedDateTime (the add-in clock's source).
+func TestFixtureCopilotPackageDetail(t *testing.T) {
+	b, err := os.ReadFile("testdata/copilot_package_detail.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p pkgDetail
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	d, err := deploymentOf(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Everyone || len(d.GroupIDs) != 1 || d.GroupIDs[0] != "b320e1e1-5a2e-44d4-9c72-9d5c7f25c2f3" || len(d.UserIDs) != 1 {
+		t.Errorf("deployment %+v", d)
+	}
+	if want := time.Date(2026, 10, 14, 9, 32, 11, 123456700, time.UTC); !d.LastModified.Equal(want) {
+		t.Errorf("lastModifiedDateTime decoded as %v, want %v", d.LastModified, want)
 	}
 }

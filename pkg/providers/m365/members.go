@@ -6,12 +6,41 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 )
 
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
-// Member is a user member of a group: object id and user principal name.
-type Member struct{ ID, UPN string }
+// Member is a user member of a group: object id, user principal name, mail address ("" when
+// the user has none), display name, and the ids (lower case) of the SKUs assigned to the user
+// (Graph user.assignedLicenses, directly or through a group).
+type Member struct {
+	ID, UPN, Mail, Name string
+	SkuIDs              []string
+}
+
+// Licensed tells whether the member holds the SKU skuID (any case).
+func (m Member) Licensed(skuID string) bool {
+	for _, s := range m.SkuIDs {
+		if strings.EqualFold(s, skuID) {
+			return true
+		}
+	}
+	return false
+}
+
+// SkuID is the id of the tenant's SKU with that part number (or id): an error names the SKUs the
+// tenant has when none matches.
+func (c *Client) SkuID(ctx context.Context, part string) (string, error) {
+	if part == "" {
+		part = Defaults.SkuPartNumber
+	}
+	s, err := c.findSku(ctx, part)
+	if err != nil {
+		return "", err
+	}
+	return s.ID, nil
+}
 
 // GroupMembers resolves a group by object id or display name and lists its direct user members
 // through the licence reads' paging (999 a page): the seller coverage's input.
@@ -28,7 +57,11 @@ func (c *Client) GroupMembers(ctx context.Context, ref string) (groupID string, 
 		return "", nil, err
 	}
 	for _, u := range us {
-		members = append(members, Member{ID: u.ID, UPN: u.UPN})
+		m := Member{ID: u.ID, UPN: u.UPN, Mail: u.Mail, Name: u.Name}
+		for _, l := range u.Licenses {
+			m.SkuIDs = append(m.SkuIDs, strings.ToLower(l.SkuID))
+		}
+		members = append(members, m)
 	}
 	return g.ID, members, nil
 }

@@ -108,6 +108,10 @@ type WelcomeOptions struct {
 	// lost): "sent" records them as sent (the admin found them in the sender's Sent Items),
 	// "resend" forgets them so that this run (with Send) or the next mails them again.
 	Resolve string
+	// NotReady names the sellers not to mail in this run (`welcome --ready-only`): lower-case
+	// user object id -> why the seller is not ready. They stay unrecorded, so a later run mails
+	// them once they are ready.
+	NotReady map[string]string
 }
 
 // Resolutions are the values of WelcomeOptions.Resolve.
@@ -130,6 +134,9 @@ type WelcomeResult struct {
 	Unknown []string
 	// Resolved lists the recipients Resolve settled in this run.
 	Resolved []string
+	// NotReady counts the members left out because they are not ready (WelcomeOptions.NotReady),
+	// by reason.
+	NotReady map[string]int
 }
 
 // welcomeRecord is the file that remembers whom the message went to.
@@ -166,6 +173,23 @@ func loadRecord(path string) (*welcomeRecord, error) {
 		rec.Sent = map[string]welcomeSent{}
 	}
 	return rec, nil
+}
+
+// WelcomedAt reads the welcome record at path (WelcomeOptions.RecordPath) without locking or
+// changing it: lower-case address -> when the message was sent. Messages whose answer was lost
+// (may or may not have left) are left out. A missing file is an empty record.
+func WelcomedAt(path string) (map[string]time.Time, error) {
+	rec, err := loadRecord(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(rec.Sent))
+	for addr, s := range rec.Sent {
+		if !s.Unknown {
+			out[strings.ToLower(addr)] = s.At
+		}
+	}
+	return out, nil
 }
 
 func saveRecord(path string, rec *welcomeRecord) error {
@@ -309,6 +333,13 @@ func (c *Client) Welcome(ctx context.Context, o WelcomeOptions) (*WelcomeResult,
 		seen[key] = true
 		if _, done := rec.Sent[key]; done {
 			res.AlreadySent = append(res.AlreadySent, addr)
+			continue
+		}
+		if why, skip := o.NotReady[strings.ToLower(m.ID)]; skip {
+			if res.NotReady == nil {
+				res.NotReady = map[string]int{}
+			}
+			res.NotReady[why]++
 			continue
 		}
 		jobs = append(jobs, job{addr, WelcomeData{FirstName: firstName(m.Name, addr), Name: m.Name, Email: addr, AppName: o.AppName, SenderName: o.SenderName, Hours: VisibilityHours}})

@@ -28,6 +28,7 @@ type GroupAssignment struct {
 	GroupID    string
 	PolicyName string // bare name, without "Tag:"
 	Rank       int    // 1 = highest
+	Created    string // the assignment's createdTime as the service wrote it ("" when absent)
 }
 
 // Effective is the policy a user gets and why.
@@ -36,6 +37,7 @@ type Effective struct {
 	Via     Via
 	GroupID string // ViaGroup only
 	Rank    int    // ViaGroup only
+	Created string // ViaGroup only: when the group assignment was made, as the service wrote it
 }
 
 // EffectivePolicy applies the precedence to one user: direct is the user's direct assignment
@@ -53,7 +55,7 @@ func EffectivePolicy(direct string, memberOf func(groupID string) bool, groups [
 	}
 	if best >= 0 {
 		g := groups[best]
-		return Effective{Policy: displayIdentity(g.PolicyName), Via: ViaGroup, GroupID: g.GroupID, Rank: g.Rank}
+		return Effective{Policy: displayIdentity(g.PolicyName), Via: ViaGroup, GroupID: g.GroupID, Rank: g.Rank, Created: g.Created}
 	}
 	return Effective{Policy: "Global", Via: ViaGlobal}
 }
@@ -100,6 +102,9 @@ type CoverageResult struct {
 	Requests   int      // requests sent to the Teams service
 	GroupsRead int      // groups whose members were read
 	Missing    []string // assigned groups that no longer exist (no members)
+	// SellerGroup gives, for each seller of the input (same order), the index in Groups of the
+	// outcome that seller gets: per-seller readiness (`c4sctl status`, `welcome --ready-only`).
+	SellerGroup []int
 }
 
 // Uncovered counts the sellers who lack transcription or the app.
@@ -133,7 +138,7 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 			return nil, err
 		}
 		for _, g := range gs {
-			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority)})
+			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority), Created: g.CreatedTime})
 			k := strings.ToLower(g.GroupID)
 			if _, ok := members[k]; ok {
 				continue
@@ -195,7 +200,8 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		return nil
 	}
 	byKey := map[string]*CoverageGroup{}
-	for _, s := range in.Sellers {
+	keys := make([]*CoverageGroup, len(in.Sellers))
+	for i, s := range in.Sellers {
 		id := strings.ToLower(s.ID)
 		memberOf := func(gid string) bool { return members[gid][id] }
 		m := EffectivePolicy("", memberOf, assigned[meetingType])
@@ -214,12 +220,14 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		}
 		g.Sellers++
 		g.SellerIDs = append(g.SellerIDs, s.ID)
+		keys[i] = g
 	}
+	ptrs := make([]*CoverageGroup, 0, len(byKey))
 	for _, g := range byKey {
-		res.Groups = append(res.Groups, *g)
+		ptrs = append(ptrs, g)
 	}
-	sort.Slice(res.Groups, func(i, j int) bool {
-		a, b := res.Groups[i], res.Groups[j]
+	sort.Slice(ptrs, func(i, j int) bool {
+		a, b := *ptrs[i], *ptrs[j]
 		if a.Covered() != b.Covered() {
 			return a.Covered()
 		}
@@ -228,5 +236,14 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		}
 		return a.Example < b.Example
 	})
+	index := make(map[*CoverageGroup]int, len(ptrs))
+	for i, g := range ptrs {
+		res.Groups = append(res.Groups, *g)
+		index[g] = i
+	}
+	res.SellerGroup = make([]int, len(keys))
+	for i, g := range keys {
+		res.SellerGroup[i] = index[g]
+	}
 	return res, nil
 }

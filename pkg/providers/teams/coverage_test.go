@@ -92,6 +92,19 @@ func TestCoverageGroupsSellersByOutcome(t *testing.T) {
 	if got["AllOff"] != 2 || got["AllOn"] != 1 || got["Global"] != 47 {
 		t.Fatalf("by policy %v", got)
 	}
+	// Each seller's own outcome (status and welcome --ready-only read it per seller).
+	if len(res.SellerGroup) != len(sellers) {
+		t.Fatalf("SellerGroup has %d entries for %d sellers", len(res.SellerGroup), len(sellers))
+	}
+	for i, want := range map[int]string{0: "AllOff", 1: "AllOff", 2: "AllOn", 3: "Global", 49: "Global"} {
+		g := res.Groups[res.SellerGroup[i]]
+		if g.Meeting.Policy != want {
+			t.Errorf("seller %d gets %s, want %s", i, g.Meeting.Policy, want)
+		}
+		if want == "AllOff" && (g.Meeting.Created == "" || g.Meeting.Via != teams.ViaGroup) {
+			t.Errorf("seller %d: the group assignment's createdTime was not kept: %+v", i, g.Meeting)
+		}
+	}
 	if calls != 2 || res.GroupsRead != 2 {
 		t.Errorf("%d member reads, want 2 (one per assigned group)", calls)
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func fixture(t *testing.T, name string) []byte {
@@ -34,6 +35,11 @@ func TestFixtureGroupAssignmentsReadPriority(t *testing.T) {
 	want := "d8ebfa45:TeamsMeetingPolicy:AllOn:I 566b8d39:TeamsMeetingPolicy:Kiosk:II"
 	if strings.Join(got, " ") != want {
 		t.Errorf("decoded %s, want %s", strings.Join(got, " "), want)
+	}
+	// createdTime (the module's format, 7 fractional digits) is the pinned-app clock's source
+	// for sellers who get their setup policy through a group (c4sctl status).
+	if ct, err := time.Parse(time.RFC3339Nano, gs[0].CreatedTime); err != nil || !ct.Equal(time.Date(2019, 10, 29, 3, 57, 27, 0, time.UTC)) {
+		t.Errorf("createdTime %q decoded as %v (%v)", gs[0].CreatedTime, ct, err)
 	}
 	// Only app setup policy assignments are the adapter's; their order is by priority.
 	mixed := append([]liveGroup{{GroupID: "g9", PolicyType: setupType, PolicyName: "B", Priority: 2}, {GroupID: "g8", PolicyType: setupType, PolicyName: "A", Priority: 1}}, gs...)

@@ -187,6 +187,9 @@ type liveGroup struct {
 	PolicyType string  `json:"policyType"`
 	PolicyName string  `json:"policyName"`
 	Priority   float64 `json:"priority"`
+	// CreatedTime is when the assignment was made (yyyy-MM-ddTHH:mm:ss.fffffffK; the module's
+	// GroupAssignment model, docs/api/teams.md).
+	CreatedTime string `json:"createdTime"`
 }
 
 func (c *Client) getSetup(ctx context.Context, identity string) (*liveSetup, error) {

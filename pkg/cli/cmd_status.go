@@ -1,0 +1,589 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/c4sctl/c4sctl/examples"
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers/m365"
+	"github.com/c4sctl/c4sctl/pkg/providers/teams"
+	"github.com/c4sctl/c4sctl/pkg/report"
+	"github.com/c4sctl/c4sctl/pkg/spec"
+	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/c4sctl/c4sctl/pkg/status"
+	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func init() { extraCommands = append(extraCommands, newStatusCmd) }
+
+// Guide step of each resource type (docs/deployment-guide.md; 0: its prerequisites).
+var stepOfType = map[string]int{
+	"m365_license_assignment":          0,
+	"m365_integrated_app":              1,
+	"teams_app_setup_policy":           2,
+	"teams_meeting_policy":             3,
+	"salesforce_permission_set":        4,
+	"powerplatform_dlp_connector_rule": 5,
+	"powerplatform_dlp_policy":         5,
+	"salesforce_connected_app":         6,
+	"dataverse_environment_admins":     7,
+	"copilot_for_sales_settings":       8,
+}
+
+// Clocks of the guide: step 1, the add-in can take up to 24 hours to show; the app the setup
+// policy installs and pins up to 48 hours (step 9's hint).
+const (
+	addinHours = 24
+	pinHours   = m365.VisibilityHours
+)
+
+func newStatusCmd(g *Globals) *cobra.Command {
+	var format string
+	var jsonOut bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Readiness per guide step and per seller, with the clocks the guide names (read-only)",
+		Long: `status reads the tenant and the org and says, for each step of the deployment guide (0, the
+prerequisites, to 9), whether it is done, and for each member of the seller group whether they are
+ready: licensed, the Outlook add-in deployed to them, a Teams setup policy that installs the app
+and a meeting policy with transcription on (the policies they actually get, through group
+assignments by rank or the Global policy), and whether they were welcomed (welcome --send).
+
+Without a configuration in --dir, it checks against the guide's defaults: the built-in copy of
+examples/quickstart (pass --var to name the tenant, client and org).
+
+It shows the clocks the guide names: the time since the Outlook add-in was deployed (it can take
+up to 24 hours to show) and since the Teams app was installed and pinned (up to 48 hours), from
+the apply history next to the state and the services' own timestamps (the Copilot package's
+lastModifiedDateTime, a Teams group policy assignment's createdTime); "unknown" when there is none.
+
+status never changes anything: no write to the tenant, the org, the state or the welcome record,
+and it takes no lock.
+
+Exit codes: 0 every step done and every seller ready, 2 something not done or not checked, 1 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := outputFormat(format, jsonOut)
+			if err != nil {
+				return err
+			}
+			rep, err := readiness(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			switch format {
+			case "json":
+				if err := status.WriteJSON(g.Stdout, rep); err != nil {
+					return err
+				}
+			case "markdown":
+				status.WriteMarkdown(g.Stdout, rep)
+			default:
+				status.WriteHuman(g.Stdout, rep)
+			}
+			if !rep.Ready() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "output format: human, json or markdown (default human)")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as one JSON document (same as --format json)")
+	return cmd
+}
+
+// hasConfiguration tells whether dir holds a *.c4s.hcl file.
+func hasConfiguration(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), spec.FileSuffix) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// useBuiltinConfig loads the built-in quickstart as the configuration.
+func (g *Globals) useBuiltinConfig() error {
+	cfg, diags := spec.LoadFiles(g.Dir, map[string][]byte{examples.QuickstartName: examples.Quickstart}, g.Registry())
+	g.config = cfg
+	return g.printDiags(diags)
+}
+
+// readiness builds the status report: a refresh-only plan (no lock, nothing written), then the
+// per-seller reads. welcome --ready-only uses its seller part.
+func readiness(ctx context.Context, g *Globals) (*status.Report, error) {
+	has, err := hasConfiguration(g.Dir)
+	if err != nil {
+		return nil, err
+	}
+	label := g.Dir
+	st := state.New()
+	var history [][]byte
+	if has {
+		if _, err := g.LoadConfig(); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := g.useBuiltinConfig(); err != nil {
+			return nil, err
+		}
+		label = "built-in quickstart (no *.c4s.hcl in " + g.Dir + ")"
+	}
+	if _, err := g.Evaluator(); err != nil {
+		return nil, err
+	}
+	if has {
+		// The state is read, not locked: status writes nothing, and an apply running meanwhile
+		// only makes this report older.
+		b, err := g.Backend()
+		if err != nil {
+			return nil, err
+		}
+		if st, err = b.Load(); err != nil {
+			return nil, err
+		}
+		if hl, ok := b.(state.HistoryLog); ok {
+			if history, err = hl.ReadHistory(); err != nil {
+				return nil, fmt.Errorf("read the apply history: %w", err)
+			}
+		}
+	}
+	if g.Sandbox {
+		if _, err := g.SandboxServer(); err != nil {
+			return nil, err
+		}
+	}
+	p := &plan.Planner{Config: g.config, Eval: g.eval, State: st, Registry: g.Registry(), Clients: g,
+		Options: plan.Options{Concurrency: 8, RefreshOnly: true}}
+	pl, diags := p.Plan(ctx)
+	if err := g.printDiags(diags); err != nil {
+		return nil, err
+	}
+	if has {
+		s := &session{g: g, state: st}
+		if err := s.checkStateTarget(); err != nil {
+			return nil, err
+		}
+	}
+	rep := status.New(time.Now(), label, !has)
+	resourceChecks(rep, pl, g.config)
+	hist := parseHistory(g, history)
+	if err := sellerChecks(ctx, g, rep, pl, hist); err != nil {
+		return nil, err
+	}
+	rep.Finish()
+	return rep, nil
+}
+
+// resourceChecks adds one check per managed resource: done when the live object matches the
+// configuration (a change made outside c4sctl that still matches is done).
+func resourceChecks(rep *status.Report, pl *plan.Plan, cfg *spec.Config) {
+	r := report.FromPlan(pl, cfg, "c4sctl", Version, nil)
+	for _, res := range r.Resources {
+		step, ok := stepOfType[res.Type]
+		if !ok || res.Status == report.Skipped {
+			continue
+		}
+		c := status.Check{ID: "resource:" + res.Address, Step: step, Status: status.Done, Detail: res.Address + ": matches the configuration"}
+		var diffs []string
+		for _, d := range res.Differences {
+			if d.Kind == report.KindConfiguration {
+				diffs = append(diffs, d.String())
+			}
+		}
+		switch res.Status {
+		case report.Missing:
+			c.Status, c.Detail = status.NotDone, res.Address+": does not exist"
+		case report.Deferred, report.Unreadable:
+			c.Status, c.Detail = status.NotDone, res.Address+": "+res.Reason
+		default:
+			if len(diffs) > 0 {
+				c.Status, c.Detail = status.NotDone, res.Address+": "+strings.Join(diffs, "; ")
+			}
+		}
+		rep.Add(c)
+	}
+}
+
+// applied is when an apply changed a resource, from the history records.
+type applied struct {
+	addr, typ string
+	at        time.Time
+	attrs     []string // changed attribute names (nil when the record omitted them)
+}
+
+func parseHistory(g *Globals, recs [][]byte) []applied {
+	var out []applied
+	for i, raw := range recs {
+		var rec historyRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			fmt.Fprintf(g.Stderr, "Warning: history record %d is not valid JSON; skipped\n", i+1)
+			continue
+		}
+		for _, c := range rec.Changes {
+			if c.Result != "applied" && c.Result != "partial" {
+				continue
+			}
+			if c.Action != "create" && c.Action != "update" {
+				continue
+			}
+			typ, _, _ := strings.Cut(c.Address, ".")
+			a := applied{addr: c.Address, typ: typ, at: rec.Time}
+			for _, ch := range c.Changed {
+				a.attrs = append(a.attrs, ch.Name)
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// lastApplied is the latest apply that changed a resource of typ (and, when attrs are given and
+// the record kept them, one of those attributes).
+func lastApplied(hist []applied, typ string, attrs ...string) *time.Time {
+	var best *time.Time
+	for _, h := range hist {
+		if h.typ != typ {
+			continue
+		}
+		if len(attrs) > 0 && h.attrs != nil {
+			hit := false
+			for _, a := range h.attrs {
+				for _, want := range attrs {
+					hit = hit || a == want
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		if best == nil || h.at.After(*best) {
+			t := h.at
+			best = &t
+		}
+	}
+	return best
+}
+
+// clockFrom picks the latest of the known times and names its source.
+func clockFrom(c status.Clock, sources map[string]*time.Time) status.Clock {
+	var names []string
+	for n := range sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := sources[n]
+		if t == nil {
+			continue
+		}
+		if c.Since == nil || t.After(*c.Since) {
+			tt := *t
+			c.Since, c.Source = &tt, n
+		}
+	}
+	if c.Since == nil {
+		c.Source = "no apply in the history changed it, and the service gave no time for it"
+	}
+	return c
+}
+
+// resourceOf returns the first managed resource change of a type (nil when none is declared).
+func resourceOf(pl *plan.Plan, typ string) *plan.ResourceChange {
+	for _, rc := range pl.Changes {
+		if !rc.Data && rc.Type == typ && rc.Config != cty.NilVal && !rc.Config.IsNull() {
+			return rc
+		}
+	}
+	return nil
+}
+
+// strAttr reads a known string attribute of an object value ("" otherwise).
+func strAttr(v cty.Value, name string) string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !v.Type().IsObjectType() || !v.Type().HasAttribute(name) {
+		return ""
+	}
+	a := v.GetAttr(name)
+	if a.IsNull() || !a.IsKnown() || a.Type() != cty.String {
+		return ""
+	}
+	return a.AsString()
+}
+
+// setupAppID is the first app a teams_app_setup_policy installs, as planned (its data source
+// references resolved by the plan).
+func setupAppID(pl *plan.Plan) string {
+	rc := resourceOf(pl, "teams_app_setup_policy")
+	if rc == nil || !rc.Config.Type().IsObjectType() || !rc.Config.Type().HasAttribute("app_preset_list") {
+		return ""
+	}
+	a := rc.Config.GetAttr("app_preset_list")
+	if a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType()) {
+		return ""
+	}
+	for it := a.ElementIterator(); it.Next(); {
+		if _, e := it.Element(); !e.IsNull() && e.Type() == cty.String {
+			return e.AsString()
+		}
+	}
+	return ""
+}
+
+// Per-seller check ids.
+const (
+	checkLicence       = "licence"
+	checkAddin         = "outlook_addin"
+	checkTeamsApp      = "teams_app"
+	checkTranscription = "transcription"
+	checkWelcomed      = "welcomed"
+)
+
+// sellerChecks reads the seller group's members and checks each of them; it adds the clocks.
+// A check that cannot be made is "not checked" with the reason, never a guess.
+func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.Plan, hist []applied) error {
+	checks := []status.SellerCheck{
+		{ID: checkLicence, Step: 0, Title: "holds the licence", Failure: "no Copilot for Sales licence", Readiness: true},
+		{ID: checkAddin, Step: 1, Title: "the Outlook add-in is deployed to them", Failure: "Outlook add-in not deployed to them", Readiness: true},
+		{ID: checkTeamsApp, Step: 2, Title: "their app setup policy installs the app", Failure: "their Teams app setup policy does not install the app", Readiness: true},
+		{ID: checkTranscription, Step: 3, Title: "their meeting policy allows transcription", Failure: "transcription off in their Teams meeting policy", Readiness: true},
+		{ID: checkWelcomed, Step: 9, Title: "welcomed (welcome --send)", Failure: "not welcomed yet"},
+	}
+	idx := map[string]int{}
+	for i, c := range checks {
+		idx[c.ID] = i
+	}
+	notChecked := func(id, why string) {
+		checks[idx[id]].Status, checks[idx[id]].Detail = status.NotChecked, why
+	}
+	failed := map[string]map[string]bool{}
+	fail := func(id, userID string) {
+		if failed[id] == nil {
+			failed[id] = map[string]bool{}
+		}
+		failed[id][strings.ToLower(userID)] = true
+	}
+
+	// The clocks do not need the sellers.
+	addinClock := status.Clock{ID: "outlook_addin", Step: 1, What: "Outlook add-in deployed", WithinHours: addinHours}
+	pinClock := status.Clock{ID: "teams_app_pinned", Step: 2, What: "Teams app installed and pinned", WithinHours: pinHours}
+	addinSources := map[string]*time.Time{"the apply history": lastApplied(hist, "m365_integrated_app")}
+	pinSources := map[string]*time.Time{"the apply history": lastApplied(hist, "teams_app_setup_policy", "app_preset_list", "pinned_app_bar_apps")}
+	defer func() {
+		rep.AddClock(clockFrom(addinClock, addinSources))
+		rep.AddClock(clockFrom(pinClock, pinSources))
+	}()
+
+	group, err := sellerGroup(ctx, g)
+	if err != nil {
+		rep.Note("sellers were not checked: %v", err)
+		return nil
+	}
+	m, err := m365Client(ctx, g)
+	if err != nil {
+		return err
+	}
+	_, members, err := m.GroupMembers(ctx, group)
+	if err != nil {
+		rep.Note("sellers were not checked: read the members of %q: %v", group, err)
+		return nil
+	}
+	sellers := make([]status.Seller, len(members))
+	for i, u := range members {
+		sellers[i] = status.Seller{ID: u.ID, UPN: u.UPN}
+	}
+
+	// Licence: the SKU of the configuration's licence assignment.
+	lic := resourceOf(pl, "m365_license_assignment")
+	part := ""
+	if lic != nil {
+		part = strAttr(lic.Config, "sku_part_number")
+	}
+	if skuID, err := m.SkuID(ctx, part); err != nil {
+		notChecked(checkLicence, fmt.Sprintf("the licence's SKU could not be read: %v", err))
+	} else {
+		for _, u := range members {
+			if !u.Licensed(skuID) {
+				fail(checkLicence, u.ID)
+			}
+		}
+		checks[idx[checkLicence]].Detail = "SKU " + skuOr(part)
+	}
+
+	// The Outlook add-in's deployment: everyone, the users, and the direct members of the groups
+	// it is deployed to.
+	app := resourceOf(pl, "m365_integrated_app")
+	name, pkgID := "", ""
+	if app != nil {
+		name, pkgID = strAttr(app.Config, "display_name"), strAttr(app.Config, "package_id")
+	}
+	dep, why, err := m.AppDeployment(ctx, name, pkgID)
+	switch {
+	case err != nil:
+		notChecked(checkAddin, fmt.Sprintf("the deployment could not be read: %v", err))
+	case dep == nil:
+		notChecked(checkAddin, why)
+	default:
+		if !dep.LastModified.IsZero() && (dep.Everyone || len(dep.GroupIDs)+len(dep.UserIDs) > 0) {
+			// The time of the last change is the deployment's only while it is deployed: the
+			// package of an app never deployed has a lastModifiedDateTime too.
+			t := dep.LastModified
+			addinSources["the Copilot package's lastModifiedDateTime"] = &t
+		}
+		reached, err := deployedTo(ctx, m, dep)
+		if err != nil {
+			notChecked(checkAddin, fmt.Sprintf("the deployment's groups could not be read: %v", err))
+			break
+		}
+		for _, u := range members {
+			if !dep.Everyone && !reached[strings.ToLower(u.ID)] {
+				fail(checkAddin, u.ID)
+			}
+		}
+		switch {
+		case dep.Everyone:
+			checks[idx[checkAddin]].Detail = "deployed to the entire organisation"
+		default:
+			checks[idx[checkAddin]].Detail = fmt.Sprintf("deployed to %d group(s) and %d user(s) (direct members)", len(dep.GroupIDs), len(dep.UserIDs))
+		}
+	}
+
+	// Teams: the policies each seller gets.
+	appID := setupAppID(pl)
+	if err := teamsChecks(ctx, g, m, members, appID, fail, notChecked, checks, idx, pinSources); err != nil {
+		return err
+	}
+
+	// Welcome: the record welcome --send keeps (read, not locked).
+	sent, err := m365.WelcomedAt(welcomeRecordPath(g))
+	if err != nil {
+		notChecked(checkWelcomed, err.Error())
+	} else {
+		var first *time.Time
+		for i, u := range members {
+			addr := u.Mail
+			if addr == "" {
+				addr = u.UPN
+			}
+			at, ok := sent[strings.ToLower(addr)]
+			if !ok {
+				fail(checkWelcomed, u.ID)
+				continue
+			}
+			at = at.UTC()
+			sellers[i].Welcomed = &at
+			if first == nil || at.Before(*first) {
+				first = &at
+			}
+		}
+		if first != nil {
+			checks[idx[checkWelcomed]].Detail = "first welcome sent " + first.Format(time.RFC3339)
+		} else {
+			checks[idx[checkWelcomed]].Detail = "nobody welcomed yet: c4sctl welcome --send --ready-only"
+		}
+	}
+
+	rep.Sellers = status.SellerList(group, sellers, checks, failed)
+	for _, c := range rep.Sellers.Checks {
+		d := fmt.Sprintf("%d of %d seller(s): %s", c.Passed, rep.Sellers.Total, c.Title)
+		if c.Status == status.NotChecked {
+			d = fmt.Sprintf("sellers: %q not checked: %s", c.Title, c.Detail)
+		} else if c.Detail != "" {
+			d += " (" + c.Detail + ")"
+		}
+		rep.Add(status.Check{ID: "sellers:" + c.ID, Step: c.Step, Status: c.Status, Detail: d})
+	}
+	rep.Note("a seller is ready when every per-seller check made passes (licence, add-in, Teams app, transcription); the Salesforce user of each seller is not matched in this version")
+	return nil
+}
+
+func skuOr(part string) string {
+	if part == "" {
+		return m365.Defaults.SkuPartNumber
+	}
+	return part
+}
+
+// deployedTo is the set of lower-case user ids the deployment reaches: its users, and the direct
+// members of its groups (one paged read per group: groups nested in them are not followed).
+func deployedTo(ctx context.Context, m *m365.Client, dep *m365.Deployment) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, u := range dep.UserIDs {
+		out[u] = true
+	}
+	for _, gid := range dep.GroupIDs {
+		ids, _, err := m.GroupMemberIDs(ctx, gid)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out[strings.ToLower(id)] = true
+		}
+	}
+	return out, nil
+}
+
+func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365.Member, appID string,
+	fail func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int, pinSources map[string]*time.Time) error {
+	cl, err := g.Client(ctx, "teams")
+	if err != nil {
+		var de *diagError
+		if errors.As(err, &de) {
+			return err
+		}
+		notChecked(checkTeamsApp, fmt.Sprintf("the Teams provider could not be configured: %v", err))
+		notChecked(checkTranscription, fmt.Sprintf("the Teams provider could not be configured: %v", err))
+		return nil
+	}
+	tc, ok := cl.(*teams.Client)
+	if !ok {
+		return fmt.Errorf("provider teams is not the Teams policy client")
+	}
+	in := teams.CoverageInput{Members: m.GroupMemberIDs, AppID: appID}
+	for _, u := range members {
+		in.Sellers = append(in.Sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
+	}
+	res, err := tc.Coverage(ctx, in)
+	if err != nil {
+		notChecked(checkTeamsApp, err.Error())
+		notChecked(checkTranscription, err.Error())
+		return nil
+	}
+	for i, u := range members {
+		cg := res.Groups[res.SellerGroup[i]]
+		if !cg.Transcription {
+			fail(checkTranscription, u.ID)
+		}
+		if appID != "" && !cg.AppInstalled {
+			fail(checkTeamsApp, u.ID)
+		}
+		if cg.Setup.Via == teams.ViaGroup && cg.Setup.Created != "" {
+			if t, err := time.Parse(time.RFC3339Nano, cg.Setup.Created); err == nil {
+				t = t.UTC()
+				k := "the Teams group policy assignment's createdTime"
+				if cur := pinSources[k]; cur == nil || t.After(*cur) {
+					pinSources[k] = &t
+				}
+			}
+		}
+	}
+	via := "computed from the group policy assignments by rank, then Global; direct user assignments are not read"
+	checks[idx[checkTranscription]].Detail = via
+	if appID == "" {
+		notChecked(checkTeamsApp, "no teams_app_setup_policy declares app_preset_list: the app to look for is unknown")
+	} else {
+		checks[idx[checkTeamsApp]].Detail = "app " + appID + "; " + via
+	}
+	return nil
+}

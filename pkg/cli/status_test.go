@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c4sctl/c4sctl/examples"
+	"github.com/c4sctl/c4sctl/pkg/status"
+)
+
+func statusJSON(t *testing.T, args ...string) (*status.Report, int, string) {
+	t.Helper()
+	stdout, stderr, code := runCLI(t, append(args, "status", "--json")...)
+	var r status.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("status --json: exit %d, not JSON (%v)\n%s\n%s", code, err, stdout, stderr)
+	}
+	return &r, code, stderr
+}
+
+func stepStates(r *status.Report) map[int]status.State {
+	out := map[int]status.State{}
+	for _, s := range r.Steps {
+		out[s.Number] = s.Status
+	}
+	return out
+}
+
+func clockOf(r *status.Report, id string) *status.Clock {
+	for _, s := range r.Steps {
+		for i := range s.Clocks {
+			if s.Clocks[i].ID == id {
+				return &s.Clocks[i]
+			}
+		}
+	}
+	return nil
+}
+
+// fileSnapshot reads every file under dir (name -> content), to show a command wrote nothing.
+func fileSnapshot(t *testing.T, dir string, skip ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		for _, s := range skip {
+			if strings.Contains(p, s) {
+				return nil
+			}
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out[p] = string(b)
+		return nil
+	})
+	return out
+}
+
+// Issue 16's "Done when": status on a fresh sandbox lists every step as not done; after the
+// demo's steps (make demo, then welcome --send --ready-only) every step is done, with the clocks.
+func TestStatusFreshSandboxThenDemo(t *testing.T) {
+	// Without a configuration: the built-in quickstart, against a fresh sandbox.
+	empty := t.TempDir()
+	r, code, stderr := statusJSON(t, "--dir", empty, "--sandbox")
+	if code != 2 || !r.Builtin || r.Status != status.NotDone {
+		t.Fatalf("fresh sandbox, no configuration: exit %d, builtin %v, status %q\n%s", code, r.Builtin, r.Status, stderr)
+	}
+	for n, st := range stepStates(r) {
+		if st != status.NotDone {
+			t.Errorf("fresh sandbox: step %d is %q, want not done", n, st)
+		}
+	}
+	if len(r.Steps) != 10 || r.Sellers == nil || r.Sellers.Total != 200 || r.Sellers.Ready != 0 {
+		t.Fatalf("fresh sandbox: %d steps, sellers %+v", len(r.Steps), r.Sellers)
+	}
+	if c := clockOf(r, "outlook_addin"); c == nil || c.Since != nil {
+		t.Errorf("fresh sandbox: the add-in was never deployed, yet its clock is %+v", c)
+	}
+	if _, err := os.Stat(filepath.Join(empty, ".c4sctl", "state.json")); err == nil {
+		t.Errorf("status wrote a state file")
+	}
+
+	// The demo, in a directory holding the quickstart.
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	r, code, _ = statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Builtin {
+		t.Fatalf("before apply: exit %d builtin %v", code, r.Builtin)
+	}
+	for n, st := range stepStates(r) {
+		if st != status.NotDone {
+			t.Errorf("before apply: step %d is %q, want not done", n, st)
+		}
+	}
+	started := time.Now().UTC().Add(-time.Second)
+	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app")
+	run(0, "sandbox", "sign-in", "seller@contoso-sandbox.onmicrosoft.com")
+	run(0, "sandbox", "dataverse", "add-app-user")
+	run(0, "apply", "--auto-approve")
+	run(0, "plan", "--detailed-exitcode")
+
+	// Everything but the welcome is done; the welcome record says nobody was mailed.
+	r, code, _ = statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || stepStates(r)[9] != status.NotDone || stepStates(r)[3] != status.Done {
+		t.Fatalf("after apply, before welcome: exit %d, steps %v", code, stepStates(r))
+	}
+	if r.Sellers.Ready != 200 {
+		t.Fatalf("after apply: %d of %d sellers ready", r.Sellers.Ready, r.Sellers.Total)
+	}
+	before := fileSnapshot(t, dir, "sandbox")
+	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	if !strings.Contains(out, "Sent 200, failed 0.") || strings.Contains(out, "Skipped") {
+		t.Fatalf("welcome --ready-only with every seller ready:\n%s", out)
+	}
+
+	r, code, stderr = statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 0 || r.Status != status.Done {
+		t.Fatalf("after the demo: exit %d, status %q, steps %v\n%s", code, r.Status, stepStates(r), stderr)
+	}
+	for n, st := range stepStates(r) {
+		if st != status.Done {
+			t.Errorf("after the demo: step %d is %q", n, st)
+		}
+	}
+	for _, id := range []string{"outlook_addin", "teams_app_pinned"} {
+		c := clockOf(r, id)
+		if c == nil || c.Since == nil || c.Since.Before(started) || !c.Waiting || c.ElapsedHours == nil || *c.ElapsedHours > 1 {
+			t.Errorf("clock %s after the demo: %+v (want a time since %s, waiting)", id, c, started)
+		}
+	}
+	if c := clockOf(r, "teams_app_pinned"); c != nil && c.WithinHours != 48 {
+		t.Errorf("pinned clock: within %d hours, want 48", c.WithinHours)
+	}
+	if c := clockOf(r, "outlook_addin"); c != nil && c.WithinHours != 24 {
+		t.Errorf("add-in clock: within %d hours, want 24", c.WithinHours)
+	}
+	if len(r.Sellers.List) != 200 || r.Sellers.List[0].Welcomed == nil {
+		t.Errorf("JSON sellers: %d listed, first %+v", len(r.Sellers.List), r.Sellers.List[0])
+	}
+
+	// Read-only: status changed no file (state, history, welcome record, lock).
+	after := fileSnapshot(t, dir, "sandbox")
+	for _, f := range []string{"state.json", "state.json.history.jsonl"} {
+		p := filepath.Join(dir, ".c4sctl", f)
+		if before[p] == "" || before[p] != after[p] {
+			t.Errorf("%s changed across welcome and status (or is empty)", f)
+		}
+	}
+	snap := fileSnapshot(t, dir)
+	human := run(0, "status")
+	md := run(0, "status", "--format", "markdown")
+	if got := fileSnapshot(t, dir); len(got) != len(snap) {
+		t.Errorf("status created or removed files: %d before, %d after", len(snap), len(got))
+	} else {
+		for p, b := range snap {
+			if !strings.HasSuffix(p, "data.json") && got[p] != b {
+				t.Errorf("status changed %s", p)
+			}
+		}
+	}
+	for _, want := range []string{"Outlook add-in deployed", "it can take up to 24 hours to show, about 2", "Teams app installed and pinned", "up to 48 hours", "Ready: every step is done, 200 of 200 seller(s) ready."} {
+		if !strings.Contains(human, want) {
+			t.Errorf("human status lacks %q:\n%s", want, human)
+		}
+	}
+	if !strings.Contains(md, "| 9 | ✅ done | Welcome the sellers |") || !strings.Contains(md, "**Ready: every step is done") {
+		t.Errorf("markdown status:\n%s", md)
+	}
+}
+
+// status takes no lock: it runs while an apply holds the state's.
+func TestStatusRunsWhileTheStateIsLocked(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	g := &Globals{Dir: dir}
+	b, err := g.Backend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := b.Lock("apply", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "status")
+	if code != 2 || !strings.Contains(stdout, "Not ready:") {
+		t.Fatalf("status under another run's lock: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+const readyOnlyAddin = `
+resource "m365_integrated_app" "copilot_for_sales" {
+  users = ["user00001@contoso-sandbox.onmicrosoft.com", "user00002@contoso-sandbox.onmicrosoft.com", "user00003@contoso-sandbox.onmicrosoft.com"]
+}
+`
+
+// welcome --send --ready-only mails only the sellers status finds ready, and says how many were
+// skipped and why; a later run mails the others once they are ready.
+func TestWelcomeReadyOnlySkipsSellersNotReady(t *testing.T) {
+	cfg := strings.Replace(string(examples.Quickstart), `resource "m365_integrated_app" "copilot_for_sales" {
+  groups = ["Sellers"]
+}`, readyOnlyAddin, 1)
+	if cfg == string(examples.Quickstart) {
+		t.Fatal("the quickstart's integrated app block changed: update this test")
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": cfg})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	run(4, "apply", "--auto-approve")
+	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	for _, want := range []string{"Sent 3, failed 0.", "Skipped 197 seller(s) not ready", "197: Outlook add-in not deployed to them"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("welcome --ready-only lacks %q:\n%s", want, out)
+		}
+	}
+	r, code, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Sellers.Ready != 3 {
+		t.Fatalf("status: exit %d, %d ready", code, r.Sellers.Ready)
+	}
+	welcomed := 0
+	for _, s := range r.Sellers.List {
+		if s.Welcomed != nil {
+			welcomed++
+			if !s.Ready {
+				t.Errorf("%s was welcomed but is not ready", s.UPN)
+			}
+		}
+	}
+	if welcomed != 3 {
+		t.Errorf("%d sellers welcomed, want 3", welcomed)
+	}
+	// Deployed to everyone, the others are ready and the next run mails them.
+	writeFile(t, dir, "main.c4s.hcl", string(examples.Quickstart))
+	run(4, "apply", "--auto-approve") // the connected app and msdyn_viva are still pending
+	out = run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	if !strings.Contains(out, "3 mailed before, 197 to mail") || !strings.Contains(out, "Sent 197, failed 0.") {
+		t.Errorf("second welcome --ready-only:\n%s", out)
+	}
+}

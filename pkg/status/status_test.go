@@ -1,0 +1,147 @@
+package status
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func allDone(r *Report) {
+	for _, s := range Steps {
+		r.Add(Check{ID: "x", Step: s.Number, Status: Done, Detail: "ok"})
+	}
+}
+
+func TestStepStatusFromItsChecks(t *testing.T) {
+	r := New(t0, "dir", false)
+	allDone(r)
+	r.Add(Check{ID: "a", Step: 3, Status: NotChecked, Detail: "could not read"})
+	r.Add(Check{ID: "b", Step: 4, Status: NotChecked})
+	r.Add(Check{ID: "c", Step: 4, Status: NotDone})
+	r.Finish()
+	want := map[int]State{0: Done, 3: NotChecked, 4: NotDone, 9: Done}
+	for _, s := range r.Steps {
+		if w, ok := want[s.Number]; ok && s.Status != w {
+			t.Errorf("step %d: %q, want %q", s.Number, s.Status, w)
+		}
+	}
+	if r.Ready() {
+		t.Fatal("ready with a step not done")
+	}
+	if got := r.Summary(); got != "Not ready: 1 step(s) not done, 1 not checked, sellers not checked." {
+		t.Errorf("summary %q", got)
+	}
+}
+
+func TestOptionalStepNothingDeclaredDoesNotBlock(t *testing.T) {
+	r := New(t0, "dir", false)
+	for _, s := range Steps {
+		if s.Number != 8 {
+			r.Add(Check{ID: "x", Step: s.Number, Status: Done})
+		}
+	}
+	r.Sellers = SellerList("Sellers", []Seller{{ID: "U1", UPN: "a@x"}}, []SellerCheck{{ID: "licence", Readiness: true}}, nil)
+	r.Finish()
+	if !r.Ready() || r.Steps[8].Status != NotChecked {
+		t.Fatalf("ready %v, step 8 %q", r.Ready(), r.Steps[8].Status)
+	}
+	// A required step with nothing declared does block.
+	r = New(t0, "dir", false)
+	for _, s := range Steps {
+		if s.Number != 5 {
+			r.Add(Check{ID: "x", Step: s.Number, Status: Done})
+		}
+	}
+	r.Sellers = SellerList("Sellers", nil, nil, nil)
+	r.Finish()
+	if r.Ready() || r.Steps[5].Status != NotChecked {
+		t.Fatalf("step 5 undeclared: ready %v, %q", r.Ready(), r.Steps[5].Status)
+	}
+}
+
+func TestSellersReadinessAndWhy(t *testing.T) {
+	sellers := []Seller{{ID: "U1", UPN: "b@x"}, {ID: "U2", UPN: "a@x"}, {ID: "U3", UPN: "c@x"}}
+	checks := []SellerCheck{
+		{ID: "licence", Failure: "no licence", Readiness: true},
+		{ID: "addin", Failure: "no add-in", Readiness: true, Status: NotChecked, Detail: "API unavailable"},
+		{ID: "welcomed", Failure: "not welcomed"},
+	}
+	failed := map[string]map[string]bool{"licence": {"u2": true}, "welcomed": {"u1": true, "u2": true}}
+	sl := SellerList("Sellers", sellers, checks, failed)
+	if sl.Total != 3 || sl.Ready != 2 {
+		t.Fatalf("total %d ready %d", sl.Total, sl.Ready)
+	}
+	if sl.Checks[0].Passed != 2 || sl.Checks[0].Failed != 1 || sl.Checks[0].Status != NotDone {
+		t.Errorf("licence %+v", sl.Checks[0])
+	}
+	if sl.Checks[1].Status != NotChecked || sl.Checks[1].Passed != 0 {
+		t.Errorf("a check not made was counted: %+v", sl.Checks[1])
+	}
+	// Not welcomed is no reason to hold a seller back; no licence is.
+	nr := sl.NotReady()
+	if len(nr) != 1 || nr["u2"] != "no licence" {
+		t.Errorf("not ready %v", nr)
+	}
+	if sl.List[0].UPN != "a@x" {
+		t.Errorf("sellers not sorted by UPN: %+v", sl.List)
+	}
+	r := New(t0, "dir", false)
+	allDone(r)
+	r.Sellers = sl
+	r.Finish()
+	if r.Ready() {
+		t.Fatal("ready with a seller not ready and a seller check not made")
+	}
+	var b bytes.Buffer
+	WriteHuman(&b, r)
+	for _, want := range []string{"1 seller: NOT ready: no licence; not welcomed, e.g. a@x", "1 seller: ready, but not welcomed, e.g. b@x", "addin", "not checked  -       -       API unavailable"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("human output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestClockWaitingAndUnknown(t *testing.T) {
+	r := New(t0, "dir", false)
+	since := t0.Add(-3 * time.Hour)
+	old := t0.Add(-30 * time.Hour)
+	r.AddClock(Clock{ID: "a", Step: 1, What: "deployed", Since: &since, Source: "history", WithinHours: 24})
+	r.AddClock(Clock{ID: "b", Step: 1, What: "deployed", Since: &old, Source: "history", WithinHours: 24})
+	r.AddClock(Clock{ID: "c", Step: 2, What: "pinned", Source: "no source", WithinHours: 48})
+	allDone(r)
+	r.Finish()
+	cs := append(append([]Clock{}, r.Steps[1].Clocks...), r.Steps[2].Clocks...)
+	if len(cs) != 3 || !cs[0].Waiting || cs[1].Waiting || cs[2].Waiting || cs[2].ElapsedHours != nil {
+		t.Fatalf("clocks %+v", cs)
+	}
+	if *cs[0].ElapsedHours != 3 {
+		t.Errorf("elapsed %v", *cs[0].ElapsedHours)
+	}
+	if got := cs[0].Text(r.Time); got != "deployed 3 h 00 min ago (2026-11-29T09:00:00Z, history): it can take up to 24 hours to show, about 21 h 00 min left" {
+		t.Errorf("text %q", got)
+	}
+	if got := cs[1].Text(r.Time); !strings.HasSuffix(got, "the 24 hours it can take to show have passed") {
+		t.Errorf("text %q", got)
+	}
+	if got := cs[2].Text(r.Time); !strings.Contains(got, "when is unknown (no source)") {
+		t.Errorf("text %q", got)
+	}
+	// Clocks inform; they do not make a done step not done.
+	if r.Steps[1].Status != Done {
+		t.Errorf("step 1 %q", r.Steps[1].Status)
+	}
+}
+
+func TestMarkdownEscapesCells(t *testing.T) {
+	r := New(t0, "dir", false)
+	r.Add(Check{ID: "x", Step: 1, Status: NotDone, Detail: "a | b <script>"})
+	r.Finish()
+	var b bytes.Buffer
+	WriteMarkdown(&b, r)
+	if !strings.Contains(b.String(), `a \| b &lt;script>`) || !strings.Contains(b.String(), "| 1 | ❌ not done |") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}
