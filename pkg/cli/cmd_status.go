@@ -178,6 +178,7 @@ func readiness(ctx context.Context, g *Globals) (*status.Report, error) {
 		}
 	}
 	rep := status.New(time.Now(), label, !has)
+	rep.Sandbox = g.SandboxRun()
 	resourceChecks(rep, pl, g.config)
 	hist := parseHistory(g, history)
 	if err := sellerChecks(ctx, g, rep, pl, hist); err != nil {
@@ -357,7 +358,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		{ID: checkLicence, Step: 0, Title: "holds the licence", Failure: "no Copilot for Sales licence", Readiness: true},
 		{ID: checkAddin, Step: 1, Title: "the Outlook add-in is deployed to them", Failure: "Outlook add-in not deployed to them", Readiness: true},
 		{ID: checkTeamsApp, Step: 2, Title: "their app setup policy installs the app", Failure: "their Teams app setup policy does not install the app", Readiness: true},
-		{ID: checkTranscription, Step: 3, Title: "their meeting policy allows transcription", Failure: "transcription off in their Teams meeting policy", Readiness: true},
+		{ID: checkTranscription, Step: 3, Title: "their meeting policy allows transcription (and Copilot)", Failure: "transcription (or Copilot) off in their Teams meeting policy", Readiness: true},
 		{ID: checkWelcomed, Step: 9, Title: "welcomed (welcome --send)", Failure: "not welcomed yet"},
 	}
 	idx := map[string]int{}
@@ -562,7 +563,7 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365
 	}
 	for i, u := range members {
 		cg := res.Groups[res.SellerGroup[i]]
-		if !cg.Transcription {
+		if !cg.Transcription || teams.CopilotOff(cg.Copilot) {
 			fail(checkTranscription, u.ID)
 		}
 		if appID != "" && !cg.AppInstalled {

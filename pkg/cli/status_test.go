@@ -130,7 +130,7 @@ func TestStatusFreshSandboxThenDemo(t *testing.T) {
 	}
 
 	r, code, stderr = statusJSON(t, "--dir", dir, "--sandbox")
-	if code != 0 || r.Status != status.Done {
+	if code != 0 || r.Status != status.Done || !r.Sandbox {
 		t.Fatalf("after the demo: exit %d, status %q, steps %v\n%s", code, r.Status, stepStates(r), stderr)
 	}
 	for n, st := range stepStates(r) {
@@ -174,12 +174,12 @@ func TestStatusFreshSandboxThenDemo(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Outlook add-in deployed", "it can take up to 24 hours to show, about 2", "Teams app installed and pinned", "up to 48 hours", "Ready: every step is done, 200 of 200 seller(s) ready."} {
+	for _, want := range []string{"Outlook add-in deployed", "it can take up to 24 hours to show, about 2", "Teams app installed and pinned", "up to 48 hours", "Ready (sandbox — not a real tenant): every step is done, 200 of 200 seller(s) ready.", "sandbox: true"} {
 		if !strings.Contains(human, want) {
 			t.Errorf("human status lacks %q:\n%s", want, human)
 		}
 	}
-	if !strings.Contains(md, "| 9 | ✅ done | Welcome the sellers |") || !strings.Contains(md, "**Ready: every step is done") {
+	if !strings.Contains(md, "| 9 | ✅ done | Welcome the sellers |") || !strings.Contains(md, "**Ready (sandbox — not a real tenant): every step is done") || !strings.Contains(md, "**sandbox: true**") {
 		t.Errorf("markdown status:\n%s", md)
 	}
 }

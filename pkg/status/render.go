@@ -56,6 +56,9 @@ func (r *Report) Summary() string {
 		sellers = fmt.Sprintf(", %d of %d seller(s) ready", r.Sellers.Ready, r.Sellers.Total)
 	}
 	if r.Ready() {
+		if r.Sandbox {
+			return fmt.Sprintf("Ready (sandbox — not a real tenant): every step is done%s.", sellers)
+		}
 		return fmt.Sprintf("Ready: every step is done%s.", sellers)
 	}
 	var parts []string
@@ -85,7 +88,11 @@ func (r *Report) Summary() string {
 
 // WriteHuman writes the report as tables for people.
 func WriteHuman(w io.Writer, r *Report) {
-	fmt.Fprintf(w, "Readiness against the deployment guide (configuration: %s), %s\n\n", r.Configuration, r.Time.Format(time.RFC3339))
+	fmt.Fprintf(w, "Readiness against the deployment guide (configuration: %s), %s\n", r.Configuration, r.Time.Format(time.RFC3339))
+	if r.Sandbox {
+		fmt.Fprintln(w, "sandbox: true — read from the c4sctl sandbox (an emulator), not a real tenant or org")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tSTATUS\tWHAT")
 	for _, s := range r.Steps {
@@ -204,6 +211,9 @@ func (sl *Sellers) why(s Seller) string {
 // WriteMarkdown writes the report for a pull request, an issue or a wiki page.
 func WriteMarkdown(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "### Copilot for Sales readiness\n\nConfiguration: %s, %s\n\n", mdCell(r.Configuration), r.Time.Format(time.RFC3339))
+	if r.Sandbox {
+		fmt.Fprintf(w, "> [!WARNING]\n> **sandbox: true** — read from the c4sctl sandbox (an emulator), not a real tenant or org.\n\n")
+	}
 	fmt.Fprintln(w, "| Step | Status | What | Checks |")
 	fmt.Fprintln(w, "| ---: | --- | --- | --- |")
 	for _, s := range r.Steps {

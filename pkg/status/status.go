@@ -126,6 +126,8 @@ type Report struct {
 	// quickstart" without one.
 	Configuration string       `json:"configuration"`
 	Builtin       bool         `json:"builtin_configuration"`
+	// Sandbox: the report was made against the c4sctl sandbox (an emulator), not a real tenant.
+	Sandbox bool `json:"sandbox"`
 	Status        State        `json:"status"` // done: every step done and every seller ready
 	Steps         []StepResult `json:"steps"`
 	Sellers       *Sellers     `json:"sellers"`
