@@ -124,14 +124,14 @@ type Report struct {
 	Time          time.Time `json:"time"`
 	// Configuration is what was checked against: the configuration's directory, or "built-in
 	// quickstart" without one.
-	Configuration string       `json:"configuration"`
-	Builtin       bool         `json:"builtin_configuration"`
+	Configuration string `json:"configuration"`
+	Builtin       bool   `json:"builtin_configuration"`
 	// Sandbox: the report was made against the c4sctl sandbox (an emulator), not a real tenant.
-	Sandbox bool `json:"sandbox"`
-	Status        State        `json:"status"` // done: every step done and every seller ready
-	Steps         []StepResult `json:"steps"`
-	Sellers       *Sellers     `json:"sellers"`
-	Notes         []string     `json:"notes,omitempty"`
+	Sandbox bool         `json:"sandbox"`
+	Status  State        `json:"status"` // done: every step done and every seller ready
+	Steps   []StepResult `json:"steps"`
+	Sellers *Sellers     `json:"sellers"`
+	Notes   []string     `json:"notes,omitempty"`
 
 	checks []Check
 	clocks []Clock
