@@ -395,7 +395,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 	if err != nil {
 		return err
 	}
-	_, members, err := m.GroupMembers(ctx, group)
+	sellerGID, members, err := m.GroupMembers(ctx, group)
 	if err != nil {
 		rep.Note("sellers were not checked: read the members of %q: %v", group, err)
 		return nil
@@ -442,7 +442,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 			t := dep.LastModified
 			addinSources["the Copilot package's lastModifiedDateTime"] = &t
 		}
-		reached, err := deployedTo(ctx, m, dep)
+		reached, err := deployedTo(ctx, m, dep, sellerGID, members)
 		if err != nil {
 			notChecked(checkAddin, fmt.Sprintf("the deployment's groups could not be read: %v", err))
 			break
@@ -517,13 +517,21 @@ func skuOr(part string) string {
 }
 
 // deployedTo is the set of lower-case user ids the deployment reaches: its users, and the direct
-// members of its groups (one paged read per group: groups nested in them are not followed).
-func deployedTo(ctx context.Context, m *m365.Client, dep *m365.Deployment) (map[string]bool, error) {
+// members of its groups (one paged read per group: groups nested in them are not followed). The
+// seller group's members are known already: deployed to it, they are not read again (21 pages
+// for 20,000 sellers).
+func deployedTo(ctx context.Context, m *m365.Client, dep *m365.Deployment, sellerGroupID string, sellers []m365.Member) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, u := range dep.UserIDs {
 		out[u] = true
 	}
 	for _, gid := range dep.GroupIDs {
+		if strings.EqualFold(gid, sellerGroupID) {
+			for _, u := range sellers {
+				out[strings.ToLower(u.ID)] = true
+			}
+			continue
+		}
 		ids, _, err := m.GroupMemberIDs(ctx, gid)
 		if err != nil {
 			return nil, err

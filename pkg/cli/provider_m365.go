@@ -130,7 +130,11 @@ of the configuration's m365_license_assignment) from the built-in template or --
 (first line "Subject: ...", a blank line, then HTML), and previews it. With --send it mails each
 seller not mailed before through Graph sendMail from --from, at most 30 messages a minute and 4
 at a time, and records whom it mailed in .c4sctl/welcome-sent.json so a rerun never mails anyone
-twice. The app can take up to 48 hours to show for sellers.`,
+twice. The app can take up to 48 hours to show for sellers.
+
+--ready-only mails only the sellers ` + "`c4sctl status`" + ` finds ready (licensed, the Outlook add-in
+deployed to them, a Teams setup policy that installs the app, transcription on) and prints how
+many it skipped and why; they are not recorded, so a later run mails them once they are ready.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

@@ -258,3 +258,33 @@ func TestWelcomeReadyOnlySkipsSellersNotReady(t *testing.T) {
 		t.Errorf("second welcome --ready-only:\n%s", out)
 	}
 }
+
+// A clock takes the latest time its sources know, names the source, and says "unknown" (with
+// why) when none knows one; the history's attribute filter keeps applies that changed something
+// else out of the pinned-app clock.
+func TestStatusClockSources(t *testing.T) {
+	t1 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	t2 := t1.Add(2 * time.Hour)
+	hist := []applied{
+		{addr: "teams_app_setup_policy.global", typ: "teams_app_setup_policy", at: t1, attrs: []string{"pinned_app_bar_apps"}},
+		{addr: "teams_app_setup_policy.global", typ: "teams_app_setup_policy", at: t2, attrs: []string{"description"}},
+		{addr: "m365_integrated_app.a", typ: "m365_integrated_app", at: t2},
+	}
+	if got := lastApplied(hist, "teams_app_setup_policy", "app_preset_list", "pinned_app_bar_apps"); got == nil || !got.Equal(t1) {
+		t.Errorf("pinned: %v, want %v (the later apply changed only the description)", got, t1)
+	}
+	if got := lastApplied(hist, "m365_integrated_app"); got == nil || !got.Equal(t2) {
+		t.Errorf("add-in: %v", got)
+	}
+	if got := lastApplied(hist, "teams_meeting_policy"); got != nil {
+		t.Errorf("no apply of the type: %v", got)
+	}
+	c := clockFrom(status.Clock{ID: "x"}, map[string]*time.Time{"the apply history": &t1, "the service": &t2})
+	if c.Since == nil || !c.Since.Equal(t2) || c.Source != "the service" {
+		t.Errorf("latest source: %+v", c)
+	}
+	c = clockFrom(status.Clock{ID: "x"}, map[string]*time.Time{"the apply history": nil})
+	if c.Since != nil || !strings.Contains(c.Source, "no apply in the history changed it") {
+		t.Errorf("unknown clock: %+v", c)
+	}
+}
