@@ -70,8 +70,27 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 		return nil, fmt.Errorf("seller coverage: read the members of %q: %w", group, err)
 	}
 	in := teams.CoverageInput{Members: m.GroupMemberIDs, AppID: appID}
+	want := make(map[string]bool, len(members))
 	for _, u := range members {
 		in.Sellers = append(in.Sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
+		want[strings.ToLower(u.ID)] = true
+	}
+	// Graph's per-user effective policies where the tenant (and the app's permission) has them;
+	// otherwise coverage is computed from the group assignments, and the plan says why.
+	graph := graphSource{}
+	if ups, n, err := m.TeamsUserPolicies(ctx, want); err != nil {
+		graph.why = err.Error()
+	} else {
+		graph.requests = n
+		in.UserPolicies = make(map[string][]teams.UserPolicy, len(ups))
+		for id, ps := range ups {
+			for _, p := range ps {
+				in.UserPolicies[id] = append(in.UserPolicies[id], teams.UserPolicy(p))
+			}
+			if in.UserPolicies[id] == nil {
+				in.UserPolicies[id] = []teams.UserPolicy{}
+			}
+		}
 	}
 	res, err := tc.Coverage(ctx, in)
 	if err != nil {
@@ -83,7 +102,7 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 			return nil, err
 		}
 	}
-	cov := coverageSummary(group, gid, appID, res)
+	cov := coverageSummary(group, gid, appID, res, graph)
 	cov.Notes = append(cov.Notes, appNotes...)
 	return cov, nil
 }
@@ -182,8 +201,15 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 		appID, notAllowed, group, example, reason, a.PackageID, strings.Join(steps, "; then "))
 }
 
+// graphSource is what became of the read of Graph's Teams user configurations: its page
+// requests, or why it could not be used.
+type graphSource struct {
+	requests int
+	why      string
+}
+
 // coverageSummary turns the computed coverage into the plan's section.
-func coverageSummary(group, groupID, appID string, res *teams.CoverageResult) *plan.Coverage {
+func coverageSummary(group, groupID, appID string, res *teams.CoverageResult, graph graphSource) *plan.Coverage {
 	cov := &plan.Coverage{Group: group, Sellers: res.Sellers, Uncovered: res.Uncovered()}
 	via := func(e teams.Effective) string {
 		switch e.Via {
@@ -223,9 +249,16 @@ func coverageSummary(group, groupID, appID string, res *teams.CoverageResult) *p
 		line += fmt.Sprintf(", e.g. %s", cg.Example)
 		cov.Lines = append(cov.Lines, line)
 	}
-	cov.Notes = append(cov.Notes,
-		fmt.Sprintf("computed from the tenant's group policy assignments (direct user assignment, then the lowest rank among the seller's groups, then Global: %d Teams requests, %d groups' members read); direct user assignments are not read (no public bulk route), so a seller with one may get another policy", res.Requests, res.GroupsRead),
-		"assignments reach users within up to 24 hours")
+	if res.Source == teams.SourceGraph {
+		n := fmt.Sprintf("effective policies read from Microsoft Graph GET /v1.0/admin/teams/userConfigurations (direct and group assignments as Teams resolves them: %d Graph page request(s), %d Teams request(s) for the ranks and policies)", graph.requests, res.Requests)
+		if res.NotInGraph > 0 {
+			n += fmt.Sprintf("; %d seller(s) Graph did not list were computed from the group assignments (%d groups' members read), without their direct assignments", res.NotInGraph, res.GroupsRead)
+		}
+		cov.Notes = append(cov.Notes, n)
+	} else {
+		cov.Notes = append(cov.Notes, fmt.Sprintf("computed from the tenant's group policy assignments (the lowest rank among the seller's groups, then Global: %d Teams requests, %d groups' members read) because Graph's per-user effective policies could not be read (%s); direct user assignments are not seen, so a seller with one may get another policy", res.Requests, res.GroupsRead, clipNote(graph.why)))
+	}
+	cov.Notes = append(cov.Notes, "assignments reach users within up to 24 hours")
 	if len(res.Missing) > 0 {
 		cov.Notes = append(cov.Notes, fmt.Sprintf("Teams policies are still assigned to %d group(s) that no longer exist: %s", len(res.Missing), strings.Join(res.Missing, ", ")))
 	}
@@ -233,4 +266,12 @@ func coverageSummary(group, groupID, appID string, res *teams.CoverageResult) *p
 		cov.Notes = append(cov.Notes, "the Copilot for Sales app was not checked: no teams_app_setup_policy declares app_preset_list")
 	}
 	return cov
+}
+
+// clipNote shortens an error quoted in a note.
+func clipNote(s string) string {
+	if len(s) > 240 {
+		return s[:240] + "…"
+	}
+	return s
 }

@@ -127,3 +127,33 @@ func TestPlanFailsWhenTheAppIsBlockedForSellers(t *testing.T) {
 		t.Fatalf("plan with the app available to no one: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// A seller's direct assignment (Grant-CsTeamsMeetingPolicy) wins over the group's: Graph's
+// per-user effective policies show it, and plan names it; without them (403), coverage is
+// computed from the group assignments and the plan says that direct assignments are not seen.
+func TestSellerCoverageSeesDirectAssignmentsThroughGraph(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d %s", code, stderr)
+	}
+	upn := graphapi.UserUPN(7)
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", upn); code != 0 {
+		t.Fatalf("assign --user: %d %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan with a direct AllOff: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"200 seller(s), 1 not covered", "1 NOT covered: meeting policy AllOff assigned directly (transcription OFF)", "e.g. " + upn, "199 covered", "read from Microsoft Graph GET /v1.0/admin/teams/userConfigurations"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "user-configurations", "off"); code != 0 {
+		t.Fatalf("user-configurations off: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	if code != 0 || !strings.Contains(stdout, "computed from the tenant's group policy assignments") || !strings.Contains(stdout, "403") || !strings.Contains(stdout, "direct user assignments are not seen") {
+		t.Fatalf("plan without Graph's user configurations: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

@@ -165,6 +165,33 @@ Sales app; --unblock allows it again.`,
 	blockApp.Flags().BoolVar(&unblock, "unblock", false, "allow the app again instead of blocking it")
 	blockApp.Flags().StringVar(&availableTo, "available-to", "", "also set who the app is available to: none, some or all")
 	cmd.AddCommand(blockApp)
+	cmd.AddCommand(&cobra.Command{
+		Use:   "user-configurations on|off",
+		Short: "Turn Graph's Teams user configurations (per-user effective policies) on or off",
+		Long: `Turn Microsoft Graph's GET /admin/teams/userConfigurations on or off in the sandbox. Off, it
+answers 403 as for an app without TeamsUserConfiguration.Read.All, and seller coverage is
+computed from the group policy assignments (direct user assignments are then not seen).`,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"on", "off"},
+		RunE: func(_ *cobra.Command, args []string) error {
+			if args[0] != "on" && args[0] != "off" {
+				return fmt.Errorf("%q: use on or off", args[0])
+			}
+			sb, err := g.SandboxServer()
+			if err != nil {
+				return err
+			}
+			gs, ok := sb.Service("graph").(*graphapi.Service)
+			if !ok {
+				return fmt.Errorf("this sandbox does not serve Microsoft Graph")
+			}
+			if err := sb.Mutate(func() error { gs.SetUserConfigurationsAvailable(args[0] == "on"); return nil }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "Graph Teams user configurations %s in the sandbox.\n", args[0])
+			return nil
+		},
+	})
 	return cmd
 }
 

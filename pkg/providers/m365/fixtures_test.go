@@ -103,3 +103,30 @@ func TestFixtureCopilotPackageDetail(t *testing.T) {
 		t.Errorf("lastModifiedDateTime decoded as %v, want %v", d.LastModified, want)
 	}
 }
+
+// Learn's userConfigurations page: the direct meeting policy and the group calling policy are
+// read from policyAssignment (a decoder reading "policyName", "type" or the assignment on the
+// outer object fails here).
+func TestFixtureTeamsUserConfigurationsPage(t *testing.T) {
+	raw, err := os.ReadFile("testdata/teams_user_configurations_page.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeUserConfigurationsPage(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := got["5c802b19-3600-83f1-1767-7b9edc7f38ab"]
+	if len(got) != 1 || len(ps) != 2 {
+		t.Fatalf("decoded %+v", got)
+	}
+	want := []UserPolicy{{"TeamsCallingPolicy", "AllOn", "group", "75ae6229-35fe-4b01-ae7f-7c50439d239c"}, {"TeamsMeetingPolicy", "CustomPolicy", "direct", ""}}
+	for i := range want {
+		if ps[i] != want[i] {
+			t.Errorf("assignment %d: %+v, want %+v", i, ps[i], want[i])
+		}
+	}
+	if _, err := DecodeUserConfigurationsPage([]byte(`{"value":[{"id":"u","effectivePolicyAssignments":[{"policyType":"TeamsMeetingPolicy","policyAssignment":{"displayName":"X","assignmentType":"inherited"}}]}]}`)); err == nil {
+		t.Error("assignment type inherited accepted")
+	}
+}

@@ -72,7 +72,25 @@ type CoverageInput struct {
 	// AppID is the Copilot for Sales Teams app id whose installation the setup policy must carry
 	// ("" skips the app check).
 	AppID string
+	// UserPolicies, when not nil, are the sellers' effective policies as Graph's Teams user
+	// configurations report them (lower-case object id -> assignments; a policy type absent is
+	// Global): they include direct assignments, which the assignment lists do not. nil computes
+	// every seller's policies from the group assignments; a seller absent from a non-nil map is
+	// computed so too.
+	UserPolicies map[string][]UserPolicy
 }
+
+// UserPolicy is one effective policy assignment of a user as Graph reports it (see
+// m365.UserPolicy): AssignmentType "direct" or "group", GroupID for a group.
+type UserPolicy struct {
+	PolicyType, Name, AssignmentType, GroupID string
+}
+
+// Coverage sources (CoverageResult.Source).
+const (
+	SourceGraph       = "graph"       // Graph's per-user effective policies
+	SourceAssignments = "assignments" // computed from the group assignments (direct ones unseen)
+)
 
 // CoverageGroup counts sellers who get the same pair of policies the same way.
 type CoverageGroup struct {
@@ -105,6 +123,10 @@ type CoverageResult struct {
 	// SellerGroup gives, for each seller of the input (same order), the index in Groups of the
 	// outcome that seller gets: per-seller readiness (`c4sctl status`, `welcome --ready-only`).
 	SellerGroup []int
+	Source      string // SourceGraph or SourceAssignments
+	// NotInGraph counts the sellers Graph's user configurations did not list (SourceGraph):
+	// their policies were computed from the group assignments.
+	NotInGraph int
 }
 
 // Uncovered counts the sellers who lack transcription or the app.
@@ -121,16 +143,24 @@ func (r *CoverageResult) Uncovered() int {
 	return n
 }
 
-// Coverage computes, from the tenant's group assignments of both policy types and the policies
-// they name, which policies every seller gets. Requests: one list per policy type, one read
-// per policy in use, and the member pages of each assigned group (at most 64 a type): never one
-// request per seller. Direct user assignments are not read (no bulk route of the service is
-// public: docs/api/teams.md), so a seller with a direct assignment is counted under their group
-// or Global policy; the caller says so.
+// Coverage computes which policies every seller gets: from Graph's per-user effective policies
+// (in.UserPolicies, direct assignments included) where the caller could read them, otherwise
+// from the tenant's group assignments of both policy types. Requests to the Teams service: one
+// list per policy type (the ranks), one read per policy in use; and, when computing, the member
+// pages of each assigned group (at most 64 a type) through in.Members: never one request per
+// seller. Computed, direct user assignments are not seen (the Teams service has no public bulk
+// route for them: docs/api/teams.md); res.Source says which, and the caller says so.
 func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResult, error) {
-	res := &CoverageResult{Sellers: len(in.Sellers)}
+	res := &CoverageResult{Sellers: len(in.Sellers), Source: SourceAssignments}
+	if in.UserPolicies != nil {
+		res.Source = SourceGraph
+		for _, sl := range in.Sellers {
+			if _, ok := in.UserPolicies[strings.ToLower(sl.ID)]; !ok {
+				res.NotInGraph++
+			}
+		}
+	}
 	assigned := map[string][]GroupAssignment{}
-	members := map[string]map[string]bool{}
 	for _, typ := range []string{meetingType, setupType} {
 		gs, err := c.policyGroups(ctx, typ)
 		res.Requests++
@@ -139,24 +169,52 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		}
 		for _, g := range gs {
 			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority), Created: g.CreatedTime})
-			k := strings.ToLower(g.GroupID)
-			if _, ok := members[k]; ok {
+		}
+	}
+	// The assigned groups' members are read only when some seller's policies are computed.
+	members := map[string]map[string]bool{}
+	if in.UserPolicies == nil || res.NotInGraph > 0 {
+		for _, typ := range []string{meetingType, setupType} {
+			for _, g := range assigned[typ] {
+				k := strings.ToLower(g.GroupID)
+				if _, ok := members[k]; ok {
+					continue
+				}
+				ids, found, err := in.Members(ctx, g.GroupID)
+				if err != nil {
+					return nil, fmt.Errorf("read the members of group %s (assigned %s %q): %w", g.GroupID, policyNoun(typ), g.PolicyName, err)
+				}
+				res.GroupsRead++
+				if !found {
+					res.Missing = append(res.Missing, g.GroupID)
+				}
+				set := make(map[string]bool, len(ids))
+				for _, id := range ids {
+					set[strings.ToLower(id)] = true
+				}
+				members[k] = set
+			}
+		}
+	}
+	// fromGraph is a seller's effective policy of one type from Graph's assignments; the rank
+	// of a group assignment is the assignment list's (Graph does not report it; 0 if unlisted).
+	fromGraph := func(ups []UserPolicy, typ string) Effective {
+		for _, u := range ups {
+			if !strings.EqualFold(u.PolicyType, typ) || isGlobal(u.Name) {
 				continue
 			}
-			ids, found, err := in.Members(ctx, g.GroupID)
-			if err != nil {
-				return nil, fmt.Errorf("read the members of group %s (assigned %s %q): %w", g.GroupID, policyNoun(typ), g.PolicyName, err)
+			if u.AssignmentType == "direct" {
+				return Effective{Policy: displayIdentity(u.Name), Via: ViaDirect}
 			}
-			res.GroupsRead++
-			if !found {
-				res.Missing = append(res.Missing, g.GroupID)
+			e := Effective{Policy: displayIdentity(u.Name), Via: ViaGroup, GroupID: u.GroupID}
+			for _, g := range assigned[typ] {
+				if strings.EqualFold(g.GroupID, u.GroupID) {
+					e.Rank, e.Created = g.Rank, g.Created
+				}
 			}
-			set := make(map[string]bool, len(ids))
-			for _, id := range ids {
-				set[strings.ToLower(id)] = true
-			}
-			members[k] = set
+			return e
 		}
+		return Effective{Policy: "Global", Via: ViaGlobal}
 	}
 	transcription := map[string]bool{}
 	copilot := map[string]string{}
@@ -203,9 +261,14 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 	keys := make([]*CoverageGroup, len(in.Sellers))
 	for i, s := range in.Sellers {
 		id := strings.ToLower(s.ID)
-		memberOf := func(gid string) bool { return members[gid][id] }
-		m := EffectivePolicy("", memberOf, assigned[meetingType])
-		st := EffectivePolicy("", memberOf, assigned[setupType])
+		var m, st Effective
+		if ups, ok := in.UserPolicies[id]; ok {
+			m, st = fromGraph(ups, meetingType), fromGraph(ups, setupType)
+		} else {
+			memberOf := func(gid string) bool { return members[gid][id] }
+			m = EffectivePolicy("", memberOf, assigned[meetingType])
+			st = EffectivePolicy("", memberOf, assigned[setupType])
+		}
 		if err := policyOf(meetingType, m.Policy); err != nil {
 			return nil, err
 		}

@@ -145,3 +145,57 @@ func TestCoverageCopilotOffIsNotCovered(t *testing.T) {
 		t.Fatalf("coverage with Copilot on: %v %+v", err, res)
 	}
 }
+
+// With Graph's effective policies, a direct assignment is seen, a group one gets its rank from
+// the assignment list, a seller Graph does not list is computed from the group members, and the
+// members are read only for that case.
+func TestCoverageFromGraphUserPolicies(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.AssignGroup("sellers", teamsapi.MeetingPolicyType, "AllOn", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.SetMeetingPolicyField("AllOn", "AllowTranscription", true); err != nil {
+		t.Fatal(err)
+	}
+	sellers := []teams.Seller{{ID: "U1", UPN: "a@x"}, {ID: "u2", UPN: "b@x"}, {ID: "u3", UPN: "c@x"}}
+	calls := 0
+	in := teams.CoverageInput{Sellers: sellers, Members: func(_ context.Context, g string) ([]string, bool, error) {
+		calls++
+		return []string{"u1", "u2", "u3"}, true, nil
+	}, UserPolicies: map[string][]teams.UserPolicy{
+		"u1": {{PolicyType: "TeamsMeetingPolicy", Name: "AllOff", AssignmentType: "direct"}},
+		"u2": {{PolicyType: "TeamsMeetingPolicy", Name: "AllOn", AssignmentType: "group", GroupID: "SELLERS"}},
+	}}
+	c := h.c.(*teams.Client)
+	res, err := c.Coverage(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two assigned groups (the seed's and "sellers"), read once each for u3 only.
+	if res.Source != teams.SourceGraph || res.NotInGraph != 1 || calls != 2 {
+		t.Fatalf("source %s, %d not in Graph, %d member reads", res.Source, res.NotInGraph, calls)
+	}
+	by := map[string]teams.CoverageGroup{}
+	for _, g := range res.Groups {
+		k := g.Meeting.Policy + "/" + string(g.Meeting.Via)
+		prev := by[k]
+		g.Sellers += prev.Sellers
+		by[k] = g
+	}
+	if g := by["AllOff/direct"]; g.Sellers != 1 || g.Transcription {
+		t.Errorf("direct AllOff: %+v", g)
+	}
+	if g := by["AllOn/group"]; g.Sellers != 2 || g.Meeting.Rank != 1 || !g.Transcription {
+		t.Errorf("AllOn through the group (Graph's u2 and computed u3): %+v", g)
+	}
+	in.UserPolicies["u3"] = []teams.UserPolicy{}
+	calls = 0
+	if res, err = c.Coverage(context.Background(), in); err != nil || calls != 0 || res.NotInGraph != 0 {
+		t.Fatalf("every seller from Graph: %v, %d member reads", err, calls)
+	}
+	for _, g := range res.Groups {
+		if g.Meeting.Policy == "Global" && g.Sellers != 1 {
+			t.Errorf("u3 (no entry: Global): %+v", g)
+		}
+	}
+}

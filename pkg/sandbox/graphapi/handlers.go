@@ -70,6 +70,8 @@ func (s *Service) Register(r *sandbox.Router) {
 		s.route(r, "GET", v, "/copilot/admin/catalog/packages", pkgs, s.listPackages)
 		s.route(r, "GET", v, "/copilot/admin/catalog/packages/{id}", pkgs, s.getPackage)
 		s.route(r, "PATCH", v, "/copilot/admin/catalog/packages/{id}", []string{"CopilotPackages.ReadWrite.All"}, s.patchPackage)
+		s.route(r, "GET", v, "/admin/teams/userConfigurations", []string{"TeamsUserConfiguration.Read.All"}, s.listUserConfigurations)
+		s.route(r, "GET", v, "/admin/teams/userConfigurations/{id}", []string{"TeamsUserConfiguration.Read.All"}, s.getUserConfiguration)
 		ver := v
 		r.HandleUnlocked("POST /"+ver+"/$batch", func(w http.ResponseWriter, req *http.Request) { s.batch(w, req, ver) })
 	}
@@ -1028,4 +1030,84 @@ func (s *Service) runSub(ctx context.Context, outer *http.Request, ver string, q
 		}
 	}
 	return resp
+}
+
+// ---- Teams user configurations (effective policies) ----
+
+// TeamsPolicies is what the Teams policy service of the same sandbox tells about a user's
+// policies: the effective assignments, as Graph's effectivePolicyAssignment objects. It is
+// called under the server's lock (a GET handler's shared lock), so it must not take it.
+type TeamsPolicies interface {
+	EffectivePolicyAssignments(upn string, memberOf func(groupID string) bool) []map[string]any
+}
+
+// userConfigJSON is a teamsUserConfiguration (Learn "teamsUserConfiguration resource type",
+// v1.0): the user's id and UPN, the tenant id, and the effective policy assignments the Teams
+// service computes (direct, else the group of the best rank; a type the user gets from Global
+// is left out, as a public client of the API reads it: docs/api/teams.md).
+func (s *Service) userConfigJSON(u *User, tp TeamsPolicies) map[string]any {
+	eff := []map[string]any{}
+	if tp != nil {
+		eff = tp.EffectivePolicyAssignments(u.UPN, func(gid string) bool {
+			g := s.t.group(gid)
+			return g != nil && g.set[u.ID]
+		})
+	}
+	return map[string]any{
+		"@odata.type": "#microsoft.graph.teamsAdministration.teamsUserConfiguration",
+		"id":          u.ID, "userPrincipalName": u.UPN, "tenantId": sandbox.TenantID,
+		"effectivePolicyAssignments": eff, "telephoneNumbers": []any{}, "isEnterpriseVoiceEnabled": false,
+		"featureTypes": []string{"Teams"}, "accountType": "user",
+		"createdDateTime": "2024-03-01T09:00:00Z", "modifiedDateTime": "2024-03-01T09:00:00Z",
+	}
+}
+
+func (s *Service) teamsPolicies() TeamsPolicies {
+	if s.srv == nil {
+		return nil
+	}
+	tp, _ := s.srv.Service("teams").(TeamsPolicies)
+	return tp
+}
+
+func (s *Service) userConfigGate(w http.ResponseWriter) bool {
+	if s.t.UserConfigurationsUnavailable {
+		graphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation. The application needs one of these permissions: TeamsUserConfiguration.Read.All.")
+		return false
+	}
+	return true
+}
+
+// listUserConfigurations is GET /admin/teams/userConfigurations: every user of the tenant, paged
+// (100 a page unless $top says otherwise, at most 999: assumed, as Graph's directory lists),
+// with $select.
+func (s *Service) listUserConfigurations(w http.ResponseWriter, r *http.Request) {
+	if !s.userConfigGate(w) {
+		return
+	}
+	tp := s.teamsPolicies()
+	filteredPage(w, r, len(s.t.Users), func(i int) map[string]any { return s.userConfigJSON(s.t.Users[i], tp) }, userConfigType,
+		[]string{"id", "userPrincipalName", "tenantId", "effectivePolicyAssignments", "telephoneNumbers", "isEnterpriseVoiceEnabled", "featureTypes", "accountType", "createdDateTime", "modifiedDateTime"}, 100)
+}
+
+// getUserConfiguration is GET /admin/teams/userConfigurations/{id}. Learn's example wraps the
+// object in "value" ({"value": {…}}), and a public client unwraps it; the sandbox answers so.
+func (s *Service) getUserConfiguration(w http.ResponseWriter, r *http.Request) {
+	if !s.userConfigGate(w) {
+		return
+	}
+	u := s.t.byID[r.PathValue("id")]
+	if u == nil {
+		notFound(w, r.PathValue("id"))
+		return
+	}
+	keys, ok := selected(w, r, nil, userConfigType)
+	if !ok {
+		return
+	}
+	o := s.userConfigJSON(u, s.teamsPolicies())
+	if keys != nil {
+		o = projectKeys(o, keys, false)
+	}
+	sandbox.WriteJSON(w, http.StatusOK, map[string]any{"value": o})
 }

@@ -62,6 +62,7 @@ const (
 var GraphRoles = []string{
 	"User.Read.All", "GroupMember.Read.All", "LicenseAssignment.ReadWrite.All", "Organization.Read.All",
 	"RoleManagement.Read.Directory", "AppCatalog.Read.All", "Mail.Send", "CopilotPackages.ReadWrite.All",
+	"TeamsUserConfiguration.Read.All",
 }
 
 // License is one licence assigned to a user or a group.
@@ -163,6 +164,9 @@ type Tenant struct {
 	Mail     []Message        `json:"mail"`
 	// PackagesUnavailable makes the package API answer 403 (tenant without access to the preview).
 	PackagesUnavailable bool `json:"packagesUnavailable,omitempty"`
+	// UserConfigurationsUnavailable makes /admin/teams/userConfigurations answer 403, as for an
+	// app without TeamsUserConfiguration.Read.All (seller coverage then computes from assignments).
+	UserConfigurationsUnavailable bool `json:"userConfigurationsUnavailable,omitempty"`
 
 	byID     map[string]*User
 	byUPN    map[string]*User
@@ -459,6 +463,10 @@ func (s *Service) Sent() []Message {
 // SetPackagesAvailable turns the Copilot package API on or off for the tenant (off: 403, as for
 // a tenant outside the preview).
 func (s *Service) SetPackagesAvailable(on bool) { s.t.PackagesUnavailable = !on }
+
+// SetUserConfigurationsAvailable turns the Teams user configuration API (effective policies) on
+// or off (off: 403, as without the permission).
+func (s *Service) SetUserConfigurationsAvailable(on bool) { s.t.UserConfigurationsUnavailable = !on }
 
 // RemoveRoleMember removes an object from a directory role (by template id). Call within Mutate.
 func (s *Service) RemoveRoleMember(templateID, objectID string) {

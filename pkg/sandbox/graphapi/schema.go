@@ -54,8 +54,10 @@ var (
 		notificationEmailAddresses oauth2PermissionScopes passwordCredentials preferredSingleSignOnMode
 		preferredTokenSigningKeyThumbprint replyUrls resourceSpecificApplicationPermissions samlSingleSignOnSettings
 		servicePrincipalNames servicePrincipalType signInAudience tags tokenEncryptionKeyId verifiedPublisher`)
-	teamsAppType = newType("teamsApp", "TeamsApp", `id externalId displayName distributionMethod appDefinitions`)
-	packageType  = newType("copilotPackage", "CopilotPackage", `id displayName publisher type supportedHosts availableTo deployedTo
+	teamsAppType   = newType("teamsApp", "TeamsApp", `id externalId displayName distributionMethod appDefinitions`)
+	userConfigType = newType("teamsAdministration.teamsUserConfiguration", "TeamsUserConfiguration", `id userPrincipalName tenantId
+		effectivePolicyAssignments telephoneNumbers isEnterpriseVoiceEnabled featureTypes accountType createdDateTime modifiedDateTime user`)
+	packageType = newType("copilotPackage", "CopilotPackage", `id displayName publisher type supportedHosts availableTo deployedTo
 		isBlocked lastModifiedDateTime elementTypes appId allowedUsersAndGroups acquireUsersAndGroups`)
 )
 

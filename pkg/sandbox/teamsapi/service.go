@@ -1,6 +1,7 @@
 package teamsapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -740,5 +741,35 @@ func (s *Service) UserAssignments(policyType string) map[string]string {
 			out[k] = v
 		}
 	})
+	return out
+}
+
+// EffectivePolicyAssignments is what Graph's teamsUserConfiguration reports for one user
+// (graphapi.TeamsPolicies): for each policy type the user does not get from Global, the direct
+// assignment, else the group assignment of the best rank among the groups memberOf says the
+// user is a direct member of; shaped as effectivePolicyAssignment objects (Learn, v1.0:
+// policyType, policyAssignment{displayName, assignmentType direct|group, policyId, groupId}).
+// It reads without the lock: the caller (a Graph GET handler) holds the server's shared lock.
+func (s *Service) EffectivePolicyAssignments(upn string, memberOf func(groupID string) bool) []map[string]any {
+	out := []map[string]any{}
+	for _, typ := range []string{AppSetupPolicyType, MeetingPolicyType} {
+		pa := map[string]any{}
+		if name, ok := s.d.Users[typ][strings.ToLower(upn)]; ok {
+			pa["displayName"], pa["assignmentType"] = name, "direct"
+		} else {
+			var best *GroupAssignment
+			for _, g := range s.d.Groups {
+				if g.PolicyType == typ && (best == nil || g.Priority < best.Priority) && memberOf(g.GroupID) {
+					best = g
+				}
+			}
+			if best == nil {
+				continue
+			}
+			pa["displayName"], pa["assignmentType"], pa["groupId"] = best.PolicyName, "group", best.GroupID
+		}
+		pa["policyId"] = base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + identityKey(pa["displayName"].(string))))
+		out = append(out, map[string]any{"policyType": typ, "policyAssignment": pa})
+	}
 	return out
 }
