@@ -288,3 +288,53 @@ func TestStatusClockSources(t *testing.T) {
 		t.Errorf("unknown clock: %+v", c)
 	}
 }
+
+// The people, not only the objects: with the Global policies as declared, an admin assigns by
+// hand AllOff to Sellers and a setup policy without the app. The resources still match, but
+// steps 2 and 3 are not done, no seller is ready, welcome --ready-only mails nobody and says why,
+// and the pinned-app clock comes from the group assignment's createdTime.
+func TestStatusSellersOnPoliciesAssignedByHand(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	run(4, "apply", "--auto-approve")
+	assigned := time.Now().UTC().Add(-time.Second)
+	run(0, "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--group", "Sellers", "--rank", "1")
+	run(0, "sandbox", "teams", "assign", "TeamsAppSetupPolicy", "FirstlineWorker", "--group", "Sellers", "--rank", "1")
+
+	r, code, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Sellers.Ready != 0 {
+		t.Fatalf("exit %d, %d ready", code, r.Sellers.Ready)
+	}
+	for _, n := range []int{2, 3} {
+		st := r.Steps[n]
+		var resource, sellers status.State
+		for _, c := range st.Checks {
+			switch {
+			case strings.HasPrefix(c.ID, "resource:"):
+				resource = c.Status
+			case strings.HasPrefix(c.ID, "sellers:"):
+				sellers = c.Status
+			}
+		}
+		if st.Status != status.NotDone || resource != status.Done || sellers != status.NotDone {
+			t.Errorf("step %d: %q (resource %q, sellers %q), want not done with the resource done", n, st.Status, resource, sellers)
+		}
+	}
+	c := clockOf(r, "teams_app_pinned")
+	if c == nil || c.Since == nil || c.Since.Before(assigned) || c.Source != "the Teams group policy assignment's createdTime" {
+		t.Errorf("pinned clock: %+v", c)
+	}
+	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	for _, want := range []string{"0 to mail", "Skipped 200 seller(s) not ready", "200: their Teams app setup policy does not install the app, transcription (or Copilot) off in their Teams meeting policy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("welcome --ready-only lacks %q:\n%s", want, out)
+		}
+	}
+}
