@@ -31,10 +31,15 @@ func main() {
 		// saved. A second one quits at once (state files are replaced atomically, so the last
 		// saved state stays readable).
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\nInterrupt received: finishing the changes in flight and saving state. Press Ctrl+C again to quit at once.")
+		first, second, own := cli.InterruptNotice()
+		if !own {
+			first = "\nInterrupt received: finishing the changes in flight and saving state. Press Ctrl+C again to quit at once."
+			second = "Second interrupt: quitting now. Run `c4sctl plan` to see where things stand; `c4sctl force-unlock` clears the lock."
+		}
+		fmt.Fprintln(os.Stderr, first)
 		cancel()
 		<-sigs
-		fmt.Fprintln(os.Stderr, "Second interrupt: quitting now. Run `c4sctl plan` to see where things stand; `c4sctl force-unlock` clears the lock.")
+		fmt.Fprintln(os.Stderr, second)
 		os.Exit(130)
 	}()
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

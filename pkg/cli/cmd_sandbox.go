@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
@@ -89,19 +87,42 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 					return err
 				}
 			}
-			fmt.Fprintf(g.Stdout, "Sandbox listening on %s\nTrust its certificate with ca_file = %q in provider blocks.\nTenant %s, client id %s (secret: see the sandbox package). Press Ctrl+C to stop.\n",
-				sb.URL, sandbox.CACertFile(dir), sandbox.TenantID, sandbox.ClientID)
+			caFile := sandbox.CACertFile(dir)
+			reach, err := computeReach(g.Registry(), sb.URL, caFile, filepath.Join(dir, "secrets"))
+			if err == nil {
+				err = reach.writeSecrets(filepath.Join(dir, "secrets"))
+			}
+			if err == nil {
+				err = writeServeInfo(dir, serveInfo{URL: sb.URL, CAFile: caFile, PID: os.Getpid()})
+			}
+			if err != nil {
+				_ = sb.Close()
+				return fmt.Errorf("write how to reach the sandbox: %v", err)
+			}
+			defer os.Remove(filepath.Join(dir, serveInfoFile))
+			interruptNotice.Store(&[2]string{
+				"\nInterrupt received: stopping the sandbox and saving its tenant and org to " + dir + ".",
+				"Second interrupt: stopping the sandbox now; changes since its last save may be lost.",
+			})
+			fmt.Fprintf(g.Stdout, "Sandbox listening on %s\nTrust its certificate with ca_file = %q in provider blocks.\nTenant %s, client id %s; the client secrets are in %s (one file per variable). Press Ctrl+C to stop.\n",
+				sb.URL, caFile, sandbox.TenantID, sandbox.ClientID, filepath.Join(dir, "secrets"))
 			fmt.Fprintf(g.Stdout, "Salesforce JWT bearer sign-in:\n  token URL        %s/salesforce/services/oauth2/token\n  consumer key     %s (iss)\n  username         %s (sub)\n  audience         %s/salesforce (aud; https://login.salesforce.com and https://test.salesforce.com are accepted too)\n  private key      %s\n  app certificate  %s\n",
 				sb.URL, salesforceapi.ConsumerKey, salesforceapi.AdminUser, sb.URL, keyFile, certFile)
 			fmt.Fprintf(g.Stdout, "Microsoft client-certificate sign-in: POST %s/%s/oauth2/v2.0/token (client_id %s, client_assertion signed with the key of a certificate registered with --entra-cert: %d registered now)\n",
 				sb.URL, sandbox.TenantID, sandbox.ClientID, len(entraCerts))
-			ch := make(chan os.Signal, 1)
-			signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-			select {
-			case <-ch:
-			case <-cmd.Context().Done():
+			// How to reach it as a real tenant: the same as `c4sctl sandbox env` prints.
+			fmt.Fprintf(g.Stdout, "\nReach it as a real tenant and org (no --sandbox): `c4sctl --dir %s sandbox env` prints these again.\nEnvironment variables:\n", g.Dir)
+			reach.writeEnv(g.Stdout, "sh")
+			fmt.Fprintln(g.Stdout, "Provider blocks:")
+			reach.writeBlocks(g.Stdout)
+			// cmd/c4sctl turns Ctrl+C into the end of the context, after printing the notice set
+			// above (a handler of its own here raced it: the process ended before the notice).
+			<-cmd.Context().Done()
+			if err := sb.Close(); err != nil {
+				return err
 			}
-			return sb.Close()
+			fmt.Fprintf(g.Stderr, "The sandbox stopped; its tenant and org are saved in %s.\n", dir)
+			return nil
 		},
 	}
 	ff.register(serve)
@@ -121,7 +142,7 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 			return nil
 		},
 	}
-	cmd.AddCommand(serve, reset)
+	cmd.AddCommand(serve, reset, newSandboxEnvCmd(g))
 	for _, f := range extraSandboxCommands {
 		cmd.AddCommand(f(g))
 	}

@@ -22,3 +22,13 @@ func lockDir(dir string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// InUse tells whether a process (a `c4sctl sandbox serve`, a --sandbox run) has dir open now.
+func InUse(dir string) bool {
+	f, err := flock.Lock(filepath.Join(dir, lockFile))
+	if err != nil {
+		return true
+	}
+	_ = f.Close()
+	return false
+}

@@ -57,6 +57,12 @@ type Attribute struct {
 	// exclusive, experimental_write): Read returns the configuration's value, so it can change
 	// only in the configuration, never outside c4sctl, and is left out of drift.
 	Echo bool
+
+	// Env names the environment variable a provider block attribute falls back to when the
+	// block leaves it unset (AZURE_CLIENT_SECRET, SF_CLIENT_ID). Documentation, `c4sctl sandbox
+	// env` and `c4sctl bootstrap` read it; the providers' decoders honour it (tests check both
+	// agree).
+	Env string
 }
 
 // Block is the schema of a provider block.

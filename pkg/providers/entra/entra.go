@@ -44,13 +44,13 @@ var AuthMethods = []string{"client_secret", "client_certificate", "workload_iden
 // Attributes are the sign-in attributes every Microsoft provider block has.
 func Attributes() []*schema.Attribute {
 	return []*schema.Attribute{
-		{Name: "tenant_id", Type: cty.String, Optional: true, Description: "Microsoft Entra tenant id or primary domain (default: AZURE_TENANT_ID)."},
+		{Name: "tenant_id", Type: cty.String, Optional: true, Env: "AZURE_TENANT_ID", Description: "Microsoft Entra tenant id or primary domain (default: AZURE_TENANT_ID)."},
 		{Name: "cloud", Type: cty.String, Optional: true, Default: cty.StringVal("public"), Enum: []string{"public", "usgov", "usgovhigh", "dod", "china"}, Description: "Microsoft cloud; selects the sign-in and API endpoints."},
 		{Name: "auth", Type: cty.String, Optional: true, Default: cty.StringVal("environment"), Enum: AuthMethods, Description: "How c4sctl signs in: client_secret, client_certificate, workload_identity (CI federation), azure_cli, managed_identity, device_code (a person), or environment (azidentity's EnvironmentCredential: the AZURE_* variables)."},
-		{Name: "client_id", Type: cty.String, Optional: true, Description: "Application (client) id of the app registration (default: AZURE_CLIENT_ID)."},
-		{Name: "client_secret", Type: cty.String, Optional: true, Sensitive: true, Description: "Client secret (default: AZURE_CLIENT_SECRET). Prefer the environment variable to writing it in a file."},
-		{Name: "client_certificate_path", Type: cty.String, Optional: true, Description: "PEM or PKCS#12 file with the certificate and private key (default: AZURE_CLIENT_CERTIFICATE_PATH)."},
-		{Name: "client_certificate_password", Type: cty.String, Optional: true, Sensitive: true, Description: "Password of the certificate file (default: AZURE_CLIENT_CERTIFICATE_PASSWORD)."},
+		{Name: "client_id", Type: cty.String, Optional: true, Env: "AZURE_CLIENT_ID", Description: "Application (client) id of the app registration (default: AZURE_CLIENT_ID)."},
+		{Name: "client_secret", Type: cty.String, Optional: true, Env: "AZURE_CLIENT_SECRET", Sensitive: true, Description: "Client secret (default: AZURE_CLIENT_SECRET). Prefer the environment variable to writing it in a file."},
+		{Name: "client_certificate_path", Type: cty.String, Optional: true, Env: "AZURE_CLIENT_CERTIFICATE_PATH", Description: "PEM or PKCS#12 file with the certificate and private key (default: AZURE_CLIENT_CERTIFICATE_PATH)."},
+		{Name: "client_certificate_password", Type: cty.String, Optional: true, Env: "AZURE_CLIENT_CERTIFICATE_PASSWORD", Sensitive: true, Description: "Password of the certificate file (default: AZURE_CLIENT_CERTIFICATE_PASSWORD)."},
 		{Name: "login_endpoint", Type: cty.String, Optional: true, Description: "Override of the sign-in authority host (https), e.g. for a sovereign cloud or the sandbox."},
 		{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's ca.pem, a TLS-inspecting proxy)."},
 	}

@@ -92,3 +92,37 @@ func TestPEMInCertificatePathIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// Every attribute that declares an environment variable (schema.Attribute.Env, which the docs,
+// `sandbox env` and `bootstrap` print) is read from it by Decode when the block leaves it unset.
+func TestDecodeHonoursDeclaredEnv(t *testing.T) {
+	field := map[string]func(entra.Settings) string{
+		"tenant_id": func(s entra.Settings) string { return s.TenantID }, "client_id": func(s entra.Settings) string { return s.ClientID },
+		"client_secret": func(s entra.Settings) string { return s.ClientSecret }, "client_certificate_path": func(s entra.Settings) string { return s.CertPath },
+		"client_certificate_password": func(s entra.Settings) string { return s.CertPassword },
+	}
+	n := 0
+	for _, a := range entra.Attributes() {
+		if a.Env == "" {
+			continue
+		}
+		n++
+		get, ok := field[a.Name]
+		if !ok {
+			t.Errorf("%s declares %s but the test does not know its Settings field", a.Name, a.Env)
+			continue
+		}
+		s := entra.Decode(cty.EmptyObjectVal, func(k string) string {
+			if k == a.Env {
+				return "from-" + k
+			}
+			return ""
+		})
+		if got := get(s); got != "from-"+a.Env {
+			t.Errorf("%s: Decode read %q with only %s set", a.Name, got, a.Env)
+		}
+	}
+	if n != len(field) {
+		t.Errorf("%d attributes declare an environment variable, want %d", n, len(field))
+	}
+}

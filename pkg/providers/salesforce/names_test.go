@@ -287,3 +287,37 @@ func TestErrorAndResultFixtures(t *testing.T) {
 		t.Fatalf("414: %v", e)
 	}
 }
+
+// Every attribute of the provider block that declares an environment variable is read from it
+// by decode when the block leaves it unset.
+func TestDecodeHonoursDeclaredEnv(t *testing.T) {
+	field := map[string]func(settings) string{
+		"instance_url": func(s settings) string { return s.instance }, "client_id": func(s settings) string { return s.clientID },
+		"username": func(s settings) string { return s.username }, "private_key_file": func(s settings) string { return s.keyFile },
+		"client_secret": func(s settings) string { return s.secret },
+	}
+	n := 0
+	for _, a := range (&Provider{}).ConfigSchema().Attributes {
+		if a.Env == "" {
+			continue
+		}
+		n++
+		get, ok := field[a.Name]
+		if !ok {
+			t.Errorf("%s declares %s but the test does not know its settings field", a.Name, a.Env)
+			continue
+		}
+		s := decode(cty.EmptyObjectVal, func(k string) string {
+			if k == a.Env {
+				return "https://from-" + k
+			}
+			return ""
+		})
+		if got := get(s); got != "https://from-"+a.Env {
+			t.Errorf("%s: decode read %q with only %s set", a.Name, got, a.Env)
+		}
+	}
+	if n != len(field) {
+		t.Errorf("%d attributes declare an environment variable, want %d", n, len(field))
+	}
+}

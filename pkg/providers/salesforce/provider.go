@@ -76,7 +76,7 @@ var httpsURL = attrs.HTTPSURL("https://contoso.my.salesforce.com")
 func (*Provider) ConfigSchema() *schema.Block {
 	return &schema.Block{Description: "A Salesforce org (guide steps 4 and 6). Secrets come from the environment or files and are never printed or stored.",
 		Attributes: []*schema.Attribute{
-			{Name: "instance_url", Type: cty.String, Optional: true, Validate: httpsURL,
+			{Name: "instance_url", Type: cty.String, Optional: true, Env: "SF_INSTANCE_URL", Validate: httpsURL,
 				Description: "The org's My Domain URL (https://contoso.my.salesforce.com); default: env SF_INSTANCE_URL, else the instance the token endpoint names. Required for client_credentials."},
 			{Name: "login_url", Type: cty.String, Optional: true, Default: cty.StringVal(DefaultLoginURL), Validate: httpsURL,
 				Description: "Login host of the JWT bearer flow: https://login.salesforce.com for production, https://test.salesforce.com for sandboxes."},
@@ -89,10 +89,10 @@ func (*Provider) ConfigSchema() *schema.Block {
 				}, Description: "REST and Metadata API version, e.g. \"62.0\"."},
 			{Name: "auth", Type: cty.String, Optional: true, Default: cty.StringVal(AuthJWTBearer), Enum: []string{AuthJWTBearer, AuthClientCredentials, AuthAccessToken, AuthSFCLI},
 				Description: "jwt_bearer (client_id, username, private key), client_credentials (client_id, client_secret), access_token (env SF_ACCESS_TOKEN and SF_INSTANCE_URL) or sf_cli (`sf org display --json`)."},
-			{Name: "client_id", Type: cty.String, Optional: true, Description: "Consumer key of the connected app / external client app c4sctl signs in with; default: env SF_CLIENT_ID."},
-			{Name: "username", Type: cty.String, Optional: true, Description: "User the JWT bearer flow signs in as; default: env SF_USERNAME."},
-			{Name: "private_key_file", Type: cty.String, Optional: true, Description: "PEM private key file of the JWT bearer flow; default: env SF_PRIVATE_KEY_FILE, or the PEM itself in env SF_PRIVATE_KEY."},
-			{Name: "client_secret", Type: cty.String, Optional: true, Sensitive: true, Description: "Consumer secret of the client credentials flow; default: env SF_CLIENT_SECRET. Prefer the environment."},
+			{Name: "client_id", Type: cty.String, Optional: true, Env: "SF_CLIENT_ID", Description: "Consumer key of the connected app / external client app c4sctl signs in with; default: env SF_CLIENT_ID."},
+			{Name: "username", Type: cty.String, Optional: true, Env: "SF_USERNAME", Description: "User the JWT bearer flow signs in as; default: env SF_USERNAME."},
+			{Name: "private_key_file", Type: cty.String, Optional: true, Env: "SF_PRIVATE_KEY_FILE", Description: "PEM private key file of the JWT bearer flow; default: env SF_PRIVATE_KEY_FILE, or the PEM itself in env SF_PRIVATE_KEY."},
+			{Name: "client_secret", Type: cty.String, Optional: true, Env: "SF_CLIENT_SECRET", Sensitive: true, Description: "Consumer secret of the client credentials flow; default: env SF_CLIENT_SECRET. Prefer the environment."},
 			{Name: "target_org", Type: cty.String, Optional: true, Description: "Alias or username of the Salesforce CLI org (sf_cli); default: the CLI's default org."},
 			{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's tls.pem, a TLS-inspecting proxy)."},
 		}}
