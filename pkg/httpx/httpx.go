@@ -577,7 +577,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			t.logAttempt(ctx, req.Method, shownURL, 0, dur, attempt, err, 0)
 			ctxDone := ctx.Err() != nil
 			if !ctxDone && !retryableError(err) {
-				return nil, err
+				return nil, explainDialError(err)
 			}
 			if !safe && wrote.Load() {
 				t.stats.outcomeUnknown.Add(1)
@@ -713,6 +713,12 @@ func retryableError(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
 		return true
 	}
+	// A name that does not exist (NXDOMAIN) will not exist a second later: retrying it cost 31 s
+	// before the error said anything. A DNS timeout or server failure is still retried.
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true
@@ -724,6 +730,16 @@ func retryableError(err error) bool {
 		}
 	}
 	return false
+}
+
+// explainDialError names the host of a name that does not resolve and where it usually comes
+// from; other errors are returned as they are.
+func explainDialError(err error) error {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Errorf("host %s does not exist (DNS: no such host; not retried): check the tenant, instance URL or endpoint in the provider block and this machine's DNS: %w", dnsErr.Name, err)
+	}
+	return err
 }
 
 func drain(rc io.ReadCloser) {

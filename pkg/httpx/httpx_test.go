@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -638,4 +639,30 @@ func TestNoAnswerInTime(t *testing.T) {
 			t.Errorf("error %v after %d hits", err, s.hits.Load())
 		}
 	})
+}
+
+// dnsNotFound is a base transport whose every attempt fails as a lookup of a name that does not
+// exist fails (no packet leaves the machine).
+type dnsNotFound struct{ attempts atomic.Int32 }
+
+func (d *dnsNotFound) RoundTrip(r *http.Request) (*http.Response, error) {
+	d.attempts.Add(1)
+	return nil, &url.Error{Op: r.Method, URL: r.URL.String(), Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: r.URL.Hostname(), IsNotFound: true}}}
+}
+
+// A host that does not exist fails at the first attempt, naming the host; a DNS timeout is
+// still retried.
+func TestDNSNotFoundIsNotRetried(t *testing.T) {
+	base := &dnsNotFound{}
+	c := NewClient(Options{Base: base, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+	_, err := c.Get("https://contoso-typo.my.salesforce.com/services/data")
+	if err == nil || base.attempts.Load() != 1 {
+		t.Fatalf("attempts %d, err %v", base.attempts.Load(), err)
+	}
+	if !strings.Contains(err.Error(), "host contoso-typo.my.salesforce.com does not exist") || strings.Contains(err.Error(), "gave up") {
+		t.Errorf("error: %v", err)
+	}
+	if retryableError(&net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}) != true {
+		t.Error("a DNS timeout is not retried")
+	}
 }

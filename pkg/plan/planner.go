@@ -58,6 +58,7 @@ type Planner struct {
 // were given; the values of sensitive variables are replaced in them (spec.Redact).
 func (p *Planner) Plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	pl, diags := p.plan(ctx)
+	diags = DedupeCauses(diags)
 	secrets := p.Eval.SensitiveStrings()
 	if len(secrets) == 0 {
 		return pl, diags
@@ -287,11 +288,11 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	}
 	client, err := p.Clients.Client(ctx, rc.Provider)
 	if err != nil {
-		return nil, append(diags, errDiag(addr, fmt.Sprintf("Provider %q is not usable", rc.Provider), err)...)
+		return nil, append(diags, providerErrDiag(rc.Provider, addr, fmt.Sprintf("Provider %q is not usable", rc.Provider), err)...)
 	}
 	live, err := client.Read(ctx, providers.ReadRequest{Type: r.Type, ID: id, Config: config})
 	if err != nil {
-		return nil, append(diags, errDiag(addr, "Cannot read the live object", err)...)
+		return nil, append(diags, providerErrDiag(rc.Provider, addr, "Cannot read the live object", err)...)
 	}
 	rc.Warnings = append(rc.Warnings, live.Warnings...)
 	if live.Deferred != "" {
@@ -433,12 +434,12 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive, PrevAddr: p.prev[addr]}
 		client, err := p.Clients.Client(ctx, s.Provider)
 		if err != nil {
-			diags = append(diags, errDiag(addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)
+			diags = append(diags, providerErrDiag(s.Provider, addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)
 			continue
 		}
 		live, err := client.Read(ctx, providers.ReadRequest{Type: sr.Type, ID: sr.ID, Config: cty.NullVal(s.ImpliedType())})
 		if err != nil {
-			diags = append(diags, errDiag(addr, "Cannot read the live object", err)...)
+			diags = append(diags, providerErrDiag(s.Provider, addr, "Cannot read the live object", err)...)
 			continue
 		}
 		rc.Before = live.Value

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -172,6 +173,11 @@ func Credential(s Settings, env *providers.Env) (azcore.TokenCredential, error) 
 	case "workload_identity":
 		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientOptions: opts, TenantID: s.TenantID, ClientID: s.ClientID, DisableInstanceDiscovery: disco})
 	case "azure_cli":
+		// azidentity runs `az account get-access-token`; without az its error comes at the first
+		// request, once per provider, and does not say what to do.
+		if _, err := lookPath("az"); err != nil {
+			return nil, fmt.Errorf("auth = \"azure_cli\" needs the Azure CLI (az) on PATH, and it was not found: install it (https://learn.microsoft.com/cli/azure/install-azure-cli), sign in with `az login --tenant %s --allow-no-subscriptions`, then run c4sctl again", orPlaceholder(s.TenantID, "TENANT_ID"))
+		}
 		return azidentity.NewAzureCLICredential(&azidentity.AzureCLICredentialOptions{TenantID: s.TenantID})
 	case "managed_identity":
 		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
@@ -189,6 +195,16 @@ func Credential(s Settings, env *providers.Env) (azcore.TokenCredential, error) 
 		return azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: disco})
 	}
 	return nil, fmt.Errorf("unknown auth %q; use one of %s", s.Auth, strings.Join(AuthMethods, ", "))
+}
+
+// lookPath finds a program on PATH (a variable so that tests can take az away).
+var lookPath = exec.LookPath
+
+func orPlaceholder(v, placeholder string) string {
+	if v == "" {
+		return placeholder
+	}
+	return v
 }
 
 func loadCert(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
