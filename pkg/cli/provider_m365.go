@@ -30,7 +30,7 @@ func (g *Globals) stdinIsTerminal() bool {
 func init() {
 	builtinProviders = append(builtinProviders, func() providers.Provider { return m365.New() })
 	sandboxServices = append(sandboxServices, func() sandbox.Service { return graphapi.New() })
-	extraCommands = append(extraCommands, newPreflightCmd, newWelcomeCmd)
+	extraCommands = append(extraCommands, newPreflightCmd, newWelcomeCmd, newBootstrapCmd)
 }
 
 func m365Client(ctx context.Context, g *Globals) (*m365.Client, error) {
@@ -62,37 +62,39 @@ func newPreflightCmd(g *Globals) *cobra.Command {
 permissions, the tenant's licences and free seats, and prints a checklist against what the
 configuration's resources need. It exits 1 when something blocks apply. See docs/permissions.md.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			cfg, err := g.LoadConfig()
-			if err != nil {
-				return err
-			}
-			c, err := m365Client(ctx, g)
-			if err != nil {
-				return err
-			}
-			var res []m365.PreflightResource
-			for _, r := range sortedResources(cfg) {
-				v := cty.NullVal(cty.DynamicPseudoType)
-				if r.Type == "m365_license_assignment" {
-					if ev, err := g.ResourceConfig(ctx, r.Addr()); err == nil {
-						v = ev
-					}
-				}
-				res = append(res, m365.PreflightResource{Addr: r.Addr(), Type: r.Type, Config: v})
-			}
-			rep, err := c.Preflight(ctx, res, "welcome")
-			if err != nil {
-				return fmt.Errorf("preflight: %w", err)
-			}
-			rep.Write(g.Stdout)
-			if n := rep.Blocking(); n > 0 {
-				return &exitError{code: 1}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPreflight(cmd.Context(), g) },
 	}
+}
+
+// runPreflight is `c4sctl preflight` (and `bootstrap --check`).
+func runPreflight(ctx context.Context, g *Globals) error {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return err
+	}
+	c, err := m365Client(ctx, g)
+	if err != nil {
+		return err
+	}
+	var res []m365.PreflightResource
+	for _, r := range sortedResources(cfg) {
+		v := cty.NullVal(cty.DynamicPseudoType)
+		if r.Type == "m365_license_assignment" {
+			if ev, err := g.ResourceConfig(ctx, r.Addr()); err == nil {
+				v = ev
+			}
+		}
+		res = append(res, m365.PreflightResource{Addr: r.Addr(), Type: r.Type, Config: v})
+	}
+	rep, err := c.Preflight(ctx, res, "welcome")
+	if err != nil {
+		return fmt.Errorf("preflight: %w", err)
+	}
+	rep.Write(g.Stdout)
+	if n := rep.Blocking(); n > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
 }
 
 // sellerGroup is the group of the first licence assignment of the configuration.

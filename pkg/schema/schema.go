@@ -283,3 +283,16 @@ func AttrKey(v cty.Value, attr, kind, noun string, norm func(string) string) []O
 	}
 	return []ObjectKey{{Key: kind + ":" + norm(a.AsString()), Label: fmt.Sprintf("%s %q", noun, a.AsString()), Attr: attr}}
 }
+
+// AuthMethod documents one value of a provider block's `auth` attribute: the attributes it
+// needs (each attribute's Env names the variable that can stand in for it), the variables and
+// tools it needs beyond them, and one line on when to use it. docs/getting-started-real.md and
+// `c4sctl bootstrap` are generated from these; the providers' tests check that Configure asks
+// for the Needs it declares.
+type AuthMethod struct {
+	Name     string
+	Summary  string
+	Needs    []string // attribute names
+	Optional []string // attribute names
+	Extra    []string // environment variables or tools, e.g. "AZURE_FEDERATED_TOKEN_FILE", "az login"
+}

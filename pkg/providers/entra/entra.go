@@ -42,6 +42,21 @@ var Clouds = map[string]Cloud{
 // AuthMethods are the values of the `auth` attribute.
 var AuthMethods = []string{"client_secret", "client_certificate", "workload_identity", "azure_cli", "managed_identity", "device_code", "environment"}
 
+// Methods document AuthMethods (in the same order): what each needs. Sources: azidentity's
+// credential constructors (NewClientSecretCredential, NewClientCertificateCredential,
+// NewWorkloadIdentityCredential reads AZURE_FEDERATED_TOKEN_FILE, NewAzureCLICredential runs
+// `az account get-access-token`, NewManagedIdentityCredential, NewDeviceCodeCredential,
+// NewEnvironmentCredential reads the AZURE_* variables).
+var Methods = []schema.AuthMethod{
+	{Name: "client_secret", Summary: "an app registration with a client secret (pipelines, a first try)", Needs: []string{"tenant_id", "client_id", "client_secret"}},
+	{Name: "client_certificate", Summary: "an app registration with a certificate (preferred to a secret)", Needs: []string{"tenant_id", "client_id", "client_certificate_path"}, Optional: []string{"client_certificate_password"}},
+	{Name: "workload_identity", Summary: "federation from a CI system (GitHub Actions, Azure DevOps, Kubernetes): no secret at all", Needs: []string{"tenant_id", "client_id"}, Extra: []string{"AZURE_FEDERATED_TOKEN_FILE (the CI system's OIDC token, written to a file)"}},
+	{Name: "azure_cli", Summary: "the person or service principal signed in to the Azure CLI", Optional: []string{"tenant_id"}, Extra: []string{"az on PATH", "az login --tenant TENANT_ID --allow-no-subscriptions"}},
+	{Name: "managed_identity", Summary: "an Azure VM, container or Functions identity (a user-assigned one: its client_id)", Optional: []string{"client_id"}},
+	{Name: "device_code", Summary: "a person signs in in a browser (delegated: the person's roles count, not the app's)", Optional: []string{"tenant_id", "client_id"}, Extra: []string{"an app registration that allows public client flows (client_id), or azidentity's default public client"}},
+	{Name: "environment", Summary: "whatever the AZURE_* variables describe (azidentity's EnvironmentCredential): a secret or a certificate", Extra: []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"}},
+}
+
 // Attributes are the sign-in attributes every Microsoft provider block has.
 func Attributes() []*schema.Attribute {
 	return []*schema.Attribute{

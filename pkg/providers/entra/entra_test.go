@@ -126,3 +126,32 @@ func TestDecodeHonoursDeclaredEnv(t *testing.T) {
 		t.Errorf("%d attributes declare an environment variable, want %d", n, len(field))
 	}
 }
+
+// The methods that check their settings before signing in ask for exactly what Methods declares
+// they need, one at a time in the declared order.
+func TestMethodsDeclareWhatCredentialAsksFor(t *testing.T) {
+	if len(entra.Methods) != len(entra.AuthMethods) {
+		t.Fatalf("%d methods documented, %d accepted", len(entra.Methods), len(entra.AuthMethods))
+	}
+	env := &providers.Env{HTTPClient: &http.Client{}}
+	for i, m := range entra.Methods {
+		if m.Name != entra.AuthMethods[i] {
+			t.Errorf("Methods[%d] = %s, AuthMethods[%d] = %s", i, m.Name, i, entra.AuthMethods[i])
+		}
+		if m.Name != "client_secret" && m.Name != "client_certificate" {
+			continue
+		}
+		vals := map[string]string{}
+		for _, need := range m.Needs {
+			cfg := map[string]cty.Value{"auth": cty.StringVal(m.Name)}
+			for k, v := range vals {
+				cfg[k] = cty.StringVal(v)
+			}
+			_, err := entra.Credential(entra.Decode(cty.ObjectVal(cfg), func(string) string { return "" }), env)
+			if err == nil || !strings.Contains(err.Error(), need) {
+				t.Errorf("%s without %s: %v", m.Name, need, err)
+			}
+			vals[need] = "x"
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -319,5 +320,23 @@ func TestDecodeHonoursDeclaredEnv(t *testing.T) {
 	}
 	if n != len(field) {
 		t.Errorf("%d attributes declare an environment variable, want %d", n, len(field))
+	}
+}
+
+// jwt_bearer and client_credentials refuse a block without what Methods declares they need,
+// naming each of them.
+func TestMethodsDeclareWhatConfigureAsksFor(t *testing.T) {
+	p := &Provider{}
+	env := &providers.Env{Getenv: func(string) string { return "" }}
+	for _, m := range Methods {
+		if m.Name != AuthJWTBearer && m.Name != AuthClientCredentials {
+			continue
+		}
+		_, err := p.Configure(context.Background(), cty.ObjectVal(map[string]cty.Value{"auth": cty.StringVal(m.Name)}), env)
+		for _, need := range m.Needs {
+			if err == nil || !strings.Contains(err.Error(), need) {
+				t.Errorf("%s without %s: %v", m.Name, need, err)
+			}
+		}
 	}
 }

@@ -58,6 +58,16 @@ const (
 	AuthSFCLI             = "sf_cli"
 )
 
+// Methods document the values of the `auth` attribute: what each needs. Sources:
+// docs/api/salesforce.md (OAuth 2.0 JWT bearer and client credentials flows, `sf org display`).
+var Methods = []schema.AuthMethod{
+	{Name: AuthJWTBearer, Summary: "a connected app or external client app with a certificate; c4sctl signs in as username (pipelines)", Needs: []string{"client_id", "username", "private_key_file"}, Optional: []string{"instance_url", "login_url"},
+		Extra: []string{"SF_PRIVATE_KEY (the PEM itself) instead of private_key_file"}},
+	{Name: AuthClientCredentials, Summary: "a connected app or external client app with the client credentials flow and a run-as user", Needs: []string{"instance_url", "client_id", "client_secret"}},
+	{Name: AuthAccessToken, Summary: "a session someone already has", Needs: []string{"instance_url"}, Extra: []string{"SF_ACCESS_TOKEN"}},
+	{Name: AuthSFCLI, Summary: "the org the Salesforce CLI is signed in to (a person at a terminal)", Optional: []string{"target_org"}, Extra: []string{"sf on PATH", "sf org login web --instance-url https://MYDOMAIN.my.salesforce.com --alias ALIAS"}},
+}
+
 // Provider is the "salesforce" provider.
 type Provider struct{}
 
