@@ -295,3 +295,45 @@ func TestWelcomeRecordBelongsToOneTenant(t *testing.T) {
 		t.Fatalf("foreign record: %v, sent %d", err, len(svc.Sent()))
 	}
 }
+
+// data.teams_app_availability reads the app's package: blocked by hand in the sandbox (Teams
+// admin center > Manage apps > Block), it says so; an unknown app id is a warning, not a value.
+func TestTeamsAppAvailabilityDataSource(t *testing.T) {
+	c, sb, svc := start(t)
+	var typ cty.Type
+	for _, r := range m365.New().Resources() {
+		if r.Type == "teams_app_availability" {
+			typ = r.ImpliedType()
+		}
+	}
+	ctx := context.Background()
+	read := func(app string) providers.ReadResponse {
+		t.Helper()
+		rr, err := c.Read(ctx, providers.ReadRequest{Type: "teams_app_availability", Config: providertest.Object(typ, map[string]cty.Value{"app_id": cty.StringVal(app)})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rr
+	}
+	rr := read(graphapi.SalesAppID)
+	if rr.ID != graphapi.SalesPackageID || rr.Value.GetAttr("is_blocked").True() || rr.Value.GetAttr("available_to").AsString() != "none" {
+		t.Fatalf("seed: %#v", rr.Value)
+	}
+	sb.Mutate(func() error {
+		for _, p := range svc.Tenant().Packages {
+			if p.AppID == graphapi.SalesAppID {
+				p.IsBlocked, p.AvailableTo = true, "some"
+				p.Allowed = []graphapi.Access{{ResourceType: "group", ResourceID: graphapi.SellersGroupID}}
+			}
+		}
+		return nil
+	})
+	rr = read(graphapi.SalesAppID)
+	if !rr.Value.GetAttr("is_blocked").True() || rr.Value.GetAttr("available_to").AsString() != "some" ||
+		!rr.Value.GetAttr("group_ids").Equals(cty.SetVal([]cty.Value{cty.StringVal(graphapi.SellersGroupID)})).True() {
+		t.Fatalf("blocked: %#v", rr.Value)
+	}
+	if rr := read("00000000-0000-0000-0000-000000000000"); rr.ID != "" || len(rr.Warnings) == 0 {
+		t.Fatalf("unknown app: %#v", rr)
+	}
+}

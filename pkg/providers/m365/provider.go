@@ -169,6 +169,7 @@ func newClient(cred azcore.TokenCredential, env *providers.Env, base, scope stri
 		"m365_license_assignment": {Read: c.readLicense, Apply: c.applyLicense, Plan: c.planLicense},
 		"m365_integrated_app":     {Read: c.readApp, Apply: c.applyApp, Plan: c.planApp},
 		"teams_app":               {Read: c.readTeamsApp},
+		"teams_app_availability":  {Read: c.readTeamsAppAvailability},
 	}}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -576,5 +577,5 @@ func readPage[T any](resp *http.Response, path string, next func(string) error, 
 
 // Resources lists the resource types and data sources.
 func (*Provider) Resources() []*schema.Resource {
-	return []*schema.Resource{licenseSchema(), integratedAppSchema(), teamsAppSchema()}
+	return []*schema.Resource{licenseSchema(), integratedAppSchema(), teamsAppSchema(), teamsAppAvailabilitySchema()}
 }
