@@ -559,10 +559,7 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365
 	if !ok {
 		return fmt.Errorf("provider teams is not the Teams policy client")
 	}
-	in := teams.CoverageInput{Members: m.GroupMemberIDs, AppID: appID}
-	for _, u := range members {
-		in.Sellers = append(in.Sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
-	}
+	in, graph := coverageInput(ctx, m, members, appID)
 	res, err := tc.Coverage(ctx, in)
 	if err != nil {
 		notChecked(checkTeamsApp, err.Error())
@@ -587,7 +584,12 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365
 			}
 		}
 	}
-	via := "computed from the group policy assignments by rank, then Global; direct user assignments are not read"
+	via := "the effective policies Microsoft Graph reports (userConfigurations)"
+	if res.Source != teams.SourceGraph {
+		via = "computed from the group policy assignments by rank, then Global (Graph's effective policies could not be read: " + clipNote(graph.why) + "); direct user assignments are not seen"
+	} else if res.NotInGraph > 0 {
+		via += fmt.Sprintf("; %d seller(s) Graph did not list computed from the group assignments", res.NotInGraph)
+	}
 	checks[idx[checkTranscription]].Detail = via
 	if appID == "" {
 		notChecked(checkTeamsApp, "no teams_app_setup_policy declares app_preset_list: the app to look for is unknown")

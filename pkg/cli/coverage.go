@@ -69,29 +69,7 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seller coverage: read the members of %q: %w", group, err)
 	}
-	in := teams.CoverageInput{Members: m.GroupMemberIDs, AppID: appID}
-	want := make(map[string]bool, len(members))
-	for _, u := range members {
-		in.Sellers = append(in.Sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
-		want[strings.ToLower(u.ID)] = true
-	}
-	// Graph's per-user effective policies where the tenant (and the app's permission) has them;
-	// otherwise coverage is computed from the group assignments, and the plan says why.
-	graph := graphSource{}
-	if ups, n, err := m.TeamsUserPolicies(ctx, want); err != nil {
-		graph.why = err.Error()
-	} else {
-		graph.requests = n
-		in.UserPolicies = make(map[string][]teams.UserPolicy, len(ups))
-		for id, ps := range ups {
-			for _, p := range ps {
-				in.UserPolicies[id] = append(in.UserPolicies[id], teams.UserPolicy(p))
-			}
-			if in.UserPolicies[id] == nil {
-				in.UserPolicies[id] = []teams.UserPolicy{}
-			}
-		}
-	}
+	in, graph := coverageInput(ctx, m, members, appID)
 	res, err := tc.Coverage(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("seller coverage: %w", err)
@@ -203,6 +181,34 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 
 // graphSource is what became of the read of Graph's Teams user configurations: its page
 // requests, or why it could not be used.
+// coverageInput is the seller coverage's input for these sellers (plan, drift and status):
+// Graph's per-user effective policies where the tenant (and the app's permission) has them;
+// otherwise coverage is computed from the group assignments, and graphSource says why.
+func coverageInput(ctx context.Context, m *m365.Client, members []m365.Member, appID string) (teams.CoverageInput, graphSource) {
+	in := teams.CoverageInput{Members: m.GroupMemberIDs, AppID: appID}
+	want := make(map[string]bool, len(members))
+	for _, u := range members {
+		in.Sellers = append(in.Sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
+		want[strings.ToLower(u.ID)] = true
+	}
+	graph := graphSource{}
+	if ups, n, err := m.TeamsUserPolicies(ctx, want); err != nil {
+		graph.why = err.Error()
+	} else {
+		graph.requests = n
+		in.UserPolicies = make(map[string][]teams.UserPolicy, len(ups))
+		for id, ps := range ups {
+			for _, p := range ps {
+				in.UserPolicies[id] = append(in.UserPolicies[id], teams.UserPolicy(p))
+			}
+			if in.UserPolicies[id] == nil {
+				in.UserPolicies[id] = []teams.UserPolicy{}
+			}
+		}
+	}
+	return in, graph
+}
+
 type graphSource struct {
 	requests int
 	why      string
