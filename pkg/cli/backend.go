@@ -108,7 +108,7 @@ func (g *Globals) Backend() (state.Backend, error) {
 			return nil, err
 		}
 		if !slices.Contains(names, ws) {
-			return nil, fmt.Errorf("workspace %q does not exist in %s: create it with `c4sctl workspace new %s` (existing: %s)", ws, st, ws, strings.Join(names, ", "))
+			return nil, fmt.Errorf("workspace %q does not exist in %s: create it with `%s` (existing: %s)", ws, st, g.commandWith(hintDir, "workspace", "new", ws), strings.Join(names, ", "))
 		}
 	}
 	return st.Workspace(ws)

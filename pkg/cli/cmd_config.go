@@ -91,7 +91,7 @@ func newFmtCmd(g *Globals) *cobra.Command {
 				}
 			}
 			if check && len(unformatted) > 0 {
-				return &exitError{code: 3, err: fmt.Errorf("%d file(s) need formatting: run c4sctl fmt", len(unformatted))}
+				return &exitError{code: 3, err: fmt.Errorf("%d file(s) need formatting: run %s", len(unformatted), g.commandWith(hintDir, "fmt"))}
 			}
 			return nil
 		},
@@ -137,7 +137,7 @@ func newStateCmd(g *Globals) *cobra.Command {
 			}
 			r := st.Get(args[0])
 			if r == nil {
-				return fmt.Errorf("no resource %s in state; `c4sctl state list` lists them", args[0])
+				return fmt.Errorf("no resource %s in state; `%s` lists them", args[0], g.commandWith(hintDir|hintWorkspace, "state", "list"))
 			}
 			fmt.Fprintf(g.Stdout, "# %s\nid       = %q\nprovider = %q\n", r.Address, r.ID, r.Provider)
 			var m map[string]json.RawMessage

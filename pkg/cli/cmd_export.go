@@ -202,11 +202,9 @@ func runExport(ctx context.Context, g *Globals, only []string, out string, force
 		fmt.Fprintf(g.Stdout, "The sandbox keeps its data in %s: copy it to %s to plan the export against the same sandbox.\n",
 			filepath.Join(g.StateDir(), "sandbox"), filepath.Join(out, ".c4sctl", "sandbox"))
 	}
-	check := "c4sctl --dir " + out
-	if g.Sandbox {
-		check += " --sandbox"
-	}
-	fmt.Fprintf(g.Stdout, "Check it with: %s plan\n", check)
+	// The export is its own configuration: --dir OUT, and no --var-file of the source one.
+	check := (&Globals{Dir: out, Sandbox: g.Sandbox, Workspace: g.Workspace}).command("plan")
+	fmt.Fprintf(g.Stdout, "Check it with: %s\n", check)
 	return nil
 }
 

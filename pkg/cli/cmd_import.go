@@ -58,7 +58,7 @@ object than the one the configuration describes.`,
 			}
 			defer unlock()
 			if sr := st.Get(addr); sr != nil {
-				return fmt.Errorf("%s is already in state (id %s): it manages that object already; to import another object run `c4sctl state rm %s` first", addr, sr.ID, addr)
+				return fmt.Errorf("%s is already in state (id %s): it manages that object already; to import another object run `%s` first", addr, sr.ID, g.commandWith(hintDir|hintWorkspace, "state", "rm", addr))
 			}
 			managedAs := func(id string) string {
 				for _, sr := range st.Resources {

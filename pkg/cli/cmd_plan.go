@@ -90,17 +90,25 @@ func (s *session) plan(ctx context.Context, f *planFlags) (*plan.Plan, error) {
 // planDiags plans and also returns the (warning) diagnostics, for machine-readable output.
 func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.Diagnostics, error) {
 	g := s.g
-	progress := g.refreshProgress()
-	if f.quiet {
-		progress = nil
+	opts := plan.Options{Concurrency: f.concurrency, Targets: f.targets, Exclude: f.exclude, RefreshOnly: f.refreshOnly}
+	var rp *readProgress
+	if !f.quiet {
+		rp = g.readProgress()
+		opts.Progress = rp.event
+		t := time.NewTicker(ReadProgressInterval)
+		defer t.Stop()
+		rp.run(t.C)
 	}
-	p := &plan.Planner{Config: g.config, Eval: g.eval, State: s.state, Registry: g.Registry(), Clients: g,
-		Options: plan.Options{Concurrency: f.concurrency, Targets: f.targets, Exclude: f.exclude, RefreshOnly: f.refreshOnly, Progress: progress}}
+	p := &plan.Planner{Config: g.config, Eval: g.eval, State: s.state, Registry: g.Registry(), Clients: g, Options: opts}
 	pl, diags := p.Plan(ctx)
+	if rp != nil {
+		rp.finish()
+	}
 	if err := g.printDiags(diags); err != nil {
 		return nil, diags, err
 	}
 	pl.Sandbox = g.SandboxRun()
+	g.sandboxSteps(pl)
 	if err := s.checkStateTarget(); err != nil {
 		return nil, diags, err
 	}
@@ -142,23 +150,6 @@ func (s *session) recordTargets() {
 func writeExcluded(w io.Writer, excluded []string) {
 	if len(excluded) > 0 {
 		fmt.Fprintf(w, "\nExcluded from this plan (--exclude, with what depends on it): %s\n", strings.Join(excluded, ", "))
-	}
-}
-
-// refreshProgress prints which resources are being read, on a terminal only.
-func (g *Globals) refreshProgress() func(string, bool) {
-	f, ok := g.Stderr.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	var mu sync.Mutex
-	return func(addr string, done bool) {
-		if done {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		fmt.Fprintf(g.Stderr, "%s: Refreshing state...\n", addr)
 	}
 }
 
@@ -212,7 +203,7 @@ changes, manual actions, deferred resources, or resources in state that could no
 				if format != "human" {
 					w = g.Stderr
 				}
-				fmt.Fprintf(w, "\nSaved the plan to: %s\n\nTo make exactly these changes, run:\n  c4sctl apply %s\n", out, out)
+				fmt.Fprintf(w, "\nSaved the plan to: %s\n\nTo make exactly these changes, run:\n  %s\n%s", out, g.command("apply", out), g.commandNote())
 			}
 			if f.detailedExitcode && pl.HasChanges() {
 				return &exitError{code: 2}
@@ -343,7 +334,7 @@ resources that could not be read remain.`,
 			if len(args) == 1 {
 				for _, name := range []string{"target", "exclude", "refresh-only"} {
 					if cmd.Flags().Changed(name) {
-						return fmt.Errorf("--%s cannot be used with a saved plan: the plan file already fixes what is planned; make a new plan with `c4sctl plan --%s ... --out FILE`", name, name)
+						return fmt.Errorf("--%s cannot be used with a saved plan: the plan file already fixes what is planned; make a new plan with `%s`", name, g.command("plan", "--"+name, "...", "--out", args[0]))
 					}
 				}
 				return applySaved(cmd.Context(), g, args[0], &f)
@@ -390,7 +381,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return err
 	}
 	if pf.C4sctlVersion != Version {
-		return fmt.Errorf("plan file %s was made by c4sctl %s, and this is c4sctl %s: apply it with c4sctl %s, or make a new plan with this one (`c4sctl plan --out FILE`)", path, pf.C4sctlVersion, Version, pf.C4sctlVersion)
+		return fmt.Errorf("plan file %s was made by c4sctl %s, and this is c4sctl %s: apply it with c4sctl %s, or make a new plan with this one (`%s`)", path, pf.C4sctlVersion, Version, pf.C4sctlVersion, g.command("plan", "--out", path))
 	}
 	if pf.Sandbox != g.Sandbox {
 		where := map[bool]string{true: "the sandbox", false: "the real tenant and org"}
@@ -406,7 +397,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return err
 	}
 	if cur.Hash != pf.Config.Hash {
-		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: it was made from another configuration (%s), and nothing was applied: make a new plan with `c4sctl plan --out %s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), path)}
+		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: it was made from another configuration (%s), and nothing was applied: make a new plan with `%s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), g.command("plan", "--out", path))}
 	}
 	f.targets, f.exclude, f.refreshOnly = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly
 	fmt.Fprintf(g.Stdout, "Applying the plan saved in %s at %s; reading the live objects again first.\n", path, pf.CreatedAt.Format(time.RFC3339))
@@ -419,13 +410,13 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 		return err
 	}
 	if pf.Target == nil {
-		return fmt.Errorf("plan file %s records no target (tenant and org), so c4sctl cannot tell where it may be applied, and nothing was applied: make a new plan with `c4sctl plan --out %s`", path, path)
+		return fmt.Errorf("plan file %s records no target (tenant and org), so c4sctl cannot tell where it may be applied, and nothing was applied: make a new plan with `%s`", path, g.command("plan", "--out", path))
 	}
 	if d := planfile.TargetMismatch(pf.Target, g.Targets()); len(d) > 0 {
-		return fmt.Errorf("plan file %s was made against another target than this run signed in to, and nothing was applied:\n  - %s\nApply it where it was planned, or make a new plan here (`c4sctl plan --out %s`) and review it", path, strings.Join(d, "\n  - "), path)
+		return fmt.Errorf("plan file %s was made against another target than this run signed in to, and nothing was applied:\n  - %s\nApply it where it was planned, or make a new plan here (`%s`) and review it", path, strings.Join(d, "\n  - "), g.command("plan", "--out", path))
 	}
 	if stale := planfile.Stale(pf, doc, planfile.Fingerprints(fresh)); len(stale) > 0 {
-		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`c4sctl plan --out %s`), review it and apply that", path, strings.Join(stale, "\n  - "), path)}
+		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`%s`), review it and apply that", path, strings.Join(stale, "\n  - "), g.command("plan", "--out", path))}
 	}
 	plan.Render(g.Stdout, fresh, g.colors(g.Stdout))
 	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))

@@ -119,7 +119,7 @@ recorded in .c4sctl/environment, else default.`,
 			}
 			if !slices.Contains(names, name) {
 				if !orCreate {
-					return fmt.Errorf("workspace %q does not exist in %s; create it with `c4sctl workspace new %s` (existing: %v)", name, st, name, names)
+					return fmt.Errorf("workspace %q does not exist in %s; create it with `%s` (existing: %v)", name, st, g.commandWith(hintDir, "workspace", "new", name), names)
 				}
 				if _, err := g.createWorkspace(st, name); err != nil {
 					return err

@@ -124,7 +124,9 @@ func TestSavedPlanRefusedWhenLiveObjectChanged(t *testing.T) {
 	if code != ExitStalePlan {
 		t.Fatalf("apply of a stale plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"STALE", "teams_meeting_policy.global", "allow_cloud_recording was true, is now false", "nothing was applied", "c4sctl plan --out"} {
+	for _, want := range []string{"STALE", "teams_meeting_policy.global", "allow_cloud_recording was true, is now false", "nothing was applied",
+		// the command to make a new plan keeps this run's --dir and --sandbox
+		"`c4sctl --dir " + shellQuote(dir) + " --sandbox plan --out " + shellQuote(pfile) + "`"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

@@ -264,7 +264,7 @@ func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {
 		fmt.Fprintf(w, "Settled (--resolve-unknown): %s\n", a)
 	}
 	if len(res.Unknown) > 0 {
-		fmt.Fprintf(w, "%d message(s) may or may not have left (their answer was lost), and are not sent again: %s.\nLook in the sender's Sent Items, then run `c4sctl welcome --resolve-unknown sent` if they are there, or `--resolve-unknown resend` if not.\n", len(res.Unknown), strings.Join(res.Unknown, ", "))
+		fmt.Fprintf(w, "%d message(s) may or may not have left (their answer was lost), and are not sent again: %s.\nLook in the sender's Sent Items, then run `%s` if they are there, or `%s` if not.\n", len(res.Unknown), strings.Join(res.Unknown, ", "), g.command("welcome", "--resolve-unknown", "sent"), g.command("welcome", "--resolve-unknown", "resend"))
 	}
 	if !send {
 		to := res.PreviewTo

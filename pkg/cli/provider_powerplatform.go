@@ -84,7 +84,7 @@ func newSandboxSignInCmd(g *Globals) *cobra.Command {
 			if existed {
 				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales; msdyn_viva already existed.\n", args[0])
 			} else {
-				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales: the msdyn_viva environment was created; every global admin and Power Platform admin holds System Administrator in it. c4sctl's app is not an application user of it yet (c4sctl sandbox dataverse add-app-user).\n", args[0])
+				fmt.Fprintf(g.Stdout, "%s signed in to Copilot for Sales: the msdyn_viva environment was created; every global admin and Power Platform admin holds System Administrator in it. c4sctl's app is not an application user of it yet (%s).\n", args[0], g.command("sandbox", "dataverse", "add-app-user"))
 			}
 			return nil
 		},

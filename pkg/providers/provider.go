@@ -121,6 +121,11 @@ type PlanResponse struct {
 type ManualAction struct {
 	Summary string
 	Steps   []string
+	// Sandbox, when set, is the `c4sctl sandbox` subcommand (its arguments after "sandbox", e.g.
+	// ["salesforce", "install-app"]) that does in the built-in sandbox what Steps do by hand. The
+	// CLI shows it only on --sandbox runs, as a command with that run's flags; a real tenant's
+	// steps never mention the sandbox.
+	Sandbox []string
 }
 
 // ApplyRequest is one change to make.

@@ -235,6 +235,7 @@ func (c *Client) addAppUserAction(envName string, cause error) *providers.Manual
 			"Security roles: System Administrator (c4sctl reads and removes System Administrator assignments and reads the Copilot for Sales settings tables). Create.",
 			"Run c4sctl plan again.",
 		},
+		Sandbox: []string{"dataverse", "add-app-user"},
 	}
 }
 

@@ -494,7 +494,6 @@ func installSteps(name string) []string {
 		"In Salesforce Setup, enter \"Connected Apps OAuth Usage\" in the Quick Find box and open Connected Apps OAuth Usage.",
 		fmt.Sprintf("On the %q row, click Install, then click Install again to confirm.", name),
 		"Run c4sctl plan again: once the app is installed, its policies, profiles and permission sets are planned through the API.",
-		"(c4sctl sandbox: `c4sctl sandbox salesforce install-app` does the same.)",
 	}
 }
 
@@ -515,7 +514,8 @@ func (c *Client) planApp(ctx context.Context, req providers.PlanRequest) (provid
 	switch {
 	case !installed && wantInstalled:
 		resp.Action = providers.Manual
-		resp.Manual = &providers.ManualAction{Summary: fmt.Sprintf("Install the connected app %q (no API can install it)", name), Steps: installSteps(name)}
+		resp.Manual = &providers.ManualAction{Summary: fmt.Sprintf("Install the connected app %q (no API can install it)", name), Steps: installSteps(name),
+			Sandbox: []string{"salesforce", "install-app"}}
 		return resp, nil
 	case installed && !wantInstalled:
 		resp.Action = providers.Manual
