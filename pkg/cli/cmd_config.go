@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/spf13/cobra"
@@ -305,35 +308,60 @@ func newSchemaCmd(g *Globals) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(out)
 			}
-			for _, p := range reg.Providers() {
-				fmt.Fprintf(g.Stdout, "provider %q\n", p.Name())
-				for _, r := range p.Resources() {
-					kind := "resource"
-					if r.DataSource {
-						kind = "data"
-					}
-					fmt.Fprintf(g.Stdout, "  %s %q: %s\n", kind, r.Type, r.Description)
-					for _, a := range r.Attributes {
-						var tags []string
-						switch {
-						case a.Required:
-							tags = append(tags, "required")
-						case a.Optional:
-							tags = append(tags, "optional")
-						}
-						if a.Computed {
-							tags = append(tags, "computed")
-						}
-						if a.Sensitive {
-							tags = append(tags, "sensitive")
-						}
-						fmt.Fprintf(g.Stdout, "    %-28s %-22s %s\n", a.Name, a.Type.FriendlyName(), strings.Join(tags, ", "))
-					}
-				}
-			}
+			writeSchema(g.Stdout, reg)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the schemas as JSON")
 	return cmd
+}
+
+// writeSchema prints, per provider, its provider block's attributes and then each resource type
+// and data source with its attributes: name, type, required/optional/computed/sensitive, the
+// default and allowed values, and the description (the README's `schema` row).
+func writeSchema(w io.Writer, reg *providers.Registry) {
+	for i, p := range reg.Providers() {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "provider %q\n", p.Name())
+		fmt.Fprintf(w, "  provider block:\n")
+		writeSchemaAttrs(w, p.ConfigSchema().Attributes)
+		for _, r := range p.Resources() {
+			kind := "resource"
+			if r.DataSource {
+				kind = "data"
+			}
+			fmt.Fprintf(w, "  %s %q: %s\n", kind, r.Type, r.Description)
+			writeSchemaAttrs(w, r.Attributes)
+		}
+	}
+}
+
+func writeSchemaAttrs(w io.Writer, attrs []*schema.Attribute) {
+	for _, a := range attrs {
+		var tags []string
+		switch {
+		case a.Required:
+			tags = append(tags, "required")
+		case a.Optional:
+			tags = append(tags, "optional")
+		}
+		if a.Computed {
+			tags = append(tags, "computed")
+		}
+		if a.Sensitive {
+			tags = append(tags, "sensitive")
+		}
+		if a.Default != cty.NilVal && !a.Default.IsNull() && a.Default.IsWhollyKnown() {
+			tags = append(tags, "default "+plan.FormatValue(a.Default))
+		}
+		if len(a.Enum) > 0 {
+			tags = append(tags, "one of "+strings.Join(a.Enum, ", "))
+		}
+		fmt.Fprintf(w, "    %-28s %-22s %s\n", a.Name, a.Type.FriendlyName(), strings.Join(tags, "; "))
+		if a.Description != "" {
+			fmt.Fprintf(w, "      %s\n", a.Description)
+		}
+	}
 }
