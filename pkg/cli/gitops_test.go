@@ -126,7 +126,7 @@ func TestSavedPlanRefusedWhenLiveObjectChanged(t *testing.T) {
 	}
 	for _, want := range []string{"STALE", "teams_meeting_policy.global", "allow_cloud_recording was true, is now false", "nothing was applied",
 		// the command to make a new plan keeps this run's --dir and --sandbox
-		"`c4sctl --dir " + shellQuote(dir) + " --sandbox plan --out " + shellQuote(pfile) + "`"} {
+		"`c4sctl --dir " + shellArg(dir) + " --sandbox plan --out " + shellArg(pfile) + "`"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}

@@ -39,7 +39,7 @@ func (g *Globals) commandWith(keep int, args ...string) string {
 	}
 	if keep&hintRun == 0 {
 		for i, p := range parts {
-			parts[i] = shellQuote(p)
+			parts[i] = shellArg(p)
 		}
 		return strings.Join(append(parts, quoteAll(args)...), " ")
 	}
@@ -58,7 +58,7 @@ func (g *Globals) commandWith(keep int, args ...string) string {
 	}
 	parts = append(parts, args...)
 	for i, p := range parts {
-		parts[i] = shellQuote(p)
+		parts[i] = shellArg(p)
 	}
 	return strings.Join(parts, " ")
 }
@@ -94,19 +94,20 @@ func (g *Globals) commandNote() string {
 func quoteAll(xs []string) []string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
-		out[i] = shellQuote(x)
+		out[i] = shellArg(x)
 	}
 	return out
 }
 
-// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
-func shellQuote(s string) string {
+// shellArg leaves a word of safe characters as it is and quotes any other with shellQuote
+// (POSIX), so that hints read naturally and paste correctly.
+func shellArg(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%", r))
 	}) < 0 {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return shellQuote(s)
 }
 
 // sandboxSteps puts each manual action's sandbox command (providers.ManualAction.Sandbox) into

@@ -38,15 +38,15 @@ func shellWords(t *testing.T, line string) []string {
 	return words
 }
 
-func TestShellQuote(t *testing.T) {
+func TestShellArg(t *testing.T) {
 	for in, want := range map[string]string{
 		"plan": "plan", "/tmp/a b/p.bin": "'/tmp/a b/p.bin'", "it's": `'it'\''s'`, "": "''", "note=two words": "'note=two words'",
 	} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		if got := shellArg(in); got != want {
+			t.Errorf("shellArg(%q) = %q, want %q", in, got, want)
 		}
 		if in != "" && in != "it's" {
-			if w := shellWords(t, "c4sctl "+shellQuote(in)); len(w) != 2 || w[1] != in {
+			if w := shellWords(t, "c4sctl "+shellArg(in)); len(w) != 2 || w[1] != in {
 				t.Errorf("%q does not paste back: %q", in, w)
 			}
 		}
@@ -112,7 +112,7 @@ resource "salesforce_connected_app" "copilot" {
 `
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": app})
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
-	want := "In the sandbox, this does the same: c4sctl --dir " + shellQuote(dir) + " --sandbox sandbox salesforce install-app"
+	want := "In the sandbox, this does the same: c4sctl --dir " + shellArg(dir) + " --sandbox sandbox salesforce install-app"
 	if code != 0 || !strings.Contains(stdout, want) {
 		t.Fatalf("sandbox plan: exit %d, want the step %q\n%s\n%s", code, want, stdout, stderr)
 	}
