@@ -37,9 +37,10 @@ var Requirements = map[string]Requirement{
 		{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"},
 		{"Organization.Read.All", "Directory.Read.All"},
 	}},
-	"m365_integrated_app": {Optional: true, Permissions: [][]string{{"CopilotPackages.ReadWrite.All"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
-	"teams_app":           {Permissions: [][]string{{"AppCatalog.Read.All", "AppCatalog.ReadWrite.All", "Directory.Read.All"}}},
-	"welcome":             {Optional: true, Permissions: [][]string{{"Mail.Send"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
+	"m365_integrated_app":    {Optional: true, Permissions: [][]string{{"CopilotPackages.ReadWrite.All"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
+	"teams_app":              {Permissions: [][]string{{"AppCatalog.Read.All", "AppCatalog.ReadWrite.All", "Directory.Read.All"}}},
+	"teams_app_availability": {Permissions: [][]string{{"CopilotPackages.Read.All", "CopilotPackages.ReadWrite.All"}}},
+	"welcome":                {Optional: true, Permissions: [][]string{{"Mail.Send"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
 }
 
 // PreflightResource is one resource of the configuration.
