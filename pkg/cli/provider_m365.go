@@ -66,29 +66,69 @@ configuration's resources need. It exits 1 when something blocks apply. See docs
 	}
 }
 
-// runPreflight is `c4sctl preflight` (and `bootstrap --check`).
+// runPreflight is `c4sctl preflight` (and `bootstrap --check`): the Microsoft 365 checks (Graph
+// token, directory roles, permissions, licence seats) for the microsoft365 and teams resources,
+// then each other provider's own check (providers.Preflighter) for its resources. What no check
+// covers is listed as not checked, and the verdict says so.
 func runPreflight(ctx context.Context, g *Globals) error {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
 	}
-	c, err := m365Client(ctx, g)
-	if err != nil {
-		return err
-	}
-	var res []m365.PreflightResource
+	byProvider := map[string]map[string][]string{}
+	var microsoft []m365.PreflightResource
 	for _, r := range sortedResources(cfg) {
-		v := cty.NullVal(cty.DynamicPseudoType)
-		if r.Type == "m365_license_assignment" {
-			if ev, err := g.ResourceConfig(ctx, r.Addr()); err == nil {
-				v = ev
-			}
+		prov := ""
+		if r.Schema != nil {
+			prov = r.Schema.Provider
 		}
-		res = append(res, m365.PreflightResource{Addr: r.Addr(), Type: r.Type, Config: v})
+		if prov == "microsoft365" || prov == "teams" {
+			v := cty.NullVal(cty.DynamicPseudoType)
+			if r.Type == "m365_license_assignment" {
+				if ev, err := g.ResourceConfig(ctx, r.Addr()); err == nil {
+					v = ev
+				}
+			}
+			microsoft = append(microsoft, m365.PreflightResource{Addr: r.Addr(), Type: r.Type, Config: v})
+			continue
+		}
+		if byProvider[prov] == nil {
+			byProvider[prov] = map[string][]string{}
+		}
+		byProvider[prov][r.Type] = append(byProvider[prov][r.Type], r.Addr())
 	}
-	rep, err := c.Preflight(ctx, res, "welcome")
-	if err != nil {
-		return fmt.Errorf("preflight: %w", err)
+	rep := &m365.PreflightReport{Identity: "(no microsoft365 or teams resources: Microsoft Graph not checked)"}
+	if len(microsoft) > 0 {
+		c, err := m365Client(ctx, g)
+		if err != nil {
+			return err
+		}
+		if rep, err = c.Preflight(ctx, microsoft, "welcome"); err != nil {
+			return fmt.Errorf("preflight: %w", err)
+		}
+	}
+	names := make([]string, 0, len(byProvider))
+	for name := range byProvider {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var addrs []string
+		for _, as := range byProvider[name] {
+			addrs = append(addrs, as...)
+		}
+		sort.Strings(addrs)
+		cl, err := g.Client(ctx, name)
+		if err != nil {
+			rep.Lines = append(rep.Lines, m365.CheckLine{Status: providers.CheckMissing, Text: fmt.Sprintf("provider %q cannot sign in, so nothing of %s can be read: %v", name, strings.Join(addrs, ", "), err)})
+			continue
+		}
+		pf, ok := cl.(providers.Preflighter)
+		if !ok {
+			rep.Lines = append(rep.Lines, m365.CheckLine{Status: providers.CheckUnchecked, Text: fmt.Sprintf("provider %q has no preflight check: %s", name, strings.Join(addrs, ", "))})
+			continue
+		}
+		rep.Lines = append(rep.Lines, pf.Preflight(ctx, byProvider[name])...)
 	}
 	rep.Write(g.Stdout)
 	if n := rep.Blocking(); n > 0 {

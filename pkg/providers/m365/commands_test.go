@@ -37,14 +37,17 @@ func TestPreflightPassesForTheQuickstartAndNamesWhatIsMissing(t *testing.T) {
 	if rep.Blocking() != 0 {
 		t.Fatalf("quickstart blocked:\n%s", out.String())
 	}
+	if strings.Contains(out.String(), "Nothing blocks apply") {
+		t.Errorf("the verdict says nothing blocks apply with an item not checked:\n%s", out.String())
+	}
 	for _, want := range []string{
 		"app " + sandbox.ClientID + " (service principal " + sandbox.AppObjectID,
 		"Teams Administrator: held, needed by teams_app_setup_policy.copilot, teams_meeting_policy.global",
 		"LicenseAssignment.ReadWrite.All",
 		"licence Microsoft_365_Copilot: 250 of 300 seats free",
 		"m365_license_assignment.sellers: Microsoft_365_Copilot seats: 200 needed, 250 free",
-		"not checked here",
-		"Nothing blocks apply.",
+		"[not checked] what these need is not known to the Microsoft 365 check: powerplatform_dlp_policy.x",
+		"Nothing checked blocks apply, but 1 item(s) were not checked",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("checklist lacks %q:\n%s", want, out.String())
@@ -64,9 +67,9 @@ func TestPreflightPassesForTheQuickstartAndNamesWhatIsMissing(t *testing.T) {
 		t.Fatalf("blocking = %d, want 2:\n%s", rep.Blocking(), out.String())
 	}
 	for _, want := range []string{
-		"[MISSING] Teams Administrator: missing, needed by teams_app_setup_policy.copilot, teams_meeting_policy.global",
+		"[MISSING]     Teams Administrator: missing, needed by teams_app_setup_policy.copilot, teams_meeting_policy.global",
 		"needs 300 more but only 250 are free",
-		"2 item(s) block apply",
+		"2 item(s) block apply; 1 item(s) were not checked",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("checklist lacks %q:\n%s", want, out.String())

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -49,11 +50,9 @@ type PreflightResource struct {
 	Config     cty.Value // evaluated configuration (may be null or partly unknown)
 }
 
-// CheckLine is one line of the checklist.
-type CheckLine struct {
-	Status string // "ok", "missing" (blocks apply), "warn", "info"
-	Text   string
-}
+// CheckLine is one line of the checklist (providers.CheckLine: statuses ok, missing (blocks
+// apply), warn, info, unchecked).
+type CheckLine = providers.CheckLine
 
 // PreflightReport is the checklist.
 type PreflightReport struct {
@@ -72,16 +71,35 @@ func (r *PreflightReport) Blocking() int {
 	return n
 }
 
-// Write prints the checklist.
+// Unchecked counts the lines that could not be checked.
+func (r *PreflightReport) Unchecked() int {
+	n := 0
+	for _, l := range r.Lines {
+		if l.Status == providers.CheckUnchecked {
+			n++
+		}
+	}
+	return n
+}
+
+// Write prints the checklist and its verdict. The verdict never says that nothing blocks apply
+// while something was not checked.
 func (r *PreflightReport) Write(w io.Writer) {
 	fmt.Fprintf(w, "c4sctl runs as %s\n\n", r.Identity)
-	marks := map[string]string{"ok": "[ok]     ", "missing": "[MISSING]", "warn": "[warn]   ", "info": "[info]   "}
+	marks := map[string]string{"ok": "[ok]         ", "missing": "[MISSING]    ", "warn": "[warn]       ", "info": "[info]       ", "unchecked": "[not checked]"}
 	for _, l := range r.Lines {
 		fmt.Fprintf(w, "%s %s\n", marks[l.Status], l.Text)
 	}
-	if n := r.Blocking(); n > 0 {
-		fmt.Fprintf(w, "\n%d item(s) block apply: fix them (see docs/permissions.md), then run c4sctl preflight again.\n", n)
-	} else {
+	notChecked := ""
+	if u := r.Unchecked(); u > 0 {
+		notChecked = fmt.Sprintf("; %d item(s) were not checked (above)", u)
+	}
+	switch n := r.Blocking(); {
+	case n > 0:
+		fmt.Fprintf(w, "\n%d item(s) block apply%s: fix them (see docs/permissions.md and docs/getting-started-real.md), then run c4sctl preflight again.\n", n, notChecked)
+	case notChecked != "":
+		fmt.Fprintf(w, "\nNothing checked blocks apply, but %d item(s) were not checked (above): this is not a verdict on them.\n", r.Unchecked())
+	default:
 		fmt.Fprintln(w, "\nNothing blocks apply.")
 	}
 }
@@ -391,7 +409,7 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 	}
 	if len(unchecked) > 0 {
 		sort.Strings(unchecked)
-		add("info", "not checked here (their providers check access at plan time): %s", listSome(unchecked, 8))
+		add(providers.CheckUnchecked, "what these need is not known to the Microsoft 365 check: %s", listSome(unchecked, 8))
 	}
 	return rep, nil
 }

@@ -76,8 +76,12 @@ func (d describable) urls(apiPath string) map[string]string {
 // brief is a DescribeGlobalSObjectResult.
 func (d describable) brief(apiPath string) map[string]any {
 	w := writable[d.name]
+	var prefix any = d.prefix
+	if d.prefix == "" {
+		prefix = nil // an object without ids (UserPermissionAccess): no key prefix (assumed: null)
+	}
 	return map[string]any{
-		"name": d.name, "label": d.label(), "labelPlural": d.label() + "s", "keyPrefix": d.prefix, "custom": d.custom, "customSetting": false,
+		"name": d.name, "label": d.label(), "labelPlural": d.label() + "s", "keyPrefix": prefix, "custom": d.custom, "customSetting": false,
 		"createable": w, "updateable": w, "deletable": w, "queryable": d.query, "retrieveable": d.query, "searchable": false,
 		"layoutable": false, "activateable": false, "deprecatedAndHidden": false, "feedEnabled": false, "mergeable": false,
 		"mruEnabled": false, "replicateable": false, "triggerable": false, "undeletable": false, "urls": d.urls(apiPath),

@@ -48,8 +48,43 @@ const (
 
 // UserPermissions are the PermissionSet / Profile user permission fields the sandbox knows
 // (each is a "Permissions"+name boolean field).
-var UserPermissions = []string{"ApiEnabled", "ApiUserOnly", "ConvertLeads", "CustomizeApplication", "EditEvent", "EditTask",
-	"ManageUsers", "ModifyAllData", "ViewAllData", "ViewAllUsers", "ViewSetup"}
+var UserPermissions = []string{"ApiEnabled", "ApiUserOnly", "AssignPermissionSets", "ConvertLeads", "CustomizeApplication", "EditEvent", "EditTask",
+	"ManageConnectedApps", "ManageProfilesPermissionsets", "ManageUsers", "ModifyAllData", "ViewAllData", "ViewAllUsers", "ViewSetup"}
+
+// userPermissionAccess is the UserPermissionAccess row of user id: a permission is true when the
+// user's profile or a permission set assigned to the user grants it. LastCacheUpdate is the
+// seed's fixed instant (the sandbox has no cache).
+func (o *Org) userPermissionAccess(userID string) []map[string]any {
+	u := o.User(userID)
+	if u == nil {
+		return nil
+	}
+	row := map[string]any{"LastCacheUpdate": "2026-01-01T00:00:00.000+0000"}
+	for _, k := range UserPermissions {
+		row["Permissions"+k] = false
+	}
+	grant := func(perms map[string]bool) {
+		for k, v := range perms {
+			if v {
+				row["Permissions"+k] = true
+			}
+		}
+	}
+	if p := o.Profile(u.ProfileID); p != nil {
+		grant(p.Perms)
+	}
+	for _, a := range o.Assignments {
+		if a.AssigneeID != u.ID {
+			continue
+		}
+		for _, ps := range o.PermissionSets {
+			if ps.ID == a.PermissionSetID {
+				grant(ps.Perms)
+			}
+		}
+	}
+	return []map[string]any{row}
+}
 
 // Profile is a user profile.
 type Profile struct {
@@ -384,7 +419,8 @@ func (s *Service) Reset() {
 		name string
 		on   []string
 	}{
-		{ProfileSystemAdministrator, []string{"ApiEnabled", "ViewSetup", "ModifyAllData", "ViewAllData", "ManageUsers", "CustomizeApplication", "ConvertLeads", "EditTask", "EditEvent", "ViewAllUsers"}},
+		{ProfileSystemAdministrator, []string{"ApiEnabled", "ViewSetup", "ModifyAllData", "ViewAllData", "ManageUsers", "CustomizeApplication", "ConvertLeads", "EditTask", "EditEvent", "ViewAllUsers",
+			"ManageProfilesPermissionsets", "AssignPermissionSets", "ManageConnectedApps"}},
 		{ProfileStandardUser, []string{"ConvertLeads", "EditTask", "EditEvent"}},
 		{ProfileReadOnly, nil},
 		{ProfileMinimumAccess, nil},

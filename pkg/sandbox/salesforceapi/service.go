@@ -268,6 +268,9 @@ func (s *Service) query(tooling bool) http.HandlerFunc {
 		}
 		pq, err := parseSOQL(q)
 		if err == nil {
+			if c, verr := s.srv.Tokens.VerifySession(r, Audience); verr == nil {
+				pq.user = c.Subject
+			}
 			var recs []map[string]any
 			recs, err = s.run(pq, apiPath(r), tooling)
 			if err == nil && pq.count {

@@ -111,7 +111,8 @@ type orderBy struct {
 }
 
 type query struct {
-	count  bool // SELECT COUNT()
+	user   string // id of the session's user (UserPermissionAccess answers for it)
+	count  bool   // SELECT COUNT()
 	fields []string
 	object string
 	where  expr // nil without WHERE
@@ -456,6 +457,13 @@ func (s *Service) objects() map[string]*object {
 				}
 				return out
 			}},
+		// UserPermissionAccess: "Represents the permissions accessibility for a current user"
+		// (query and describe only; fields LastCacheUpdate and Permissions<PermissionName>; API
+		// users without View Setup may read it). One row: the session user's profile and
+		// assigned permission sets together. Salesforce object reference, UserPermissionAccess
+		// (API 41.0 and later). Its rows depend on the session: run fills them in.
+		"userpermissionaccess": {name: "UserPermissionAccess", fields: append([]string{"LastCacheUpdate"}, permFields()...),
+			rows: func(*Org) []map[string]any { return nil }},
 		"connectedapplication": {name: "ConnectedApplication", fields: []string{"Id", "Name", "OptionsAllowAdminApprovedUsersOnly", "OptionsRefreshTokenValidityMetric", "RefreshTokenValidityPeriod", "OptionsHasSessionLevelPolicy"},
 			rows: func(o *Org) []map[string]any {
 				var out []map[string]any
@@ -610,8 +618,12 @@ func (s *Service) run(q *query, apiPath string, tooling bool) ([]map[string]any,
 		}
 		return true // no WHERE
 	}
+	all := obj.rows(s.org)
+	if obj.name == "UserPermissionAccess" {
+		all = s.org.userPermissionAccess(q.user)
+	}
 	var rows []map[string]any
-	for _, row := range obj.rows(s.org) {
+	for _, row := range all {
 		if eval(row, q.where) {
 			rows = append(rows, row)
 		}
@@ -638,12 +650,18 @@ func (s *Service) run(q *query, apiPath string, tooling bool) ([]map[string]any,
 	if q.limit >= 0 && len(rows) > q.limit {
 		rows = rows[:q.limit]
 	}
-	attrs := func(typ, id string) map[string]any {
-		return map[string]any{"type": typ, "url": apiPath + "/sobjects/" + typ + "/" + id}
+	attrs := func(typ string, id any) map[string]any {
+		s, ok := id.(string)
+		if !ok {
+			// An object without an Id (UserPermissionAccess): the record has no URL of its own
+			// (assumed: the reference documents no Id field, so no sobjects/{Id} resource).
+			return map[string]any{"type": typ}
+		}
+		return map[string]any{"type": typ, "url": apiPath + "/sobjects/" + typ + "/" + s}
 	}
 	out := make([]map[string]any, 0, len(rows))
 	for _, row := range rows {
-		rec := map[string]any{"attributes": attrs(obj.name, row["Id"].(string))}
+		rec := map[string]any{"attributes": attrs(obj.name, row["Id"])}
 		for _, f := range sel {
 			if f.rel == "" {
 				rec[f.name] = row[f.name]
