@@ -29,7 +29,9 @@ type JSONPlan struct {
 	C4sctlVersion string `json:"c4sctl_version"`
 	RefreshOnly   bool   `json:"refresh_only"`
 	// Sandbox: the plan was made against the c4sctl sandbox, not a real tenant and org.
-	Sandbox         bool                  `json:"sandbox"`
+	Sandbox bool `json:"sandbox"`
+	// Labels name ids the plan shows: lowercased id -> display name (Plan.Labels).
+	Labels          map[string]string     `json:"labels"`
 	Summary         JSONSummary           `json:"summary"`
 	ResourceChanges []JSONResourceChange  `json:"resource_changes"`
 	ResourceDrift   []JSONResourceDrift   `json:"resource_drift"`
@@ -170,6 +172,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		C4sctlVersion: o.C4sctlVersion,
 		RefreshOnly:   p.RefreshOnly,
 		Sandbox:       p.Sandbox,
+		Labels:        map[string]string{},
 		Summary: JSONSummary{Add: s.Add, Import: s.Import, Moved: s.Moved, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
 			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, HasChanges: p.HasChanges()},
 		ResourceChanges: []JSONResourceChange{},
@@ -182,6 +185,9 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		Targets:         nonNil(o.Targets),
 		Excluded:        nonNil(o.Excluded),
 		Diagnostics:     []JSONDiagnostic{},
+	}
+	for id, name := range p.Labels {
+		doc.Labels[id] = name
 	}
 	for _, rc := range p.Changes {
 		jc, err := resourceChangeJSON(rc)
@@ -477,6 +483,11 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 		}
 		rc.Notes = append(rc.Notes, n.Message)
 	}
+	labels := map[string]string{}
+	for id, name := range doc.Labels {
+		labels[strings.ToLower(id)] = name
+	}
+	p.setLabels(labels)
 	return p, nil
 }
 

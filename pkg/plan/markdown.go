@@ -126,7 +126,7 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
 		for _, rc := range rcs {
 			fmt.Fprintf(w, "\n#### `%s` %s\n\n", rc.Addr, describeMarkdown(p, rc))
 			writeFenced(w, "diff", diffBody(p, rc))
-			for _, n := range rc.Notes {
+			for _, n := range labelTexts(rc.Notes, rc.labels) {
 				fmt.Fprintf(w, "\nNote: %s\n", mdEscape(n))
 			}
 		}

@@ -22,6 +22,9 @@ type Plan struct {
 	// Coverage is what the sellers actually get (nil when not computed): sellers not covered
 	// make the plan not clean, like a resource that could not be planned.
 	Coverage *Coverage
+	// Labels name ids the plan shows (lowercased id -> display name; see collectLabels): a
+	// labelled id reads "b1b0..." (Copilot for Sales) in every rendering.
+	Labels map[string]string
 	// Sandbox marks a plan made against the c4sctl sandbox (the emulator), not a real tenant and
 	// org: every rendering says so, so that a sandbox result is never read as a real one.
 	Sandbox bool
@@ -88,6 +91,8 @@ type ResourceChange struct {
 	Notes        []string
 
 	Schema *schema.Resource `json:"-"`
+
+	labels map[string]string // the plan's Labels, for renderings
 }
 
 // AttrChange is one attribute's before and after.

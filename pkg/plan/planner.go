@@ -173,6 +173,7 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	pl.setLabels(collectLabels(pl.Changes))
 	if !p.Options.RefreshOnly {
 		orderLiteralNames(pl.Changes, func(addr string) bool { return p.Config.Resources[addr] != nil })
 	}

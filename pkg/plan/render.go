@@ -281,8 +281,8 @@ func renderChange(w io.Writer, rc *ResourceChange, c Colors) {
 			fmt.Fprintf(w, "      %d. %s\n", i+1, s)
 		}
 	}
-	writeList(w, "    ", "Warning: ", rc.Warnings)
-	writeList(w, "    ", "Note: ", rc.Notes)
+	writeList(w, "    ", "Warning: ", labelTexts(rc.Warnings, rc.labels))
+	writeList(w, "    ", "Note: ", labelTexts(rc.Notes, rc.labels))
 }
 
 // writeSettings writes the settable attributes of v that have a value, one a line, each after
@@ -324,7 +324,7 @@ func writeSettings(w io.Writer, rc *ResourceChange, v cty.Value, id, prefix stri
 func renderAttrChange(w io.Writer, rc *ResourceChange, ch AttrChange, width int, c Colors) {
 	// Sets read best as elements added and removed; lists keep their order, so show them whole.
 	if !rc.IsSensitive(ch.Name) && ch.After.Type().IsSetType() && isPrimitiveCollection(ch.Before) && isPrimitiveCollection(ch.After) {
-		added, removed := collectionDiff(ch.Before, ch.After)
+		added, removed := collectionDiff(ch.Before, ch.After, rc.labels)
 		fmt.Fprintf(w, "      %s~%s %-*s = [\n", c.Yellow, c.Reset, width, ch.Name)
 		for _, r := range removed {
 			fmt.Fprintf(w, "          %s-%s %s,\n", c.Red, c.Reset, r)
@@ -422,18 +422,18 @@ func isPrimitiveCollection(v cty.Value) bool {
 	return true
 }
 
-func collectionDiff(before, after cty.Value) (added, removed []string) {
+func collectionDiff(before, after cty.Value, labels map[string]string) (added, removed []string) {
 	b, a := map[string]bool{}, map[string]bool{}
 	var bs, as []string
 	for it := before.ElementIterator(); it.Next(); {
 		_, e := it.Element()
-		s := FormatValue(e)
+		s := formatValue(e, labels)
 		b[s] = true
 		bs = append(bs, s)
 	}
 	for it := after.ElementIterator(); it.Next(); {
 		_, e := it.Element()
-		s := FormatValue(e)
+		s := formatValue(e, labels)
 		a[s] = true
 		as = append(as, s)
 	}
@@ -476,11 +476,14 @@ func formatAttr(rc *ResourceChange, name string, v cty.Value) string {
 	if rc.IsSensitive(name) {
 		return "(sensitive value)"
 	}
-	return FormatValue(v)
+	return formatValue(v, rc.labels)
 }
 
 // FormatValue renders a value in HCL syntax; unknown parts read "(known after apply)".
-func FormatValue(v cty.Value) string {
+func FormatValue(v cty.Value) string { return formatValue(v, nil) }
+
+// formatValue is FormatValue with labelled ids named: "b1b0..." (Copilot for Sales).
+func formatValue(v cty.Value, labels map[string]string) string {
 	if v == cty.NilVal {
 		return "null"
 	}
@@ -493,7 +496,7 @@ func FormatValue(v cty.Value) string {
 	t := v.Type()
 	switch {
 	case t == cty.String:
-		return fmt.Sprintf("%q", v.AsString())
+		return labelled(v.AsString(), labels)
 	case t == cty.Bool:
 		if v.True() {
 			return "true"
@@ -505,7 +508,7 @@ func FormatValue(v cty.Value) string {
 		var parts []string
 		for it := v.ElementIterator(); it.Next(); {
 			_, e := it.Element()
-			parts = append(parts, FormatValue(e))
+			parts = append(parts, formatValue(e, labels))
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case t.IsMapType() || t.IsObjectType():
@@ -520,7 +523,7 @@ func FormatValue(v cty.Value) string {
 			if m[k].IsKnown() && m[k].IsNull() {
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s = %s", k, FormatValue(m[k])))
+			parts = append(parts, fmt.Sprintf("%s = %s", k, formatValue(m[k], labels)))
 		}
 		return "{ " + strings.Join(parts, ", ") + " }"
 	}

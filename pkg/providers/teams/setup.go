@@ -330,6 +330,51 @@ func mergePins(live, declared []pin) ([]pin, error) {
 	return out, nil
 }
 
+// builtinApps names the Teams apps of the default Global app setup policy by their fixed ids
+// (docs/api/teams.md: Get-CsTeamsAppSetupPolicy example 1 on Microsoft Learn; Calling and
+// OneDrive from Microsoft365DSC's tests). Other ids are shown bare (the plan names those a
+// data.teams_app of the same plan read).
+var builtinApps = map[string]string{
+	"14d6962d-6eeb-4f48-8890-de55454bb136": "Activity",
+	"86fcd49b-61a2-4701-b771-54728cd291fb": "Chat",
+	"2a84919f-59d8-4441-a975-2a8c2643b741": "Teams",
+	"ef56c0de-36fc-4ef8-b417-3d82ba9d073c": "Calendar",
+	"20c3440d-c67e-4420-9f80-0e50c39693df": "Calling",
+	"5af6a76b-40fc-4ba1-af29-8f49b08e44fd": "OneDrive",
+	"d2c6f111-ffad-42a0-b65e-ee00425598aa": "Viva Connections",
+}
+
+// pinOrderNote shows the whole pinned list apply leaves, when apply renumbers pinned apps the
+// configuration does not declare (mergePins): the diff shows only the declared apps, so a
+// reviewer would not see the others move. "" when no undeclared app moves.
+func pinOrderNote(live, merged, declared []pin) string {
+	isDeclared := map[string]bool{}
+	for _, d := range declared {
+		isDeclared[strings.ToLower(d.ID)] = true
+	}
+	liveOrder := map[string]int{}
+	for _, l := range live {
+		liveOrder[strings.ToLower(l.ID)] = l.Order
+	}
+	moved := false
+	for _, m := range merged {
+		if o, ok := liveOrder[strings.ToLower(m.ID)]; ok && !isDeclared[strings.ToLower(m.ID)] && o != m.Order {
+			moved = true
+		}
+	}
+	if !moved {
+		return ""
+	}
+	parts := make([]string, len(merged))
+	for i, m := range merged {
+		parts[i] = fmt.Sprintf("%d. %s", m.Order, m.ID)
+		if name := builtinApps[strings.ToLower(m.ID)]; name != "" {
+			parts[i] += " (" + name + ")"
+		}
+	}
+	return "apply renumbers the policy's other pinned apps; the pinned apps after apply, in order: " + strings.Join(parts, ", ")
+}
+
 func unionApps(live, declared []string) []string {
 	out := append([]string{}, live...)
 	have := map[string]bool{}
@@ -512,8 +557,12 @@ func (c *Client) planSetup(ctx context.Context, req providers.PlanRequest) (prov
 			}
 			live = l.Pins
 		}
-		if _, err := mergePins(live, pins); err != nil {
+		merged, err := mergePins(live, pins)
+		if err != nil {
 			return resp, fmt.Errorf("pinned_app_bar_apps: %v", err)
+		}
+		if n := pinOrderNote(live, merged, pins); n != "" {
+			resp.Notes = append(resp.Notes, n)
 		}
 	}
 	if groups != nil {
