@@ -119,7 +119,7 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 		return notRead(fmt.Sprintf("no Copilot package of the tenant has Teams app id %s", appID)), nil
 	}
 	allowedGroupMembers := map[string]bool{}
-	if !a.IsBlocked && a.AvailableTo == "some" {
+	if a.AvailableTo == "some" {
 		for gid := range a.Groups {
 			ids, _, err := m.GroupMemberIDs(ctx, gid)
 			if err != nil {
@@ -140,13 +140,21 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 		}
 		return a.Users[id] || allowedGroupMembers[id]
 	}
-	notAllowed, example := 0, ""
+	// available: the availability alone (blocked or not) lets this seller use the app.
+	available := func(id string) bool {
+		id = strings.ToLower(id)
+		return a.AvailableTo == "all" || a.AvailableTo == "some" && (a.Users[id] || allowedGroupMembers[id])
+	}
+	notAllowed, notAvailable, example := 0, 0, ""
 	for i := range res.Groups {
 		cg := &res.Groups[i]
 		if !cg.AppInstalled {
 			continue
 		}
 		for _, id := range cg.SellerIDs {
+			if !available(id) {
+				notAvailable++
+			}
 			if !allowed(id) {
 				cg.AppNotAllowed++
 				notAllowed++
@@ -174,7 +182,9 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 	if a.IsBlocked {
 		steps = append(steps, "Teams admin center > Teams apps > Manage apps > search \"Copilot for Sales\" > select it > Actions > Allow (unblock the app)")
 	}
-	steps = append(steps, fmt.Sprintf("Teams admin center > Teams apps > Manage apps > Copilot for Sales > Users and groups > Edit availability > Everyone, or Specific users or groups with the group %q (the Microsoft 365 admin center shows the same setting under Agents > All agents > Copilot for Sales > Availability; or declare an m365_integrated_app with groups = [%q])", group, group))
+	if notAvailable > 0 {
+		steps = append(steps, fmt.Sprintf("Teams admin center > Teams apps > Manage apps > Copilot for Sales > Users and groups > Edit availability > Everyone, or Specific users or groups with the group %q (the Microsoft 365 admin center shows the same setting under Agents > All agents > Copilot for Sales > Availability; or declare an m365_integrated_app with groups = [%q])", group, group))
+	}
 	return nil, fmt.Errorf("seller coverage: the app setup policy installs the Copilot for Sales app (%s) for %d seller(s) of %q (e.g. %s) who are not allowed to use it: %s (Copilot package %s); installing or pinning it does nothing for them. Allow it: %s",
 		appID, notAllowed, group, example, reason, a.PackageID, strings.Join(steps, "; then "))
 }

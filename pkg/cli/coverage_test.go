@@ -115,6 +115,10 @@ func TestPlanFailsWhenTheAppIsBlockedForSellers(t *testing.T) {
 	if strings.Contains(stdout, "No changes.") {
 		t.Errorf("plan says No changes with the app blocked:\n%s", stdout)
 	}
+	// Sellers are in the group it is available to: unblocking is the only step.
+	if strings.Contains(stderr, "Edit availability") {
+		t.Errorf("plan asks to change an availability that already includes the sellers:\n%s", stderr)
+	}
 	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app", "--unblock"); code != 0 {
 		t.Fatalf("unblock: %d %s", code, stderr)
 	}
