@@ -68,9 +68,11 @@ fuzz:
 
 # bench: the large-tenant benchmark (README "Performance"): c4sctl against the sandbox and a naive
 # per-record client, the throttle and 20%-fault scenarios, and the configuration load time of
-# `c4sctl validate` on 10,000 resources and on a 5 MB file; a table on stdout, about 3 minutes on
-# 2 cores. Scale it down with BENCH_USERS=5000 BENCH_SELLERS=2000 (see bench/bench_test.go).
-bench: build
+# `c4sctl validate` on 10,000 resources and on a 5 MB file, and the fleet simulation (drift over
+# 100 sandbox tenants as an Indexed Job against Azurite state, bench/fleet_test.go); a table on
+# stdout, about 4 minutes on 2 cores. Scale it down with BENCH_USERS=5000 BENCH_SELLERS=2000
+# BENCH_FLEET_TENANTS=20 (see bench/bench_test.go, bench/fleet_test.go).
+bench: build azurite
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
 
 # cross: the build (no tests) on the platforms admins use besides Linux; .ci/run runs it.

@@ -387,6 +387,24 @@ func (t *tenant) assignedCount() int {
 // per user to the members of Sellers (users_from_group) instead of group-based.
 func (t *tenant) config(tb testing.TB) string {
 	tb.Helper()
+	res := quickstartResources(tb)
+	const lic = "resource \"m365_license_assignment\" \"sellers\" {\n  group_name = \"Sellers\"\n}"
+	if !strings.Contains(res, lic) {
+		tb.Fatal("the quickstart's m365_license_assignment block changed; update the benchmark")
+	}
+	res = strings.Replace(res, lic, "resource \"m365_license_assignment\" \"sellers\" {\n  users_from_group = \"Sellers\"\n}", 1)
+	providers := providertest.StandaloneProviderBlocks(t.sb.URL, t.caFile)
+	dir := tb.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(providers+res), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// quickstartResources is examples/quickstart/main.c4s.hcl without its variable and provider
+// blocks.
+func quickstartResources(tb testing.TB) string {
+	tb.Helper()
 	b, err := os.ReadFile(filepath.Join(repoRoot(), "examples", "quickstart", "main.c4s.hcl"))
 	if err != nil {
 		tb.Fatal(err)
@@ -403,18 +421,7 @@ func (t *tenant) config(tb testing.TB) string {
 		}
 		out = append(out, l)
 	}
-	res := strings.Join(out, "\n")
-	const lic = "resource \"m365_license_assignment\" \"sellers\" {\n  group_name = \"Sellers\"\n}"
-	if !strings.Contains(res, lic) {
-		tb.Fatal("the quickstart's m365_license_assignment block changed; update the benchmark")
-	}
-	res = strings.Replace(res, lic, "resource \"m365_license_assignment\" \"sellers\" {\n  users_from_group = \"Sellers\"\n}", 1)
-	providers := providertest.StandaloneProviderBlocks(t.sb.URL, t.caFile)
-	dir := tb.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(providers+res), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	return dir
+	return strings.Join(out, "\n")
 }
 
 // env is a hermetic environment for the child processes: no C4S_, AZURE_ or SF_ variable of the
