@@ -112,7 +112,42 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	if err := s.checkStateTarget(); err != nil {
 		return nil, diags, err
 	}
+	// A provider that failed to read (an outage, a revoked consent) leaves its resources "could
+	// not be read" and the other providers' results standing: said here, in the plan and in
+	// drift's reports, and the exit code is never a success's.
+	secrets := g.eval.SensitiveStrings()
+	for _, rc := range pl.Changes {
+		if rc.ReadError {
+			rc.Reason = spec.Redact(rc.Reason, secrets)
+			fmt.Fprintf(g.Stderr, "\nError: %s could not be read: %s\n", rc.Addr, rc.Reason)
+		}
+	}
 	return pl, diags, nil
+}
+
+// withCoverage adds the seller coverage to the plan. When it cannot be measured because a
+// provider is failing, and the plan already says that provider's resources could not be read,
+// the run goes on without it (the verdict is red anyway); otherwise its error ends the run.
+func withCoverage(ctx context.Context, g *Globals, pl *plan.Plan) error {
+	cov, err := sellerCoverage(ctx, g)
+	if err != nil {
+		if len(pl.ReadFailures()) == 0 {
+			return err
+		}
+		fmt.Fprintf(g.Stderr, "\nWarning: seller coverage not measured: %s\n", spec.Redact(err.Error(), g.eval.SensitiveStrings()))
+		return nil
+	}
+	pl.Coverage = cov
+	return nil
+}
+
+// readFailuresError is plan's and apply's error when a provider failed to read resources (they
+// are listed on stderr above).
+func readFailuresError(pl *plan.Plan) error {
+	if n := len(pl.ReadFailures()); n > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d resource(s) could not be read because their provider failed (see above): this run is incomplete", n)}
+	}
+	return nil
 }
 
 // checkStateTarget refuses a run whose providers signed in somewhere else than the runs that
@@ -168,8 +203,12 @@ the last apply are shown first.
 configuration or the live objects changed since. --format json (or --json) prints one JSON document
 (docs/json-plan.md); --format markdown prints a pull-request comment.
 
+A provider that fails to read (an API error, a failed sign-in) makes its resources "could not be
+read", with the error; the rest is planned. That exits 1 once the plan is printed (2 with
+--detailed-exitcode).
+
 Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when the plan is not clean: there are
-changes, manual actions, deferred resources, or resources in state that could not be read.`,
+changes, manual actions, deferred resources, or resources that could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := outputFormat(format, jsonOut)
@@ -186,7 +225,7 @@ changes, manual actions, deferred resources, or resources in state that could no
 			if err != nil {
 				return err
 			}
-			if pl.Coverage, err = sellerCoverage(cmd.Context(), g); err != nil {
+			if err := withCoverage(cmd.Context(), g, pl); err != nil {
 				return err
 			}
 			excluded := plan.Excluded(g.config, f.exclude)
@@ -208,7 +247,7 @@ changes, manual actions, deferred resources, or resources in state that could no
 			if f.detailedExitcode && pl.HasChanges() {
 				return &exitError{code: 2}
 			}
-			return nil
+			return readFailuresError(pl)
 		},
 	}
 	f.register(cmd, true)
@@ -499,6 +538,8 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 	switch {
 	case !res.OK():
 		return &exitError{code: 1}
+	case len(pl.ReadFailures()) > 0:
+		return readFailuresError(pl)
 	case !res.Complete():
 		return &exitError{code: ExitApplyPending}
 	}
@@ -532,9 +573,11 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 		fmt.Fprintf(w, "\nApply complete! Resources: %s%d added, %d changed, %d destroyed.\n", imported, add, change, destroy)
 		return
 	}
-	var deferred, unreadable []string
+	var deferred, unreadable, readErrors []string
 	for _, addr := range res.Deferred {
-		if rc := pl.Change(addr); rc != nil && rc.CouldNotRead {
+		if rc := pl.Change(addr); rc != nil && rc.ReadError {
+			readErrors = append(readErrors, addr)
+		} else if rc != nil && rc.CouldNotRead {
 			unreadable = append(unreadable, addr)
 		} else {
 			deferred = append(deferred, addr)
@@ -552,6 +595,7 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 		{"manual (pending)", res.Manual},
 		{"deferred", deferred},
 		{"could not be read", unreadable},
+		{"read failed", readErrors},
 	}
 	var counts []string
 	for _, r := range rows {
@@ -577,6 +621,9 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 	}
 	if len(deferred) > 0 {
 		fmt.Fprintf(w, "Deferred resources wait for a prerequisite (reasons above): apply again once it exists.\n")
+	}
+	if len(readErrors) > 0 {
+		fmt.Fprintf(w, "Their provider failed to read some resources (errors above), so they were left as they are: apply again once it answers.\n")
 	}
 	if len(unreadable) > 0 {
 		fmt.Fprintf(w, "Resources that could not be read were deployed, and they or their target are gone (reasons above): restore them, fix the configuration, or `c4sctl state rm` them.\n")

@@ -124,6 +124,9 @@ type JSONDeferred struct {
 	// CouldNotRead: the resource is in state (it was deployed), and it or its target can no
 	// longer be read. False: a prerequisite was never created.
 	CouldNotRead bool `json:"could_not_read"`
+	// ReadError: could_not_read because the provider failed to read it (an API error, or no
+	// sign-in); the reason has the error.
+	ReadError bool `json:"read_error,omitempty"`
 }
 
 // JSONMessage is a warning or note about one resource.
@@ -210,7 +213,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 			doc.ManualActions = append(doc.ManualActions, JSONManualAction{Address: rc.Addr, Summary: rc.Manual.Summary, Steps: nonNil(rc.Manual.Steps)})
 		}
 		if rc.Action == providers.Deferred {
-			doc.Deferred = append(doc.Deferred, JSONDeferred{Address: rc.Addr, Reason: rc.Reason, CouldNotRead: rc.CouldNotRead})
+			doc.Deferred = append(doc.Deferred, JSONDeferred{Address: rc.Addr, Reason: rc.Reason, CouldNotRead: rc.CouldNotRead, ReadError: rc.ReadError})
 		}
 		for _, w := range rc.Warnings {
 			doc.Warnings = append(doc.Warnings, JSONMessage{Address: rc.Addr, Message: w})
@@ -467,7 +470,7 @@ func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
 			return nil, err
 		}
 		rc.Reason = d.Reason
-		rc.CouldNotRead = d.CouldNotRead
+		rc.CouldNotRead, rc.ReadError = d.CouldNotRead, d.ReadError
 	}
 	for _, w := range doc.Warnings {
 		rc, err := get(w.Address, "warnings")

@@ -87,8 +87,11 @@ type ResourceChange struct {
 	// the object it acts on, can no longer be read (an environment deleted, a group renamed).
 	// Unlike a prerequisite not created yet, this is never "not yet": it is drift.
 	CouldNotRead bool
-	Warnings     []string
-	Notes        []string
+	// ReadError marks a CouldNotRead resource whose read failed: the provider answered an error
+	// or could not sign in (Reason has the error). The object may well be in sync; nobody knows.
+	ReadError bool
+	Warnings  []string
+	Notes     []string
 
 	Schema *schema.Resource `json:"-"`
 
@@ -126,7 +129,8 @@ type Summary struct {
 	Manual  int // changes the admin makes by hand
 	// Deferred cannot be planned yet: a prerequisite was never created (never in state).
 	Deferred int
-	// CouldNotRead are in state, but they or their target can no longer be read.
+	// CouldNotRead are in state, but they or their target can no longer be read, or their
+	// provider failed to read them (ResourceChange.ReadError).
 	CouldNotRead int
 	// Moved are objects a moved block moves to a new address (counted on top of the above).
 	Moved int
@@ -143,6 +147,18 @@ func (s Summary) ToApply() int {
 
 // Unplanned counts the resources that could not be planned: never clean.
 func (s Summary) Unplanned() int { return s.Deferred + s.CouldNotRead }
+
+// ReadFailures lists the addresses whose provider failed to read them (ResourceChange.ReadError),
+// sorted as the plan is.
+func (p *Plan) ReadFailures() []string {
+	var out []string
+	for _, c := range p.Changes {
+		if c.ReadError {
+			out = append(out, c.Addr)
+		}
+	}
+	return out
+}
 
 // notClean counts what keeps a plan from being clean besides the changes to apply.
 func (s Summary) notClean() int { return s.Unplanned() + s.Uncovered }

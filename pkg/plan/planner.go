@@ -289,11 +289,19 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	}
 	client, err := p.Clients.Client(ctx, rc.Provider)
 	if err != nil {
-		return nil, append(diags, providerErrDiag(rc.Provider, addr, fmt.Sprintf("Provider %q is not usable", rc.Provider), err)...)
+		if ctx.Err() != nil {
+			return nil, append(diags, providerErrDiag(rc.Provider, addr, fmt.Sprintf("Provider %q is not usable", rc.Provider), err)...)
+		}
+		readFailed(rc, r.Schema, fmt.Sprintf("provider %q is not usable", rc.Provider), err)
+		return rc, diags
 	}
 	live, err := client.Read(ctx, providers.ReadRequest{Type: r.Type, ID: id, Config: config})
 	if err != nil {
-		return nil, append(diags, providerErrDiag(rc.Provider, addr, "Cannot read the live object", err)...)
+		if ctx.Err() != nil {
+			return nil, append(diags, providerErrDiag(rc.Provider, addr, "Cannot read the live object", err)...)
+		}
+		readFailed(rc, r.Schema, "reading it failed", err)
+		return rc, diags
 	}
 	rc.Warnings = append(rc.Warnings, live.Warnings...)
 	if live.Deferred != "" {
@@ -434,12 +442,22 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 		}
 		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive, PrevAddr: p.prev[addr]}
 		client, err := p.Clients.Client(ctx, s.Provider)
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
+			readFailed(rc, s, fmt.Sprintf("provider %q is not usable", s.Provider), err)
+			rc.Reason += orphanNote(addr)
+			out = append(out, rc)
+			continue
+		} else if err != nil {
 			diags = append(diags, providerErrDiag(s.Provider, addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)
 			continue
 		}
 		live, err := client.Read(ctx, providers.ReadRequest{Type: sr.Type, ID: sr.ID, Config: cty.NullVal(s.ImpliedType())})
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
+			readFailed(rc, s, "reading it failed", err)
+			rc.Reason += orphanNote(addr)
+			out = append(out, rc)
+			continue
+		} else if err != nil {
 			diags = append(diags, providerErrDiag(s.Provider, addr, "Cannot read the live object", err)...)
 			continue
 		}
@@ -451,7 +469,7 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 		case live.Deferred != "":
 			// Whether the object still exists is unknown: neither delete nor forget it blindly.
 			rc.Action, rc.CouldNotRead = providers.Deferred, true
-			rc.Reason = couldNotReadReason(sr.ID, live.Deferred) + fmt.Sprintf("; it was removed from the configuration: once its target is back, plan destroys it, or `c4sctl state rm %s` forgets it", addr)
+			rc.Reason = couldNotReadReason(sr.ID, live.Deferred) + orphanNote(addr)
 		case live.ID == "" || rc.Before.IsNull():
 			rc.Action = providers.Forget
 			rc.Notes = append(rc.Notes, "the object no longer exists; it is removed from state")
@@ -473,6 +491,22 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out, diags
+}
+
+// orphanNote ends the reason of an object removed from the configuration that could not be read.
+func orphanNote(addr string) string {
+	return fmt.Sprintf("; it was removed from the configuration: once its target is back, plan destroys it, or `c4sctl state rm %s` forgets it", addr)
+}
+
+// readFailed marks a resource whose provider failed to read it (the API answered an error, could
+// not be reached, or the provider could not sign in) as not read: not planned, never in sync.
+// The rest of the plan goes on, so that one provider's outage leaves the other providers' results
+// and drift's report files (issue 15); the verdict stays red (Plan.ReadFailures). An interrupted
+// run (the context cancelled) stays an error instead.
+func readFailed(rc *ResourceChange, s *schema.Resource, what string, err error) {
+	rc.Action, rc.CouldNotRead, rc.ReadError = providers.Deferred, true, true
+	rc.Reason = fmt.Sprintf("%s: %v", what, err)
+	rc.Before, rc.After = cty.NullVal(s.ImpliedType()), cty.NullVal(s.ImpliedType())
 }
 
 // couldNotReadReason says why an object in state could not be read. Providers word a missing

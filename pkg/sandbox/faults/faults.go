@@ -24,6 +24,7 @@ import (
 	"math"
 	"math/rand"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,6 +73,10 @@ type Options struct {
 	// Services are the API prefixes ("graph", "teams") faults apply to; Install takes them from
 	// the server. When empty, every path except the identity endpoint's is an API.
 	Services []string
+	// Down are API prefixes ("salesforce") that answer every request, their token endpoints
+	// included, 500 Internal Server Error: an outage of one service, which clients do not retry,
+	// for testing that one failing provider does not hide the others' results.
+	Down []string
 }
 
 // Counters are what the injector did.
@@ -237,6 +242,12 @@ func (in *Injector) Middleware(next http.Handler) http.Handler {
 			}
 		}
 		api, applies := in.api(r.URL.Path)
+		if slices.Contains(in.opts.Down, api) {
+			if waitLatency() {
+				sandbox.WriteJSON(w, http.StatusInternalServerError, errorBody("InternalServerError", "injected fault: the "+api+" API is down"))
+			}
+			return
+		}
 		var wait time.Duration
 		var kind Kind
 		if applies {
