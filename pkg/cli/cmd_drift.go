@@ -51,8 +51,15 @@ does not exist both count as drift.
 --report KIND=FILE (repeatable) also writes the result as junit (JUnit XML, one test case per
 resource), sarif (SARIF 2.1.0, one result per drifted resource), markdown or json.
 
-Exit codes: 0 no drift, 2 drift (including resources that could not be read or are deferred),
-1 error.`,
+A provider that fails to read (an API error, a failed sign-in) makes its resources "could not be
+read", with the error; the other providers' resources are checked and the report files written.
+
+The output, and the json and markdown reports, say when the last apply recorded in the
+workspace's history was (` + "`c4sctl history`" + `) and, for each resource not in sync, what the
+newest recorded apply that changed it set (before and after); "no apply recorded" when none is.
+
+Exit codes: 0 no drift, 2 drift (including resources that could not be read, whatever the
+reason, or are deferred), 1 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			specs, err := parseReports(reports)
@@ -69,7 +76,7 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 			if err != nil {
 				return err
 			}
-			if pl.Coverage, err = sellerCoverage(cmd.Context(), g); err != nil {
+			if err := withCoverage(cmd.Context(), g, pl); err != nil {
 				return err
 			}
 			excluded := plan.Excluded(g.config, f.exclude)
@@ -78,6 +85,7 @@ Exit codes: 0 no drift, 2 drift (including resources that could not be read or a
 			if rep.Target, err = reportTarget(g); err != nil {
 				return err
 			}
+			addHistory(g, s.backend, rep)
 			for _, sp := range specs {
 				var buf bytes.Buffer
 				if err := report.Writers[sp.kind](&buf, rep); err != nil {
@@ -158,8 +166,10 @@ func writeDriftText(g *Globals, rep *report.Report, cov *plan.Coverage) {
 			for _, d := range diffs {
 				fmt.Fprintf(g.Stdout, "    %s~%s %s\n", c.Yellow, c.Reset, d.String())
 			}
+			writeApplied(g, rep, res)
 		case report.Unreadable:
 			fmt.Fprintf(g.Stdout, "\n  %s# %s%s could not be read: %s\n", c.Bold, res.Address, c.Reset, res.Reason)
+			writeApplied(g, rep, res)
 		case report.Deferred:
 			fmt.Fprintf(g.Stdout, "\n  %s# %s%s cannot be checked (not deployed): %s\n", c.Bold, res.Address, c.Reset, res.Reason)
 		case report.Skipped:
@@ -167,10 +177,20 @@ func writeDriftText(g *Globals, rep *report.Report, cov *plan.Coverage) {
 		}
 	}
 	plan.RenderCoverage(g.Stdout, cov, c)
+	if l := rep.LastApplyLine(); l != "" {
+		fmt.Fprintf(g.Stdout, "\n%s\n", l)
+	}
 	col := c.Green
 	if rep.HasDrift() {
 		col = c.Yellow
 	}
 	fmt.Fprintf(g.Stdout, "\n%s%s%s\n", col, rep.Summary(), c.Reset)
 	writeExcluded(g.Stdout, rep.Excluded)
+}
+
+// writeApplied prints under a failing resource what the newest recorded apply that changed it set.
+func writeApplied(g *Globals, rep *report.Report, res report.Resource) {
+	for _, l := range rep.AppliedLines(res) {
+		fmt.Fprintf(g.Stdout, "    %s\n", l)
+	}
 }

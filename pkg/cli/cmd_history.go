@@ -12,6 +12,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/apply"
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/report"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/spf13/cobra"
 )
@@ -236,4 +237,67 @@ func shortHash(h string) string {
 		return h[:len("sha256:")+12]
 	}
 	return h
+}
+
+// addHistory adds the workspace's apply history to a drift report: when the last apply was and
+// who ran it, and for each failing resource what the newest recorded apply that changed it set
+// (issue 15: drift says when the last apply was and what it set). A history that cannot be read
+// is a warning: the drift check itself stands.
+func addHistory(g *Globals, b state.Backend, rep *report.Report) {
+	hl, ok := b.(state.HistoryLog)
+	if !ok {
+		return
+	}
+	raws, err := hl.ReadHistory()
+	if err != nil {
+		fmt.Fprintf(g.Stderr, "Warning: the apply history could not be read: %v\n", err)
+		return
+	}
+	rep.History = true
+	var recs []historyRecord
+	for _, raw := range raws {
+		var rec historyRecord
+		if json.Unmarshal(raw, &rec) == nil && rec.Operation == "apply" {
+			recs = append(recs, rec)
+		}
+	}
+	if len(recs) == 0 {
+		return
+	}
+	of := func(rec historyRecord) report.LastApply {
+		return report.LastApply{Time: rec.Time, Who: rec.Who, Host: rec.Host, Outcome: rec.Outcome, PlanHash: rec.PlanHash}
+	}
+	last := of(recs[len(recs)-1])
+	rep.LastApply = &last
+	for i := range rep.Resources {
+		res := &rep.Resources[i]
+		if !res.Failing() {
+			continue
+		}
+		res.LastApplied = lastAppliedChange(recs, res.Address, of)
+	}
+}
+
+// lastAppliedChange finds the newest record that changed addr (applied, or partly).
+func lastAppliedChange(recs []historyRecord, addr string, of func(historyRecord) report.LastApply) *report.AppliedChange {
+	for j := len(recs) - 1; j >= 0; j-- {
+		for _, c := range recs[j].Changes {
+			if c.Address != addr || (c.Result != "applied" && c.Result != "partial") {
+				continue
+			}
+			ac := &report.AppliedChange{LastApply: of(recs[j]), Action: c.Action, Result: c.Result, ValuesOmitted: recs[j].Omitted, Attributes: []report.AppliedAttribute{}}
+			for _, a := range c.Changed {
+				at := report.AppliedAttribute{Attribute: a.Name, Before: orNull(a.Before), After: orNull(a.After)}
+				switch {
+				case a.Sensitive:
+					at.Before, at.After = "(sensitive value)", "(sensitive value)"
+				case a.AfterUnknown:
+					at.After = "(known after apply)"
+				}
+				ac.Attributes = append(ac.Attributes, at)
+			}
+			return ac
+		}
+	}
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
 )
 
 // Each apply appends a record next to the state; history lists them, and with ADDR shows what
@@ -92,5 +94,69 @@ func TestLockTimeoutWaitsForTheHolder(t *testing.T) {
 	<-released
 	if code != 0 || !strings.Contains(stdout, "allow_transcription") {
 		t.Fatalf("plan waiting for the lock: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// Drift says when the last apply was and who ran it, and for a drifted resource what the newest
+// apply that changed it set (before and after), in its output and in the json and markdown
+// reports; before any apply it says none is recorded.
+func TestDriftSaysWhatTheLastApplySet(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	js, md := filepath.Join(dir, "drift.json"), filepath.Join(dir, "drift.md")
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift", "--report", "json="+js, "--report", "markdown="+md)
+	if code != 2 || !strings.Contains(stdout, "Last apply: no apply recorded") || !strings.Contains(stdout, "no apply recorded that changed it") {
+		t.Fatalf("drift before any apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(md); !strings.Contains(string(b), "Last apply: no apply recorded") || !strings.Contains(string(b), "No apply recorded that changed it.") {
+		t.Errorf("markdown before any apply:\n%s", b)
+	}
+	var rep struct {
+		History   bool `json:"history_read"`
+		LastApply *struct {
+			Time    time.Time `json:"time"`
+			Who     string    `json:"who"`
+			Outcome string    `json:"outcome"`
+		} `json:"last_apply"`
+		Resources []struct {
+			Address     string `json:"address"`
+			LastApplied *struct {
+				Time       time.Time `json:"time"`
+				Who        string    `json:"who"`
+				Action     string    `json:"action"`
+				Attributes []struct {
+					Attribute, Before, After string
+				} `json:"attributes"`
+			} `json:"last_applied"`
+		} `json:"resources"`
+	}
+	if b, err := os.ReadFile(js); err != nil || json.Unmarshal(b, &rep) != nil || !rep.History || rep.LastApply != nil || rep.Resources[0].LastApplied != nil {
+		t.Errorf("json before any apply: %v\n%s", err, b)
+	}
+
+	before := time.Now().UTC().Truncate(time.Second)
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	changeSandbox(t, dir, func(s *teamsapi.Service) error {
+		return s.SetMeetingPolicyField("Global", "AllowTranscription", false)
+	})
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift", "--report", "json="+js, "--report", "markdown="+md)
+	if code != 2 || !strings.Contains(stdout, "teams_meeting_policy.global has drifted") || !strings.Contains(stdout, "last changed by c4sctl: update applied, ") ||
+		!strings.Contains(stdout, "allow_transcription: false -> true") || !strings.Contains(stdout, "\nLast apply: ") || strings.Contains(stdout, "no apply recorded") {
+		t.Fatalf("drift after apply and an outside change: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rep.LastApply, rep.Resources = nil, nil
+	b, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(b, &rep) != nil || rep.LastApply == nil || rep.LastApply.Who == "" || rep.LastApply.Outcome != "complete" || rep.LastApply.Time.Before(before) {
+		t.Fatalf("json last_apply: %v\n%s", err, b)
+	}
+	la := rep.Resources[0].LastApplied
+	if la == nil || la.Action != "update" || !la.Time.Equal(rep.LastApply.Time) || len(la.Attributes) != 1 ||
+		la.Attributes[0].Attribute != "allow_transcription" || la.Attributes[0].Before != "false" || la.Attributes[0].After != "true" {
+		t.Errorf("json last_applied:\n%s", b)
+	}
+	if b, _ := os.ReadFile(md); !strings.Contains(string(b), "Last apply: "+rep.LastApply.Time.Format(time.RFC3339)+" by ") ||
+		!strings.Contains(string(b), "| `allow_transcription` | `false` | `true` |") {
+		t.Errorf("markdown after apply:\n%s", b)
 	}
 }

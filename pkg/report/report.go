@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -57,6 +58,10 @@ type Report struct {
 	// and org. Every format says so where its readers look, and a clean result is never the
 	// plain "No drift" of a real tenant.
 	Sandbox bool
+	// History tells whether the workspace's apply history was read (the backend keeps one);
+	// LastApply is its newest record, nil when no apply is recorded.
+	History   bool
+	LastApply *LastApply
 }
 
 // Target identifies the run a report comes from: the workspace (one per tenant in a fleet) and
@@ -66,6 +71,81 @@ type Target struct {
 	Workspace       string `json:"workspace"`
 	TenantID        string `json:"tenant_id"`
 	SalesforceOrgID string `json:"salesforce_org_id"`
+}
+
+// LastApply is an apply recorded in the workspace's history (`c4sctl history`).
+type LastApply struct {
+	Time     time.Time `json:"time"`
+	Who      string    `json:"who"`
+	Host     string    `json:"host,omitempty"`
+	Outcome  string    `json:"outcome"` // complete, pending, failed
+	PlanHash string    `json:"plan_hash,omitempty"`
+}
+
+// AppliedChange is what the newest recorded apply that changed a resource set on it.
+type AppliedChange struct {
+	LastApply
+	Action string `json:"action"` // create, update, delete, ...
+	Result string `json:"result"` // applied, partial
+	// Attributes are the attributes it set, before and after in HCL-like JSON syntax;
+	// "(sensitive value)" for sensitive ones. Empty with ValuesOmitted when the record left
+	// values out (a record too large).
+	Attributes    []AppliedAttribute `json:"attributes"`
+	ValuesOmitted bool               `json:"values_omitted,omitempty"`
+}
+
+// AppliedAttribute is one attribute an apply set.
+type AppliedAttribute struct {
+	Attribute string `json:"attribute"`
+	Before    string `json:"before"`
+	After     string `json:"after"`
+}
+
+// LastApplyLine says when the last apply was and who ran it, or that none is recorded.
+func (r *Report) LastApplyLine() string {
+	switch {
+	case !r.History:
+		return ""
+	case r.LastApply == nil:
+		return "Last apply: no apply recorded in this workspace's history."
+	}
+	return "Last apply: " + r.LastApply.describe() + "."
+}
+
+func (a *LastApply) describe() string {
+	who := a.Who
+	if a.Host != "" {
+		who += " on " + a.Host
+	}
+	s := fmt.Sprintf("%s by %s (%s", a.Time.UTC().Format(time.RFC3339), who, a.Outcome)
+	if a.PlanHash != "" {
+		h := a.PlanHash
+		if len(h) > len("sha256:")+12 {
+			h = h[:len("sha256:")+12]
+		}
+		s += ", plan " + h
+	}
+	return s + ")"
+}
+
+// AppliedLines describes what the newest recorded apply that changed the resource set on it, one
+// line per attribute after a heading; "" without history.
+func (r *Report) AppliedLines(res Resource) []string {
+	if !r.History {
+		return nil
+	}
+	c := res.LastApplied
+	if c == nil {
+		return []string{"no apply recorded that changed it"}
+	}
+	out := []string{fmt.Sprintf("last changed by c4sctl: %s %s, %s", c.Action, c.Result, c.describe())}
+	if c.ValuesOmitted {
+		out = append(out, "  (the record left the values out)")
+	}
+	for _, a := range c.Attributes {
+		out = append(out, fmt.Sprintf("  %s: %s -> %s", a.Attribute, a.Before, a.After))
+	}
+	return out
 }
 
 // Resource is one managed resource's check.
@@ -80,6 +160,9 @@ type Resource struct {
 	File        string       `json:"file,omitempty"`
 	Line        int          `json:"line,omitempty"`
 	Differences []Difference `json:"differences"`
+	// LastApplied is what the newest recorded apply that changed this resource set on it; only
+	// for failing resources, nil when history has none.
+	LastApplied *AppliedChange `json:"last_applied,omitempty"`
 }
 
 // Difference is one attribute whose live value is not the expected one. Expected and Actual are

@@ -12,8 +12,8 @@ import (
 // JSONFormatVersion is the version of the drift report formats (docs/json-plan.md): the JSON
 // report's format_version, and the c4sctl.report_format property of the JUnit and SARIF reports.
 // 1.2 added sandbox; 1.3 the target (workspace, tenant_id, salesforce_org_id) and
-// summary.uncovered.
-const JSONFormatVersion = "1.3"
+// summary.uncovered; 1.4 last_apply, history_read and resources[].last_applied.
+const JSONFormatVersion = "1.4"
 
 type jsonReport struct {
 	FormatVersion string `json:"format_version"`
@@ -25,6 +25,10 @@ type jsonReport struct {
 	Summary   jsonSummary `json:"summary"`
 	Resources []Resource  `json:"resources"`
 	Excluded  []string    `json:"excluded"`
+	// LastApply: the newest apply in the workspace's history; null when none is recorded or
+	// the history was not read (History false).
+	LastApply *LastApply `json:"last_apply"`
+	History   bool       `json:"history_read"`
 }
 
 type jsonSummary struct {
@@ -44,7 +48,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, Target: r.Target, Sandbox: r.Sandbox, HasDrift: r.HasDrift(),
 		Summary: jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing),
 			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped), Uncovered: r.Uncovered},
-		Resources: r.Resources, Excluded: r.Excluded}
+		Resources: r.Resources, Excluded: r.Excluded, LastApply: r.LastApply, History: r.History}
 	if out.Resources == nil {
 		out.Resources = []Resource{}
 	}
@@ -72,6 +76,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	} else {
 		fmt.Fprintf(&b, "%s\n\n", r.Summary())
 	}
+	if l := r.LastApplyLine(); l != "" {
+		fmt.Fprintf(&b, "%s\n\n", cell(l))
+	}
 	if len(r.Excluded) > 0 {
 		fmt.Fprintf(&b, "Excluded (not checked): %s\n\n", strings.Join(quoteAll(r.Excluded), ", "))
 	}
@@ -90,15 +97,31 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		if len(res.Differences) == 0 {
 			fmt.Fprintf(&b, "%s\n", cell(res.Message()))
-			continue
-		}
-		fmt.Fprintf(&b, "| Attribute | Compared with | Expected | Actual |\n| --- | --- | --- | --- |\n")
-		for _, d := range res.Differences {
-			with := "configuration"
-			if d.Kind == KindState {
-				with = "last apply"
+		} else {
+			fmt.Fprintf(&b, "| Attribute | Compared with | Expected | Actual |\n| --- | --- | --- | --- |\n")
+			for _, d := range res.Differences {
+				with := "configuration"
+				if d.Kind == KindState {
+					with = "last apply"
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Attribute, with, code(d.Expected), code(d.Actual))
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", d.Attribute, with, code(d.Expected), code(d.Actual))
+		}
+		switch c := res.LastApplied; {
+		case !r.History:
+		case c == nil:
+			fmt.Fprintf(&b, "\nNo apply recorded that changed it.\n")
+		default:
+			fmt.Fprintf(&b, "\nLast changed by c4sctl: %s %s, %s.\n", c.Action, c.Result, cell(c.describe()))
+			if c.ValuesOmitted {
+				fmt.Fprintf(&b, "The record left the values out.\n")
+			}
+			if len(c.Attributes) > 0 {
+				fmt.Fprintf(&b, "\n| Attribute | Before that apply | Set by that apply |\n| --- | --- | --- |\n")
+				for _, a := range c.Attributes {
+					fmt.Fprintf(&b, "| `%s` | %s | %s |\n", a.Attribute, code(a.Before), code(a.After))
+				}
+			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
