@@ -115,11 +115,27 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	// A provider that failed to read (an outage, a revoked consent) leaves its resources "could
 	// not be read" and the other providers' results standing: said here, in the plan and in
 	// drift's reports, and the exit code is never a success's.
+	// One error per provider and reason, naming the other resources it stopped (a wrong secret
+	// fails every resource of its provider alike; plan.DedupeCauses does the same for diagnostics).
 	secrets := g.eval.SensitiveStrings()
+	type cause struct{ provider, reason string }
+	var order []cause
+	same := map[cause][]string{}
 	for _, rc := range pl.Changes {
 		if rc.ReadError {
 			rc.Reason = spec.Redact(rc.Reason, secrets)
-			fmt.Fprintf(g.Stderr, "\nError: %s could not be read: %s\n", rc.Addr, rc.Reason)
+			c := cause{rc.Provider, rc.Reason}
+			if same[c] == nil {
+				order = append(order, c)
+			}
+			same[c] = append(same[c], rc.Addr)
+		}
+	}
+	for _, c := range order {
+		addrs := same[c]
+		fmt.Fprintf(g.Stderr, "\nError: %s could not be read: %s\n", addrs[0], c.reason)
+		if len(addrs) > 1 {
+			fmt.Fprintf(g.Stderr, "  The same error stopped: %s\n", strings.Join(addrs[1:], ", "))
 		}
 	}
 	return pl, diags, nil

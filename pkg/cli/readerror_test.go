@@ -31,6 +31,11 @@ resource "salesforce_permission_set" "copilot" {
   name        = "Copilot_for_Sales_Users"
   api_enabled = true
 }
+
+resource "salesforce_permission_set" "managers" {
+  name        = "Copilot_for_Sales_Managers"
+  api_enabled = true
+}
 `
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": cfg})
 	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
@@ -49,7 +54,8 @@ resource "salesforce_permission_set" "copilot" {
 	}
 	stdout, stderr, code := runCLI(t, args...)
 	if code != 2 || !strings.Contains(stdout, "salesforce_permission_set.copilot could not be read: ") || !strings.Contains(stdout, "Salesforce sign-in (client_credentials flow)") ||
-		!strings.Contains(stdout, "teams_meeting_policy.global has drifted") || !strings.Contains(stderr, "Error: salesforce_permission_set.copilot could not be read") {
+		!strings.Contains(stdout, "teams_meeting_policy.global has drifted") || !strings.Contains(stderr, "Error: salesforce_permission_set.copilot could not be read") ||
+		strings.Count(stderr, "Error: ") != 1 || !strings.Contains(stderr, "The same error stopped: salesforce_permission_set.managers") {
 		t.Fatalf("drift with Salesforce down: exit %d, want 2 with Teams checked\n%s\n%s", code, stdout, stderr)
 	}
 	var rep struct {
@@ -58,7 +64,7 @@ resource "salesforce_permission_set" "copilot" {
 			Unreadable int `json:"unreadable"`
 		} `json:"summary"`
 	}
-	if raw, err := os.ReadFile(reports["json"]); err != nil || json.Unmarshal(raw, &rep) != nil || rep.Summary.Unreadable != 1 || rep.Summary.Drifted != 1 {
+	if raw, err := os.ReadFile(reports["json"]); err != nil || json.Unmarshal(raw, &rep) != nil || rep.Summary.Unreadable != 2 || rep.Summary.Drifted != 1 {
 		t.Errorf("json report: %v %+v\n%s", err, rep, raw)
 	}
 	var suites struct {
@@ -74,7 +80,7 @@ resource "salesforce_permission_set" "copilot" {
 		} `xml:"testsuite"`
 	}
 	raw, err := os.ReadFile(reports["junit"])
-	if err != nil || xml.Unmarshal(raw, &suites) != nil || suites.Failures != 2 {
+	if err != nil || xml.Unmarshal(raw, &suites) != nil || suites.Failures != 3 {
 		t.Errorf("junit report: %v\n%s", err, raw)
 	} else {
 		for _, c := range suites.Suites[0].Cases {
@@ -88,11 +94,11 @@ resource "salesforce_permission_set" "copilot" {
 	}
 
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 2 || !strings.Contains(stdout, "teams_meeting_policy.global will be updated in-place") || !strings.Contains(stdout, "1 could not be read") {
+	if code != 2 || !strings.Contains(stdout, "teams_meeting_policy.global will be updated in-place") || !strings.Contains(stdout, "2 could not be read") {
 		t.Errorf("plan --detailed-exitcode: exit %d, want 2\n%s\n%s", code, stdout, stderr)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
-	if code != 1 || !strings.Contains(stdout, "teams_meeting_policy.global will be updated in-place") || !strings.Contains(stderr, "1 resource(s) could not be read because their provider failed") {
+	if code != 1 || !strings.Contains(stdout, "teams_meeting_policy.global will be updated in-place") || !strings.Contains(stderr, "2 resource(s) could not be read because their provider failed") {
 		t.Errorf("plan: exit %d, want 1 after the whole plan\n%s\n%s", code, stdout, stderr)
 	}
 	var doc struct {
@@ -103,7 +109,7 @@ resource "salesforce_permission_set" "copilot" {
 		} `json:"deferred"`
 	}
 	stdout, _, _ = runCLI(t, "--dir", dir, "--sandbox", "plan", "--json")
-	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Deferred) != 1 || !doc.Deferred[0].ReadError || !doc.Deferred[0].CouldNotRead {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Deferred) != 2 || !doc.Deferred[0].ReadError || !doc.Deferred[0].CouldNotRead {
 		t.Errorf("plan --json deferred: %v %+v", err, doc.Deferred)
 	}
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
@@ -115,7 +121,7 @@ resource "salesforce_permission_set" "copilot" {
 	// Teams signs in on first use: its read itself fails.
 	t.Setenv("C4S_SANDBOX_FAULTS", "down=teams")
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift")
-	if code != 2 || !strings.Contains(stdout, "teams_meeting_policy.global could not be read: reading it failed: ") || strings.Contains(stdout, "salesforce_permission_set.copilot") {
+	if code != 2 || !strings.Contains(stdout, "teams_meeting_policy.global could not be read: reading it failed: ") || strings.Contains(stdout, "salesforce_permission_set.") {
 		t.Errorf("drift with Teams down: exit %d, want 2 with Salesforce in sync\n%s\n%s", code, stdout, stderr)
 	}
 
