@@ -6,27 +6,44 @@ import (
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
+	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
 	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/zclconf/go-cty/cty"
 )
 
-// sellerCoverage computes what the members of the configuration's seller group actually get in
-// Teams (issue 16): nil when the configuration names no seller group (no
-// m365_license_assignment) or manages no Teams policy. The app check uses the first app id a
-// teams_app_setup_policy installs (app_preset_list); without one only transcription is checked.
+// sellerCoverage computes what the members of the configuration's seller group actually get
+// (issue 16): in Teams, when the configuration manages a Teams policy (the app check uses the
+// first app id a teams_app_setup_policy installs, app_preset_list; without one only transcription
+// is checked); in Salesforce, when it manages a salesforce_permission_set (the reconciliation:
+// reconcileSellers). nil when it names no seller group (no m365_license_assignment) or neither
+// applies. The group's members are read once for both.
 func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	hasTeams, appID, managesApp := false, "", false
+	hasTeams, appID, permSet, app, managesApp := false, "", "", "", false
 	for _, r := range sortedResources(cfg) {
-		if r.Mode == spec.ManagedResource && r.Type == "m365_integrated_app" {
+		if r.Mode != spec.ManagedResource {
+			continue
+		}
+		if r.Type == "m365_integrated_app" {
 			managesApp = true
 		}
-		if r.Mode != spec.ManagedResource || !strings.HasPrefix(r.Type, "teams_") {
+		switch {
+		case r.Type == "salesforce_permission_set" && permSet == "":
+			if v, err := g.ResourceConfig(ctx, r.Addr()); err == nil && v.IsKnown() && !v.IsNull() {
+				permSet = attrs.String(v, "name")
+			}
+		case r.Type == "salesforce_connected_app" && app == "":
+			if v, err := g.ResourceConfig(ctx, r.Addr()); err == nil && v.IsKnown() && !v.IsNull() {
+				app = attrs.String(v, "name")
+			}
+		}
+		if !strings.HasPrefix(r.Type, "teams_") {
 			continue
 		}
 		hasTeams = true
@@ -46,43 +63,129 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 			}
 		}
 	}
-	if !hasTeams {
+	if !hasTeams && permSet == "" {
 		return nil, nil
 	}
-	group, err := sellerGroup(ctx, g)
+	group, sku, err := sellerLicence(ctx, g)
 	if err != nil {
 		return nil, nil // no seller group declared: nothing to measure against
 	}
-	m, err := m365Client(ctx, g)
-	if err != nil {
+	in := CoverageSpec{Group: group, Sku: sku, AppID: appID, ManagesApp: managesApp, PermissionSet: permSet, ConnectedApp: app}
+	if in.M365, err = m365Client(ctx, g); err != nil {
 		return nil, err
 	}
-	cl, err := g.Client(ctx, "teams")
-	if err != nil {
-		return nil, err
-	}
-	tc, ok := cl.(*teams.Client)
-	if !ok {
-		return nil, fmt.Errorf("provider teams is not the Teams policy client")
-	}
-	gid, members, err := m.GroupMembers(ctx, group)
-	if err != nil {
-		return nil, fmt.Errorf("seller coverage: read the members of %q: %w", group, err)
-	}
-	in, graph := coverageInput(ctx, m, members, appID)
-	res, err := tc.Coverage(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("seller coverage: %w", err)
-	}
-	var appNotes []string
-	if appID != "" {
-		if appNotes, err = checkAppAvailability(ctx, m, group, gid, appID, managesApp, res); err != nil {
+	if hasTeams {
+		cl, err := g.Client(ctx, "teams")
+		if err != nil {
 			return nil, err
 		}
+		tc, ok := cl.(*teams.Client)
+		if !ok {
+			return nil, fmt.Errorf("provider teams is not the Teams policy client")
+		}
+		in.Teams = tc
 	}
-	cov := coverageSummary(group, gid, appID, res, graph)
-	cov.Notes = append(cov.Notes, appNotes...)
+	if permSet != "" {
+		cl, err := g.Client(ctx, "salesforce")
+		if err != nil {
+			return nil, err
+		}
+		sc, ok := cl.(*salesforce.Client)
+		if !ok {
+			return nil, fmt.Errorf("provider salesforce is not the Salesforce client")
+		}
+		in.Salesforce = sc
+	}
+	return ComputeCoverage(ctx, in)
+}
+
+// CoverageSpec is what ComputeCoverage measures, and with which clients.
+type CoverageSpec struct {
+	Group, Sku string // the seller group (name or id) and the licence's SKU part number
+	AppID      string // the Copilot for Sales Teams app id the setup policy must install ("" skips)
+	// ManagesApp: the configuration manages the app's availability (m365_integrated_app), so an
+	// availability that keeps sellers out is a change plan shows, not an error.
+	ManagesApp bool
+	// PermissionSet and ConnectedApp name the sellers' Salesforce permission set and the
+	// connected app to check ("" skips the app).
+	PermissionSet, ConnectedApp string
+	M365                        *m365.Client
+	Teams                       *teams.Client      // nil: Teams policies not computed
+	Salesforce                  *salesforce.Client // nil: no reconciliation
+}
+
+// ComputeCoverage reads the seller group's members once and computes their Teams coverage and
+// their reconciliation with Salesforce (what plan, show and drift print; the large-tenant
+// benchmark runs it for 20,000 sellers).
+func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, error) {
+	gid, members, err := in.M365.GroupMembers(ctx, in.Group)
+	if err != nil {
+		return nil, fmt.Errorf("seller coverage: read the members of %q: %w", in.Group, err)
+	}
+	cov := &plan.Coverage{Group: in.Group, Sellers: len(members)}
+	if in.Teams != nil {
+		tin, graph := coverageInput(ctx, in.M365, members, in.AppID)
+		res, err := in.Teams.Coverage(ctx, tin)
+		if err != nil {
+			return nil, fmt.Errorf("seller coverage: %w", err)
+		}
+		var appNotes []string
+		if in.AppID != "" {
+			if appNotes, err = checkAppAvailability(ctx, in.M365, in.Group, gid, in.AppID, in.ManagesApp, res); err != nil {
+				return nil, err
+			}
+		}
+		cov = coverageSummary(in.Group, gid, in.AppID, res, graph)
+		cov.Notes = append(cov.Notes, appNotes...)
+	}
+	if in.Salesforce != nil {
+		if cov.Reconciliation, err = reconcileSellers(ctx, in, members); err != nil {
+			return nil, fmt.Errorf("seller reconciliation: %w", err)
+		}
+	}
 	return cov, nil
+}
+
+// reconcileSellers puts the licensed members of the seller group side by side with their
+// Salesforce users (salesforce.Client.Reconcile), with the provider block's seller_match_by.
+func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Member) (*plan.Reconciliation, error) {
+	skuID, err := spec.M365.SkuID(ctx, spec.Sku)
+	if err != nil {
+		return nil, err
+	}
+	sc, permSet, app, sku := spec.Salesforce, spec.PermissionSet, spec.ConnectedApp, spec.Sku
+	in := salesforce.ReconcileInput{MatchBy: sc.MatchBy(), PermissionSet: permSet, ConnectedApp: app}
+	for _, u := range members {
+		in.Sellers = append(in.Sellers, salesforce.EntraSeller{UPN: u.UPN, Mail: u.Mail, Licensed: u.Licensed(skuID)})
+	}
+	res, err := sc.Reconcile(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	pairs := func(ps []salesforce.SellerUser) []plan.SellerUser {
+		out := make([]plan.SellerUser, len(ps))
+		for i, p := range ps {
+			out[i] = plan.SellerUser{Seller: p.Seller, Username: p.Username}
+		}
+		return out
+	}
+	nonNil := func(xs []string) []string {
+		if xs == nil {
+			return []string{}
+		}
+		return xs
+	}
+	r := &plan.Reconciliation{PermissionSet: permSet, ConnectedApp: app, MatchBy: in.MatchBy, Licensed: res.Licensed, Matched: res.Matched,
+		MatchedBy: res.MatchedBy, Ready: res.Ready, Missing: nonNil(res.Missing), Inactive: pairs(res.Inactive), NoPermSet: pairs(res.NoPermSet),
+		NoAPI: pairs(res.NoAPI), NotAllowed: pairs(res.NotAllowed), Unlicensed: nonNil(res.Unlicensed), Notes: []string{}}
+	if unl := len(members) - res.Licensed; unl > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d member(s) of %s do not hold the licence %s and were not compared", unl, spec.Group, sku))
+	}
+	if res.AppNote != "" {
+		r.Notes = append(r.Notes, res.AppNote)
+	}
+	r.Notes = append(r.Notes, "these are warnings: c4sctl manages no users, so plan stays clean; fix the users in Salesforce (or seller_match_by in the provider block)")
+	return r, nil
 }
 
 // checkAppAvailability checks that the sellers whose setup policy installs the Copilot for Sales
@@ -226,7 +329,7 @@ type graphSource struct {
 
 // coverageSummary turns the computed coverage into the plan's section.
 func coverageSummary(group, groupID, appID string, res *teams.CoverageResult, graph graphSource) *plan.Coverage {
-	cov := &plan.Coverage{Group: group, Sellers: res.Sellers, Uncovered: res.Uncovered()}
+	cov := &plan.Coverage{Group: group, Sellers: res.Sellers, Teams: true, Uncovered: res.Uncovered()}
 	via := func(e teams.Effective) string {
 		switch e.Via {
 		case teams.ViaGroup:

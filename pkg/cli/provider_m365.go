@@ -139,9 +139,16 @@ func runPreflight(ctx context.Context, g *Globals) error {
 
 // sellerGroup is the group of the first licence assignment of the configuration.
 func sellerGroup(ctx context.Context, g *Globals) (string, error) {
+	group, _, err := sellerLicence(ctx, g)
+	return group, err
+}
+
+// sellerLicence is the group and SKU part number of the first licence assignment of the
+// configuration that names a group.
+func sellerLicence(ctx context.Context, g *Globals) (group, sku string, err error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, r := range sortedResources(cfg) {
 		if r.Type != "m365_license_assignment" || r.Mode != spec.ManagedResource {
@@ -151,13 +158,17 @@ func sellerGroup(ctx context.Context, g *Globals) (string, error) {
 		if err != nil || v.IsNull() || !v.IsKnown() {
 			continue
 		}
+		sku := m365.Defaults.SkuPartNumber
+		if x := v.GetAttr("sku_part_number"); !x.IsNull() && x.IsKnown() && x.Type() == cty.String && x.AsString() != "" {
+			sku = x.AsString()
+		}
 		for _, a := range []string{"group_name", "group_id", "users_from_group"} {
 			if x := v.GetAttr(a); !x.IsNull() && x.IsKnown() && x.Type() == cty.String && x.AsString() != "" {
-				return x.AsString(), nil
+				return x.AsString(), sku, nil
 			}
 		}
 	}
-	return "", fmt.Errorf("no seller group: declare an m365_license_assignment with group_name, group_id or users_from_group, or pass --group")
+	return "", "", fmt.Errorf("no seller group: declare an m365_license_assignment with group_name, group_id or users_from_group, or pass --group")
 }
 
 func newWelcomeCmd(g *Globals) *cobra.Command {

@@ -4,7 +4,9 @@
 package plan
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/schema"
@@ -33,13 +35,87 @@ type Plan struct {
 // SandboxNote is the one line every rendering of a sandbox plan or report carries.
 const SandboxNote = "sandbox: true — planned against the c4sctl sandbox (an emulator), not a real tenant or org"
 
-// Coverage is the seller coverage: which Teams policies the members of the seller group get.
+// Coverage is the seller coverage: which Teams policies the members of the seller group get,
+// and how their Salesforce users compare (Reconciliation). JSON: docs/json-plan.md.
 type Coverage struct {
-	Group     string   // the seller group as the configuration names it
-	Sellers   int      // members of the group
-	Uncovered int      // sellers who lack transcription or the Copilot for Sales app
-	Lines     []string // one per group of sellers with the same outcome, human-readable
-	Notes     []string // how it was computed, and what it could not see
+	Group     string   `json:"group"`     // the seller group as the configuration names it
+	Sellers   int      `json:"sellers"`   // members of the group
+	Teams     bool     `json:"teams"`     // the Teams policies were computed (Lines, Uncovered)
+	Uncovered int      `json:"uncovered"` // sellers who lack transcription or the Copilot for Sales app
+	Lines     []string `json:"lines"`     // one per group of sellers with the same outcome, human-readable
+	Notes     []string `json:"notes"`     // how it was computed, and what it could not see
+	// Reconciliation is the Entra-Salesforce comparison (nil when the configuration manages no
+	// Salesforce permission set). Its findings are warnings: they never make a plan unclean.
+	Reconciliation *Reconciliation `json:"reconciliation,omitempty"`
+}
+
+// Reconciliation compares the licensed sellers with the Salesforce users they sign in as. Lists
+// are complete and sorted; the human and Markdown renderings show counts and the first names.
+type Reconciliation struct {
+	PermissionSet string         `json:"permission_set"`          // API name of the sellers' permission set
+	ConnectedApp  string         `json:"connected_app,omitempty"` // the app checked ("" when none is declared)
+	MatchBy       []string       `json:"match_by"`                // rules, in order (federation_id, email)
+	Licensed      int            `json:"licensed"`                // sellers holding the licence
+	Matched       int            `json:"matched"`                 // licensed sellers with a Salesforce user
+	MatchedBy     map[string]int `json:"matched_by"`              // matches per rule
+	Ready         int            `json:"ready"`                   // matched and passing every check
+	Missing       []string       `json:"missing"`                 // licensed sellers without a Salesforce user
+	Inactive      []SellerUser   `json:"inactive"`
+	NoPermSet     []SellerUser   `json:"no_permission_set"`
+	NoAPI         []SellerUser   `json:"no_api_enabled"`
+	NotAllowed    []SellerUser   `json:"not_allowed_by_app"`
+	Unlicensed    []string       `json:"unlicensed"` // Salesforce usernames holding the set, matching no licensed seller
+	Notes         []string       `json:"notes"`
+}
+
+// SellerUser is a seller (user principal name) and their Salesforce user (username).
+type SellerUser struct {
+	Seller   string `json:"seller"`
+	Username string `json:"username"`
+}
+
+// ShowNames is how many names the human and Markdown renderings show per finding.
+const ShowNames = 5
+
+// Warnings are the reconciliation's findings, one line each: a count and the first names.
+func (r *Reconciliation) Warnings() []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	first := func(xs []string) string {
+		if len(xs) <= ShowNames {
+			return strings.Join(xs, ", ")
+		}
+		return fmt.Sprintf("%s and %d more", strings.Join(xs[:ShowNames], ", "), len(xs)-ShowNames)
+	}
+	pairs := func(ps []SellerUser) string {
+		xs := make([]string, len(ps))
+		for i, p := range ps {
+			xs[i] = p.Seller + " (" + p.Username + ")"
+		}
+		return first(xs)
+	}
+	if n := len(r.Missing); n > 0 {
+		out = append(out, fmt.Sprintf("%d licensed seller(s) have no Salesforce user (matched by %s): %s", n, strings.Join(r.MatchBy, ", then "), first(r.Missing)))
+	}
+	for _, f := range []struct {
+		l    []SellerUser
+		what string
+	}{
+		{r.Inactive, "an inactive Salesforce user"},
+		{r.NoPermSet, "a Salesforce user without the permission set " + r.PermissionSet},
+		{r.NoAPI, "a Salesforce user without API Enabled (neither profile nor permission set)"},
+		{r.NotAllowed, fmt.Sprintf("a Salesforce user the connected app %q does not let through (no admin-approved profile or permission set)", r.ConnectedApp)},
+	} {
+		if len(f.l) > 0 {
+			out = append(out, fmt.Sprintf("%d licensed seller(s) have %s: %s", len(f.l), f.what, pairs(f.l)))
+		}
+	}
+	if n := len(r.Unlicensed); n > 0 {
+		out = append(out, fmt.Sprintf("%d Salesforce user(s) hold the permission set %s but match no licensed seller: %s", n, r.PermissionSet, first(r.Unlicensed)))
+	}
+	return out
 }
 
 // OutputValue is an output's planned value.

@@ -179,13 +179,42 @@ func RenderCoverage(w io.Writer, cov *Coverage, c Colors) {
 	if cov.Uncovered > 0 {
 		col = c.Yellow
 	}
-	fmt.Fprintf(w, "\n%sSeller coverage%s (group %s): %d seller(s), %d not covered\n", col, c.Reset, cov.Group, cov.Sellers, cov.Uncovered)
+	if cov.Teams {
+		fmt.Fprintf(w, "\n%sSeller coverage%s (group %s): %d seller(s), %d not covered\n", col, c.Reset, cov.Group, cov.Sellers, cov.Uncovered)
+	} else {
+		fmt.Fprintf(w, "\nSeller coverage (group %s): %d seller(s); Teams policies not checked (no teams_* resource)\n", cov.Group, cov.Sellers)
+	}
 	for _, l := range cov.Lines {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	for _, n := range cov.Notes {
 		fmt.Fprintf(w, "  Note: %s\n", n)
 	}
+	renderReconciliation(w, cov.Reconciliation, c)
+}
+
+// renderReconciliation prints the Entra-Salesforce side by side: a summary, then each finding as
+// a warning (a count and the first names; plan --json lists them all).
+func renderReconciliation(w io.Writer, r *Reconciliation, c Colors) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nSeller reconciliation (Entra and Salesforce): %d licensed seller(s), %d matched to a Salesforce user (%s), %d ready\n",
+		r.Licensed, r.Matched, matchedBy(r), r.Ready)
+	for _, l := range r.Warnings() {
+		fmt.Fprintf(w, "  %sWarning:%s %s\n", c.Yellow, c.Reset, l)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  Note: %s\n", n)
+	}
+}
+
+func matchedBy(r *Reconciliation) string {
+	var parts []string
+	for _, rule := range r.MatchBy {
+		parts = append(parts, fmt.Sprintf("%d by %s", r.MatchedBy[rule], rule))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func renderChange(w io.Writer, rc *ResourceChange, c Colors) {

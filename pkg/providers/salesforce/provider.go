@@ -105,7 +105,40 @@ func (*Provider) ConfigSchema() *schema.Block {
 			{Name: "client_secret", Type: cty.String, Optional: true, Env: "SF_CLIENT_SECRET", Sensitive: true, Description: "Consumer secret of the client credentials flow; default: env SF_CLIENT_SECRET. Prefer the environment."},
 			{Name: "target_org", Type: cty.String, Optional: true, Description: "Alias or username of the Salesforce CLI org (sf_cli); default: the CLI's default org."},
 			{Name: "ca_file", Type: cty.String, Optional: true, Description: "Extra PEM certificate authority to trust (the standalone sandbox's tls.pem, a TLS-inspecting proxy)."},
+			{Name: "seller_match_by", Type: cty.List(cty.String), Optional: true, Validate: validMatchBy,
+				Description: "How plan's seller reconciliation finds each licensed seller's Salesforce user, rules tried in order: \"federation_id\" (the seller's user principal name equals User.FederationIdentifier, the SAML Federation ID single sign-on matches) and \"email\" (the seller's mail equals User.Email); both compare without regard to case. Default: [\"federation_id\", \"email\"]."},
 		}}
+}
+
+// validMatchBy accepts a non-empty list of distinct MatchRules.
+func validMatchBy(v cty.Value) error {
+	if v.LengthInt() == 0 {
+		return fmt.Errorf("name at least one rule: %s", strings.Join(MatchRules, ", "))
+	}
+	seen := map[string]bool{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.IsKnown() {
+			return fmt.Errorf("a rule is null or unknown")
+		}
+		r := e.AsString()
+		if r != MatchFederationID && r != MatchEmail {
+			return fmt.Errorf("unknown rule %q: use %s", r, strings.Join(MatchRules, " or "))
+		}
+		if seen[r] {
+			return fmt.Errorf("rule %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+	return nil
+}
+
+// MatchBy is the provider block's seller_match_by (DefaultMatchBy when not set).
+func (c *Client) MatchBy() []string {
+	if len(c.matchBy) == 0 {
+		return DefaultMatchBy
+	}
+	return c.matchBy
 }
 
 // SandboxConfig points the provider at the sandbox org: /salesforce is both its instance and
@@ -285,6 +318,12 @@ func (p *Provider) Configure(ctx context.Context, config cty.Value, env *provide
 	c.token, c.gen = tok, 1
 	c.loginURL, c.clientID = s.login, s.clientID
 	c.username = s.username
+	if v := attrs.Get(config, "seller_match_by"); v != cty.NilVal && !v.IsNull() && v.IsWhollyKnown() {
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			c.matchBy = append(c.matchBy, e.AsString())
+		}
+	}
 	return c, nil
 }
 
@@ -464,6 +503,8 @@ type Client struct {
 	orgID string // from the sign-in's identity URL; "" when the flow gives none
 
 	username string // the JWT bearer flow's user, for Identity
+
+	matchBy []string // seller_match_by: the seller reconciliation's rules, in order
 
 	loginURL, clientID string // simpleforce's own settings (it never signs in itself)
 

@@ -36,7 +36,18 @@ const (
 	DefaultAPILimit = 100000
 	// SeededUsers is the number of seller users seeded besides the admins.
 	SeededUsers = 500
+	// UnfederatedSeller is the seeded seller whose user has no Federation ID and an email of
+	// another domain: single sign-on never set up for them, so Entra's seller of the same number
+	// matches no Salesforce user (the reconciliation's "missing in Salesforce" case).
+	UnfederatedSeller = 13
 )
+
+// SellerFederationID is the Federation ID of the i-th seeded seller user: the user principal
+// name of the Entra tenant's i-th seeded user (graphapi.UserUPN), as single sign-on with
+// Microsoft Entra ID sets it. Users 1..200 are the tenant's Sellers group.
+func SellerFederationID(i int) string {
+	return fmt.Sprintf("user%05d@%s", i, sandbox.TenantDomain)
+}
 
 // Profile names of the seed.
 const (
@@ -111,6 +122,10 @@ type User struct {
 	Email     string `json:"email"`
 	IsActive  bool   `json:"isActive"`
 	ProfileID string `json:"profileId"`
+	// FederationIdentifier is the SAML Federation ID single sign-on matches the identity
+	// provider's subject against ("" is null): with Microsoft Entra ID, usually the user
+	// principal name.
+	FederationIdentifier string `json:"federationIdentifier,omitempty"`
 }
 
 // Assignment is a PermissionSetAssignment row.
@@ -441,7 +456,11 @@ func (s *Service) Reset() {
 			prof = o.Profile(ProfileReadOnly).ID
 		}
 		u := fmt.Sprintf("seller%03d@contoso-sandbox.example", i)
-		o.Users = append(o.Users, &User{ID: o.nextID("005"), Username: u, Name: fmt.Sprintf("Seller %03d", i), Email: u, IsActive: i%97 != 0, ProfileID: prof})
+		fed := SellerFederationID(i)
+		if i == UnfederatedSeller {
+			fed = ""
+		}
+		o.Users = append(o.Users, &User{ID: o.nextID("005"), Username: u, Name: fmt.Sprintf("Seller %03d", i), Email: u, IsActive: i%97 != 0, ProfileID: prof, FederationIdentifier: fed})
 	}
 	o.Apps = append(o.Apps, &ConnectedApp{ID: o.nextID("0H4"), Name: PowerPlatformApp, FullName: PowerPlatformAppFullName, ContactMail: "powerplatform@microsoft.example",
 		CallbackURL: "https://global.consent.azure-apim.net/redirect", IPRelaxation: "ENFORCE", RefreshTokenPolicy: "infinite"})

@@ -391,11 +391,11 @@ func permFields() []string {
 
 func (s *Service) objects() map[string]*object {
 	objs := map[string]*object{
-		"user": {name: "User", fields: []string{"Id", "Username", "Name", "Email", "IsActive", "ProfileId"}, rels: map[string]string{"Profile": "Profile"},
+		"user": {name: "User", fields: []string{"Id", "Username", "Name", "Email", "IsActive", "ProfileId", "FederationIdentifier"}, rels: map[string]string{"Profile": "Profile"},
 			rows: func(o *Org) []map[string]any {
 				var out []map[string]any
 				for _, u := range o.Users {
-					out = append(out, map[string]any{"Id": u.ID, "Username": u.Username, "Name": u.Name, "Email": u.Email, "IsActive": u.IsActive, "ProfileId": u.ProfileID})
+					out = append(out, map[string]any{"Id": u.ID, "Username": u.Username, "Name": u.Name, "Email": u.Email, "IsActive": u.IsActive, "ProfileId": u.ProfileID, "FederationIdentifier": nilIfEmpty(u.FederationIdentifier)})
 				}
 				return out
 			}},
