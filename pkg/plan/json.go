@@ -43,6 +43,8 @@ type JSONPlan struct {
 	Targets         []string              `json:"targets"`
 	Excluded        []string              `json:"excluded"`
 	Diagnostics     []JSONDiagnostic      `json:"diagnostics"`
+	// Coverage is the seller coverage (null when not computed): Plan.Coverage.
+	Coverage *Coverage `json:"coverage"`
 }
 
 // JSONSummary counts the plan's changes.
@@ -57,6 +59,7 @@ type JSONSummary struct {
 	Deferred     int  `json:"deferred"`
 	CouldNotRead int  `json:"could_not_read"`
 	Drifted      int  `json:"drifted"`
+	Uncovered    int  `json:"uncovered"`
 	HasChanges   bool `json:"has_changes"`
 }
 
@@ -177,7 +180,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		Sandbox:       p.Sandbox,
 		Labels:        map[string]string{},
 		Summary: JSONSummary{Add: s.Add, Import: s.Import, Moved: s.Moved, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
-			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, HasChanges: p.HasChanges()},
+			Deferred: s.Deferred, CouldNotRead: s.CouldNotRead, Drifted: s.Drifted, Uncovered: s.Uncovered, HasChanges: p.HasChanges()},
 		ResourceChanges: []JSONResourceChange{},
 		ResourceDrift:   []JSONResourceDrift{},
 		ManualActions:   []JSONManualAction{},
@@ -188,6 +191,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		Targets:         nonNil(o.Targets),
 		Excluded:        nonNil(o.Excluded),
 		Diagnostics:     []JSONDiagnostic{},
+		Coverage:        p.Coverage,
 	}
 	for id, name := range p.Labels {
 		doc.Labels[id] = name
@@ -374,7 +378,10 @@ type SchemaLookup func(typ string, data bool) *schema.Resource
 // have unknown values where they had one (the value itself is not in the document); attributes
 // flagged in after_unknown are unknown.
 func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
-	p := &Plan{RefreshOnly: doc.RefreshOnly, Sandbox: doc.Sandbox}
+	p := &Plan{RefreshOnly: doc.RefreshOnly, Sandbox: doc.Sandbox, Coverage: doc.Coverage}
+	if c := doc.Coverage; c != nil && (c.Uncovered < 0 || c.Sellers < 0 || c.Uncovered > c.Sellers) {
+		return nil, fmt.Errorf("coverage counts %d uncovered of %d sellers", c.Uncovered, c.Sellers)
+	}
 	byAddr := map[string]*ResourceChange{}
 	for i, jc := range doc.ResourceChanges {
 		if jc.Address == "" {

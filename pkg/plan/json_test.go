@@ -70,6 +70,14 @@ output "token" {
 	pl.Change("mem_setting.a").Notes = []string{"takes an hour to reach users"}
 	pl.Changes = append(pl.Changes, &plan.ResourceChange{Addr: "mem_setting.later", Type: "mem_setting", Provider: "mem", Action: providers.Deferred,
 		Reason: "waits for mem_setting.n", Schema: m.Resources()[0], Before: cty.NullVal(typ), After: cty.NullVal(typ), Config: cty.NullVal(typ), Prior: cty.NilVal, DependsOn: []string{"mem_setting.n"}})
+	pl.Coverage = &plan.Coverage{Group: "Sellers", Sellers: 8, Teams: true, Uncovered: 1,
+		Lines: []string{"7 covered: meeting policy Global as the org-wide default (transcription on)", "1 NOT covered: meeting policy AllOff through group Contractors (rank 1) (transcription OFF)"},
+		Notes: []string{"assignments reach users within up to 24 hours"},
+		Reconciliation: &plan.Reconciliation{PermissionSet: "Copilot_for_Sales_Users", ConnectedApp: "Microsoft Power Platform", MatchBy: []string{"federation_id", "email"},
+			Licensed: 7, Matched: 6, MatchedBy: map[string]int{"federation_id": 5, "email": 1}, Ready: 5, Missing: []string{"a@contoso.example"},
+			Inactive: []plan.SellerUser{{Seller: "b@contoso.example", Username: "b@contoso.example.crm"}}, NoPermSet: []plan.SellerUser{}, NoAPI: []plan.SellerUser{}, NotAllowed: []plan.SellerUser{},
+			Unlicensed: []string{"u1@contoso.example.crm", "u2@contoso.example.crm", "u3@contoso.example.crm", "u4@contoso.example.crm", "u5@contoso.example.crm", "u6@contoso.example.crm"},
+			Notes: []string{"these are warnings"}}}
 	return pl
 }
 

@@ -80,6 +80,7 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
 			}
 		}
 	}
+	markdownCoverage(w, p.Coverage)
 	if len(deferred) > 0 {
 		fmt.Fprintf(w, "\n**Cannot be planned yet:**\n\n")
 		for _, rc := range deferred {
@@ -316,3 +317,43 @@ var mdEscaper = strings.NewReplacer(
 // quoting them) inert in GitHub-flavoured Markdown: one line, no HTML, no link, image, mention,
 // emphasis or table break. Used by the plan's pull-request comment and the drift report.
 func EscapeMarkdown(s string) string { return mdEscaper.Replace(s) }
+
+// markdownCoverage writes the seller coverage and the reconciliation's warnings (counts and the
+// first names; plan --json lists every name).
+func markdownCoverage(w io.Writer, cov *Coverage) {
+	if cov == nil {
+		return
+	}
+	if cov.Teams {
+		fmt.Fprintf(w, "\n**Seller coverage** (group %s): %d seller(s), %d not covered\n\n", mdEscape(cov.Group), cov.Sellers, cov.Uncovered)
+	} else {
+		fmt.Fprintf(w, "\n**Seller coverage** (group %s): %d seller(s); Teams policies not checked\n\n", mdEscape(cov.Group), cov.Sellers)
+	}
+	for _, l := range cov.Lines {
+		fmt.Fprintf(w, "- %s\n", mdEscape(l))
+	}
+	for _, n := range cov.Notes {
+		fmt.Fprintf(w, "- _Note:_ %s\n", mdEscape(n))
+	}
+	r := cov.Reconciliation
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n**Seller reconciliation** (Entra and Salesforce): %d licensed seller(s), %d matched to a Salesforce user (%s), %d ready\n",
+		r.Licensed, r.Matched, mdEscape(matchedBy(r)), r.Ready)
+	if ws := r.Warnings(); len(ws) > 0 {
+		fmt.Fprintf(w, "\n> [!WARNING]\n")
+		for i, m := range ws {
+			if i > 0 {
+				fmt.Fprintf(w, ">\n")
+			}
+			fmt.Fprintf(w, "> %s\n", mdEscape(m))
+		}
+	}
+	if len(r.Notes) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "- _Note:_ %s\n", mdEscape(n))
+	}
+}
