@@ -16,7 +16,7 @@ import (
 // JSONFormatVersion is the version of the machine-readable plan document (docs/json-plan.md).
 // The minor number grows when fields are added; the major number when any field changes meaning
 // or goes away.
-const JSONFormatVersion = "1.2"
+const JSONFormatVersion = "1.3"
 
 // SensitiveValue is what people see in place of a sensitive value.
 const SensitiveValue = "(sensitive value)"

@@ -77,7 +77,7 @@ output "token" {
 			Licensed: 7, Matched: 6, MatchedBy: map[string]int{"federation_id": 5, "email": 1}, Ready: 5, Missing: []string{"a@contoso.example"},
 			Inactive: []plan.SellerUser{{Seller: "b@contoso.example", Username: "b@contoso.example.crm"}}, NoPermSet: []plan.SellerUser{}, NoAPI: []plan.SellerUser{}, NotAllowed: []plan.SellerUser{},
 			Unlicensed: []string{"u1@contoso.example.crm", "u2@contoso.example.crm", "u3@contoso.example.crm", "u4@contoso.example.crm", "u5@contoso.example.crm", "u6@contoso.example.crm"},
-			Notes: []string{"these are warnings"}}}
+			Notes:      []string{"these are warnings"}}}
 	return pl
 }
 

@@ -80,7 +80,7 @@ func RenderMarkdown(w io.Writer, p *Plan, o MarkdownOptions) {
 			}
 		}
 	}
-	markdownCoverage(w, p.Coverage)
+	MarkdownCoverage(w, p.Coverage)
 	if len(deferred) > 0 {
 		fmt.Fprintf(w, "\n**Cannot be planned yet:**\n\n")
 		for _, rc := range deferred {
@@ -318,9 +318,9 @@ var mdEscaper = strings.NewReplacer(
 // emphasis or table break. Used by the plan's pull-request comment and the drift report.
 func EscapeMarkdown(s string) string { return mdEscaper.Replace(s) }
 
-// markdownCoverage writes the seller coverage and the reconciliation's warnings (counts and the
+// MarkdownCoverage writes the seller coverage and the reconciliation's warnings (counts and the
 // first names; plan --json lists every name).
-func markdownCoverage(w io.Writer, cov *Coverage) {
+func MarkdownCoverage(w io.Writer, cov *Coverage) {
 	if cov == nil {
 		return
 	}

@@ -62,6 +62,9 @@ type Report struct {
 	// LastApply is its newest record, nil when no apply is recorded.
 	History   bool
 	LastApply *LastApply
+	// Coverage is the plan's seller coverage (nil when not computed); its reconciliation's
+	// findings are warnings and do not count as drift.
+	Coverage *plan.Coverage
 }
 
 // Target identifies the run a report comes from: the workspace (one per tenant in a fleet) and
@@ -204,7 +207,7 @@ func (r *Report) HasDrift() bool { return len(r.Drifted()) > 0 || r.Uncovered > 
 func FromPlan(p *plan.Plan, cfg *spec.Config, tool, version string, excluded []string) *Report {
 	r := &Report{Tool: tool, Version: version, Excluded: excluded, Sandbox: p.Sandbox}
 	if p.Coverage != nil {
-		r.Uncovered = p.Coverage.Uncovered
+		r.Uncovered, r.Coverage = p.Coverage.Uncovered, p.Coverage
 	}
 	for _, rc := range p.Changes {
 		if rc.Data {

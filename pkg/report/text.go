@@ -12,8 +12,9 @@ import (
 // JSONFormatVersion is the version of the drift report formats (docs/json-plan.md): the JSON
 // report's format_version, and the c4sctl.report_format property of the JUnit and SARIF reports.
 // 1.2 added sandbox; 1.3 the target (workspace, tenant_id, salesforce_org_id) and
-// summary.uncovered; 1.4 last_apply, history_read and resources[].last_applied.
-const JSONFormatVersion = "1.4"
+// summary.uncovered; 1.4 last_apply, history_read and resources[].last_applied; 1.5 coverage
+// (the seller coverage with its reconciliation).
+const JSONFormatVersion = "1.5"
 
 type jsonReport struct {
 	FormatVersion string `json:"format_version"`
@@ -29,6 +30,9 @@ type jsonReport struct {
 	// the history was not read (History false).
 	LastApply *LastApply `json:"last_apply"`
 	History   bool       `json:"history_read"`
+	// Coverage is the seller coverage with its reconciliation (null when not computed), as in
+	// plan --json.
+	Coverage *plan.Coverage `json:"coverage"`
 }
 
 type jsonSummary struct {
@@ -48,7 +52,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	out := jsonReport{FormatVersion: JSONFormatVersion, Tool: r.Tool, Version: r.Version, Target: r.Target, Sandbox: r.Sandbox, HasDrift: r.HasDrift(),
 		Summary: jsonSummary{Resources: len(r.Resources), InSync: r.count(InSync), Drifted: r.count(Drifted), Missing: r.count(Missing),
 			Unreadable: r.count(Unreadable), Deferred: r.count(Deferred), Skipped: r.count(Skipped), Uncovered: r.Uncovered},
-		Resources: r.Resources, Excluded: r.Excluded, LastApply: r.LastApply, History: r.History}
+		Resources: r.Resources, Excluded: r.Excluded, LastApply: r.LastApply, History: r.History, Coverage: r.Coverage}
 	if out.Resources == nil {
 		out.Resources = []Resource{}
 	}
@@ -124,6 +128,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	plan.MarkdownCoverage(&b, r.Coverage)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
