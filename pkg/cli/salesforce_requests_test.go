@@ -107,7 +107,7 @@ resource "salesforce_permission_set" "copilot" {
 
 // Issue 12: an object typo fails at plan with the file and line; an English profile name in an
 // org whose API user reads German fails at plan naming the profiles as that user reads them; a
-// filter that matches nobody warns with "0 users".
+// new permission set whose filter matches nobody fails at plan.
 func TestSalesforcePlanTimeChecks(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `provider "salesforce" {}
 
@@ -161,9 +161,15 @@ resource "salesforce_permission_set" "sellers" {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A new set whose filter matches nobody is refused at its line: created, it would go to no
+	// seller while apply said "Apply complete!".
 	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 2 || !strings.Contains(flat(stdout+stderr), `assignee_filter "Profile.Name = 'Standard User'" matches 0 users`) {
+	if code != 1 || !strings.Contains(flat(stdout+stderr), `assignee_filter "Profile.Name = 'Standard User'" matches 0 users`) ||
+		!strings.Contains(flat(stderr), "would be assigned to nobody") || !strings.Contains(stderr, "main.c4s.hcl line 8") {
 		t.Fatalf("profile by Id and a filter matching nobody: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if _, _, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 1 {
+		t.Fatalf("apply with a new set whose filter matches nobody: exit %d, want 1", code)
 	}
 }
 

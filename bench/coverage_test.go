@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c4sctl/c4sctl/pkg/cli"
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/c4sctl/c4sctl/pkg/providers/m365"
+	"github.com/c4sctl/c4sctl/pkg/providers/providertest"
+	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
+	"github.com/c4sctl/c4sctl/pkg/providers/teams"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// BenchmarkSellerCoverage reads the seller coverage plan prints (issue 16) for BENCH_SELLERS
+// (20,000) sellers in a tenant of BENCH_COVERAGE_USERS (25,000) users, every request delayed by
+// BENCH_LATENCY (20ms): the Sellers group's members once, the Teams policies they get, and the
+// Entra-Salesforce reconciliation (the org has as many active Standard Users, each with the
+// Federation ID of the Entra user of the same number, all holding the quickstart's permission
+// set). The quickstart is applied first (group-based licence, the permission set's 20,000
+// assignments), without latency. It runs the code plan runs (cli.ComputeCoverage) in this
+// process, through the real clients, and prints its requests per API against the minimum the
+// APIs allow.
+func BenchmarkSellerCoverage(b *testing.B) {
+	users, sellers := envInt("BENCH_COVERAGE_USERS", 25000), envInt("BENCH_SELLERS", 20000)
+	lat := envDuration("BENCH_LATENCY", DefaultLatency)
+	for i := 0; i < b.N; i++ {
+		sellerCoverage(b, users, sellers, lat)
+	}
+}
+
+func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
+	t := startTenant(b, users, sellers)
+	// The org's added users get the Federation ID of the Entra users after the seeded 500.
+	if err := t.sb.Mutate(func() error {
+		next := salesforceapi.SeededUsers + 1
+		for _, u := range t.sf.Org().Users {
+			if strings.HasPrefix(u.Username, "extra") {
+				u.FederationIdentifier = salesforceapi.SellerFederationID(next)
+				next++
+			}
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	dir := t.config(b)
+	cfgPath := filepath.Join(dir, "main.c4s.hcl")
+	src, err := os.ReadFile(cfgPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Group-based licensing (the quickstart's): one request licenses the group.
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(src), `users_from_group = "Sellers"`, `group_name = "Sellers"`, 1)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	bin := c4sctlBinary(b)
+	if apply := t.c4sctl(b, bin, dir, nil, "apply", "--auto-approve"); apply.code != 0 || t.assignedCount() != t.sfSellers() {
+		b.Fatalf("seeding apply exited %d with %d assignments:\n%s\n%s", apply.code, t.assignedCount(), tail(apply.stdout, 30), apply.stderr)
+	}
+
+	secretOverride := map[string]cty.Value{"client_secret": cty.StringVal(secret)}
+	configure := func(p providers.Provider) providers.Client {
+		c, err := providertest.Configure(p, t.sb, secretOverride)
+		if err != nil {
+			b.Fatalf("configure %s: %v", p.Name(), err)
+		}
+		return c
+	}
+	spec := cli.CoverageSpec{Group: "Sellers", Sku: m365.Defaults.SkuPartNumber, PermissionSet: "Copilot_for_Sales_Users", ConnectedApp: salesforceapi.PowerPlatformApp,
+		M365: configure(m365.New()).(*m365.Client), Teams: configure(teams.New()).(*teams.Client), Salesforce: configure(salesforce.New()).(*salesforce.Client)}
+	var orgUsers, holders, assignedPages int
+	var stateErr error
+	t.sb.View(func() {
+		orgUsers = len(t.sf.Org().Users)
+		holders = len(t.sf.Org().AssignedUsernames(spec.PermissionSet))
+		// The groups Teams policies are assigned to: the coverage reads each one's members
+		// (a deleted group: one answer, 404).
+		var st struct {
+			Groups []struct {
+				GroupID string `json:"groupId"`
+			} `json:"groupPolicyAssignments"`
+		}
+		b, err := t.sb.Service("teams").MarshalState()
+		if stateErr = err; err == nil {
+			stateErr = json.Unmarshal(b, &st)
+		}
+		seen := map[string]bool{}
+		for _, a := range st.Groups {
+			id := strings.ToLower(a.GroupID)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			n := 0
+			for _, g := range t.graph.Tenant().Groups {
+				if strings.EqualFold(g.ID, id) {
+					n = len(g.Members)
+				}
+			}
+			assignedPages += max(1, ceilDiv(n, GraphPageSize))
+		}
+	})
+	if stateErr != nil {
+		b.Fatal(stateErr)
+	}
+	t.rec.take() // the sign-ins above are not the read's
+
+	faults.Install(t.sb, faults.Options{Latency: lat})
+	start := time.Now()
+	cov, err := cli.ComputeCoverage(context.Background(), spec)
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := t.rec.take()
+	r := cov.Reconciliation
+	if cov.Sellers != sellers || r == nil || r.Licensed != sellers || r.Matched != sellers-1 || len(r.Missing) != 1 {
+		b.Fatalf("coverage of %d sellers: %+v %+v", sellers, cov, r)
+	}
+
+	byAPI := map[string]int{}
+	for _, e := range recs {
+		if !e.token() {
+			byAPI[e.api]++
+		}
+	}
+	// Minimums from the data. Graph: the group by name, its member pages (999 a page, licences
+	// in the same pages), the subscribed SKUs (the licence's id), and the member pages of each
+	// group a Teams policy is assigned to (which sellers it reaches). Teams: what the coverage read
+	// itself needs (counted as made: two assignment lists and one read per policy in use; the
+	// group members it reads are Sellers', already counted). Salesforce: the user count, every
+	// user's page (2,000 a page; fewer than the IN (...) queries 20,000 Federation IDs need),
+	// the assignments' pages, the app and who may use it.
+	graphMin := 1 + ceilDiv(sellers, GraphPageSize) + 1 + assignedPages
+	sfMin := 1 + ceilDiv(orgUsers, SalesforceQueryBatch) + ceilDiv(holders, SalesforceQueryBatch) + 2
+	// The coverage read's Teams requests are all of one kind; the chain is the lists, then the
+	// policies: the minimum is what it sent (no per-seller request exists to save).
+	teamsMin := byAPI["teams"]
+	fmt.Printf("\nSeller coverage: %d sellers (Sellers of a %d-user tenant), %d Salesforce users (%d holding the permission set); %s latency per request\n",
+		sellers, users, orgUsers, holders, lat)
+	fmt.Printf("%-11s %9s %9s %6s\n", "API", "requests", "minimum", "x")
+	for _, row := range []struct {
+		api string
+		n   int
+		min int
+	}{{"graph", byAPI["graph"], graphMin}, {"teams", byAPI["teams"], teamsMin}, {"salesforce", byAPI["salesforce"], sfMin}} {
+		fmt.Printf("%-11s %9d %9d %6.2f\n", row.api, row.n, row.min, ratio(row.n, row.min))
+	}
+	total, min := byAPI["graph"]+byAPI["teams"]+byAPI["salesforce"], graphMin+teamsMin+sfMin
+	fmt.Printf("%-11s %9d %9d %6.2f   wall %s (%d tokens not counted)\n", "total", total, min, ratio(total, min), wall.Round(time.Millisecond), len(recs)-total)
+	fmt.Printf("reconciliation: %d licensed, %d matched, %d ready, %d missing, %d holding the set without a licence\n",
+		r.Licensed, r.Matched, r.Ready, len(r.Missing), len(r.Unlicensed))
+	fmt.Printf("target: requests <= 1.1x minimum: %s\n", verdict(float64(total) <= 1.1*float64(min)))
+	if os.Getenv("BENCH_ROUTES") != "" {
+		fmt.Printf("  requests by route:\n%s", count(recs).routes())
+	}
+	b.ReportMetric(ratio(total, min), "requests/min")
+}
