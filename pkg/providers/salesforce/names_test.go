@@ -207,6 +207,12 @@ func TestGermanOrgProfiles(t *testing.T) {
 	if !strings.Contains(strings.Join(r.Warnings, "\n"), `assignee_filter "Profile.Name = 'Standard User'" matches 0 users`) {
 		t.Fatalf("warnings %v", r.Warnings)
 	}
+	// Created, it would go to nobody (and apply would end "Apply complete!"): a plan error.
+	after, _ = planned(permissionSetSchema, r.Value, ps)
+	if _, err := c.PlanChange(ctx, providers.PlanRequest{Type: permissionSetSchema.Type, Action: providers.Create, Config: ps, Prior: r.Value, Planned: after}); err == nil ||
+		!strings.Contains(err.Error(), "the new permission set would be assigned to nobody") || !strings.Contains(err.Error(), "assignees = []") {
+		t.Fatalf("a new set whose filter matches nobody: %v", err)
+	}
 	ps = cfg(permissionSetSchema, map[string]cty.Value{"name": cty.StringVal("German_Filter"), "assignee_filter": cty.StringVal("Profile.Name = 'Standardbenutzer'")})
 	if r := read(t, c, permissionSetSchema.Type, "", ps); strings.Contains(strings.Join(r.Warnings, "\n"), "0 users") {
 		t.Fatalf("warnings %v", r.Warnings)

@@ -292,6 +292,16 @@ func (c *Client) readPermSet(ctx context.Context, req providers.ReadRequest) (pr
 	if f := strings.TrimSpace(notSatisfied.ReplaceAllString(attrs.String(req.Config, "assignee_filter"), "")); f != "" && managed && len(desired) == 0 {
 		warnings = append(warnings, fmt.Sprintf("assignee_filter %q matches 0 users: apply would assign the permission set to nobody (and unassign everyone it has). Profile names in a filter are compared in the language of the user c4sctl signs in as (Salesforce translates standard profiles' names); filter on ProfileId for a language-independent match", f))
 	}
+	if rec == nil && name != "" {
+		// A new set whose filter matches nobody: planPermSet refuses to create it (0 entry).
+		c.stateMu.Lock()
+		if attrs.String(req.Config, "assignee_filter") != "" && managed && len(desired) == 0 {
+			c.emptyFilter[strings.ToLower(name)] = 0
+		} else {
+			delete(c.emptyFilter, strings.ToLower(name))
+		}
+		c.stateMu.Unlock()
+	}
 	if rec == nil {
 		// Not there yet: learn how Salesforce spells the user permissions (and refuse unknown ones)
 		// now, so that the create sends them right.
@@ -435,6 +445,14 @@ func (c *Client) planPermSet(ctx context.Context, req providers.PlanRequest) (pr
 		c.stateMu.Lock()
 		n := c.emptyFilter[strings.ToLower(attrs.String(req.Prior, "name"))]
 		c.stateMu.Unlock()
+		c.stateMu.Lock()
+		_, emptyNew := c.emptyFilter[strings.ToLower(attrs.String(req.Planned, "name"))]
+		c.stateMu.Unlock()
+		if emptyNew && req.Action == providers.Create {
+			// Created, it would give Copilot for Sales to nobody, and apply would still say
+			// "Apply complete!": no green while no seller is covered.
+			return resp, fmt.Errorf("assignee_filter %q matches 0 users: the new permission set would be assigned to nobody, so no seller would get it. Check the filter (profile names are compared in the language of the user c4sctl signs in as; filter on ProfileId for a language-independent match), or set assignees = [] to create it without assignees on purpose", strings.TrimSpace(notSatisfied.ReplaceAllString(f, "")))
+		}
 		if n > 0 && req.Action == providers.Update {
 			return resp, fmt.Errorf("assignee_filter %q matches 0 users, and the permission set has %d assignee(s): apply would unassign every one of them. Check the filter (profile names are compared in the language of the user c4sctl signs in as; filter on ProfileId for a language-independent match), or set assignees = [] to unassign them on purpose", strings.TrimSpace(notSatisfied.ReplaceAllString(f, "")), n)
 		}

@@ -515,6 +515,7 @@ type Client struct {
 	refused map[string]bool   // apps whose policies updateMetadata refused in this run
 	gaps    map[string]string // permission set -> profiles of its users lacking API Enabled
 	// emptyFilter: permission set -> its assignees, when its assignee_filter matches nobody
+	// (0: a set that does not exist yet)
 	emptyFilter map[string]int
 	logins      int
 
