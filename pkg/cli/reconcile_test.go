@@ -56,7 +56,7 @@ func TestReconciliationSeededCase(t *testing.T) {
 	}
 	missing := salesforceapi.SellerFederationID(salesforceapi.UnfederatedSeller)
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
-	if code != 0 || !strings.Contains(stdout, "No changes.") {
+	if code != 0 || !strings.Contains(stdout, "No changes (sandbox") {
 		t.Fatalf("plan: exit %d (want 0: reconciliation findings are warnings)\n%s%s", code, stdout, stderr)
 	}
 	for _, want := range []string{
