@@ -151,7 +151,11 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Member) (*plan.Reconciliation, error) {
 	skuID, err := spec.M365.SkuID(ctx, spec.Sku)
 	if err != nil {
-		return nil, err
+		// A tenant without the licence (the m365_license_assignment's plan says so) has no
+		// licensed seller to compare: say why instead of failing the whole plan.
+		return &plan.Reconciliation{PermissionSet: spec.PermissionSet, ConnectedApp: spec.ConnectedApp, MatchBy: spec.Salesforce.MatchBy(), MatchedBy: map[string]int{},
+			Missing: []string{}, Inactive: []plan.SellerUser{}, NoPermSet: []plan.SellerUser{}, NoAPI: []plan.SellerUser{}, NotAllowed: []plan.SellerUser{},
+			Unlicensed: []string{}, Notes: []string{fmt.Sprintf("not compared: which sellers hold the licence %s could not be read: %v", spec.Sku, err)}}, nil
 	}
 	sc, permSet, app, sku := spec.Salesforce, spec.PermissionSet, spec.ConnectedApp, spec.Sku
 	in := salesforce.ReconcileInput{MatchBy: sc.MatchBy(), PermissionSet: permSet, ConnectedApp: app}

@@ -21,7 +21,8 @@ provider "salesforce" {}
 resource "salesforce_permission_set" "copilot" {
   name            = "Copilot_for_Sales_Users"
   api_enabled     = true
-  assignee_filter = "Profile.Name = '${var.profile}' AND IsActive = true"
+  # Standard User too: a new set whose filter matches nobody is a plan error.
+  assignee_filter = "Profile.Name = 'Standard User' OR Profile.Name = '${var.profile}'"
 }
 `})
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "--log-level", "debug", "--var", "profile="+canary, "plan")
