@@ -166,10 +166,15 @@ func TestGettingStartedRealRehearsal(t *testing.T) {
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		_ = serve.Process.Signal(syscall.SIGINT)
-		_ = serve.Wait()
-	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = serve.Process.Signal(syscall.SIGINT)
+			_ = serve.Wait()
+		}
+	}
+	defer stop()
 	sc := bufio.NewScanner(out)
 	ready := false
 	for sc.Scan() {
@@ -200,6 +205,11 @@ func TestGettingStartedRealRehearsal(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "Error") {
 		t.Errorf("errors on the way:\n%s", stderr.String())
+	}
+	// Ctrl+C: serve's own notice, not apply's "finishing the changes in flight".
+	stop()
+	if e := serveErr.String(); !strings.Contains(e, "Interrupt received: stopping the sandbox") || strings.Contains(e, "changes in flight") || !strings.Contains(e, "The sandbox stopped") {
+		t.Errorf("serve's Ctrl+C messages:\n%s", e)
 	}
 	// No secret on screen: not the app's client secret, not the consumer secret.
 	boot, _ := os.ReadFile(filepath.Join(work, "bootstrap.sh"))
