@@ -17,6 +17,15 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
+// runCLIWith is runCLI with g's other fields (such as extra providers) kept.
+func runCLIWith(t *testing.T, g *Globals, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g.Stdin, g.Stdout, g.Stderr, g.Getenv = strings.NewReader(""), &out, &errb, os.Getenv
+	code = run(context.Background(), g, args)
+	return out.String(), errb.String(), code
+}
+
 func writeConfig(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()

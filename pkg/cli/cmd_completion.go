@@ -4,18 +4,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/spf13/cobra"
 )
-
-func init() {
-	// NewRoot adds contributed commands one by one after the built-in ones. Registered in this
-	// order, the export command's factory finds the root through the completion command (added
-	// just before) and adds resource-address completion to the built-in state and plan commands.
-	extraCommands = append(extraCommands, newCompletionCmd, withAddressCompletion(newExportCmd), newImportCmd)
-}
 
 func newCompletionCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -46,27 +38,7 @@ names and resource addresses (state show, state rm, import, --target).
 			return fmt.Errorf("unknown shell %q: use bash, zsh, fish or powershell", args[0])
 		},
 	}
-	completionCmds.Store(g, cmd)
 	return cmd
-}
-
-// completionCmds holds, per Globals, the completion command between its factory and the next
-// one (which removes it).
-var completionCmds sync.Map
-
-// withAddressCompletion wraps a command factory: once the completion command of the same
-// Globals has been added to the root, it registers address completion on the built-in commands.
-// If NewRoot is ever changed so that the root is not reachable here, completion of addresses is
-// simply not offered.
-func withAddressCompletion(f func(*Globals) *cobra.Command) func(*Globals) *cobra.Command {
-	return func(g *Globals) *cobra.Command {
-		if v, ok := completionCmds.LoadAndDelete(g); ok {
-			if c, _ := v.(*cobra.Command); c != nil && c.HasParent() {
-				registerAddressCompletion(c.Root(), g)
-			}
-		}
-		return f(g)
-	}
 }
 
 // registerAddressCompletion completes state addresses for `state show` and `state rm`, and

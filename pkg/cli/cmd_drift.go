@@ -14,10 +14,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newDriftCmd)
-}
-
 type reportSpec struct{ kind, path string }
 
 func parseReports(specs []string) ([]reportSpec, error) {

@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newHistoryCmd) }
-
 // historyRecord is one apply, as `c4sctl history` reads it. Values are the JSON plan's
 // (docs/json-plan.md): sensitive attributes are never included.
 type historyRecord struct {

@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newReportCmd) }
-
 func newReportCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",

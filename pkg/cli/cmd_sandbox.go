@@ -59,10 +59,7 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 				return fmt.Errorf("--addr %q: the sandbox only listens on loopback addresses (127.0.0.1, ::1, localhost)", addr)
 			}
-			var svcs []sandbox.Service
-			for _, f := range sandboxServices {
-				svcs = append(svcs, f())
-			}
+			svcs := newSandboxServices()
 			dir := filepath.Join(g.StateDir(), "sandbox")
 			fo, on, err := ff.options()
 			if err != nil {
@@ -143,7 +140,7 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 		},
 	}
 	cmd.AddCommand(serve, reset, newSandboxEnvCmd(g))
-	for _, f := range extraSandboxCommands {
+	for _, f := range sandboxSubcommandFactories() {
 		cmd.AddCommand(f(g))
 	}
 	return cmd

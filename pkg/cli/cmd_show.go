@@ -8,10 +8,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newShowCmd)
-}
-
 func newShowCmd(g *Globals) *cobra.Command {
 	var format string
 	var jsonOut bool

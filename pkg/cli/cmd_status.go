@@ -22,8 +22,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 )
 
-func init() { extraCommands = append(extraCommands, newStatusCmd) }
-
 // Guide step of each resource type (docs/deployment-guide.md; 0: its prerequisites).
 var stepOfType = map[string]int{
 	"m365_license_assignment":          0,

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newWorkspaceCmd) }
-
 func newWorkspaceCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workspace",

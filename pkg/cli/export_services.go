@@ -6,9 +6,5 @@ import "github.com/c4sctl/c4sctl/pkg/sandbox"
 // sandbox serve` mount (one per provider family), for tests that start a standalone sandbox
 // with sandbox.Start.
 func SandboxServices() []sandbox.Service {
-	out := make([]sandbox.Service, 0, len(sandboxServices))
-	for _, f := range sandboxServices {
-		out = append(out, f())
-	}
-	return out
+	return newSandboxServices()
 }

@@ -20,14 +20,12 @@ import (
 // Teams service, and saves the data again.
 func changeSandbox(t *testing.T, dir string, fn func(*teamsapi.Service) error) {
 	t.Helper()
-	var svcs []sandbox.Service
+	svcs := newSandboxServices()
 	var teams *teamsapi.Service
-	for _, f := range sandboxServices {
-		s := f()
+	for _, s := range svcs {
 		if ts, ok := s.(*teamsapi.Service); ok {
 			teams = ts
 		}
-		svcs = append(svcs, s)
 	}
 	if teams == nil {
 		t.Fatal("no teams sandbox service")

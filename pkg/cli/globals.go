@@ -49,13 +49,15 @@ type Globals struct {
 	Getenv         func(string) string
 
 	registry *providers.Registry
-	config   *spec.Config
-	eval     *spec.Evaluator
-	sb       *sandbox.Server
-	httpc    *http.Client
-	log      *slog.Logger
-	logw     *redactingWriter
-	store    state.Store
+	// extraProviders are known besides the built-in ones (tests add in-memory providers).
+	extraProviders []providers.Provider
+	config         *spec.Config
+	eval           *spec.Evaluator
+	sb             *sandbox.Server
+	httpc          *http.Client
+	log            *slog.Logger
+	logw           *redactingWriter
+	store          state.Store
 
 	mu      sync.Mutex
 	clients map[string]providers.Client
@@ -128,11 +130,7 @@ func (g *Globals) StateDir() string { return filepath.Join(g.Dir, ".c4sctl") }
 // Registry returns the providers this binary knows.
 func (g *Globals) Registry() *providers.Registry {
 	if g.registry == nil {
-		var ps []providers.Provider
-		for _, f := range builtinProviders {
-			ps = append(ps, f())
-		}
-		g.registry = providers.NewRegistry(ps...)
+		g.registry = providers.NewRegistry(append(builtinProviders(), g.extraProviders...)...)
 	}
 	return g.registry
 }
@@ -315,10 +313,7 @@ func (g *Globals) SandboxServer() (*sandbox.Server, error) {
 	if g.sb != nil {
 		return g.sb, nil
 	}
-	var svcs []sandbox.Service
-	for _, f := range sandboxServices {
-		svcs = append(svcs, f())
-	}
+	svcs := newSandboxServices()
 	ff, err := parseFaultSpec(g.Getenv("C4S_SANDBOX_FAULTS"))
 	if err != nil {
 		return nil, err

@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
-	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/status"
@@ -25,12 +23,6 @@ import (
 func (g *Globals) stdinIsTerminal() bool {
 	in, ok := g.Stdin.(*os.File)
 	return ok && term.IsTerminal(int(in.Fd()))
-}
-
-func init() {
-	builtinProviders = append(builtinProviders, func() providers.Provider { return m365.New() })
-	sandboxServices = append(sandboxServices, func() sandbox.Service { return graphapi.New() })
-	extraCommands = append(extraCommands, newPreflightCmd, newWelcomeCmd, newBootstrapCmd)
 }
 
 func m365Client(ctx context.Context, g *Globals) (*m365.Client, error) {

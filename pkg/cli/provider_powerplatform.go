@@ -3,21 +3,10 @@ package cli
 import (
 	"fmt"
 
-	"github.com/c4sctl/c4sctl/pkg/providers"
-	"github.com/c4sctl/c4sctl/pkg/providers/powerplatform"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/powerplatformapi"
 	"github.com/spf13/cobra"
 )
-
-func init() {
-	builtinProviders = append(builtinProviders, func() providers.Provider { return powerplatform.New() })
-	// The dataverse service shares the tenant of the bap service mounted in the same sandbox.
-	sandboxServices = append(sandboxServices,
-		func() sandbox.Service { return powerplatformapi.NewBAP() },
-		func() sandbox.Service { return powerplatformapi.NewDataverse() })
-	extraSandboxCommands = append(extraSandboxCommands, newSandboxSignInCmd, newSandboxDataverseCmd)
-}
 
 // sandboxBAP returns the sandbox and its Power Platform admin (bap) service, which the hand-made
 // Power Platform changes below act on; one place says what a sandbox without it answers.

@@ -3,18 +3,9 @@ package cli
 import (
 	"fmt"
 
-	"github.com/c4sctl/c4sctl/pkg/providers"
-	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
-	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 	"github.com/spf13/cobra"
 )
-
-func init() {
-	builtinProviders = append(builtinProviders, func() providers.Provider { return salesforce.New() })
-	sandboxServices = append(sandboxServices, func() sandbox.Service { return salesforceapi.New() })
-	extraSandboxCommands = append(extraSandboxCommands, newSandboxSalesforceCmd)
-}
 
 // newSandboxSalesforceCmd changes the sandbox org by hand, as an admin would in Setup: install the
 // connected app (guide step 6 has no API for it) or change one of its policies.

@@ -5,19 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/c4sctl/c4sctl/pkg/providers"
-	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
 	"github.com/spf13/cobra"
 )
-
-func init() {
-	builtinProviders = append(builtinProviders, func() providers.Provider { return teams.New() })
-	sandboxServices = append(sandboxServices, func() sandbox.Service { return teamsapi.New() })
-	extraSandboxCommands = append(extraSandboxCommands, newSandboxTeamsCmd)
-}
 
 // newSandboxTeamsCmd changes a Teams policy "by hand", as an admin in the Teams admin center
 // would: the next plan shows it as changed outside c4sctl.

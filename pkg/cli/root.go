@@ -16,7 +16,13 @@ var Version = "0.1.0-dev"
 
 // Main runs c4sctl with the process's arguments and streams, and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	g := &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	return run(ctx, &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}, args)
+}
+
+// run executes args with g (whose Stdin, Stdout, Stderr and Getenv are set) and returns the
+// exit code.
+func run(ctx context.Context, g *Globals, args []string) int {
+	stdin, stdout, stderr := g.Stdin, g.Stdout, g.Stderr
 	root := NewRoot(g)
 	root.SetArgs(normalizeArgs(root, args))
 	root.SetIn(stdin)
@@ -79,13 +85,10 @@ Try it against the built-in sandbox:  c4sctl --dir examples/quickstart --sandbox
 		}
 		return nil
 	}
-	root.AddCommand(
-		newValidateCmd(g), newFmtCmd(g), newPlanCmd(g), newApplyCmd(g),
-		newStateCmd(g), newForceUnlockCmd(g), newSchemaCmd(g), newVersionCmd(g), newSandboxCmd(g),
-	)
-	for _, f := range extraCommands {
+	for _, f := range commandFactories() {
 		root.AddCommand(f(g))
 	}
+	registerAddressCompletion(root, g)
 	root.Version = Version
 	root.SetVersionTemplate(versionLine())
 	root.SetFlagErrorFunc(flagError)

@@ -16,14 +16,12 @@ import (
 // Salesforce org, and saves the data again.
 func changeSalesforce(t *testing.T, dir string, fn func(*salesforceapi.Service) error) {
 	t.Helper()
-	var svcs []sandbox.Service
+	svcs := newSandboxServices()
 	var sf *salesforceapi.Service
-	for _, f := range sandboxServices {
-		s := f()
+	for _, s := range svcs {
 		if x, ok := s.(*salesforceapi.Service); ok {
 			sf = x
 		}
-		svcs = append(svcs, s)
 	}
 	if sf == nil {
 		t.Fatal("no salesforce sandbox service")

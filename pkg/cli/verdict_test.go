@@ -132,9 +132,6 @@ resource "salesforce_permission_set" "ps" {
 func TestPanicInProviderSavesStateAndReleasesTheLock(t *testing.T) {
 	mem := providertest.NewMemory()
 	mem.PanicApply["boom"] = true
-	saved := builtinProviders
-	builtinProviders = append(append([]func() providers.Provider{}, saved...), func() providers.Provider { return mem })
-	defer func() { builtinProviders = saved }()
 	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
 resource "mem_setting" "boom" {
   identity = "boom"
@@ -143,15 +140,15 @@ resource "mem_setting" "fine" {
   identity = "fine"
 }
 `})
-	stdout, stderr, code := runCLI(t, "--dir", dir, "--no-color", "apply", "--auto-approve")
+	stdout, stderr, code := runCLIWith(t, &Globals{extraProviders: []providers.Provider{mem}}, "--dir", dir, "--no-color", "apply", "--auto-approve")
 	if code != 1 || !strings.Contains(stderr, "mem_setting.boom: internal error (panic in") || !strings.Contains(stdout, "1 made, 1 failed") || strings.Contains(stdout, "Apply complete!") {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	list, _, _ := runCLI(t, "--dir", dir, "state", "list")
+	list, _, _ := runCLIWith(t, &Globals{extraProviders: []providers.Provider{mem}}, "--dir", dir, "state", "list")
 	if strings.TrimSpace(list) != "mem_setting.fine" {
 		t.Errorf("state holds %q, want the change made beside the panic", list)
 	}
-	g := &Globals{Dir: dir}
+	g := &Globals{Dir: dir, extraProviders: []providers.Provider{mem}}
 	b, err := g.Backend()
 	if err != nil {
 		t.Fatal(err)
