@@ -18,9 +18,10 @@ import (
 // explicitly (as cli/cli does), rather than appended by init functions: what the binary contains
 // is read in one place, and no package-level list can be changed behind a test's back.
 
-// builtinProviders returns fresh instances of the providers this binary knows.
+// builtinProviders returns fresh instances of the providers this binary knows, in the order
+// generated documents list them.
 func builtinProviders() []providers.Provider {
-	return []providers.Provider{m365.New(), teams.New(), powerplatform.New(), salesforce.New()}
+	return []providers.Provider{m365.New(), powerplatform.New(), salesforce.New(), teams.New()}
 }
 
 // newSandboxServices returns fresh instances of the emulated APIs `--sandbox` and `c4sctl
@@ -29,10 +30,10 @@ func builtinProviders() []providers.Provider {
 func newSandboxServices() []sandbox.Service {
 	return []sandbox.Service{
 		graphapi.New(),
-		teamsapi.New(),
 		powerplatformapi.NewBAP(),
 		powerplatformapi.NewDataverse(),
 		salesforceapi.New(),
+		teamsapi.New(),
 	}
 }
 
