@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/spec"
