@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,41 +77,12 @@ func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
 	}
 	spec := cli.CoverageSpec{Group: "Sellers", Sku: m365.Defaults.SkuPartNumber, PermissionSet: "Copilot_for_Sales_Users", ConnectedApp: salesforceapi.PowerPlatformApp,
 		M365: configure(m365.New()).(*m365.Client), Teams: configure(teams.New()).(*teams.Client), Salesforce: configure(salesforce.New()).(*salesforce.Client)}
-	var orgUsers, holders, assignedPages int
-	var stateErr error
+	var orgUsers, holders, tenantUsers int
 	t.sb.View(func() {
 		orgUsers = len(t.sf.Org().Users)
 		holders = len(t.sf.Org().AssignedUsernames(spec.PermissionSet))
-		// The groups Teams policies are assigned to: the coverage reads each one's members
-		// (a deleted group: one answer, 404).
-		var st struct {
-			Groups []struct {
-				GroupID string `json:"groupId"`
-			} `json:"groupPolicyAssignments"`
-		}
-		b, err := t.sb.Service("teams").MarshalState()
-		if stateErr = err; err == nil {
-			stateErr = json.Unmarshal(b, &st)
-		}
-		seen := map[string]bool{}
-		for _, a := range st.Groups {
-			id := strings.ToLower(a.GroupID)
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			n := 0
-			for _, g := range t.graph.Tenant().Groups {
-				if strings.EqualFold(g.ID, id) {
-					n = len(g.Members)
-				}
-			}
-			assignedPages += max(1, ceilDiv(n, GraphPageSize))
-		}
+		tenantUsers = len(t.graph.Tenant().Users)
 	})
-	if stateErr != nil {
-		b.Fatal(stateErr)
-	}
 	t.rec.take() // the sign-ins above are not the read's
 
 	faults.Install(t.sb, faults.Options{Latency: lat})
@@ -135,13 +105,11 @@ func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
 		}
 	}
 	// Minimums from the data. Graph: the group by name, its member pages (999 a page, licences
-	// in the same pages), the subscribed SKUs (the licence's id), and the member pages of each
-	// group a Teams policy is assigned to (which sellers it reaches). Teams: what the coverage read
-	// itself needs (counted as made: two assignment lists and one read per policy in use; the
-	// group members it reads are Sellers', already counted). Salesforce: the user count, every
-	// user's page (2,000 a page; fewer than the IN (...) queries 20,000 Federation IDs need),
-	// the assignments' pages, the app and who may use it.
-	graphMin := 1 + ceilDiv(sellers, GraphPageSize) + 1 + assignedPages
+	// in the same pages), the subscribed SKUs (the licence's id), and the tenant's Teams user
+	// configurations (the sellers' effective policies: the list has no filter, so one page per
+	// 999 users of the tenant, whatever the number of sellers; with them no assigned group's
+	// members need reading).
+	graphMin := 1 + ceilDiv(sellers, GraphPageSize) + 1 + ceilDiv(tenantUsers, GraphPageSize)
 	sfMin := 1 + ceilDiv(orgUsers, SalesforceQueryBatch) + ceilDiv(holders, SalesforceQueryBatch) + 2
 	// The coverage read's Teams requests are all of one kind; the chain is the lists, then the
 	// policies: the minimum is what it sent (no per-seller request exists to save).
