@@ -145,7 +145,7 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 // provider is failing, and the plan already says that provider's resources could not be read,
 // the run goes on without it (the verdict is red anyway); otherwise its error ends the run.
 func withCoverage(ctx context.Context, g *Globals, pl *plan.Plan) error {
-	cov, err := sellerCoverage(ctx, g)
+	cov, err := sellerCoverage(ctx, g, pl)
 	if err != nil {
 		if len(pl.ReadFailures()) == 0 {
 			return err

@@ -321,23 +321,35 @@ func strAttr(v cty.Value, name string) string {
 	return a.AsString()
 }
 
-// setupAppID is the first app a teams_app_setup_policy installs, as planned (its data source
-// references resolved by the plan).
+// setupAppID is the Teams app whose installation the seller checks look for: among the ids the
+// declared teams_app_setup_policy resources install (app_preset_list, as the plan evaluated it),
+// the one the plan's data sources name as the Copilot for Sales app (data.teams_app), else the
+// first id of the first policy. "" when no setup policy installs a known app.
 func setupAppID(pl *plan.Plan) string {
-	rc := resourceOf(pl, "teams_app_setup_policy")
-	if rc == nil || !rc.Config.Type().IsObjectType() || !rc.Config.Type().HasAttribute("app_preset_list") {
-		return ""
-	}
-	a := rc.Config.GetAttr("app_preset_list")
-	if a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType()) {
-		return ""
-	}
-	for it := a.ElementIterator(); it.Next(); {
-		if _, e := it.Element(); !e.IsNull() && e.Type() == cty.String {
-			return e.AsString()
+	first := ""
+	for _, rc := range pl.Changes {
+		if rc.Data || rc.Type != "teams_app_setup_policy" || rc.Config == cty.NilVal || rc.Config.IsNull() ||
+			!rc.Config.Type().IsObjectType() || !rc.Config.Type().HasAttribute("app_preset_list") {
+			continue
+		}
+		a := rc.Config.GetAttr("app_preset_list")
+		if a.IsNull() || !a.IsWhollyKnown() || !(a.Type().IsSetType() || a.Type().IsListType()) {
+			continue
+		}
+		for it := a.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() || e.Type() != cty.String {
+				continue
+			}
+			if strings.EqualFold(pl.Labels[strings.ToLower(e.AsString())], m365.Defaults.TeamsAppName) {
+				return e.AsString()
+			}
+			if first == "" {
+				first = e.AsString()
+			}
 		}
 	}
-	return ""
+	return first
 }
 
 // Per-seller check ids.

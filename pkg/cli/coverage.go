@@ -11,21 +11,20 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
 	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/spec"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // sellerCoverage computes what the members of the configuration's seller group actually get
 // (issue 16): in Teams, when the configuration manages a Teams policy (the app check uses the
-// first app id a teams_app_setup_policy installs, app_preset_list; without one only transcription
-// is checked); in Salesforce, when it manages a salesforce_permission_set (the reconciliation:
+// app a teams_app_setup_policy installs as the plan evaluated it, setupAppID; without one only
+// transcription is checked); in Salesforce, when it manages a salesforce_permission_set (the reconciliation:
 // reconcileSellers). nil when it names no seller group (no m365_license_assignment) or neither
 // applies. The group's members are read once for both.
-func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
+func sellerCoverage(ctx context.Context, g *Globals, pl *plan.Plan) (*plan.Coverage, error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	hasTeams, appID, permSet, app, managesApp := false, "", "", "", false
+	hasTeams, permSet, app, managesApp := false, "", "", false
 	for _, r := range sortedResources(cfg) {
 		if r.Mode != spec.ManagedResource {
 			continue
@@ -43,26 +42,14 @@ func sellerCoverage(ctx context.Context, g *Globals) (*plan.Coverage, error) {
 				app = attrs.String(v, "name")
 			}
 		}
-		if !strings.HasPrefix(r.Type, "teams_") {
-			continue
-		}
-		hasTeams = true
-		if r.Type != "teams_app_setup_policy" || appID != "" {
-			continue
-		}
-		v, err := g.ResourceConfig(ctx, r.Addr())
-		if err != nil || v.IsNull() || !v.IsKnown() {
-			continue
-		}
-		if a := v.GetAttr("app_preset_list"); !a.IsNull() && a.IsWhollyKnown() && a.Type().IsSetType() {
-			for it := a.ElementIterator(); it.Next(); {
-				if _, e := it.Element(); !e.IsNull() && e.Type() == cty.String {
-					appID = e.AsString()
-					break
-				}
-			}
+		if strings.HasPrefix(r.Type, "teams_") {
+			hasTeams = true
 		}
 	}
+	// The app id comes from the plan's evaluated configuration: app_preset_list usually refers
+	// to data.teams_app's id, which is known only once the plan has read the data source (the
+	// configuration evaluated alone left it unknown, and the app was never checked).
+	appID := setupAppID(pl)
 	if !hasTeams && permSet == "" {
 		return nil, nil
 	}

@@ -161,3 +161,53 @@ func TestSellerCoverageSeesDirectAssignmentsThroughGraph(t *testing.T) {
 		t.Fatalf("plan without Graph's user configurations: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// The quickstart's form: app_preset_list names the app through data.teams_app, whose id the
+// configuration alone leaves unknown. Seller coverage took the app id from the configuration
+// evaluated without the plan's data sources, never checked the app, and said "No changes" with
+// the sellers on a setup policy without it, or with the app blocked for them.
+const coverageAppFromDataSource = `
+data "teams_app" "copilot_for_sales" {}
+
+resource "teams_app_setup_policy" "global" {
+  identity        = "Global"
+  app_preset_list = [data.teams_app.copilot_for_sales.id]
+}
+
+resource "m365_integrated_app" "c4s" {
+  groups = ["Sellers"]
+}
+`
+
+func TestSellerCoverageChecksTheAppNamedByADataSource(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase + coverageAppFromDataSource})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") || !strings.Contains(stdout, "installs the Copilot for Sales app") {
+		t.Fatalf("plan after apply: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsAppSetupPolicy", "FirstlineWorker", "--group", "Sellers", "--rank", "1"); code != 0 {
+		t.Fatalf("sandbox teams assign: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || !strings.Contains(stdout, "200 seller(s), 200 not covered") || !strings.Contains(stdout, "does NOT install the Copilot for Sales app") {
+		t.Fatalf("plan with Sellers on a setup policy without the app: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	if stdout, _, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "drift"); code != 2 || strings.Contains(stdout, "No drift") {
+		t.Fatalf("drift with Sellers on a setup policy without the app: exit %d\n%s", code, stdout)
+	}
+
+	dir = writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase + coverageAppFromDataSource})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app"); code != 0 {
+		t.Fatalf("block-app: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 1 || !strings.Contains(stderr, "the app is blocked by an admin") || strings.Contains(stdout, "No changes") {
+		t.Fatalf("plan with the app blocked: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+}
