@@ -20,39 +20,61 @@ import (
 )
 
 func newValidateCmd(g *Globals) *cobra.Command {
-	return &cobra.Command{
+	var jsonOut bool
+	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the configuration without reading the clouds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.LoadConfig()
+			g.validateOnly = true
+			if jsonOut {
+				return g.jsonDiagnosticsRun(func() error {
+					if _, err := validateConfig(g); err != nil {
+						return err
+					}
+					return writeJSONDiagnostics(g.Stdout, g.jsonDiags, nil)
+				})
+			}
+			n, err := validateConfig(g)
 			if err != nil {
 				return err
 			}
-			ev, err := g.Evaluator()
-			if err != nil {
-				return err
-			}
-			// Evaluate every block with nothing known about other resources, so that type, enum
-			// and variable errors show now rather than at plan time.
-			order, diags := cfg.Order()
-			for _, addr := range order {
-				_, _, d := ev.ResourceConfig(cfg.Resources[addr], nil)
-				diags = append(diags, d...)
-			}
-			for _, name := range g.Registry().ProviderNames() {
-				if _, ok := cfg.Providers[name]; ok {
-					_, d := ev.ProviderConfig(name, g.Registry().ProviderSchema(name))
-					diags = append(diags, d...)
-				}
-			}
-			if err := g.printDiags(diags); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.Stdout, "Success! The configuration is valid (%d resources).\n", len(cfg.Resources))
+			fmt.Fprintf(g.Stdout, "Success! The configuration is valid (%d resources).\n", n)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result and diagnostics as one JSON document (the shape of Terraform's validate -json)")
+	return cmd
+}
+
+// validateConfig checks the configuration with nothing read from the clouds and returns the
+// number of resources.
+func validateConfig(g *Globals) (int, error) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return 0, err
+	}
+	ev, err := g.Evaluator()
+	if err != nil {
+		return 0, err
+	}
+	// Evaluate every block with nothing known about other resources, so that type, enum
+	// and variable errors show now rather than at plan time.
+	order, diags := cfg.Order()
+	for _, addr := range order {
+		_, _, d := ev.ResourceConfig(cfg.Resources[addr], nil)
+		diags = append(diags, d...)
+	}
+	for _, name := range g.Registry().ProviderNames() {
+		if _, ok := cfg.Providers[name]; ok {
+			_, d := ev.ProviderConfig(name, g.Registry().ProviderSchema(name))
+			diags = append(diags, d...)
+		}
+	}
+	if err := g.printDiags(diags); err != nil {
+		return 0, err
+	}
+	return len(cfg.Resources), nil
 }
 
 func newFmtCmd(g *Globals) *cobra.Command {

@@ -232,38 +232,58 @@ changes, manual actions, deferred resources, or resources that could not be read
 				return err
 			}
 			f.quiet = format != "human"
-			s, err := openSession(g, "plan")
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			pl, diags, err := s.planDiags(cmd.Context(), &f)
-			if err != nil {
-				return err
-			}
-			if err := withCoverage(cmd.Context(), g, pl); err != nil {
-				return err
-			}
-			excluded := plan.Excluded(g.config, f.exclude)
-			if out != "" {
-				if err := s.savePlan(out, pl, &f, excluded, diags); err != nil {
+			// written: the plan is on stdout, so a later error (read failures, exit code 2)
+			// adds no second document.
+			written := false
+			run := func() error {
+				s, err := openSession(g, "plan")
+				if err != nil {
 					return err
 				}
+				defer s.close()
+				pl, diags, err := s.planDiags(cmd.Context(), &f)
+				if err != nil {
+					return err
+				}
+				if err := withCoverage(cmd.Context(), g, pl); err != nil {
+					return err
+				}
+				excluded := plan.Excluded(g.config, f.exclude)
+				if out != "" {
+					if err := s.savePlan(out, pl, &f, excluded, diags); err != nil {
+						return err
+					}
+				}
+				if err := writePlan(g, g.Stdout, format, pl, Version, f.targets, excluded, diags); err != nil {
+					return err
+				}
+				written = true
+				if out != "" {
+					w := g.Stdout
+					if format != "human" {
+						w = g.Stderr
+					}
+					fmt.Fprintf(w, "\nSaved the plan to: %s\n\nTo make exactly these changes, run:\n  %s\n%s", out, g.command("apply", out), g.commandNote())
+				}
+				if f.detailedExitcode && pl.HasChanges() {
+					return &exitError{code: 2}
+				}
+				return readFailuresError(pl)
 			}
-			if err := writePlan(g, g.Stdout, format, pl, Version, f.targets, excluded, diags); err != nil {
+			if format != "json" {
+				return run()
+			}
+			// A plan that fails before it is printed prints its diagnostics as JSON (the shape
+			// of validate --json), so a pipeline parses stdout as JSON either way.
+			g.diagJSON = true
+			err = run()
+			if err == nil || written {
 				return err
 			}
-			if out != "" {
-				w := g.Stdout
-				if format != "human" {
-					w = g.Stderr
-				}
-				fmt.Fprintf(w, "\nSaved the plan to: %s\n\nTo make exactly these changes, run:\n  %s\n%s", out, g.command("apply", out), g.commandNote())
+			if werr := writeJSONDiagnostics(g.Stdout, g.jsonDiags, err); werr != nil {
+				return werr
 			}
-			if f.detailedExitcode && pl.HasChanges() {
-				return &exitError{code: 2}
-			}
-			return readFailuresError(pl)
+			return &exitError{code: ExitCode(err)}
 		},
 	}
 	f.register(cmd, true)

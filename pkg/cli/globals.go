@@ -51,13 +51,18 @@ type Globals struct {
 	registry *providers.Registry
 	// extraProviders are known besides the built-in ones (tests add in-memory providers).
 	extraProviders []providers.Provider
-	config         *spec.Config
-	eval           *spec.Evaluator
-	sb             *sandbox.Server
-	httpc          *http.Client
-	log            *slog.Logger
-	logw           *redactingWriter
-	store          state.Store
+	// validateOnly: variables without default or value are unknown of their type (validate).
+	validateOnly bool
+	// diagJSON: printDiags collects into jsonDiags instead of writing text (--json).
+	diagJSON  bool
+	jsonDiags hcl.Diagnostics
+	config    *spec.Config
+	eval      *spec.Evaluator
+	sb        *sandbox.Server
+	httpc     *http.Client
+	log       *slog.Logger
+	logw      *redactingWriter
+	store     state.Store
 
 	mu      sync.Mutex
 	clients map[string]providers.Client
@@ -226,6 +231,19 @@ func (g *Globals) printDiags(diags hcl.Diagnostics) error {
 	if len(diags) == 0 {
 		return nil
 	}
+	if g.diagJSON {
+		g.jsonDiags = append(g.jsonDiags, diags...)
+		if diags.HasErrors() {
+			n := 0
+			for _, d := range diags {
+				if d.Severity == hcl.DiagError {
+					n++
+				}
+			}
+			return &diagError{n: n}
+		}
+		return nil
+	}
 	var sources map[string][]byte
 	if g.config != nil {
 		sources = g.config.Sources
@@ -275,7 +293,7 @@ func (g *Globals) Evaluator() (*spec.Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars, Workspace: ws})
+	ev, diags := spec.NewEvaluator(cfg, spec.Inputs{Env: os.Environ(), VarFiles: g.VarFiles, Vars: g.Vars, Workspace: ws, UnsetIsUnknown: g.validateOnly})
 	if err := g.printDiags(diags); err != nil {
 		return nil, err
 	}

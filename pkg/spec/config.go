@@ -128,4 +128,7 @@ type Inputs struct {
 	Vars     []string // "name=value"
 	// Workspace is the selected workspace, readable as c4sctl.workspace ("" means "default").
 	Workspace string
+	// UnsetIsUnknown makes a variable with neither a default nor a value an unknown value of its
+	// declared type instead of an error: `validate` checks types without secrets or values.
+	UnsetIsUnknown bool
 }

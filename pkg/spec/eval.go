@@ -32,6 +32,8 @@ type Evaluator struct {
 	funcs map[string]function.Function
 	// workspace is c4sctl.workspace: the selected workspace, unknown in Load's static checks.
 	workspace cty.Value
+	// unsetIsUnknown is Inputs.UnsetIsUnknown.
+	unsetIsUnknown bool
 }
 
 // OutputValue is an evaluated output.
@@ -56,7 +58,7 @@ func NewEvaluator(cfg *Config, in Inputs) (*Evaluator, hcl.Diagnostics) {
 	if ws == "" {
 		ws = "default"
 	}
-	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions(), workspace: cty.StringVal(ws)}
+	e := &Evaluator{cfg: cfg, vars: map[string]cty.Value{}, funcs: functions(), workspace: cty.StringVal(ws), unsetIsUnknown: in.UnsetIsUnknown}
 	if cfg.Sources == nil {
 		cfg.Sources = map[string][]byte{}
 	}
@@ -196,6 +198,9 @@ func (e *Evaluator) resolve(decl *Variable, raw map[string]rawValue) (cty.Value,
 		}
 		if ok {
 			return cty.NullVal(decl.Type), nil
+		}
+		if e.unsetIsUnknown {
+			return cty.UnknownVal(decl.Type), nil
 		}
 		return cty.UnknownVal(decl.Type), hcl.Diagnostics{errorf(rangePtr(decl.DeclRange), "No value for required variable",
 			"The input variable %q has no default value and is not set; give it with --var %s=..., in a --var-file, or in %s%s.",
