@@ -118,24 +118,23 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	// One error per provider and reason, naming the other resources it stopped (a wrong secret
 	// fails every resource of its provider alike; plan.DedupeCauses does the same for diagnostics).
 	secrets := g.eval.SensitiveStrings()
-	type cause struct{ provider, reason string }
-	var order []cause
-	same := map[cause][]string{}
+	same := pl.SameCause()
+	stopped := map[string][]string{}
 	for _, rc := range pl.Changes {
 		if rc.ReadError {
 			rc.Reason = spec.Redact(rc.Reason, secrets)
-			c := cause{rc.Provider, rc.Reason}
-			if same[c] == nil {
-				order = append(order, c)
+			if first, ok := same[rc.Addr]; ok {
+				stopped[first] = append(stopped[first], rc.Addr)
 			}
-			same[c] = append(same[c], rc.Addr)
 		}
 	}
-	for _, c := range order {
-		addrs := same[c]
-		fmt.Fprintf(g.Stderr, "\nError: %s could not be read: %s\n", addrs[0], c.reason)
-		if len(addrs) > 1 {
-			fmt.Fprintf(g.Stderr, "  The same error stopped: %s\n", strings.Join(addrs[1:], ", "))
+	for _, rc := range pl.Changes {
+		if _, ok := same[rc.Addr]; !rc.ReadError || ok {
+			continue
+		}
+		fmt.Fprintf(g.Stderr, "\nError: %s could not be read: %s\n", rc.Addr, rc.Reason)
+		if more := stopped[rc.Addr]; len(more) > 0 {
+			fmt.Fprintf(g.Stderr, "  The same error stopped: %s\n", strings.Join(more, ", "))
 		}
 	}
 	return pl, diags, nil
@@ -149,6 +148,14 @@ func withCoverage(ctx context.Context, g *Globals, pl *plan.Plan) error {
 	if err != nil {
 		if len(pl.ReadFailures()) == 0 {
 			return err
+		}
+		root := plan.RootCause(err)
+		for _, rc := range pl.Changes {
+			// coverage reads through the microsoft365 and teams providers only
+			if rc.ReadError && rc.Cause != "" && rc.Cause == root && (rc.Provider == "microsoft365" || rc.Provider == "teams") {
+				fmt.Fprintf(g.Stderr, "\nWarning: seller coverage not measured: the same error as %s (above)\n", rc.Addr)
+				return nil
+			}
 		}
 		fmt.Fprintf(g.Stderr, "\nWarning: seller coverage not measured: %s\n", spec.Redact(err.Error(), g.eval.SensitiveStrings()))
 		return nil

@@ -34,6 +34,15 @@ func causeOf(provider string, err error) *Cause {
 	return &Cause{Provider: provider, Root: root.Error()}
 }
 
+// RootCause is the text of the innermost error of err's %w chain ("" for nil): what
+// ResourceChange.Cause holds for a failed read.
+func RootCause(err error) string {
+	if c := causeOf("-", err); c != nil {
+		return c.Root
+	}
+	return ""
+}
+
 // providerErrDiag is errDiag for an error a provider raised for addr.
 func providerErrDiag(provider, addr, summary string, err error) hcl.Diagnostics {
 	d := errDiag(addr, summary, err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c4sctl/c4sctl/pkg/schema"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -30,5 +31,35 @@ func TestDedupeCausesOnePerProviderAndCause(t *testing.T) {
 	}
 	if strings.Contains(out[1].Detail, "also stopped") || strings.Contains(out[2].Detail, "also stopped") {
 		t.Errorf("a single one says it stopped others: %s / %s", out[1].Detail, out[2].Detail)
+	}
+}
+
+// A wrong client secret fails each resource of a provider through a different request (the
+// wrappers differ, the sign-in error is the same): the human plan prints the error once per
+// provider and cause and points the others at it.
+func TestReadFailuresRenderOncePerProviderAndCause(t *testing.T) {
+	signIn := errors.New("ClientSecretCredential authentication failed: AADSTS7000215 (15 lines)")
+	p := &Plan{}
+	for _, f := range []struct{ provider, addr, wrap string }{
+		{"microsoft365", "data.teams_app.x", "Microsoft Graph GET /v1.0/appCatalogs/teamsApps: sign in: %w"},
+		{"microsoft365", "m365_integrated_app.app", "sign in: %w"},
+		{"microsoft365", "m365_license_assignment.sellers", "Microsoft Graph GET /v1.0/subscribedSkus: sign in: %w"},
+		{"powerplatform", "data.powerplatform_environment.viva", "list environments: %w"},
+	} {
+		rc := &ResourceChange{Addr: f.addr, Provider: f.provider}
+		readFailed(rc, &schema.Resource{}, "reading it failed", fmt.Errorf(f.wrap, signIn))
+		p.Changes = append(p.Changes, rc)
+	}
+	same := p.SameCause()
+	if len(same) != 2 || same["m365_integrated_app.app"] != "data.teams_app.x" || same["m365_license_assignment.sellers"] != "data.teams_app.x" {
+		t.Fatalf("SameCause = %v", same)
+	}
+	var b strings.Builder
+	Render(&b, p, Colors{})
+	if n := strings.Count(b.String(), "AADSTS7000215"); n != 2 {
+		t.Errorf("the sign-in error is printed %d times, want 2 (microsoft365, powerplatform):\n%s", n, b.String())
+	}
+	if !strings.Contains(b.String(), `m365_license_assignment.sellers could not be read: the same error as data.teams_app.x (provider "microsoft365", above)`) {
+		t.Errorf("plan:\n%s", b.String())
 	}
 }

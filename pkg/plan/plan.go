@@ -166,8 +166,12 @@ type ResourceChange struct {
 	// ReadError marks a CouldNotRead resource whose read failed: the provider answered an error
 	// or could not sign in (Reason has the error). The object may well be in sync; nobody knows.
 	ReadError bool
-	Warnings  []string
-	Notes     []string
+	// Cause is the innermost error of a failed read (ReadError), without the wrappers that
+	// name the request: a wrong client secret fails every resource of a provider with the same
+	// Cause, and the error is printed once per provider and cause (SameCause).
+	Cause    string `json:"-"`
+	Warnings []string
+	Notes    []string
 
 	Schema *schema.Resource `json:"-"`
 
@@ -312,5 +316,29 @@ func (p *Plan) Addresses() []string {
 		out = append(out, c.Addr)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// SameCause maps each resource whose provider failed to read it (ReadError) with the same
+// provider and Cause as an earlier one in p.Changes to the address of that first one, so that
+// renderings print the error once per provider and cause and name the others.
+func (p *Plan) SameCause() map[string]string {
+	type key struct{ provider, cause string }
+	first := map[key]string{}
+	out := map[string]string{}
+	for _, rc := range p.Changes {
+		if !rc.ReadError {
+			continue
+		}
+		k := key{rc.Provider, rc.Cause}
+		if rc.Cause == "" {
+			k.cause = "reason: " + rc.Reason
+		}
+		if a, ok := first[k]; ok {
+			out[rc.Addr] = a
+			continue
+		}
+		first[k] = rc.Addr
+	}
 	return out
 }

@@ -506,6 +506,9 @@ func orphanNote(addr string) string {
 func readFailed(rc *ResourceChange, s *schema.Resource, what string, err error) {
 	rc.Action, rc.CouldNotRead, rc.ReadError = providers.Deferred, true, true
 	rc.Reason = fmt.Sprintf("%s: %v", what, err)
+	if c := causeOf(rc.Provider, err); c != nil {
+		rc.Cause = c.Root
+	}
 	rc.Before, rc.After = cty.NullVal(s.ImpliedType()), cty.NullVal(s.ImpliedType())
 }
 

@@ -44,9 +44,12 @@ func Render(w io.Writer, p *Plan, c Colors) {
 			fmt.Fprintln(w)
 		}
 	}
+	same := p.SameCause()
 	for _, rc := range p.Changes {
 		if rc.Action == providers.Deferred {
-			if rc.CouldNotRead {
+			if first, ok := same[rc.Addr]; ok {
+				fmt.Fprintf(w, "\n  %s# %s could not be read:%s the same error as %s (provider %q, above)\n", c.Red, rc.Addr, c.Reset, first, rc.Provider)
+			} else if rc.CouldNotRead {
 				fmt.Fprintf(w, "\n  %s# %s could not be read:%s %s\n", c.Red, rc.Addr, c.Reset, rc.Reason)
 			} else {
 				fmt.Fprintf(w, "\n  %s# %s cannot be planned yet:%s %s\n", c.Bold, rc.Addr, c.Reset, rc.Reason)
