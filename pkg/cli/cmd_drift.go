@@ -153,6 +153,9 @@ func relativizeFiles(rep *report.Report) {
 
 func writeDriftText(g *Globals, rep *report.Report, cov *plan.Coverage) {
 	c := g.colors(g.Stdout)
+	if rep.Sandbox {
+		fmt.Fprintf(g.Stdout, "%ssandbox: true — checked against the c4sctl sandbox (an emulator), not a real tenant or org%s\n", c.Yellow, c.Reset)
+	}
 	for _, res := range rep.Resources {
 		switch res.Status {
 		case report.Drifted, report.Missing:

@@ -52,7 +52,7 @@ func TestPreflightCoversFourServicesAndSaysWhatItDidNotCheck(t *testing.T) {
 		t.Errorf("bootstrap --check with --sandbox: exit 0, want a refusal (it sets up a real tenant)")
 	}
 	out, code = run("preflight")
-	if code != 0 || !strings.Contains(out, "[ok]          Dataverse application user in msdyn_viva") || !strings.Contains(out, "Nothing blocks apply.") || strings.Contains(out, "not checked") {
+	if code != 0 || !strings.Contains(out, "[ok]          Dataverse application user in msdyn_viva") || !strings.Contains(out, "Nothing blocks apply (sandbox — not a real tenant).") || strings.Contains(out, "not checked") {
 		t.Errorf("with the application user: exit %d\n%s", code, out)
 	}
 }

@@ -123,6 +123,7 @@ func runPreflight(ctx context.Context, g *Globals) error {
 		}
 		rep.Lines = append(rep.Lines, pf.Preflight(ctx, byProvider[name])...)
 	}
+	rep.Sandbox = g.SandboxRun()
 	rep.Write(g.Stdout)
 	if n := rep.Blocking(); n > 0 {
 		return &exitError{code: 1}

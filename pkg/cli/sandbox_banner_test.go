@@ -36,7 +36,7 @@ func TestSandboxRunsPrintABannerAndMarkTheirReports(t *testing.T) {
 			if n := strings.Count(stderr, bannerPrefix+tc.via+")"); n != 1 {
 				t.Errorf("stderr has the banner %d times, want once naming %s:\n%s", n, tc.via, stderr)
 			}
-			if !strings.Contains(stdout, "No drift (sandbox — not a real tenant)") || strings.Contains(stdout, "No drift:") {
+			if !strings.HasPrefix(stdout, "sandbox: true") || !strings.Contains(stdout, "No drift (sandbox — not a real tenant)") || strings.Contains(stdout, "No drift:") {
 				t.Errorf("clean sandbox drift reads like a real tenant's:\n%s", stdout)
 			}
 			x, _ := os.ReadFile(junit)
@@ -53,6 +53,13 @@ func TestSandboxRunsPrintABannerAndMarkTheirReports(t *testing.T) {
 				t.Errorf("sarif report (%v):\n%s", err, b)
 			}
 		})
+	}
+
+	// preflight's checklist and verdict say so too (a nightly job may log only stdout).
+	t.Setenv("C4S_SANDBOX", "1")
+	stdout, _, _ := runCLI(t, "--dir", dir, "--no-color", "preflight")
+	if !strings.HasPrefix(stdout, "sandbox: true") || strings.Contains(stdout, "Nothing blocks apply.") {
+		t.Errorf("preflight against the sandbox reads like a real tenant's:\n%s", stdout)
 	}
 
 	// Not against the sandbox: no banner. validate talks to nothing.

@@ -57,6 +57,9 @@ type CheckLine = providers.CheckLine
 // PreflightReport is the checklist.
 type PreflightReport struct {
 	Identity string
+	// Sandbox: the checks ran against the c4sctl sandbox; Write says so first, and its clean
+	// verdict is never a real tenant's.
+	Sandbox bool
 	Lines    []CheckLine
 }
 
@@ -85,6 +88,9 @@ func (r *PreflightReport) Unchecked() int {
 // Write prints the checklist and its verdict. The verdict never says that nothing blocks apply
 // while something was not checked.
 func (r *PreflightReport) Write(w io.Writer) {
+	if r.Sandbox {
+		fmt.Fprintln(w, "sandbox: true — checked against the c4sctl sandbox (an emulator), not a real tenant or org")
+	}
 	fmt.Fprintf(w, "c4sctl runs as %s\n\n", r.Identity)
 	marks := map[string]string{"ok": "[ok]         ", "missing": "[MISSING]    ", "warn": "[warn]       ", "info": "[info]       ", "unchecked": "[not checked]"}
 	for _, l := range r.Lines {
@@ -99,6 +105,8 @@ func (r *PreflightReport) Write(w io.Writer) {
 		fmt.Fprintf(w, "\n%d item(s) block apply%s: fix them (see docs/permissions.md and docs/getting-started-real.md), then run c4sctl preflight again.\n", n, notChecked)
 	case notChecked != "":
 		fmt.Fprintf(w, "\nNothing checked blocks apply, but %d item(s) were not checked (above): this is not a verdict on them.\n", r.Unchecked())
+	case r.Sandbox:
+		fmt.Fprintln(w, "\nNothing blocks apply (sandbox — not a real tenant).")
 	default:
 		fmt.Fprintln(w, "\nNothing blocks apply.")
 	}
