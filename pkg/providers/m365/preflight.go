@@ -60,7 +60,7 @@ type PreflightReport struct {
 	// Sandbox: the checks ran against the c4sctl sandbox; Write says so first, and its clean
 	// verdict is never a real tenant's.
 	Sandbox bool
-	Lines    []CheckLine
+	Lines   []CheckLine
 }
 
 // Blocking counts the lines that block apply.
