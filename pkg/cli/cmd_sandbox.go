@@ -84,10 +84,13 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 					return err
 				}
 			}
-			caFile := sandbox.CACertFile(dir)
-			reach, err := computeReach(g.Registry(), sb.URL, caFile, filepath.Join(dir, "secrets"))
+			// Absolute paths: the provider blocks and variables printed here (and by sandbox env)
+			// are pasted into a configuration elsewhere, and ca_file is read relative to the
+			// working directory of the run that uses it, not to this one.
+			caFile, secretsDir := absPath(sandbox.CACertFile(dir)), absPath(filepath.Join(dir, "secrets"))
+			reach, err := computeReach(g.Registry(), sb.URL, caFile, secretsDir)
 			if err == nil {
-				err = reach.writeSecrets(filepath.Join(dir, "secrets"))
+				err = reach.writeSecrets(secretsDir)
 			}
 			if err == nil {
 				err = writeServeInfo(dir, serveInfo{URL: sb.URL, CAFile: caFile, PID: os.Getpid()})

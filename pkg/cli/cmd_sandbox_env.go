@@ -229,7 +229,7 @@ env --format vars)").`,
 			if err != nil {
 				return err
 			}
-			r, err := computeReach(g.Registry(), info.URL, info.CAFile, filepath.Join(dir, "secrets"))
+			r, err := computeReach(g.Registry(), info.URL, absPath(info.CAFile), absPath(filepath.Join(dir, "secrets")))
 			if err != nil {
 				return err
 			}
@@ -250,4 +250,12 @@ env --format vars)").`,
 	}
 	cmd.Flags().StringVar(&format, "format", "sh", "sh, powershell, hcl (provider blocks only) or vars (variables only)")
 	return cmd
+}
+
+// absPath is p made absolute (p itself when the working directory is unknown).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

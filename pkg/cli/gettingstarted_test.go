@@ -197,6 +197,16 @@ func TestGettingStartedRealRehearsal(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("the rehearsal failed: %v\n--- stdout\n%s\n--- stderr\n%s", err, stdout.String(), stderr.String())
 	}
+	// The provider blocks and variables sandbox env printed hold absolute paths: the same
+	// configuration plans from its own directory too (ca_file is read relative to the run's
+	// working directory, and a relative one pointed nowhere from there).
+	again := exec.CommandContext(ctx, "sh", "-c", `set -e
+eval "$(c4sctl --dir sandbox-tenant sandbox env --format vars)"
+cd contoso && c4sctl plan`)
+	again.Dir, again.Env, again.WaitDelay = work, env, 10*time.Second
+	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "Plan:") {
+		t.Errorf("plan from the configuration's own directory: %v\n%s", err, out)
+	}
 	plan := stdout.String()
 	for _, want := range []string{"Plan:", "teams_meeting_policy.global", "msdyn_viva"} {
 		if !strings.Contains(plan, want) {
