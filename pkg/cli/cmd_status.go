@@ -367,7 +367,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 	checks := []status.SellerCheck{
 		{ID: checkLicence, Step: 0, Title: "holds the licence", Failure: "no Copilot for Sales licence", Readiness: true},
 		{ID: checkAddin, Step: 1, Title: "the Outlook add-in is deployed to them", Failure: "Outlook add-in not deployed to them", Readiness: true},
-		{ID: checkTeamsApp, Step: 2, Title: "their app setup policy installs the app", Failure: "their Teams app setup policy does not install the app", Readiness: true},
+		{ID: checkTeamsApp, Step: 2, Title: "their app setup policy installs the app", Failure: "their Teams app setup policy does not install the app, or they may not use it", Readiness: true},
 		{ID: checkTranscription, Step: 3, Title: "their meeting policy allows transcription (and Copilot)", Failure: "transcription (or Copilot) off in their Teams meeting policy", Readiness: true},
 		{ID: checkWelcomed, Step: 9, Title: "welcomed (welcome --send)", Failure: "not welcomed yet"},
 	}
@@ -472,7 +472,8 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 
 	// Teams: the policies each seller gets.
 	appID := setupAppID(pl)
-	if err := teamsChecks(ctx, g, m, members, appID, fail, notChecked, checks, idx, pinSources); err != nil {
+	managesApp := resourceOf(pl, "m365_integrated_app") != nil
+	if err := teamsChecks(ctx, g, m, group, sellerGID, managesApp, members, appID, fail, notChecked, checks, idx, pinSources); err != nil {
 		return err
 	}
 
@@ -553,7 +554,7 @@ func deployedTo(ctx context.Context, m *m365.Client, dep *m365.Deployment, selle
 	return out, nil
 }
 
-func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365.Member, appID string,
+func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerGID string, managesApp bool, members []m365.Member, appID string,
 	fail func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int, pinSources map[string]*time.Time) error {
 	cl, err := g.Client(ctx, "teams")
 	if err != nil {
@@ -576,12 +577,34 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365
 		notChecked(checkTranscription, err.Error())
 		return nil
 	}
+	// Whether the sellers may use the app their setup policy installs (blocked by an admin, or
+	// not available to them), as plan checks it: installed but not allowed is not ready.
+	appWhy := ""
+	notAllowed := map[string]bool{}
+	if appID != "" {
+		notes, err := checkAppAvailability(ctx, m, group, sellerGID, appID, managesApp, res)
+		switch {
+		case res.AppAvailabilityUnread != "":
+			notChecked(checkTeamsApp, "whether the sellers may use the app could not be read: "+clipNote(res.AppAvailabilityUnread))
+		case err != nil:
+			appWhy = strings.TrimPrefix(err.Error(), "seller coverage: ")
+		case len(notes) > 1:
+			appWhy = clipNote(notes[1])
+		}
+		if res.AppAvailabilityUnread == "" {
+			for _, cg := range res.Groups {
+				for _, id := range cg.AppNotAllowedIDs {
+					notAllowed[strings.ToLower(id)] = true
+				}
+			}
+		}
+	}
 	for i, u := range members {
 		cg := res.Groups[res.SellerGroup[i]]
 		if !cg.Transcription || teams.CopilotOff(cg.Copilot) {
 			fail(checkTranscription, u.ID)
 		}
-		if appID != "" && !cg.AppInstalled {
+		if appID != "" && (!cg.AppInstalled || notAllowed[strings.ToLower(u.ID)]) {
 			fail(checkTeamsApp, u.ID)
 		}
 		if cg.Setup.Via == teams.ViaGroup && cg.Setup.Created != "" {
@@ -604,7 +627,12 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, members []m365
 	if appID == "" {
 		notChecked(checkTeamsApp, "no teams_app_setup_policy declares app_preset_list: the app to look for is unknown")
 	} else {
-		checks[idx[checkTeamsApp]].Detail = "app " + appID + "; " + via
+		if checks[idx[checkTeamsApp]].Status != status.NotChecked {
+			checks[idx[checkTeamsApp]].Detail = "app " + appID + "; " + via
+			if appWhy != "" {
+				checks[idx[checkTeamsApp]].Detail += "; sellers who may not use it: " + appWhy
+			}
+		}
 	}
 	return nil
 }

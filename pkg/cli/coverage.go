@@ -201,8 +201,10 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 		for i := range res.Groups {
 			if res.Groups[i].AppInstalled {
 				res.Groups[i].AppNotAllowed = res.Groups[i].Sellers
+				res.Groups[i].AppNotAllowedIDs = append([]string(nil), res.Groups[i].SellerIDs...)
 			}
 		}
+		res.AppAvailabilityUnread = why
 		return []string{fmt.Sprintf("whether the %d seller(s) whose setup policy installs the Copilot for Sales app may use it could not be read (%s); they are counted as not covered", installed, why)}
 	}
 	a, found, err := m.AppAvailabilityOf(ctx, appID, m365.Defaults.TeamsAppName)
@@ -251,6 +253,7 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 			}
 			if !allowed(id) {
 				cg.AppNotAllowed++
+				cg.AppNotAllowedIDs = append(cg.AppNotAllowedIDs, id)
 				notAllowed++
 				if example == "" {
 					example = cg.Example

@@ -332,9 +332,50 @@ func TestStatusSellersOnPoliciesAssignedByHand(t *testing.T) {
 		t.Errorf("pinned clock: %+v", c)
 	}
 	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
-	for _, want := range []string{"0 to mail", "Skipped 200 seller(s) not ready", "200: their Teams app setup policy does not install the app, transcription (or Copilot) off in their Teams meeting policy"} {
+	for _, want := range []string{"0 to mail", "Skipped 200 seller(s) not ready", "200: their Teams app setup policy does not install the app, or they may not use it, transcription (or Copilot) off in their Teams meeting policy"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("welcome --ready-only lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The app blocked by an admin (Teams admin center > Manage apps > Block): plan fails naming it,
+// and status counted every seller ready ("Ready: every step is done") while welcome --ready-only
+// mailed them all. The sellers whose setup policy installs an app they may not use are not ready.
+func TestStatusSellersWithTheAppBlocked(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	run(4, "apply", "--auto-approve")
+	r, _, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if r.Sellers.Ready != 200 {
+		t.Fatalf("before the block: %d ready, want 200", r.Sellers.Ready)
+	}
+	run(0, "sandbox", "teams", "block-app")
+	r, code, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Sellers.Ready != 0 {
+		t.Fatalf("app blocked: exit %d, %d ready, want 2 and 0", code, r.Sellers.Ready)
+	}
+	found := false
+	for _, c := range r.Sellers.Checks {
+		if c.ID == "teams_app" {
+			found = true
+			if c.Status != status.NotDone || c.Failed != 200 || !strings.Contains(c.Detail, "the app is blocked by an admin") {
+				t.Errorf("teams_app check: %+v", c)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no teams_app check")
+	}
+	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	if !strings.Contains(out, "0 to mail") || !strings.Contains(out, "Skipped 200 seller(s) not ready") {
+		t.Errorf("welcome --ready-only with the app blocked:\n%s", out)
 	}
 }

@@ -104,6 +104,8 @@ type CoverageGroup struct {
 	// AppNotAllowed counts the sellers of the group the app is not available to (set by the
 	// caller's app availability check; 0 when not checked).
 	AppNotAllowed int
+	// AppNotAllowedIDs are those sellers' object ids (per-seller readiness: `c4sctl status`).
+	AppNotAllowedIDs []string
 }
 
 // Covered tells whether these sellers get what Copilot for Sales needs: transcription on (guide
@@ -127,6 +129,9 @@ type CoverageResult struct {
 	// NotInGraph counts the sellers Graph's user configurations did not list (SourceGraph):
 	// their policies were computed from the group assignments.
 	NotInGraph int
+	// AppAvailabilityUnread says why whether the sellers may use the app could not be read (set
+	// by the caller's app availability check; "" when it was read or not checked).
+	AppAvailabilityUnread string
 }
 
 // Uncovered counts the sellers who lack transcription or the app.
