@@ -84,8 +84,11 @@ func (l *loader) decodeSettings(b *hcl.Block) hcl.Diagnostics {
 		}
 		for _, a := range sortedAttrs(attrs) {
 			if env, secret := backendSecrets[a.Name]; secret && typ == "azurerm" {
-				diags = append(diags, errorf(rangePtr(a.NameRange), "Secret in backend configuration",
-					"%s must not be written in the configuration, where it would be committed: set the environment variable %s instead (or use use_azuread_auth = true).", a.Name, env))
+				d := errorf(rangePtr(a.NameRange), "Secret in backend configuration",
+					"%s must not be written in the configuration, where it would be committed: set the environment variable %s instead (or use use_azuread_auth = true).", a.Name, env)
+				// The snippet shows the line: not the value, which may be a real key.
+				d.Extra = SecretRange(a.Expr.Range())
+				diags = append(diags, d)
 				continue
 			}
 			arg, ok := known[a.Name]

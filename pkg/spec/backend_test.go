@@ -130,3 +130,37 @@ output "ws" { value = "state for ${c4sctl.workspace}" }
 		t.Errorf("got %v", diags)
 	}
 }
+
+// The error about a key written in the backend block is printed with its source snippet: the
+// snippet must not print the key (a CI log would keep it), but still point at the line.
+func TestBackendSecretNotInSnippet(t *testing.T) {
+	src := []byte(`c4sctl {
+  backend "azurerm" {
+    storage_account_name = "a"
+    container_name       = "c"
+    key                  = "k"
+    access_key           = "Q0FOQVJZLWtleS1jYW5hcnk="
+    sas_token            = "sv=2024&sig=CANARYSIG"
+    bogus                = 1
+  }
+}`)
+	sources := map[string][]byte{"main.c4s.hcl": src}
+	_, diags := LoadFiles("cfg", sources, testSchemas())
+	if !diags.HasErrors() {
+		t.Fatal("no error")
+	}
+	var out strings.Builder
+	if err := WriteDiagnostics(&out, diags, sources, 100, false); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "Q0FOQVJZ") || strings.Contains(out.String(), "CANARYSIG") {
+		t.Errorf("the diagnostics print the secret:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "line 6") || !strings.Contains(out.String(), "access_key           = ****") ||
+		!strings.Contains(out.String(), "Unsupported argument") {
+		t.Errorf("the diagnostics lost their location or other errors:\n%s", out.String())
+	}
+	if string(sources["main.c4s.hcl"]) != string(src) {
+		t.Error("the configuration's source was changed")
+	}
+}

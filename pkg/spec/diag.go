@@ -18,7 +18,16 @@ import (
 func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, sources map[string][]byte, width uint, color bool) error {
 	files := make(map[string]*hcl.File, len(sources))
 	p := hclparse.NewParser()
+	hidden := map[string][]hcl.Range{}
+	for _, d := range diags {
+		if r, ok := d.Extra.(SecretRange); ok {
+			hidden[r.Filename] = append(hidden[r.Filename], hcl.Range(r))
+		}
+	}
 	for name, src := range sources {
+		if rs := hidden[name]; len(rs) > 0 {
+			src = redactRanges(src, rs)
+		}
 		var f *hcl.File
 		if CheckNesting(src, name).HasErrors() {
 			// Too deep to parse safely, and a hostile file's line can be 100,000 brackets long:
@@ -37,6 +46,25 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, sources map[string][]b
 		files[name] = f
 	}
 	return hcl.NewDiagnosticTextWriter(w, files, width, color).WriteDiagnostics(diags)
+}
+
+// SecretRange, as a diagnostic's Extra, is a range of its file that holds a secret (a value
+// written where only the environment may give it): the source snippets of every diagnostic
+// show it as asterisks, so that the error about a committed key does not print the key again.
+type SecretRange hcl.Range
+
+// redactRanges returns a copy of src with the bytes of rs (but line breaks) replaced by '*',
+// keeping every position the diagnostics point at.
+func redactRanges(src []byte, rs []hcl.Range) []byte {
+	out := append([]byte(nil), src...)
+	for _, r := range rs {
+		for i := max(r.Start.Byte, 0); i < r.End.Byte && i < len(out); i++ {
+			if out[i] != '\n' && out[i] != '\r' {
+				out[i] = '*'
+			}
+		}
+	}
+	return out
 }
 
 // Format returns src canonically formatted, or the syntax errors that prevent it.
