@@ -84,3 +84,32 @@ func TestMergeVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// A report whose workspace (or tenant, org) is not a plain name is refused by ReadRun, in each
+// format: one tenant's report must not break the fleet report's Markdown table or add lines to
+// its summary.
+func TestReadRunRefusesMarkdownInTarget(t *testing.T) {
+	for _, bad := range []report.Target{
+		{Workspace: "a|b", TenantID: "t-1"},
+		{Workspace: "contoso\n## All green", TenantID: "t-1"},
+		{Workspace: "contoso", TenantID: "t`1"},
+		{Workspace: "contoso", TenantID: "t-1", SalesforceOrgID: "[x](https://evil.example)"},
+	} {
+		r, _ := driftReport(t)
+		r.Target = bad
+		dir := t.TempDir()
+		for kind, ext := range map[string]string{"json": ".json", "junit": ".xml", "sarif": ".sarif"} {
+			var buf bytes.Buffer
+			if err := report.Writers[kind](&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, "drift"+ext)
+			if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if run, err := report.ReadRun(p); err == nil || !strings.Contains(err.Error(), p) {
+				t.Errorf("%s report of %+v: read as %+v, %v; want an error naming the file", kind, bad, run, err)
+			}
+		}
+	}
+}

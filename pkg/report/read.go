@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Run is one drift run's result as read back from one of its report files (c4sctl report merge).
@@ -66,11 +67,28 @@ func ReadRun(path string) (*Run, error) {
 		return nil, fmt.Errorf("read drift report: %w", err)
 	}
 	r, err := parseRun(data)
+	if err == nil {
+		err = checkTarget(r.Target)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r.File = path
 	return r, nil
+}
+
+// checkTarget refuses a report whose workspace, tenant or org id is not a plain name (drift writes
+// only names c4sctl accepted): one tenant's report must not rewrite the fleet report's Markdown
+// table or summary with line breaks, '|' or backquotes.
+func checkTarget(t Target) error {
+	for _, f := range []struct{ name, v string }{{"workspace", t.Workspace}, {"tenant id", t.TenantID}, {"Salesforce org id", t.SalesforceOrgID}} {
+		if len(f.v) > 256 || strings.ContainsFunc(f.v, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.IsSpace(r) || strings.ContainsRune("|`<>[]()*\\", r)
+		}) {
+			return fmt.Errorf("the report's %s %q is not a name c4sctl drift writes: not a drift report of this tool", f.name, f.v)
+		}
+	}
+	return nil
 }
 
 func parseRun(data []byte) (*Run, error) {
