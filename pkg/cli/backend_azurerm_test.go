@@ -184,6 +184,19 @@ func TestStateMigrateAndWorkspaces(t *testing.T) {
 			t.Fatal(err)
 		}
 		lineages[ws] = st.Lineage
+		if err := b.(state.HistoryLog).AppendHistory([]byte(`{"format_version":"1","time":"2026-01-02T03:04:05Z","operation":"apply","who":"alice-` + ws + `","host":"h","workspace":"` + ws + `","plan_hash":"sha256:abc","serial":1,"outcome":"complete","changes":[{"address":"teams_meeting_policy.global","action":"update","result":"applied"}]}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The history moves with the state (history, and drift's "Last apply", read it there).
+	historyOnce := func(when string) {
+		t.Helper()
+		for _, ws := range []string{"default", "contoso"} {
+			stdout, stderr, code := runCLI(t, "--dir", dir, "--workspace", ws, "history")
+			if code != 0 || strings.Count(stdout, "apply by alice-"+ws) != 1 {
+				t.Errorf("%s: history of %s: exit %d, want the one record\n%s%s", when, ws, code, stdout, stderr)
+			}
+		}
 	}
 
 	// Before migrating, the backend is empty.
@@ -194,6 +207,7 @@ func TestStateMigrateAndWorkspaces(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Migrated 2 workspace(s)") {
 		t.Fatalf("migrate: exit %d\n%s%s", code, stdout, stderr)
 	}
+	historyOnce("after migrate")
 	if stdout, _, _ := runCLI(t, "--dir", dir, "workspace", "list"); stdout != "* default\n  contoso\n" {
 		t.Errorf("workspace list:\n%s", stdout)
 	}
@@ -258,6 +272,7 @@ func TestStateMigrateAndWorkspaces(t *testing.T) {
 	if stdout, stderr, code := runCLI(t, "--dir", dir, "state", "migrate", "--to-local"); code != 0 || !strings.Contains(stdout, "Migrated 2 workspace(s)") {
 		t.Fatalf("migrate --to-local: exit %d\n%s%s", code, stdout, stderr)
 	}
+	historyOnce("after migrate --to-local")
 	for ws, lineage := range lineages {
 		b, _ := local.Workspace(ws)
 		st, err := b.Load()

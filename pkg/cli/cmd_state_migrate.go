@@ -17,7 +17,8 @@ func newStateMigrateCmd(g *Globals) *cobra.Command {
 		Long: `state migrate copies the state of every workspace from the local files in .c4sctl to the backend
 of the configuration's c4sctl { backend "..." {} } block; with --to-local, from that backend to the
 local files (then remove the backend block). Both sides are locked while copying. The lineage is
-kept; the serial goes up by one. A destination that already holds a different state (another
+kept; the serial goes up by one; the history of applies is copied too (records the destination
+already holds are not repeated). A destination that already holds a different state (another
 lineage, or a later serial) is refused unless --force. The source is left as it was.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,6 +97,45 @@ func (g *Globals) migrateWorkspace(from, to state.Store, ws string, force bool) 
 	if err := dst.Write(s); err != nil {
 		return false, err
 	}
-	fmt.Fprintf(g.Stdout, "Workspace %s: %d resource(s), lineage %s, copied to %s (serial %d).\n", ws, len(s.Resources), s.Lineage, dst, s.Serial)
+	copied, err := migrateHistory(src, dst)
+	if err != nil {
+		return false, fmt.Errorf("the state was copied to %s, but its history was not: %w", dst, err)
+	}
+	fmt.Fprintf(g.Stdout, "Workspace %s: %d resource(s), lineage %s, copied to %s (serial %d; %d history record(s)).\n", ws, len(s.Resources), s.Lineage, dst, s.Serial, copied)
 	return true, nil
+}
+
+// migrateHistory appends to dst's history the records of src's that it does not hold yet, oldest
+// first: the audit trail (and drift's "Last apply") moves with the state, and migrating back and
+// forth never doubles a record.
+func migrateHistory(src, dst state.Backend) (int, error) {
+	from, ok1 := src.(state.HistoryLog)
+	to, ok2 := dst.(state.HistoryLog)
+	if !ok1 || !ok2 {
+		return 0, nil
+	}
+	recs, err := from.ReadHistory()
+	if err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	have, err := to.ReadHistory()
+	if err != nil {
+		return 0, err
+	}
+	seen := map[string]bool{}
+	for _, r := range have {
+		seen[string(r)] = true
+	}
+	n := 0
+	for _, r := range recs {
+		if seen[string(r)] {
+			continue
+		}
+		seen[string(r)] = true
+		if err := to.AppendHistory(r); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
