@@ -13,6 +13,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/apply"
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/report"
+	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/spf13/cobra"
 )
@@ -99,7 +100,12 @@ func (s *session) historyRecord(pl *plan.Plan, res *apply.Result) ([]byte, error
 		}
 		hc := historyChange{Address: rc.Address, Action: rc.Action, Result: r, ID: rc.ID, Changed: rc.Changed}
 		if e := res.Errors[rc.Address]; e != nil {
+			// Provider texts quote the configuration they were given (as apply's own output,
+			// redacted the same way): the record is kept next to the state, in the container.
 			hc.Error = e.Error()
+			if g.eval != nil {
+				hc.Error = spec.Redact(hc.Error, g.eval.SensitiveStrings())
+			}
 		}
 		rec.Changes = append(rec.Changes, hc)
 	}

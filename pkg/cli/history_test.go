@@ -2,13 +2,19 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/apply"
+	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
+	"github.com/c4sctl/c4sctl/pkg/state"
 )
 
 // Each apply appends a record next to the state; history lists them, and with ADDR shows what
@@ -158,5 +164,44 @@ func TestDriftSaysWhatTheLastApplySet(t *testing.T) {
 	if b, _ := os.ReadFile(md); !strings.Contains(string(b), "Last apply: "+rep.LastApply.Time.Format(time.RFC3339)+" by ") ||
 		!strings.Contains(string(b), "| `allow_transcription` | `false` | `true` |") {
 		t.Errorf("markdown after apply:\n%s", b)
+	}
+}
+
+// A failed change's error goes into the history record as apply prints it: a provider's text
+// that quotes a sensitive variable's value is redacted there too (the record is kept beside the
+// state, in the storage container with the azurerm backend).
+func TestHistoryRecordRedactsSensitiveValuesInErrors(t *testing.T) {
+	const canary = "CANARY-history-3f9a1c"
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+variable "note" {
+  type      = string
+  sensitive = true
+}
+resource "teams_meeting_policy" "global" {
+  identity            = "Global"
+  description         = var.note
+  allow_transcription = true
+}
+`})
+	g := &Globals{Dir: dir, Vars: []string{"note=" + canary}, Stdout: io.Discard, Stderr: io.Discard}
+	if _, err := g.LoadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Evaluator(); err != nil {
+		t.Fatal(err)
+	}
+	s := &session{g: g, state: state.New()}
+	pl := &plan.Plan{Changes: []*plan.ResourceChange{{Addr: "teams_meeting_policy.global", Type: "teams_meeting_policy", Provider: "teams", Action: providers.Update, ID: "Global"}}}
+	res := &apply.Result{Failed: []string{"teams_meeting_policy.global"},
+		Errors: map[string]error{"teams_meeting_policy.global": errors.New(`PATCH policy: 400 Bad Request: Description "` + canary + `" is too long`)}}
+	rec, err := s.historyRecord(pl, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rec), canary) {
+		t.Errorf("the history record holds the sensitive value:\n%s", rec)
+	}
+	if !strings.Contains(string(rec), "is too long") {
+		t.Errorf("the history record lost the error:\n%s", rec)
 	}
 }
