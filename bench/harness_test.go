@@ -449,6 +449,7 @@ type run struct {
 	start    time.Time
 	wall     time.Duration
 	cpu      time.Duration // user + system time of the process
+	hostCPU  time.Duration // user + system time of this process meanwhile: the in-process sandbox's
 	maxRSS   int64         // bytes, from getrusage
 	peakHeap int64         // bytes: the largest heap size gctrace reported (at the start or end of a GC)
 	gcs      int
@@ -470,9 +471,10 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	host0 := selfCPU()
 	start := time.Now()
 	err := cmd.Run()
-	r := run{start: start, wall: time.Since(start), stdout: out.String(), recs: t.rec.take()}
+	r := run{start: start, wall: time.Since(start), hostCPU: selfCPU() - host0, stdout: out.String(), recs: t.rec.take()}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {

@@ -29,6 +29,7 @@ func BenchmarkSalesforceHeavy(b *testing.B) {
 }
 
 func salesforceHeavy(b *testing.B, n int, lat time.Duration) {
+	printLoad("Salesforce heavy")
 	t := startTenant(b, 10, 0)
 	if err := t.sb.Mutate(func() error {
 		for _, svc := range t.sb.Services() {
@@ -48,10 +49,16 @@ func salesforceHeavy(b *testing.B, n int, lat time.Duration) {
 		b.Fatalf("seeding apply exited %d with %d of %d assignments:\n%s\n%s", apply.code, t.assignedCount(), n, tail(apply.stdout, 30), apply.stderr)
 	}
 	faults.Install(t.sb, faults.Options{Latency: lat})
-	plan := t.c4sctl(b, bin, dir, nil, "plan", "--detailed-exitcode")
-	if plan.code != 0 {
-		b.Fatalf("plan exited %d (want 0, no changes):\n%s\n%s", plan.code, tail(plan.stdout, 30), plan.stderr)
+	var plans []run
+	var walls []time.Duration
+	for i := 0; i < benchRuns(); i++ {
+		p := t.c4sctl(b, bin, dir, nil, "plan", "--detailed-exitcode")
+		if p.code != 0 {
+			b.Fatalf("plan exited %d (want 0, no changes):\n%s\n%s", p.code, tail(p.stdout, 30), p.stderr)
+		}
+		plans, walls = append(plans, p), append(walls, p.wall)
 	}
+	plan, pw := medianRun(plans), durSpread(walls)
 
 	// The critical path: the token, then the permission set by name, then its assignments' pages
 	// one after the other (nextRecordsUrl); then the connected app, whose read waits for the
@@ -71,8 +78,10 @@ func salesforceHeavy(b *testing.B, n int, lat time.Duration) {
 		}
 	}
 	fmt.Printf("\nSalesforce heavy: %d permission set assignments (and as many users matching the filter), the connected app's 4 reads; %s latency per request\n", n, lat)
-	fmt.Printf("plan: %s wall (CPU %s, max RSS %s), %d requests; critical-path lower bound %s (%d requests one after the other: token, the permission set, %d pages of assignments, the app, its access rows): %.2fx; target 1.3x: %s\n",
-		plan.wall.Round(time.Millisecond), plan.cpu.Round(10*time.Millisecond), mb(plan.maxRSS), c.total, bound, chain, pages, plan.wall.Seconds()/bound.Seconds(), verdict(plan.wall.Seconds() <= 1.3*bound.Seconds()))
+	fmt.Printf("plan (the run of median wall time of %d): %s wall (CPU %s, max RSS %s), %d requests; critical-path lower bound %s (%d requests one after the other: token, the permission set, %d pages of assignments, the app, its access rows)\n",
+		len(plans), plan.wall.Round(time.Millisecond), plan.cpu.Round(10*time.Millisecond), mb(plan.maxRSS), c.total, bound, chain, pages)
+	fmt.Printf("plan wall, min / median / max of %d runs: %s = %s the bound; target (median) 1.3x: %s\n",
+		len(plans), pw.ms(), pw.ratioTo(bound.Seconds()), verdict(pw.med <= 1.3*bound.Seconds()))
 	fmt.Printf("  SOQL pages of users and assignments (first pages and nextRecordsUrl): %d (minimum %d)\n", assignmentPages, 2*pages)
 	if os.Getenv("BENCH_TIMELINE") != "" {
 		fmt.Printf("  plan timeline:\n%s", plan.timeline())
@@ -80,7 +89,7 @@ func salesforceHeavy(b *testing.B, n int, lat time.Duration) {
 	if os.Getenv("BENCH_ROUTES") != "" {
 		fmt.Printf("  plan requests by route:\n%s", c.routes())
 	}
-	b.ReportMetric(plan.wall.Seconds()/bound.Seconds(), "plan/bound")
+	b.ReportMetric(pw.med/bound.Seconds(), "plan/bound")
 }
 
 // sfConfig writes the quickstart's Salesforce resources with the salesforce provider block

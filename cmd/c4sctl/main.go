@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/c4sctl/c4sctl/pkg/cli"
@@ -42,6 +43,32 @@ func main() {
 		fmt.Fprintln(os.Stderr, second)
 		os.Exit(130)
 	}()
+	stop := startProfile(os.Getenv("C4S_CPUPROFILE"))
 	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the run to path (C4S_CPUPROFILE, for `go tool pprof`;
+// the benchmark's plan budget in the README comes from it) and returns what ends it; with no
+// path it does nothing. A file that cannot be written is reported and the run goes on.
+func startProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "C4S_CPUPROFILE: %v\n", err)
+		if f != nil {
+			_ = f.Close()
+		}
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
