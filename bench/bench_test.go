@@ -73,7 +73,6 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 		nplan, napply = naiveRuns(b, t, sfN)
 	}
 
-
 	// Minimums the APIs allow, from the data.
 	memberPages := ceilDiv(sellers, GraphPageSize)  // GET /groups/{id}/members, $top=999
 	userPages := ceilDiv(sfN, SalesforceQueryBatch) // SOQL on User, 2,000 a page
@@ -217,7 +216,7 @@ func BenchmarkThrottle(b *testing.B) {
 		// sets the pace, and nothing is configured by hand.
 		var shares, ofAlloweds []float64
 		runs := make([][]string, benchRuns(), benchRuns()+1) // httpx's defaults, BENCH_RUNS times
-		runs = append(runs, []string{budget})                 // then the budget set by hand, once
+		runs = append(runs, []string{budget})                // then the budget set by hand, once
 		for k, extra := range runs {
 			t := startTenant(b, users, sellers)
 			inj := faults.Install(t.sb, faults.Options{Latency: lat, Throttle: rps, Seed: 1})
