@@ -152,6 +152,13 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 	fmt.Fprintf(&o, "  apply wall %s = %s the bound (%s); c4sctl CPU %s; sandbox CPU %s; max RSS %.0f / %.0f / %.0f MB\n",
 		aw.ms(), aw.ratioTo(applyLB.Seconds()), applyLB.Round(time.Millisecond), walls(applies, cpuOf).ms(), walls(applies, hostOf).ms(), arss.min, arss.med, arss.max)
 	fmt.Fprintf(&o, "  (sandbox CPU: this process's CPU time during the run: the in-process sandbox, on the same cores as c4sctl)\n")
+	var before, between, after []time.Duration
+	for _, r := range plans {
+		first, last := r.span()
+		before, between, after = append(before, first), append(between, last-first), append(after, r.wall-last)
+	}
+	fmt.Fprintf(&o, "  plan's time: before its first request %s; first request to last answer %s (the bound: %s); after the last answer %s\n",
+		durSpread(before).ms(), durSpread(between).ms(), planLB.Round(time.Millisecond), durSpread(after).ms())
 	fmt.Fprintf(&o, "minimums: %d member pages (999), %d SOQL pages (2,000), %d $batch (20), %d collections (200), plus %d/%d other requests of plan/apply as made (%d/%d writes)\n",
 		memberPages, userPages, batches, collections, pc.otherReq, ac.otherReq, pc.otherWrites, ac.otherWrites)
 	fmt.Fprintf(&o, "bounds (bound column): plan chain %d requests; apply chain %d requests; naive %d and %d (its per-user requests %d at a time)\n",

@@ -97,3 +97,15 @@ func selfCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// span is when, since the process started, its first request arrived and its last answer was
+// sent.
+func (r run) span() (first, last time.Duration) {
+	for i, e := range r.recs {
+		if d := e.at.Sub(r.start); i == 0 || d < first {
+			first = d
+		}
+		last = max(last, e.at.Add(e.dur).Sub(r.start))
+	}
+	return first, last
+}
