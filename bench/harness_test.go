@@ -172,13 +172,16 @@ func (e rec) write() bool {
 	return true
 }
 
-// large tells whether the request reads or writes the large data: group member pages, $batch,
-// SOQL pages of users and permission set assignments, sObject Collections.
+// large tells whether the request reads or writes the large data: group member pages, Teams user
+// configuration pages, $batch, SOQL pages of users and permission set assignments, sObject
+// Collections.
 func (e rec) large() bool {
 	switch {
 	case e.api == "graph" && strings.HasSuffix(e.path, "/members") && strings.Contains(e.path, "/groups/"):
 		return true
 	case e.api == "graph" && strings.HasSuffix(e.path, "/$batch"):
+		return true
+	case e.api == "graph" && strings.HasSuffix(e.path, "/admin/teams/userConfigurations"):
 		return true
 	case e.api == "salesforce" && strings.Contains(e.path, "/composite/sobjects"):
 		return e.op == "assignments" || e.method == http.MethodDelete
