@@ -5,6 +5,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -227,6 +228,13 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 		})
 		return nil
 	})
+	if stateErr == nil {
+		before, _ := json.Marshal(a.State.Outputs)
+		a.recordOutputs(known)
+		if after, _ := json.Marshal(a.State.Outputs); string(after) != string(before) {
+			record(func() {})
+		}
+	}
 	for _, addr := range nodes {
 		rc := byAddr[addr]
 		switch walk.Status[addr] {
@@ -263,6 +271,29 @@ func (a *Applier) Apply(ctx context.Context) (*Result, error) {
 		sort.Strings(xs)
 	}
 	return res, stateErr
+}
+
+// recordOutputs keeps the configuration's outputs in state, evaluated with the values as applied.
+// An output that cannot be evaluated now (it reads a change that failed or was not attempted)
+// keeps its last stored value; an output no longer in the configuration is dropped, as
+// Terraform does.
+func (a *Applier) recordOutputs(known map[string]cty.Value) {
+	if a.Eval == nil || a.Config == nil {
+		return
+	}
+	outs, _ := a.Eval.Outputs(known)
+	for name := range a.State.Outputs {
+		if _, ok := a.Config.Outputs[name]; !ok {
+			delete(a.State.Outputs, name)
+		}
+	}
+	for name, ov := range outs {
+		if ov.Value == cty.NilVal || !ov.Value.IsWhollyKnown() {
+			continue
+		}
+		// A value that cannot be encoded keeps the last stored one, as an unknown does.
+		_ = a.State.SetOutput(name, ov.Value, ov.Sensitive)
+	}
 }
 
 func isChange(a providers.Action) bool {
@@ -379,6 +410,14 @@ func (a *Applier) refreshOnly() error {
 			return err
 		}
 	}
+	// Outputs follow the live values, as Terraform's refresh-only apply updates them.
+	known := map[string]cty.Value{}
+	for _, rc := range a.Plan.Changes {
+		if rc.Before != cty.NilVal && !rc.Before.IsNull() {
+			known[rc.Addr] = spec.MarkSensitiveAttrs(rc.Before, rc.Sensitive)
+		}
+	}
+	a.recordOutputs(known)
 	return a.Backend.Write(a.State)
 }
 

@@ -32,6 +32,54 @@ type State struct {
 	// org, instance, endpoints, client ids, sandbox or not; never a secret). A run that signs in
 	// elsewhere is refused (docs/security.md).
 	Targets map[string]map[string]string `json:"targets,omitempty"`
+	// Outputs are the configuration's output values as of the last apply, by name (`c4sctl
+	// output` prints them). State files written before outputs were kept have none.
+	Outputs map[string]*Output `json:"outputs,omitempty"`
+}
+
+// Output is one output value in state. Type is the value's cty type in its JSON form (as
+// Terraform's state and `terraform output -json` write it: "string", ["list","string"], ...),
+// Value the value encoded with that type. A sensitive output keeps no value: secrets never
+// reach state (docs/security.md), so Value is absent and only Type and Sensitive are kept.
+type Output struct {
+	Value     json.RawMessage `json:"value,omitempty"`
+	Type      json.RawMessage `json:"type"`
+	Sensitive bool            `json:"sensitive,omitempty"`
+}
+
+// SetOutput records an output value after apply; a sensitive one without its value. v must be
+// wholly known.
+func (s *State) SetOutput(name string, v cty.Value, sensitive bool) error {
+	ty, err := ctyjson.MarshalType(v.Type())
+	if err != nil {
+		return fmt.Errorf("state: encode the type of output %s: %w", name, err)
+	}
+	o := &Output{Type: ty, Sensitive: sensitive}
+	if !sensitive {
+		raw, err := ctyjson.Marshal(v, v.Type())
+		if err != nil {
+			return fmt.Errorf("state: encode output %s: %w", name, err)
+		}
+		o.Value = raw
+	}
+	if s.Outputs == nil {
+		s.Outputs = map[string]*Output{}
+	}
+	s.Outputs[name] = o
+	return nil
+}
+
+// OutputValue decodes a stored output. A sensitive output has no value: it returns
+// cty.NilVal and no error.
+func (o *Output) OutputValue() (cty.Value, error) {
+	if o.Sensitive || len(o.Value) == 0 {
+		return cty.NilVal, nil
+	}
+	ty, err := ctyjson.UnmarshalType(o.Type)
+	if err != nil {
+		return cty.NilVal, fmt.Errorf("state: output type: %w", err)
+	}
+	return ctyjson.Unmarshal(o.Value, ty)
 }
 
 // Resource is one managed object in state.
@@ -142,6 +190,13 @@ func (s *State) Move(from, to string) error {
 func (s *State) Clone() *State {
 	c := *s
 	c.Resources = make([]*Resource, len(s.Resources))
+	if s.Outputs != nil {
+		c.Outputs = make(map[string]*Output, len(s.Outputs))
+		for k, o := range s.Outputs {
+			co := *o
+			c.Outputs[k] = &co
+		}
+	}
 	for i, r := range s.Resources {
 		cr := *r
 		c.Resources[i] = &cr
