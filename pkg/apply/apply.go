@@ -281,6 +281,11 @@ func (a *Applier) recordOutputs(known map[string]cty.Value) {
 	if a.Eval == nil || a.Config == nil {
 		return
 	}
+	if a.Plan.Destroy {
+		// Terraform's destroy leaves no outputs: what they described is gone.
+		a.State.Outputs = nil
+		return
+	}
 	outs, _ := a.Eval.Outputs(known)
 	for name := range a.State.Outputs {
 		if _, ok := a.Config.Outputs[name]; !ok {

@@ -30,7 +30,9 @@ type planFlags struct {
 	targets          []string
 	exclude          []string
 	refreshOnly      bool
-	concurrency      int
+	// destroy plans the removal of everything in state (`plan --destroy`, `destroy`).
+	destroy     bool
+	concurrency int
 	// quiet turns the refresh progress off (machine-readable output).
 	quiet bool
 }
@@ -90,7 +92,10 @@ func (s *session) plan(ctx context.Context, f *planFlags) (*plan.Plan, error) {
 // planDiags plans and also returns the (warning) diagnostics, for machine-readable output.
 func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.Diagnostics, error) {
 	g := s.g
-	opts := plan.Options{Concurrency: f.concurrency, Targets: f.targets, Exclude: f.exclude, RefreshOnly: f.refreshOnly}
+	if f.destroy && (len(f.targets) > 0 || len(f.exclude) > 0 || f.refreshOnly) {
+		return nil, nil, fmt.Errorf("destroy cannot be combined with --target, --exclude or --refresh-only: it removes everything in state (destroying part of it is not implemented)")
+	}
+	opts := plan.Options{Concurrency: f.concurrency, Targets: f.targets, Exclude: f.exclude, RefreshOnly: f.refreshOnly, Destroy: f.destroy}
 	var rp *readProgress
 	if !f.quiet {
 		rp = g.readProgress()
@@ -252,8 +257,10 @@ changes, manual actions, deferred resources, or resources that could not be read
 				if err != nil {
 					return err
 				}
-				if err := withCoverage(cmd.Context(), g, pl); err != nil {
-					return err
+				if !f.destroy {
+					if err := withCoverage(cmd.Context(), g, pl); err != nil {
+						return err
+					}
 				}
 				excluded := plan.Excluded(g.config, f.exclude)
 				if out != "" {
@@ -294,6 +301,7 @@ changes, manual actions, deferred resources, or resources that could not be read
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&f.destroy, "destroy", false, "plan the removal of every object in state, as `c4sctl destroy` would (objects that cannot be deleted are only removed from state)")
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to `FILE`, for c4sctl apply FILE (no secret is written to it)")
 	cmd.Flags().StringVar(&format, "format", "", "output format: human, json or markdown (default human)")
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the plan as one JSON document (same as --format json)")
@@ -355,7 +363,7 @@ func (s *session) savePlan(path string, pl *plan.Plan, f *planFlags, excluded []
 	}
 	pf := &planfile.File{FormatVersion: planfile.FormatVersion, C4sctlVersion: Version, CreatedAt: time.Now().UTC().Truncate(time.Second),
 		Sandbox: g.Sandbox, Config: ch,
-		Options:      planfile.Options{Targets: nonNilStrings(f.targets), Exclude: nonNilStrings(f.exclude), RefreshOnly: f.refreshOnly},
+		Options:      planfile.Options{Targets: nonNilStrings(f.targets), Exclude: nonNilStrings(f.exclude), RefreshOnly: f.refreshOnly, Destroy: f.destroy},
 		Fingerprints: planfile.Fingerprints(pl), Plan: doc, Target: g.Targets()}
 	return planfile.Write(path, pf)
 }
@@ -481,7 +489,7 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 	if cur.Hash != pf.Config.Hash {
 		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: it was made from another configuration (%s), and nothing was applied: make a new plan with `%s` and review it", path, strings.Join(pf.Config.Differences(cur), "; "), g.command("plan", "--out", path))}
 	}
-	f.targets, f.exclude, f.refreshOnly = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly
+	f.targets, f.exclude, f.refreshOnly, f.destroy = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly, pf.Options.Destroy
 	fmt.Fprintf(g.Stdout, "Applying the plan saved in %s at %s; reading the live objects again first.\n", path, pf.CreatedAt.Format(time.RFC3339))
 	fresh, diags, err := s.planDiags(ctx, f)
 	if err != nil {
@@ -507,11 +515,17 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 
 // confirm asks for "yes" on a terminal.
 func (g *Globals) confirm() (bool, error) {
+	return g.confirmWith("apply", "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+}
+
+// confirmWith asks for "yes" on a terminal with the given prompt; cmd names the command in the
+// error without one.
+func (g *Globals) confirmWith(cmd, prompt string) (bool, error) {
 	in, ok := g.Stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) {
-		return false, errors.New("apply needs approval, and standard input is not a terminal: review the plan and run again with --auto-approve")
+		return false, fmt.Errorf("%s needs approval, and standard input is not a terminal: review the plan and run again with --auto-approve", cmd)
 	}
-	fmt.Fprintf(g.Stdout, "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+	fmt.Fprint(g.Stdout, prompt)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && line == "" {
 		return false, nil
@@ -608,6 +622,16 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 			case providers.Delete:
 				destroy++
 			}
+		}
+		if pl.Destroy {
+			// Terraform's "Destroy complete! Resources: N destroyed."; the objects that cannot
+			// be deleted are counted apart, since they still exist.
+			forgot := ""
+			if n := pl.Summary().Forget; n > 0 {
+				forgot = fmt.Sprintf(" %d removed from state and left as they are (they cannot be deleted).", n)
+			}
+			fmt.Fprintf(w, "\nDestroy complete! Resources: %d destroyed.%s\n", destroy, forgot)
+			return
 		}
 		imported := ""
 		if len(res.Imported) > 0 {

@@ -40,7 +40,7 @@ func newSandboxServices() []sandbox.Service {
 // commandFactories lists the top-level commands of NewRoot, in help order.
 func commandFactories() []func(*Globals) *cobra.Command {
 	return []func(*Globals) *cobra.Command{
-		newValidateCmd, newFmtCmd, newPlanCmd, newApplyCmd, newOutputCmd,
+		newValidateCmd, newFmtCmd, newPlanCmd, newApplyCmd, newDestroyCmd, newOutputCmd,
 		newStateCmd, newForceUnlockCmd, newSchemaCmd, newVersionCmd, newSandboxCmd,
 		newCompletionCmd, newExportCmd, newImportCmd,
 		newDriftCmd, newHistoryCmd, newReportCmd, newShowCmd, newStatusCmd, newWorkspaceCmd,

@@ -28,6 +28,8 @@ type JSONPlan struct {
 	FormatVersion string `json:"format_version"`
 	C4sctlVersion string `json:"c4sctl_version"`
 	RefreshOnly   bool   `json:"refresh_only"`
+	// Destroy: the plan removes every object in state (`plan --destroy`).
+	Destroy bool `json:"destroy,omitempty"`
 	// Sandbox: the plan was made against the c4sctl sandbox, not a real tenant and org.
 	Sandbox bool `json:"sandbox"`
 	// Labels name ids the plan shows: lowercased id -> display name (Plan.Labels).
@@ -177,6 +179,7 @@ func ToJSON(p *Plan, o JSONOptions) (*JSONPlan, error) {
 		FormatVersion: JSONFormatVersion,
 		C4sctlVersion: o.C4sctlVersion,
 		RefreshOnly:   p.RefreshOnly,
+		Destroy:       p.Destroy,
 		Sandbox:       p.Sandbox,
 		Labels:        map[string]string{},
 		Summary: JSONSummary{Add: s.Add, Import: s.Import, Moved: s.Moved, Change: s.Change, Destroy: s.Destroy, Manual: s.Manual, Forget: s.Forget,
@@ -378,7 +381,7 @@ type SchemaLookup func(typ string, data bool) *schema.Resource
 // have unknown values where they had one (the value itself is not in the document); attributes
 // flagged in after_unknown are unknown.
 func FromJSON(doc *JSONPlan, schemas SchemaLookup) (*Plan, error) {
-	p := &Plan{RefreshOnly: doc.RefreshOnly, Sandbox: doc.Sandbox, Coverage: doc.Coverage}
+	p := &Plan{RefreshOnly: doc.RefreshOnly, Destroy: doc.Destroy, Sandbox: doc.Sandbox, Coverage: doc.Coverage}
 	if c := doc.Coverage; c != nil && (c.Uncovered < 0 || c.Sellers < 0 || c.Uncovered > c.Sellers) {
 		return nil, fmt.Errorf("coverage counts %d uncovered of %d sellers", c.Uncovered, c.Sellers)
 	}

@@ -19,6 +19,8 @@ type Plan struct {
 	Changes []*ResourceChange
 	// RefreshOnly plans record drift and make no change.
 	RefreshOnly bool
+	// Destroy plans remove every object in state (Options.Destroy).
+	Destroy bool
 	// Outputs are the configuration's outputs as far as they are known at plan time.
 	Outputs map[string]OutputValue
 	// Coverage is what the sellers actually get (nil when not computed): sellers not covered

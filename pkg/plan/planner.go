@@ -33,6 +33,11 @@ type Options struct {
 	Exclude []string
 	// RefreshOnly records drift without planning changes.
 	RefreshOnly bool
+	// Destroy plans the removal of every object in state, as if every resource block had been
+	// removed from the configuration (`plan --destroy`, `destroy`): the same orphan planning,
+	// so an object that cannot be deleted (a singleton, the Global policies) is removed from
+	// state and left as it is ("stop managing"). Not combined with Targets or Exclude.
+	Destroy bool
 	// Progress, when set, is told when each resource starts and ends its refresh.
 	Progress func(addr string, done bool)
 }
@@ -102,6 +107,10 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	if p.Options.Destroy {
+		// Nothing is planned from the configuration: every object in state is an orphan.
+		order = nil
+	}
 
 	var mu sync.Mutex
 	known := map[string]cty.Value{}
@@ -157,7 +166,7 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 		return nil, diags
 	}
 
-	pl := &Plan{RefreshOnly: p.Options.RefreshOnly}
+	pl := &Plan{RefreshOnly: p.Options.RefreshOnly, Destroy: p.Options.Destroy}
 	for _, addr := range order {
 		if c := changes[addr]; c != nil {
 			pl.Changes = append(pl.Changes, c)
@@ -178,6 +187,9 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 		orderLiteralNames(pl.Changes, func(addr string) bool { return p.Config.Resources[addr] != nil })
 	}
 
+	if p.Options.Destroy {
+		return pl, diags // a destroyed configuration has no outputs
+	}
 	outs, odiags := p.Eval.Outputs(known)
 	diags = append(diags, odiags...)
 	if len(outs) > 0 {
@@ -425,8 +437,20 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	for _, e := range p.Options.Exclude {
 		excluded[e] = true
 	}
+	// Destroy deletes dependents before what they depend on (Terraform's destroy order): the
+	// reverse of the configuration's dependencies, among the objects in state.
+	dependents := map[string][]string{}
+	if p.Options.Destroy {
+		for _, addr := range p.st.Addresses() {
+			for _, d := range p.Config.Dependencies(addr) {
+				if p.st.Get(d) != nil {
+					dependents[d] = append(dependents[d], addr)
+				}
+			}
+		}
+	}
 	for _, addr := range p.st.Addresses() {
-		if _, ok := p.Config.Resources[addr]; ok || excluded[addr] {
+		if _, ok := p.Config.Resources[addr]; (ok && !p.Options.Destroy) || excluded[addr] {
 			continue
 		}
 		sr := p.st.Get(addr)
@@ -440,7 +464,7 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			diags = append(diags, errDiag(addr, "Invalid state", err)...)
 			continue
 		}
-		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive, PrevAddr: p.prev[addr]}
+		rc := &ResourceChange{Addr: addr, Type: sr.Type, Provider: s.Provider, Schema: s, ID: sr.ID, Prior: prior, Config: cty.NullVal(s.ImpliedType()), After: cty.NullVal(s.ImpliedType()), Sensitive: sr.Sensitive, PrevAddr: p.prev[addr], DependsOn: dependents[addr]}
 		client, err := p.Clients.Client(ctx, s.Provider)
 		if err != nil && ctx.Err() == nil {
 			readFailed(rc, s, fmt.Sprintf("provider %q is not usable", s.Provider), err)

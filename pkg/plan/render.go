@@ -82,6 +82,11 @@ func Render(w io.Writer, p *Plan, c Colors) {
 	}
 	s := p.Summary()
 	RenderCoverage(w, p.Coverage, c)
+	if !p.HasChanges() && p.Destroy {
+		// Terraform's words for an empty destroy plan.
+		fmt.Fprintf(w, "\n%sNo changes.%s No objects need to be destroyed: the state holds none.\n", c.Green, c.Reset)
+		return
+	}
 	if !p.HasChanges() {
 		if p.Sandbox {
 			fmt.Fprintf(w, "\n%sNo changes (sandbox — not a real tenant).%s The sandbox tenant and org match the configuration.\n", c.Green, c.Reset)

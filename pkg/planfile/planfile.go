@@ -75,6 +75,8 @@ type Options struct {
 	Targets     []string `json:"targets"`
 	Exclude     []string `json:"exclude"`
 	RefreshOnly bool     `json:"refresh_only"`
+	// Destroy: `plan --destroy`.
+	Destroy bool `json:"destroy,omitempty"`
 }
 
 // ConfigHash identifies a configuration: its *.c4s.hcl files and resolved variable inputs.
