@@ -217,6 +217,16 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 	allowedGroupMembers := map[string]bool{}
 	if a.AvailableTo == "some" {
 		for gid := range a.Groups {
+			if strings.EqualFold(gid, groupID) {
+				// The seller group itself: its members are the sellers, read already (20,000
+				// sellers: 21 pages not read again).
+				for _, cg := range res.Groups {
+					for _, id := range cg.SellerIDs {
+						allowedGroupMembers[strings.ToLower(id)] = true
+					}
+				}
+				continue
+			}
 			ids, _, err := m.GroupMemberIDs(ctx, gid)
 			if err != nil {
 				return notRead(fmt.Sprintf("read the members of group %s the app is available to: %v", gid, err)), nil

@@ -211,3 +211,21 @@ func TestSellerCoverageChecksTheAppNamedByADataSource(t *testing.T) {
 		t.Fatalf("plan with the app blocked: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
 }
+
+// The app is available to the Sellers group (m365_integrated_app groups = ["Sellers"]): the app
+// availability check takes the sellers as that group's members instead of reading its member
+// pages again (21 pages for 20,000 sellers). Plan reads them twice: the licence assignment's
+// read and the coverage's.
+func TestAppAvailabilityDoesNotReadTheSellersAgain(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase + coverageAppFromDataSource})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "--log-level", "debug", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "availableTo some") {
+		t.Fatalf("plan: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if n := strings.Count(stderr, "/groups/"+graphapi.SellersGroupID+"/members"); n != 2 {
+		t.Errorf("the Sellers' members were read %d times, want 2 (the licence assignment, the coverage)", n)
+	}
+}
