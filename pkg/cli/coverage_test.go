@@ -229,3 +229,17 @@ func TestAppAvailabilityDoesNotReadTheSellersAgain(t *testing.T) {
 		t.Errorf("the Sellers' members were read %d times, want 2 (the licence assignment, the coverage)", n)
 	}
 }
+
+// sandbox teams assign --user refuses a user the tenant does not have (a typo assigned a policy
+// to nobody and printed "assigned directly", as Grant-CsTeamsMeetingPolicy would not).
+func TestSandboxAssignRefusesAnUnknownUser(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", "nobody@contoso-sandbox.onmicrosoft.com")
+	if code == 0 || !strings.Contains(stderr, `no user "nobody@contoso-sandbox.onmicrosoft.com"`) {
+		t.Fatalf("assign to an unknown user: exit %d\n%s%s", code, stdout, stderr)
+	}
+	upn := strings.ToUpper(graphapi.UserUPN(7))
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", upn); code != 0 {
+		t.Fatalf("assign to %s: exit %d %s", upn, code, stderr)
+	}
+}

@@ -74,6 +74,9 @@ which wins over every group assignment; POLICY_NAME Global removes it.`,
 				if rank != 0 {
 					return fmt.Errorf("--rank applies to group assignments only")
 				}
+				if err := sandboxUserExists(sb, user); err != nil {
+					return err
+				}
 				if err := svc.AssignUser(user, args[0], args[1]); err != nil {
 					return err
 				}
@@ -188,6 +191,28 @@ computed from the group policy assignments (direct user assignments are then not
 }
 
 // sandboxGroupID resolves a sandbox group by object id or display name (exactly one).
+// sandboxUserExists refuses a UPN the sandbox tenant has no user for, as Grant-Cs<PolicyType>
+// -Identity does for an unknown user: a direct assignment to nobody would count for no seller.
+func sandboxUserExists(sb *sandbox.Server, upn string) error {
+	gs, ok := sb.Service("graph").(*graphapi.Service)
+	if !ok {
+		return fmt.Errorf("this sandbox does not serve Microsoft Graph; cannot find user %q", upn)
+	}
+	found := false
+	sb.View(func() {
+		for _, u := range gs.Tenant().Users {
+			if strings.EqualFold(u.UPN, strings.TrimSpace(upn)) {
+				found = true
+				return
+			}
+		}
+	})
+	if !found {
+		return fmt.Errorf("the sandbox has no user %q (user principal name)", upn)
+	}
+	return nil
+}
+
 func sandboxGroupID(sb *sandbox.Server, ref string) (string, error) {
 	gs, ok := sb.Service("graph").(*graphapi.Service)
 	if !ok {
