@@ -33,9 +33,12 @@ type historyRecord struct {
 	// PlanHash is the SHA-256 of the applied plan's JSON document.
 	PlanHash string `json:"plan_hash"`
 	// Serial is the state's serial after the apply.
-	Serial  uint64          `json:"serial"`
-	Outcome string          `json:"outcome"` // complete, pending (manual or deferred work left), failed
-	Changes []historyChange `json:"changes"`
+	Serial  uint64 `json:"serial"`
+	Outcome string `json:"outcome"` // complete, pending (manual or deferred work left), failed
+	// StateError is set when the state could not be saved during the apply (outcome failed):
+	// the changes listed as applied were made in the tenant but may be missing from state.
+	StateError string          `json:"state_error,omitempty"`
+	Changes    []historyChange `json:"changes"`
 	// Manual are the manual actions the plan asked for and that are still pending.
 	Manual []plan.JSONManualAction `json:"manual_actions,omitempty"`
 	// Omitted is set when the attribute values were left out to keep the record under
@@ -54,7 +57,7 @@ type historyChange struct {
 
 // appendHistory records an apply next to the state, when the backend keeps a history. A
 // failure is a warning: the changes are made and the state saved already.
-func (s *session) appendHistory(pl *plan.Plan, res *apply.Result) {
+func (s *session) appendHistory(pl *plan.Plan, res *apply.Result, stateErr error) {
 	g := s.g
 	hl, ok := s.backend.(state.HistoryLog)
 	if !ok {
@@ -63,7 +66,7 @@ func (s *session) appendHistory(pl *plan.Plan, res *apply.Result) {
 	if len(res.Applied)+len(res.Failed)+len(res.Partial)+len(res.Skipped)+len(res.Manual)+len(res.Deferred) == 0 {
 		return // nothing was planned: not an apply worth a record
 	}
-	rec, err := s.historyRecord(pl, res)
+	rec, err := s.historyRecord(pl, res, stateErr)
 	if err == nil {
 		err = hl.AppendHistory(rec)
 	}
@@ -72,7 +75,7 @@ func (s *session) appendHistory(pl *plan.Plan, res *apply.Result) {
 	}
 }
 
-func (s *session) historyRecord(pl *plan.Plan, res *apply.Result) ([]byte, error) {
+func (s *session) historyRecord(pl *plan.Plan, res *apply.Result, stateErr error) ([]byte, error) {
 	g := s.g
 	doc, err := plan.ToJSON(pl, plan.JSONOptions{C4sctlVersion: Version})
 	if err != nil {
@@ -119,6 +122,12 @@ func (s *session) historyRecord(pl *plan.Plan, res *apply.Result) ([]byte, error
 		}
 	}
 	switch {
+	case stateErr != nil:
+		rec.Outcome = "failed"
+		rec.StateError = stateErr.Error()
+		if g.eval != nil {
+			rec.StateError = spec.Redact(rec.StateError, g.eval.SensitiveStrings())
+		}
 	case !res.OK():
 		rec.Outcome = "failed"
 	case !res.Complete():
@@ -203,6 +212,9 @@ func writeHistoryRecord(g *Globals, rec historyRecord, changes []historyChange, 
 	}
 	fmt.Fprintf(g.Stdout, "%s  %s by %s%s, workspace %s, serial %d: %s, %d change(s), plan %s\n",
 		rec.Time.Format(time.RFC3339), rec.Operation, rec.Who, where, rec.Workspace, rec.Serial, rec.Outcome, len(rec.Changes), shortHash(rec.PlanHash))
+	if rec.StateError != "" {
+		fmt.Fprintf(g.Stdout, "  the state could not be saved (%s): changes marked applied were made but may be missing from state\n", rec.StateError)
+	}
 	for _, c := range changes {
 		line := fmt.Sprintf("  %-8s %s: %s", c.Action, c.Address, c.Result)
 		if c.ID != "" {

@@ -569,10 +569,15 @@ func (s *session) apply(ctx context.Context, pl *plan.Plan, f *planFlags) error 
 		}}
 	res, err := a.Apply(ctx)
 	if err != nil {
+		// The changes made before the state stopped saving (a lock broken by force-unlock, a
+		// storage outage) are in the tenant but not in state: the history still records them.
+		if res != nil && !pl.RefreshOnly {
+			s.appendHistory(pl, res, err)
+		}
 		return fmt.Errorf("state could not be saved: %w; the changes listed above were made, run plan to see where things stand", err)
 	}
 	if !pl.RefreshOnly {
-		s.appendHistory(pl, res)
+		s.appendHistory(pl, res, nil)
 	}
 	if pl.RefreshOnly {
 		fmt.Fprintf(g.Stdout, "\nApply complete! State refreshed from the live objects; nothing was changed.\n")

@@ -194,7 +194,7 @@ resource "teams_meeting_policy" "global" {
 	pl := &plan.Plan{Changes: []*plan.ResourceChange{{Addr: "teams_meeting_policy.global", Type: "teams_meeting_policy", Provider: "teams", Action: providers.Update, ID: "Global"}}}
 	res := &apply.Result{Failed: []string{"teams_meeting_policy.global"},
 		Errors: map[string]error{"teams_meeting_policy.global": errors.New(`PATCH policy: 400 Bad Request: Description "` + canary + `" is too long`)}}
-	rec, err := s.historyRecord(pl, res)
+	rec, err := s.historyRecord(pl, res, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,5 +203,40 @@ resource "teams_meeting_policy" "global" {
 	}
 	if !strings.Contains(string(rec), "is too long") {
 		t.Errorf("the history record lost the error:\n%s", rec)
+	}
+}
+
+// failingWrites is a local store whose state writes fail (a lock broken mid-run, a storage
+// outage) while its history still takes records.
+type failingWrites struct{ *state.LocalStore }
+
+type failingWrite struct{ *state.Local }
+
+func (f failingWrites) Workspace(name string) (state.Backend, error) {
+	b, err := f.LocalStore.Workspace(name)
+	if err != nil {
+		return nil, err
+	}
+	return failingWrite{b.(*state.Local)}, nil
+}
+
+func (failingWrite) Write(*state.State) error {
+	return errors.New("this run's lock was broken (force-unlock) or expired: not writing")
+}
+
+// An apply whose state could not be saved made its changes in the tenant all the same: the
+// history records them, with the outcome failed and why the state was not saved.
+func TestHistoryRecordsAnApplyWhoseStateWasNotSaved(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	g := &Globals{Dir: dir, Sandbox: true, NoColor: true}
+	g.store = failingWrites{&state.LocalStore{Dir: g.StateDir()}}
+	stdout, stderr, code := runCLIWith(t, g, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 1 || !strings.Contains(stderr, "state could not be saved") {
+		t.Fatalf("apply with failing state writes: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "history")
+	if code != 0 || !strings.Contains(stdout, ": failed, 1 change(s)") || !strings.Contains(stdout, "teams_meeting_policy.global: applied") ||
+		!strings.Contains(stdout, "the state could not be saved (this run's lock was broken") {
+		t.Errorf("history after an apply whose state was not saved: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
