@@ -145,6 +145,15 @@ func TestAzureRM(t *testing.T) {
 		if err := a.Write(got); err != nil {
 			t.Fatal(err)
 		}
+		// Over an existing blob too (If-Match, not only If-None-Match: *): b last read the
+		// blob before a's write, so b's next write is refused and a's is kept.
+		setOne(t, stB, "from-b-again")
+		if err := b.Write(stB); !errors.As(err, &ce) {
+			t.Fatalf("stale write over an existing blob: %v, want *ConflictError", err)
+		}
+		if got, err := a.Load(); err != nil || got.Get("x.y").ID != "from-a" {
+			t.Errorf("after the refused write: %v %+v; a's write was lost", err, got)
+		}
 	})
 
 	t.Run("no lost update when the lease is broken mid-run", func(t *testing.T) {
