@@ -249,10 +249,12 @@ func newForceUnlockCmd(g *Globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			holder := lockHolder(b)
 			if err := b.ForceUnlock(args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.Stdout, "The state lock %s was removed.\n", args[0])
+			recordForceUnlock(g, b, holder)
 			return nil
 		},
 	}

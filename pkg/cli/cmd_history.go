@@ -15,6 +15,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/report"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/c4sctl/c4sctl/pkg/state"
+	"github.com/c4sctl/c4sctl/pkg/state/azurerm"
 	"github.com/spf13/cobra"
 )
 
@@ -41,6 +42,9 @@ type historyRecord struct {
 	Changes    []historyChange `json:"changes"`
 	// Manual are the manual actions the plan asked for and that are still pending.
 	Manual []plan.JSONManualAction `json:"manual_actions,omitempty"`
+	// Interrupted is the lock holder whose lock force-unlock removed (operation force-unlock):
+	// an apply that did not reach its end (killed, crashed), so it has no record of its own.
+	Interrupted *state.LockInfo `json:"interrupted,omitempty"`
 	// Omitted is set when the attribute values were left out to keep the record under
 	// state.MaxHistoryRecord.
 	Omitted bool `json:"values_omitted,omitempty"`
@@ -205,7 +209,48 @@ result and the attributes it changed (before and after; sensitive values are nev
 	return cmd
 }
 
+// lockHolder is the run holding b's lock now, when the backend can tell (nil otherwise).
+func lockHolder(b state.Backend) *state.LockInfo {
+	switch l := b.(type) {
+	case *state.Local:
+		if h, err := l.ReadLock(); err == nil {
+			return h
+		}
+	case *azurerm.Blob:
+		if h, leased, _, err := l.ReadLock(); err == nil && leased {
+			return h
+		}
+	}
+	return nil
+}
+
+// recordForceUnlock adds to the history that an apply's lock was removed: that apply never
+// reached its end (it was killed, or crashed), so it wrote no record, while the changes it made
+// before are in the tenant and in state. A failure is a warning: the lock is removed.
+func recordForceUnlock(g *Globals, b state.Backend, holder *state.LockInfo) {
+	hl, ok := b.(state.HistoryLog)
+	if !ok || holder == nil || holder.Operation != "apply" {
+		return
+	}
+	me := state.NewLockInfo("force-unlock", Version)
+	ws, _ := g.CurrentWorkspace()
+	rec := historyRecord{FormatVersion: "1", Time: time.Now().UTC().Truncate(time.Second), Operation: "force-unlock", Who: me.Who, Host: me.Host, PID: os.Getpid(),
+		C4sctlVersion: Version, Workspace: ws, Outcome: "interrupted", Changes: []historyChange{}, Interrupted: holder}
+	raw, err := json.Marshal(rec)
+	if err == nil {
+		err = hl.AppendHistory(raw)
+	}
+	if err != nil {
+		fmt.Fprintf(g.Stderr, "Warning: the removal of the lock was not recorded in the history: %v\n", err)
+	}
+}
+
 func writeHistoryRecord(g *Globals, rec historyRecord, changes []historyChange, values bool) {
+	if h := rec.Interrupted; h != nil {
+		fmt.Fprintf(g.Stdout, "%s  %s by %s, workspace %s: removed the lock of the %s by %s on %s (pid %d) started %s, which never finished: its changes up to then were made and are in state\n",
+			rec.Time.Format(time.RFC3339), rec.Operation, rec.Who, rec.Workspace, h.Operation, h.Who, h.Host, h.PID, h.Created.UTC().Format(time.RFC3339))
+		return
+	}
 	where := ""
 	if rec.Sandbox {
 		where = " (sandbox)"

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -238,5 +239,37 @@ func TestHistoryRecordsAnApplyWhoseStateWasNotSaved(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, ": failed, 1 change(s)") || !strings.Contains(stdout, "teams_meeting_policy.global: applied") ||
 		!strings.Contains(stdout, "the state could not be saved (this run's lock was broken") {
 		t.Errorf("history after an apply whose state was not saved: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// An apply that never reached its end (killed) wrote no record; force-unlock of its lock adds
+// one, naming it, so that the history still shows that apply happened. Other locks (a plan's)
+// are not recorded.
+func TestForceUnlockOfAnApplyIsRecorded(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	b, err := (&state.LocalStore{Dir: filepath.Join(dir, ".c4sctl")}).Workspace(state.DefaultWorkspace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"plan", "apply"} {
+		if _, err := b.Lock(op, "test"); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr, _ := runCLI(t, "--dir", dir, "plan")
+		m := lockIDLine.FindStringSubmatch(stderr)
+		if m == nil {
+			t.Fatalf("no lock id in:\n%s", stderr)
+		}
+		if stdout, stderr, code := runCLI(t, "--dir", dir, "force-unlock", m[1]); code != 0 {
+			t.Fatalf("force-unlock: exit %d\n%s%s", code, stdout, stderr)
+		}
+	}
+	stdout, _, _ := runCLI(t, "--dir", dir, "history")
+	if strings.Count(stdout, "force-unlock by ") != 1 || !strings.Contains(stdout, fmt.Sprintf("removed the lock of the apply by %s", state.NewLockInfo("x", "y").Who)) ||
+		!strings.Contains(stdout, fmt.Sprintf("(pid %d)", os.Getpid())) || !strings.Contains(stdout, "never finished") {
+		t.Errorf("history after force-unlock of a plan's, then an apply's lock:\n%s", stdout)
+	}
+	if stdout, _, _ := runCLI(t, "--dir", dir, "history", "teams_meeting_policy.global"); !strings.Contains(stdout, "No recorded apply changed") {
+		t.Errorf("history ADDR lists the force-unlock:\n%s", stdout)
 	}
 }
