@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,24 @@ func TestDestroyThroughTheSandbox(t *testing.T) {
 	_, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "plan", "--destroy", "--target", "teams_meeting_policy.sellers")
 	if code != 1 || !strings.Contains(stderr, "destroy cannot be combined with --target") {
 		t.Errorf("plan --destroy --target: exit %d %s", code, stderr)
+	}
+}
+
+// A saved destroy plan applies as a destroy (the plan file keeps the mode).
+func TestSavedDestroyPlanApplies(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": destroyConfig})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	pf := filepath.Join(dir, "destroy.plan")
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "plan", "--destroy", "--out", pf); code != 0 {
+		t.Fatalf("plan --destroy --out exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", pf)
+	if code != 0 || !strings.Contains(stdout, "Destroy complete! Resources: 1 destroyed.") {
+		t.Fatalf("apply of the saved destroy plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if out, _, _ := runCLI(t, "--dir", dir, "state", "list"); out != "" {
+		t.Fatalf("state after the saved destroy: %q", out)
 	}
 }
