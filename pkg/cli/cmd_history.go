@@ -247,7 +247,7 @@ func recordForceUnlock(g *Globals, b state.Backend, holder *state.LockInfo) {
 
 func writeHistoryRecord(g *Globals, rec historyRecord, changes []historyChange, values bool) {
 	if h := rec.Interrupted; h != nil {
-		fmt.Fprintf(g.Stdout, "%s  %s by %s, workspace %s: removed the lock of the %s by %s on %s (pid %d) started %s, which never finished: its changes up to then were made and are in state\n",
+		fmt.Fprintf(g.Stdout, "%s  %s by %s, workspace %s: removed the lock of the %s by %s on %s (pid %d) started %s, which never finished: any change it made before it stopped is in the tenant and in state\n",
 			rec.Time.Format(time.RFC3339), rec.Operation, rec.Who, rec.Workspace, h.Operation, h.Who, h.Host, h.PID, h.Created.UTC().Format(time.RFC3339))
 		return
 	}
