@@ -262,7 +262,7 @@ func TestGitHubActionsC4sctlInvocationsParse(t *testing.T) {
 
 // Every job installs the release archive `make release` builds, checked against its SHA256SUMS,
 // rather than compiling c4sctl (and msgraph-sdk-go) with the Go toolchain in each job; and the
-// apply job falls back to a fresh plan on the stale-plan exit code, not on error text.
+// apply job tells a stale plan by its exit code, not by error text, and applies no other plan.
 func TestGitHubActionsInstallTheCheckedRelease(t *testing.T) {
 	raw, err := os.ReadFile(filepath.FromSlash(workflowPath))
 	if err != nil {
@@ -295,6 +295,21 @@ func TestGitHubActionsInstallTheCheckedRelease(t *testing.T) {
 	}
 	if want := fmt.Sprintf(`if [ "$code" -ne %d ]; then exit "$code"; fi`, ExitStalePlan); !strings.Contains(wf, want) {
 		t.Errorf("the apply job does not fall back on exit %d (stale plan) alone: want %q", ExitStalePlan, want)
+	}
+	// Only the reviewed plan is applied: every apply in the workflow is of the PR's saved plan.
+	applies := 0
+	for _, l := range strings.Split(wf, "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "#") || !strings.HasPrefix(l, "c4sctl ") || !strings.Contains(l, " apply") {
+			continue
+		}
+		applies++
+		if !strings.HasSuffix(l, " apply saved-plan/plan.bin") {
+			t.Errorf("the workflow applies a plan nobody reviewed: %s", l)
+		}
+	}
+	if applies == 0 {
+		t.Error("the workflow applies nothing")
 	}
 	if strings.Contains(wf, "grep -q") {
 		t.Error("the workflow greps error text; use exit codes")
