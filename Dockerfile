@@ -2,7 +2,7 @@
 # A static binary on distroless: no shell, no package manager, a non-root user; the image's
 # ca-certificates and tzdata are all c4sctl needs at run time.
 #
-#   make image                    # docker build --build-arg VERSION=$(git describe) -t c4sctl:VERSION .
+#   make image                    # docker build --build-arg VERSION=$(git describe) --build-arg COMMIT=$(git rev-parse HEAD) -t c4sctl:VERSION .
 #   docker run --rm -v "$PWD/deploy:/work" c4sctl:VERSION plan
 #
 # The build flags are the ones `make release` uses (-trimpath, no symbol tables, no cgo), so the
@@ -15,8 +15,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
+# The commit (make image passes git rev-parse HEAD): .git is not in the build context.
+ARG COMMIT=
 RUN CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w -X github.com/c4sctl/c4sctl/pkg/cli.Version=${VERSION}" \
+    -ldflags "-s -w -X github.com/c4sctl/c4sctl/pkg/cli.Version=${VERSION} -X github.com/c4sctl/c4sctl/pkg/cli.Commit=${COMMIT}" \
     -o /out/c4sctl ./cmd/c4sctl
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -3,7 +3,8 @@
 GO       ?= go
 BIN      := bin/c4sctl
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION) -X github.com/c4sctl/c4sctl/pkg/cli.Commit=$(COMMIT)
 DEMO_DIR ?= examples/quickstart
 C4S      := $(BIN) --dir $(DEMO_DIR) --sandbox --no-color
 
@@ -111,7 +112,7 @@ release:
 # daemon, which CI here does not have: cmd/c4sctl's tests check the Dockerfile's build matches
 # `make release` instead.
 image:
-	docker build --build-arg VERSION=$(VERSION) -t c4sctl:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t c4sctl:$(VERSION) .
 
 clean:
 	rm -rf bin dist $(DEMO_DIR)/.c4sctl tools/azurite/node_modules

@@ -45,6 +45,7 @@ func TestDockerfileBuildsTheReleaseBinary(t *testing.T) {
 	// Version must stay a package-level string variable: the -X linker flag below sets it, and
 	// sets nothing (silently) if it becomes a constant or moves.
 	var _ *string = &cli.Version
+	var _ *string = &cli.Commit
 
 	ins := dockerInstructions(readRepoFile(t, "Dockerfile"))
 	makefile := readRepoFile(t, "Makefile")
@@ -107,6 +108,12 @@ func TestDockerfileBuildsTheReleaseBinary(t *testing.T) {
 	ldflags := regexp.MustCompile(`(?m)^LDFLAGS\s*:=\s*-X (\S+)=`).FindStringSubmatch(makefile)
 	if ldflags == nil || !strings.Contains(build, "-X "+ldflags[1]+"=") {
 		t.Errorf("go build %q does not set the version symbol the Makefile sets (%v)", build, ldflags)
+	}
+	// The commit too: .git is not in the build context, so Go's own vcs stamp is absent there.
+	for _, src := range []string{build, makefile} {
+		if !strings.Contains(src, "-X github.com/c4sctl/c4sctl/pkg/cli.Commit=") {
+			t.Errorf("%q does not set the commit symbol", src[:min(len(src), 80)])
+		}
 	}
 	if copied == "" || !strings.Contains(entrypoint, `"`+copied+`"`) {
 		t.Errorf("ENTRYPOINT %s does not run the copied binary %q", entrypoint, copied)

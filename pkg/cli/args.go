@@ -135,7 +135,9 @@ func requireSubcommand(c *cobra.Command) {
 // time, from git describe), the commit Go recorded (vcs.revision) and the Go version.
 func versionLine() string {
 	commit := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if len(Commit) >= 12 {
+		commit = Commit[:12]
+	} else if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 				commit = s.Value[:12]

@@ -63,6 +63,16 @@ func TestVersionFlagAndCommand(t *testing.T) {
 	}
 }
 
+// The commit set at build time (make build, make release, the Dockerfile) is printed even where
+// Go stamps none (-buildvcs=false, or no .git as in the image's build context).
+func TestVersionPrintsTheCommitSetAtBuildTime(t *testing.T) {
+	defer func(c string) { Commit = c }(Commit)
+	Commit = "0123456789abcdef0123456789abcdef01234567"
+	if stdout, _, code := runCLI(t, "version"); code != 0 || !strings.Contains(stdout, "(commit 0123456789ab, go1.") {
+		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
+
 func TestUnknownSubcommandExits1WithSuggestion(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -14,6 +14,11 @@ import (
 // Version is set at build time (-ldflags "-X github.com/c4sctl/c4sctl/pkg/cli.Version=...").
 var Version = "0.1.0-dev"
 
+// Commit is the git commit the binary was built from, set at build time (-ldflags "-X
+// github.com/c4sctl/c4sctl/pkg/cli.Commit=..."; make build, make release and the Dockerfile set
+// it). Without it, the commit Go stamps into the build (vcs.revision), if any.
+var Commit = ""
+
 // Main runs c4sctl with the process's arguments and streams, and returns the exit code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return run(ctx, &Globals{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}, args)
