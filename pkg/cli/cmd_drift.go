@@ -68,11 +68,13 @@ reason, or are deferred), 1 error.`,
 				return err
 			}
 			defer s.close()
+			coverage, stopCoverage := startCoverage(cmd.Context(), g) // its reads run beside the refresh
 			pl, err := s.plan(cmd.Context(), &f)
 			if err != nil {
+				stopCoverage()
 				return err
 			}
-			if err := withCoverage(cmd.Context(), g, pl); err != nil {
+			if err := withCoverage(g, pl, coverage); err != nil {
 				return err
 			}
 			excluded := plan.Excluded(g.config, f.exclude)

@@ -145,11 +145,29 @@ func (s *session) planDiags(ctx context.Context, f *planFlags) (*plan.Plan, hcl.
 	return pl, diags, nil
 }
 
-// withCoverage adds the seller coverage to the plan. When it cannot be measured because a
-// provider is failing, and the plan already says that provider's resources could not be read,
-// the run goes on without it (the verdict is red anyway); otherwise its error ends the run.
-func withCoverage(ctx context.Context, g *Globals, pl *plan.Plan) error {
-	cov, err := sellerCoverage(ctx, g, pl)
+// startCoverage starts the seller coverage's reads (startSellerCoverage), to run beside the
+// plan's refresh. wait takes the finished plan (the app id comes from it) and returns the
+// coverage; an error starting it is wait's, so that withCoverage treats it as any other. stop
+// cancels the reads and waits for them to end (the plan failed).
+func startCoverage(ctx context.Context, g *Globals) (wait func(pl *plan.Plan) (*plan.Coverage, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	started, err := startSellerCoverage(ctx, g)
+	if err != nil {
+		started = func(*plan.Plan) (*plan.Coverage, error) { return nil, err }
+	}
+	wait = func(pl *plan.Plan) (*plan.Coverage, error) {
+		defer cancel()
+		return started(pl)
+	}
+	return wait, func() { cancel(); _, _ = started(nil) }
+}
+
+// withCoverage adds the seller coverage (startCoverage's wait) to the plan. When it cannot be
+// measured because a provider is failing, and the plan already says that provider's resources
+// could not be read, the run goes on without it (the verdict is red anyway); otherwise its
+// error ends the run.
+func withCoverage(g *Globals, pl *plan.Plan, coverage func(*plan.Plan) (*plan.Coverage, error)) error {
+	cov, err := coverage(pl)
 	if err != nil {
 		if len(pl.ReadFailures()) == 0 {
 			return err
@@ -253,12 +271,19 @@ changes, manual actions, deferred resources, or resources that could not be read
 					return err
 				}
 				defer s.close()
+				// The seller coverage's reads run beside the refresh (a destroy plan has none).
+				var coverage func(*plan.Plan) (*plan.Coverage, error)
+				stopCoverage := func() {}
+				if !f.destroy {
+					coverage, stopCoverage = startCoverage(cmd.Context(), g)
+				}
 				pl, diags, err := s.planDiags(cmd.Context(), &f)
 				if err != nil {
+					stopCoverage()
 					return err
 				}
-				if !f.destroy {
-					if err := withCoverage(cmd.Context(), g, pl); err != nil {
+				if coverage != nil {
+					if err := withCoverage(g, pl, coverage); err != nil {
 						return err
 					}
 				}

@@ -582,7 +582,7 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerG
 	appWhy := ""
 	notAllowed := map[string]bool{}
 	if appID != "" {
-		notes, err := checkAppAvailability(ctx, m, group, sellerGID, appID, managesApp, res)
+		notes, err := checkAppAvailability(ctx, m, readAppAvailability(ctx, m, appID), group, sellerGID, appID, managesApp, res)
 		switch {
 		case res.AppAvailabilityUnread != "":
 			notChecked(checkTeamsApp, "whether the sellers may use the app could not be read: "+clipNote(res.AppAvailabilityUnread))

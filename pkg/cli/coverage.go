@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
 	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
@@ -13,13 +14,20 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/spec"
 )
 
-// sellerCoverage computes what the members of the configuration's seller group actually get
+// startSellerCoverage computes what the members of the configuration's seller group actually get
 // (issue 16): in Teams, when the configuration manages a Teams policy (the app check uses the
 // app a teams_app_setup_policy installs as the plan evaluated it, setupAppID; without one only
 // transcription is checked); in Salesforce, when it manages a salesforce_permission_set (the reconciliation:
 // reconcileSellers). nil when it names no seller group (no m365_license_assignment) or neither
 // applies. The group's members are read once for both.
-func sellerCoverage(ctx context.Context, g *Globals, pl *plan.Plan) (*plan.Coverage, error) {
+//
+// It evaluates what it needs from the configuration at once and starts the reads
+// (ComputeCoverage), which run beside the plan's refresh. wait takes the finished plan: the
+// Copilot for Sales app id comes from its evaluated configuration (setupAppID; data.teams_app's
+// id is known only then), and the app's availability is read once it is known; wait returns the
+// coverage. When the plan fails, cancelling ctx stops the reads (wait(nil) then waits for them).
+func startSellerCoverage(ctx context.Context, g *Globals) (wait func(pl *plan.Plan) (*plan.Coverage, error), err error) {
+	none := func(*plan.Plan) (*plan.Coverage, error) { return nil, nil }
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
@@ -46,18 +54,29 @@ func sellerCoverage(ctx context.Context, g *Globals, pl *plan.Plan) (*plan.Cover
 			hasTeams = true
 		}
 	}
-	// The app id comes from the plan's evaluated configuration: app_preset_list usually refers
-	// to data.teams_app's id, which is known only once the plan has read the data source (the
-	// configuration evaluated alone left it unknown, and the app was never checked).
-	appID := setupAppID(pl)
 	if !hasTeams && permSet == "" {
-		return nil, nil
+		return none, nil
 	}
 	group, sku, err := sellerLicence(ctx, g)
 	if err != nil {
-		return nil, nil // no seller group declared: nothing to measure against
+		return none, nil // no seller group declared: nothing to measure against
 	}
-	in := CoverageSpec{Group: group, Sku: sku, AppID: appID, ManagesApp: managesApp, PermissionSet: permSet, ConnectedApp: app}
+	// The app id comes from the plan's evaluated configuration: app_preset_list usually refers
+	// to data.teams_app's id, which is known only once the plan has read the data source (the
+	// configuration evaluated alone left it unknown, and the app was never checked).
+	planned := make(chan *plan.Plan, 1)
+	in := CoverageSpec{Group: group, Sku: sku, ManagesApp: managesApp, PermissionSet: permSet, ConnectedApp: app}
+	in.AppIDOf = func(ctx context.Context) (string, error) {
+		select {
+		case pl := <-planned:
+			if pl == nil {
+				return "", context.Canceled // the plan failed
+			}
+			return setupAppID(pl), nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
 	if in.M365, err = m365Client(ctx, g); err != nil {
 		return nil, err
 	}
@@ -83,13 +102,32 @@ func sellerCoverage(ctx context.Context, g *Globals, pl *plan.Plan) (*plan.Cover
 		}
 		in.Salesforce = sc
 	}
-	return ComputeCoverage(ctx, in)
+	type result struct {
+		cov *plan.Coverage
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		if err := providers.Guard(func() error { r.cov, r.err = ComputeCoverage(ctx, in); return nil }); err != nil {
+			r.err = err
+		}
+		done <- r
+	}()
+	return func(pl *plan.Plan) (*plan.Coverage, error) {
+		planned <- pl
+		r := <-done
+		return r.cov, r.err
+	}, nil
 }
 
 // CoverageSpec is what ComputeCoverage measures, and with which clients.
 type CoverageSpec struct {
 	Group, Sku string // the seller group (name or id) and the licence's SKU part number
 	AppID      string // the Copilot for Sales Teams app id the setup policy must install ("" skips)
+	// AppIDOf, when set, gives AppID in its place and may wait (for the plan that evaluates
+	// data.teams_app): the other reads run meanwhile. Used only when Teams is set.
+	AppIDOf func(ctx context.Context) (string, error)
 	// ManagesApp: the configuration manages the app's availability (m365_integrated_app), so an
 	// availability that keeps sellers out is a change plan shows, not an error.
 	ManagesApp bool
@@ -105,26 +143,81 @@ type CoverageSpec struct {
 // their reconciliation with Salesforce (what plan, show and drift print; the large-tenant
 // benchmark runs it for 20,000 sellers).
 func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, error) {
-	gid, members, err := in.M365.GroupMembers(ctx, in.Group)
-	if err != nil {
-		return nil, fmt.Errorf("seller coverage: read the members of %q: %w", in.Group, err)
-	}
-	cov := &plan.Coverage{Group: in.Group, Sellers: len(members)}
-	if in.Teams != nil {
-		tin, graph := coverageInput(ctx, in.M365, members, in.AppID)
+	var gid string
+	var members []m365.Member
+	var cov *plan.Coverage
+	if in.Teams == nil {
+		var err error
+		if gid, members, err = in.M365.GroupMembers(ctx, in.Group); err != nil {
+			return nil, fmt.Errorf("seller coverage: read the members of %q: %w", in.Group, err)
+		}
+		cov = &plan.Coverage{Group: in.Group, Sellers: len(members)}
+	} else {
+		// The reads run beside each other: the seller group's member pages, the tenant's Teams
+		// user configurations (a page per 999 users; every user's, as the sellers are not known
+		// yet) and the Teams assignment lists; the app's availability once the app id is known
+		// (at once with AppID; with AppIDOf, when the plan has evaluated it).
+		appID := in.AppID
+		var avail chan appAvailability
+		readAvailability := func(id string) {
+			avail = make(chan appAvailability, 1)
+			go func() {
+				var a appAvailability
+				if err := providers.Guard(func() error { a = readAppAvailability(ctx, in.M365, id); return nil }); err != nil {
+					a.err = err
+				}
+				avail <- a
+			}()
+		}
+		graph := graphSource{}
+		tin := teams.CoverageInput{Members: in.M365.GroupMemberIDs, AppID: appID}
+		if in.AppIDOf != nil {
+			tin.LoadAppID = func(ctx context.Context) (string, error) {
+				id, err := in.AppIDOf(ctx)
+				if err != nil {
+					return "", err
+				}
+				if appID = id; id != "" {
+					readAvailability(id)
+				}
+				return id, nil
+			}
+		} else if appID != "" {
+			readAvailability(appID)
+		}
+		tin.LoadSellers = func(ctx context.Context) ([]teams.Seller, error) {
+			id, ms, err := in.M365.GroupMembers(ctx, in.Group)
+			if err != nil {
+				return nil, fmt.Errorf("read the members of %q: %w", in.Group, err)
+			}
+			gid, members = id, ms
+			sellers := make([]teams.Seller, 0, len(ms))
+			for _, u := range ms {
+				sellers = append(sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
+			}
+			return sellers, nil
+		}
+		tin.LoadUserPolicies = func(ctx context.Context) (map[string][]teams.UserPolicy, error) {
+			return readUserPolicies(ctx, in.M365, nil, &graph), nil
+		}
 		res, err := in.Teams.Coverage(ctx, tin)
+		var av appAvailability
+		if avail != nil {
+			av = <-avail
+		}
 		if err != nil {
 			return nil, fmt.Errorf("seller coverage: %w", err)
 		}
 		var appNotes []string
-		if in.AppID != "" {
-			if appNotes, err = checkAppAvailability(ctx, in.M365, in.Group, gid, in.AppID, in.ManagesApp, res); err != nil {
+		if appID != "" {
+			if appNotes, err = checkAppAvailability(ctx, in.M365, av, in.Group, gid, appID, in.ManagesApp, res); err != nil {
 				return nil, err
 			}
 		}
-		cov = coverageSummary(in.Group, gid, in.AppID, res, graph)
+		cov = coverageSummary(in.Group, gid, appID, res, graph)
 		cov.Notes = append(cov.Notes, appNotes...)
 	}
+	var err error
 	if in.Salesforce != nil {
 		if cov.Reconciliation, err = reconcileSellers(ctx, in, members); err != nil {
 			return nil, fmt.Errorf("seller reconciliation: %w", err)
@@ -179,15 +272,30 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	return r, nil
 }
 
-// checkAppAvailability checks that the sellers whose setup policy installs the Copilot for Sales
-// app may use it under app-centric management (docs/api/teams.md, "App availability"): the app
+// appAvailability is the Copilot for Sales app's availability as read for the coverage.
+type appAvailability struct {
+	a     *m365.AppAvailability
+	found bool
+	err   error // why it could not be read
+}
+
+// readAppAvailability reads the app's availability under app-centric management. It needs no
+// seller: the coverage reads it beside the seller group's pages. The members of the groups it is
+// available to are read by checkAppAvailability, which knows the seller group.
+func readAppAvailability(ctx context.Context, m *m365.Client, appID string) appAvailability {
+	a, found, err := m.AppAvailabilityOf(ctx, appID, m365.Defaults.TeamsAppName)
+	return appAvailability{a: a, found: found, err: err}
+}
+
+// checkAppAvailability checks, from the availability read beforehand (readAppAvailability),
+// that the sellers whose setup policy installs the Copilot for Sales app may use it under app-centric management (docs/api/teams.md, "App availability"): the app
 // not blocked by an admin, and available to everyone or to the seller (directly or through one
 // of the allowed groups, direct members). It sets AppNotAllowed on res's groups. A blocked app,
 // or an availability the configuration does not manage (no m365_integrated_app), is an error
 // with the reason and the admin-centre steps: installing or pinning an app its users may not use
 // does nothing for them. An availability c4sctl manages is counted as not covered (the plan
 // shows its change). What could not be read counts every such seller as not covered.
-func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, appID string, managesApp bool, res *teams.CoverageResult) ([]string, error) {
+func checkAppAvailability(ctx context.Context, m *m365.Client, av appAvailability, group, groupID, appID string, managesApp bool, res *teams.CoverageResult) ([]string, error) {
 	installed := 0
 	for _, cg := range res.Groups {
 		if cg.AppInstalled {
@@ -207,13 +315,13 @@ func checkAppAvailability(ctx context.Context, m *m365.Client, group, groupID, a
 		res.AppAvailabilityUnread = why
 		return []string{fmt.Sprintf("whether the %d seller(s) whose setup policy installs the Copilot for Sales app may use it could not be read (%s); they are counted as not covered", installed, why)}
 	}
-	a, found, err := m.AppAvailabilityOf(ctx, appID, m365.Defaults.TeamsAppName)
-	if err != nil {
-		return notRead(err.Error()), nil
+	if av.err != nil {
+		return notRead(av.err.Error()), nil
 	}
-	if !found {
+	if !av.found {
 		return notRead(fmt.Sprintf("no Copilot package of the tenant has Teams app id %s", appID)), nil
 	}
+	a := av.a
 	allowedGroupMembers := map[string]bool{}
 	if a.AvailableTo == "some" {
 		for gid := range a.Groups {
@@ -309,21 +417,30 @@ func coverageInput(ctx context.Context, m *m365.Client, members []m365.Member, a
 		want[strings.ToLower(u.ID)] = true
 	}
 	graph := graphSource{}
-	if ups, n, err := m.TeamsUserPolicies(ctx, want); err != nil {
+	in.UserPolicies = readUserPolicies(ctx, m, want, &graph)
+	return in, graph
+}
+
+// readUserPolicies reads the effective policies of the users in want (nil: every user) from
+// Graph's Teams user configurations, as teams.CoverageInput's UserPolicies; nil, with why in
+// graph, when Graph could not be read (the coverage is then computed from the assignments).
+func readUserPolicies(ctx context.Context, m *m365.Client, want map[string]bool, graph *graphSource) map[string][]teams.UserPolicy {
+	ups, n, err := m.TeamsUserPolicies(ctx, want)
+	if err != nil {
 		graph.why = err.Error()
-	} else {
-		graph.requests = n
-		in.UserPolicies = make(map[string][]teams.UserPolicy, len(ups))
-		for id, ps := range ups {
-			for _, p := range ps {
-				in.UserPolicies[id] = append(in.UserPolicies[id], teams.UserPolicy(p))
-			}
-			if in.UserPolicies[id] == nil {
-				in.UserPolicies[id] = []teams.UserPolicy{}
-			}
+		return nil
+	}
+	graph.requests = n
+	out := make(map[string][]teams.UserPolicy, len(ups))
+	for id, ps := range ups {
+		for _, p := range ps {
+			out[id] = append(out[id], teams.UserPolicy(p))
+		}
+		if out[id] == nil {
+			out[id] = []teams.UserPolicy{}
 		}
 	}
-	return in, graph
+	return out
 }
 
 type graphSource struct {

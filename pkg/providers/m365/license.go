@@ -251,8 +251,22 @@ type rawUser struct {
 
 const userSelect = "id,userPrincipalName,displayName,mail,usageLocation,assignedLicenses"
 
-// groupMembers pages through a group's direct members (users only), 999 a page.
+// groupMembers pages through a group's direct members (users only), 999 a page. Callers that
+// ask for a group whose read is under way get that read's answer instead of a second one: a plan
+// reads the seller group for the licence assignment and for the seller coverage at the same
+// time, and 20,000 members are 21 pages one after the other. A read that has ended is not
+// reused (apply reads again after its writes). The slice is shared: callers only read it.
 func (c *Client) groupMembers(ctx context.Context, groupID string) ([]rawUser, error) {
+	v, err, shared := c.memberReads.Do(strings.ToLower(groupID), func() (any, error) { return c.readGroupMembers(ctx, groupID) })
+	if shared && err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The read we joined was its caller's, and that caller gave up: read for ourselves.
+		return c.readGroupMembers(ctx, groupID)
+	}
+	us, _ := v.([]rawUser)
+	return us, err
+}
+
+func (c *Client) readGroupMembers(ctx context.Context, groupID string) ([]rawUser, error) {
 	var out []rawUser
 	_, err := pagesOf(ctx, c, "/v1.0/groups/"+url.PathEscape(groupID)+"/members?$select="+userSelect+"&$top=999", func(u rawUser) error {
 		if isUserMember(u) {

@@ -36,6 +36,7 @@ import (
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults are the product settings that drift with Microsoft's naming and licensing (the
@@ -147,6 +148,8 @@ type Client struct {
 	skus       []skuInfo
 	analyses   map[string]*analysis
 	pkgProblem map[string]string // per app (appKey): why the Copilot package API could not be used
+
+	memberReads singleflight.Group // group member reads under way, by lower-case group id
 
 	// BatchConcurrency is how many $batch requests run at once (default 4).
 	BatchConcurrency int

@@ -38,13 +38,14 @@ const UserConfigurationsPath = "/v1.0/admin/teams/userConfigurations?$select=id,
 // TeamsUserPolicies reads the effective Teams policies of the users in want (lower-case object
 // ids) from Graph's Teams user configurations, paged: one request per 999 users of the tenant,
 // whatever the number of sellers. A user of want that Graph does not list is absent from the
-// answer. An error (403 without the permission, 404 where the API is not deployed) is returned
-// as is: the caller falls back to computing from the assignments.
+// answer; with want nil, every user listed is in it (for a caller that reads the pages before it
+// knows the sellers). An error (403 without the permission, 404 where the API is not deployed)
+// is returned as is: the caller falls back to computing from the assignments.
 func (c *Client) TeamsUserPolicies(ctx context.Context, want map[string]bool) (map[string][]UserPolicy, int, error) {
 	out := map[string][]UserPolicy{}
 	n, err := pagesOf(ctx, c, UserConfigurationsPath, func(u userConfiguration) error {
 		id := strings.ToLower(u.ID)
-		if id == "" || !want[id] {
+		if id == "" || (want != nil && !want[id]) {
 			return nil
 		}
 		ps, err := userPolicies(u)

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"golang.org/x/sync/errgroup"
 )
 
 // Seller coverage: which meeting policy and app setup policy each seller gets, computed from the
@@ -78,6 +81,15 @@ type CoverageInput struct {
 	// every seller's policies from the group assignments; a seller absent from a non-nil map is
 	// computed so too.
 	UserPolicies map[string][]UserPolicy
+	// LoadSellers and LoadUserPolicies, when set, give Sellers and UserPolicies in their place
+	// and run while Coverage reads the assignment lists: a plan's seller group (21 pages for
+	// 20,000 members) and the tenant's user configurations (a page per 999 users) are its longest
+	// chains of requests, and the Teams reads need not wait for them.
+	LoadSellers      func(ctx context.Context) ([]Seller, error)
+	LoadUserPolicies func(ctx context.Context) (map[string][]UserPolicy, error)
+	// LoadAppID, when set, gives AppID in its place, run beside the other loads (the caller's
+	// app id may be known only once its plan is finished).
+	LoadAppID func(ctx context.Context) (string, error)
 }
 
 // UserPolicy is one effective policy assignment of a user as Graph reports it (see
@@ -156,24 +168,45 @@ func (r *CoverageResult) Uncovered() int {
 // seller. Computed, direct user assignments are not seen (the Teams service has no public bulk
 // route for them: docs/api/teams.md); res.Source says which, and the caller says so.
 func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResult, error) {
-	res := &CoverageResult{Sellers: len(in.Sellers), Source: SourceAssignments}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var eg errgroup.Group
+	load := func(f func() error) {
+		providers.Go(&eg, func() error {
+			err := f()
+			if err != nil {
+				cancel(err) // the other reads are of no use without it
+			}
+			return err
+		})
+	}
+	if in.LoadSellers != nil {
+		load(func() (err error) { in.Sellers, err = in.LoadSellers(ctx); return err })
+	}
+	if in.LoadUserPolicies != nil {
+		load(func() (err error) { in.UserPolicies, err = in.LoadUserPolicies(ctx); return err })
+	}
+	if in.LoadAppID != nil {
+		load(func() (err error) { in.AppID, err = in.LoadAppID(ctx); return err })
+	}
+	assigned, err := c.assignmentLists(ctx)
+	if werr := eg.Wait(); werr != nil {
+		// The first failure's reason: the loads it cancelled fail with the context's error.
+		if cause := context.Cause(ctx); cause != nil {
+			return nil, cause
+		}
+		return nil, werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &CoverageResult{Sellers: len(in.Sellers), Source: SourceAssignments, Requests: 2}
 	if in.UserPolicies != nil {
 		res.Source = SourceGraph
 		for _, sl := range in.Sellers {
 			if _, ok := in.UserPolicies[strings.ToLower(sl.ID)]; !ok {
 				res.NotInGraph++
 			}
-		}
-	}
-	assigned := map[string][]GroupAssignment{}
-	for _, typ := range []string{meetingType, setupType} {
-		gs, err := c.policyGroups(ctx, typ)
-		res.Requests++
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority), Created: g.CreatedTime})
 		}
 	}
 	// The assigned groups' members are read only when some seller's policies are computed.
@@ -314,4 +347,19 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 		res.SellerGroup[i] = index[g]
 	}
 	return res, nil
+}
+
+// assignmentLists reads the group assignments of both policy types (two requests).
+func (c *Client) assignmentLists(ctx context.Context) (map[string][]GroupAssignment, error) {
+	assigned := map[string][]GroupAssignment{}
+	for _, typ := range []string{meetingType, setupType} {
+		gs, err := c.policyGroups(ctx, typ)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			assigned[typ] = append(assigned[typ], GroupAssignment{GroupID: g.GroupID, PolicyName: g.PolicyName, Rank: int(g.Priority), Created: g.CreatedTime})
+		}
+	}
+	return assigned, nil
 }

@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -111,6 +112,17 @@ func TestCoverageGroupsSellersByOutcome(t *testing.T) {
 	// 2 assignment lists + 3 meeting policies + 1 setup policy, whatever the number of sellers.
 	if res.Requests != 6 {
 		t.Errorf("%d Teams requests, want 6", res.Requests)
+	}
+	// LoadSellers (the sellers listed while the Teams reads run) gives the same coverage; its
+	// error is the coverage's.
+	lazy, err := c.Coverage(context.Background(), teams.CoverageInput{LoadSellers: func(context.Context) ([]teams.Seller, error) { return sellers, nil },
+		Members: func(_ context.Context, g string) ([]string, bool, error) { ids, ok := members[g]; return ids, ok, nil }, AppID: c4s})
+	if err != nil || fmt.Sprint(lazy) != fmt.Sprint(res) {
+		t.Fatalf("with LoadSellers: %v\n%+v\nwant %+v", err, lazy, res)
+	}
+	if _, err := c.Coverage(context.Background(), teams.CoverageInput{LoadSellers: func(context.Context) ([]teams.Seller, error) { return nil, fmt.Errorf("members: boom") },
+		Members: func(_ context.Context, g string) ([]string, bool, error) { ids, ok := members[g]; return ids, ok, nil }, AppID: c4s}); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("LoadSellers failing: %v", err)
 	}
 }
 
