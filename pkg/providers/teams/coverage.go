@@ -134,8 +134,9 @@ type CoverageResult struct {
 	Requests   int      // requests sent to the Teams service
 	GroupsRead int      // groups whose members were read
 	Missing    []string // assigned groups that no longer exist (no members)
-	// SellerGroup gives, for each seller of the input (Sellers, or what LoadSellers listed; same order), the index in Groups of the
-	// outcome that seller gets: per-seller readiness (`c4sctl status`, `welcome --ready-only`).
+	// SellerGroup gives, for each seller of the input (Sellers, or what LoadSellers listed; same
+	// order), the index in Groups of the outcome that seller gets: per-seller readiness
+	// (`c4sctl status`, `welcome --ready-only`).
 	SellerGroup []int
 	Source      string // SourceGraph or SourceAssignments
 	// NotInGraph counts the sellers Graph's user configurations did not list (SourceGraph):
