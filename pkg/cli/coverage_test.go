@@ -225,8 +225,10 @@ func TestAppAvailabilityDoesNotReadTheSellersAgain(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "availableTo some") {
 		t.Fatalf("plan: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if n := strings.Count(stderr, "/groups/"+graphapi.SellersGroupID+"/members"); n != 2 {
-		t.Errorf("the Sellers' members were read %d times, want 2 (the licence assignment, the coverage)", n)
+	// The licence assignment and the coverage read them, once each or once together (m365
+	// shares a member read under way: 2 or 1 depending on timing); the app check adds none.
+	if n := strings.Count(stderr, "/groups/"+graphapi.SellersGroupID+"/members"); n < 1 || n > 2 {
+		t.Errorf("the Sellers' members were read %d times, want 1 or 2 (the licence assignment and the coverage, shared when they overlap)", n)
 	}
 }
 
