@@ -290,8 +290,10 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	if err != nil {
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, err
 	}
-	if p.DeployedTo == "none" && p.AvailableTo == "none" && req.ID == "" {
-		// Not deployed at all: the deployment does not exist yet.
+	if p.DeployedTo == "none" && p.AvailableTo == "none" {
+		// Not deployed at all: the deployment does not exist (yet, or any more: the package
+		// stays in the catalog after destroy un-deploys it, and the deployment, the object this
+		// resource manages, is gone; apply's re-read after a delete relies on that).
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
 	}
 	return providers.ReadResponse{ID: p.ID, Value: v}, nil

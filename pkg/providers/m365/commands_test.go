@@ -215,6 +215,17 @@ func TestIntegratedAppDeploysThroughPackageAPI(t *testing.T) {
 	if !rr.Value.GetAttr("groups").Equals(cty.SetVal([]cty.Value{cty.StringVal("Sellers")})).True() || rr.Value.GetAttr("deployed_to").AsString() != "some" {
 		t.Fatalf("read back: %#v", rr.Value)
 	}
+
+	// Delete (destroy, or the block removed) un-deploys the package, which stays in the catalog:
+	// the deployment is gone, so the re-read by id that apply makes after a delete finds none
+	// (it reported "the object still exists" and destroy failed).
+	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: "m365_integrated_app", Action: providers.Delete, ID: ar.ID, Prior: rr.Value}); err != nil {
+		t.Fatal(err)
+	}
+	rr, err = c.Read(ctx, providers.ReadRequest{Type: "m365_integrated_app", ID: ar.ID, Config: cty.NullVal(rr.Value.Type())})
+	if err != nil || rr.ID != "" || !rr.Value.IsNull() {
+		t.Fatalf("read after delete: id %q value %#v err %v, want no deployment", rr.ID, rr.Value, err)
+	}
 }
 
 func TestIntegratedAppFallsBackToManualSteps(t *testing.T) {
