@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"errors"
 
-	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/spf13/cobra"
 )
+
+const destroyPrompt = "\nDo you really want to destroy all resources?\n  c4sctl will destroy everything shown above; objects that cannot be deleted are only removed\n  from state. There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
 
 func newDestroyCmd(g *Globals) *cobra.Command {
 	var f planFlags
@@ -27,30 +27,7 @@ Exit codes as apply's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.destroy = true
-			s, err := openSession(g, "destroy")
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx := cmd.Context()
-			pl, err := s.plan(ctx, &f)
-			if err != nil {
-				return err
-			}
-			plan.Render(g.Stdout, pl, g.colors(g.Stdout))
-			if pl.Summary().ToApply() == 0 {
-				return s.apply(ctx, pl, &f)
-			}
-			if !autoApprove {
-				ok, err := g.confirmWith("destroy", "\nDo you really want to destroy all resources?\n  c4sctl will destroy everything shown above; objects that cannot be deleted are only removed\n  from state. There is no undo. Only 'yes' will be accepted to confirm.\n\n  Enter a value: ")
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return errors.New("destroy cancelled: nothing was changed")
-				}
-			}
-			return s.apply(ctx, pl, &f)
+			return planAndApply(cmd.Context(), g, "destroy", &f, autoApprove, destroyPrompt)
 		},
 	}
 	cmd.Flags().IntVar(&f.concurrency, "parallelism", 8, "how many resources are read or changed at once")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -454,32 +453,7 @@ resources that could not be read remain.`,
 				}
 				return applySaved(cmd.Context(), g, args[0], &f)
 			}
-			s, err := openSession(g, "apply")
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			ctx := cmd.Context()
-			pl, err := s.plan(ctx, &f)
-			if err != nil {
-				return err
-			}
-			plan.Render(g.Stdout, pl, g.colors(g.Stdout))
-			writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))
-			if pl.Summary().ToApply() == 0 && !pl.RefreshOnly {
-				// Still record the live values, so that the next plan measures drift from now.
-				return s.apply(ctx, pl, &f)
-			}
-			if !autoApprove {
-				ok, err := g.confirm()
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return errors.New("apply cancelled: nothing was changed")
-				}
-			}
-			return s.apply(ctx, pl, &f)
+			return planAndApply(cmd.Context(), g, "apply", &f, autoApprove, applyPrompt)
 		},
 	}
 	f.register(cmd, false)
@@ -539,8 +513,34 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 }
 
 // confirm asks for "yes" on a terminal.
-func (g *Globals) confirm() (bool, error) {
-	return g.confirmWith("apply", "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ")
+const applyPrompt = "\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+
+// planAndApply is apply's and destroy's run (op names it): plan, show the plan, ask for "yes"
+// with prompt unless autoApprove, then apply. With nothing to change it still applies, so that
+// state records the live values and the next plan measures drift from now.
+func planAndApply(ctx context.Context, g *Globals, op string, f *planFlags, autoApprove bool, prompt string) error {
+	s, err := openSession(g, op)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	pl, err := s.plan(ctx, f)
+	if err != nil {
+		return err
+	}
+	plan.Render(g.Stdout, pl, g.colors(g.Stdout))
+	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))
+	if (pl.Summary().ToApply() == 0 && !pl.RefreshOnly) || autoApprove {
+		return s.apply(ctx, pl, f)
+	}
+	ok, err := g.confirmWith(op, prompt)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s cancelled: nothing was changed", op)
+	}
+	return s.apply(ctx, pl, f)
 }
 
 // confirmWith asks for "yes" on a terminal with the given prompt; cmd names the command in the
