@@ -172,3 +172,19 @@ func registerEntraCert(sb *sandbox.Server, file string) error {
 		return nil
 	})
 }
+
+// sandboxService returns the sandbox and its service name as T, for the hand-made changes of
+// `c4sctl sandbox ...` (what an admin would do in an admin centre); what names the API in the
+// error a sandbox without that service answers.
+func sandboxService[T any](g *Globals, name, what string) (*sandbox.Server, T, error) {
+	var zero T
+	sb, err := g.SandboxServer()
+	if err != nil {
+		return nil, zero, err
+	}
+	svc, ok := sb.Service(name).(T)
+	if !ok {
+		return nil, zero, fmt.Errorf("this sandbox does not serve %s", what)
+	}
+	return sb, svc, nil
+}

@@ -11,15 +11,7 @@ import (
 // sandboxBAP returns the sandbox and its Power Platform admin (bap) service, which the hand-made
 // Power Platform changes below act on; one place says what a sandbox without it answers.
 func sandboxBAP(g *Globals) (*sandbox.Server, *powerplatformapi.BAPService, error) {
-	sb, err := g.SandboxServer()
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, ok := sb.Service("bap").(*powerplatformapi.BAPService)
-	if !ok {
-		return nil, nil, fmt.Errorf("this sandbox does not serve the Power Platform admin API")
-	}
-	return sb, svc, nil
+	return sandboxService[*powerplatformapi.BAPService](g, "bap", "the Power Platform admin API")
 }
 
 // newSandboxDataverseCmd changes the sandbox's Dataverse by hand, as an admin does in the Power

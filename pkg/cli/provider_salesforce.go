@@ -12,13 +12,9 @@ import (
 func newSandboxSalesforceCmd(g *Globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "salesforce", Short: "Change the sandbox Salesforce org by hand (install the connected app, change a policy)"}
 	withOrg := func(fn func(*salesforceapi.Service) error) error {
-		sb, err := g.SandboxServer()
+		sb, svc, err := sandboxService[*salesforceapi.Service](g, "salesforce", "Salesforce")
 		if err != nil {
 			return err
-		}
-		svc, ok := sb.Service("salesforce").(*salesforceapi.Service)
-		if !ok {
-			return fmt.Errorf("this sandbox does not serve Salesforce")
 		}
 		return sb.Mutate(func() error { return fn(svc) })
 	}

@@ -23,13 +23,9 @@ POLICY_TYPE is TeamsMeetingPolicy or TeamsAppSetupPolicy; VALUE is JSON (true, f
 [{"Id":"..."}]), or plain text for a string.`,
 		Args: cobra.ExactArgs(4),
 		RunE: func(_ *cobra.Command, args []string) error {
-			sb, err := g.SandboxServer()
+			_, svc, err := sandboxService[*teamsapi.Service](g, "teams", "the Teams policy API")
 			if err != nil {
 				return err
-			}
-			svc, ok := sb.Service("teams").(*teamsapi.Service)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve the Teams policy API")
 			}
 			var value any
 			if err := json.Unmarshal([]byte(args[3]), &value); err != nil {
@@ -62,13 +58,9 @@ which wins over every group assignment; POLICY_NAME Global removes it.`,
 			if rank < 0 {
 				return fmt.Errorf("--rank %d: a rank is a whole number from 1 (highest)", rank)
 			}
-			sb, err := g.SandboxServer()
+			sb, svc, err := sandboxService[*teamsapi.Service](g, "teams", "the Teams policy API")
 			if err != nil {
 				return err
-			}
-			svc, ok := sb.Service("teams").(*teamsapi.Service)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve the Teams policy API")
 			}
 			if user != "" {
 				if rank != 0 {
@@ -124,13 +116,9 @@ Sales app; --unblock allows it again.`,
 			default:
 				return fmt.Errorf("--available-to %q: use none, some or all", availableTo)
 			}
-			sb, err := g.SandboxServer()
+			sb, gs, err := sandboxService[*graphapi.Service](g, "graph", "Microsoft Graph")
 			if err != nil {
 				return err
-			}
-			gs, ok := sb.Service("graph").(*graphapi.Service)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve Microsoft Graph")
 			}
 			var name string
 			err = sb.Mutate(func() error {
@@ -172,13 +160,9 @@ computed from the group policy assignments (direct user assignments are then not
 			if args[0] != "on" && args[0] != "off" {
 				return fmt.Errorf("%q: use on or off", args[0])
 			}
-			sb, err := g.SandboxServer()
+			sb, gs, err := sandboxService[*graphapi.Service](g, "graph", "Microsoft Graph")
 			if err != nil {
 				return err
-			}
-			gs, ok := sb.Service("graph").(*graphapi.Service)
-			if !ok {
-				return fmt.Errorf("this sandbox does not serve Microsoft Graph")
 			}
 			if err := sb.Mutate(func() error { gs.SetUserConfigurationsAvailable(args[0] == "on"); return nil }); err != nil {
 				return err
