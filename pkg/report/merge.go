@@ -89,6 +89,10 @@ func Merge(runs []*Run, opt MergeOptions) (*Fleet, error) {
 	seen := map[string]bool{}
 	for _, k := range order {
 		t := byKey[k]
+		if t.Run.AllResources && len(t.Run.Resources) == 0 {
+			// "No drift" over nothing is no verdict on the tenant.
+			t.Failed = "its drift report lists no resources: nothing was checked (an empty configuration, or the wrong --dir)"
+		}
 		if t.Sandbox && !opt.IncludeSandbox {
 			f.SandboxRuns = append(f.SandboxRuns, t)
 			continue

@@ -62,6 +62,8 @@ func TestMergeVerdicts(t *testing.T) {
 	}
 	drifted := clean("c", false)
 	drifted.Resources[0].Status = report.Missing
+	empty := clean("e", false)
+	empty.Resources = nil
 	for _, tc := range []struct {
 		name  string
 		runs  []*report.Run
@@ -74,6 +76,7 @@ func TestMergeVerdicts(t *testing.T) {
 		{"one missing", []*report.Run{clean("a", false)}, report.MergeOptions{Expect: []string{"a", "b"}}, false, "Drift in 0 of 2 tenant(s); 1 tenant(s) could not be checked."},
 		{"sandbox beside real", []*report.Run{clean("a", false), clean("s", true)}, report.MergeOptions{}, true, "No drift: all 1 tenant(s)"},
 		{"nothing", nil, report.MergeOptions{}, false, "No tenant checked."},
+		{"a report that checked nothing", []*report.Run{clean("a", false), empty}, report.MergeOptions{}, false, "Drift in 0 of 2 tenant(s); 1 tenant(s) could not be checked."},
 	} {
 		f, err := report.Merge(tc.runs, tc.opt)
 		if err != nil {
