@@ -82,14 +82,23 @@ func (r *Reauth) accepted(token string) {
 // errNoRenew says a refused token is not renewed (not ours, or a renewal already failed).
 var errNoRenew = errors.New("not renewed")
 
+// errFreshRefused is errNoRenew for a token of a new sign-in refused before any request succeeded
+// with it: the service refuses the app's fresh tokens. A request that took its token after
+// another request's renewal meets this on its first answer.
+var errFreshRefused = fmt.Errorf("%w: the token of a new sign-in was refused", errNoRenew)
+
 // renew signs in again for a refused token (once per generation) and returns a new token for the
 // same scopes.
 func (r *Reauth) renew(ctx context.Context, refused string) (string, error) {
 	r.mu.Lock()
 	t, ok := r.tokens[refused]
-	if !ok || (t.gen > 0 && !r.worked[t.gen]) {
+	if !ok {
 		r.mu.Unlock()
 		return "", errNoRenew
+	}
+	if t.gen > 0 && !r.worked[t.gen] {
+		r.mu.Unlock()
+		return "", errFreshRefused
 	}
 	if t.gen == r.gen {
 		c, err := r.build()
@@ -191,6 +200,13 @@ func (t *reauthTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	fresh, rerr := t.cred.renew(req.Context(), old)
 	if rerr != nil {
 		if errors.Is(rerr, errNoRenew) {
+			if errors.Is(rerr, errFreshRefused) {
+				// The refused token is one c4sctl had just signed in again for (another
+				// request renewed it first), so the note says what a resend would have.
+				if n, _ := req.Context().Value(reauthNoteKey{}).(*ReauthNote); n != nil {
+					n.refused.Store(true)
+				}
+			}
 			return resp, nil
 		}
 		_ = resp.Body.Close()

@@ -126,3 +126,42 @@ func TestConcurrent401sShareOneSignIn(t *testing.T) {
 		t.Errorf("%d renewals, want 2", n)
 	}
 }
+
+// A request that took the token of another request's renewal, and meets a 401 with it before any
+// request succeeded with that token, is not sent again (no loop), but its ReauthNote says the
+// fresh token was refused: the typed Graph SDK's error then says "signing in works, but this API
+// does not accept the app's tokens", as it does for the request that renewed.
+func TestFreshTokenRefusedMarksTheNote(t *testing.T) {
+	var signIns, gen atomic.Int64
+	cred, err := NewReauth(func() (azcore.TokenCredential, error) { return &counterCred{n: gen.Add(1), signIns: &signIns}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	defer srv.Close()
+	hc := Client(srv.Client(), cred)
+	send := func() *ReauthNote {
+		ctx, note := WithReauthNote(context.Background())
+		tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"api://x/.default"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return note
+	}
+	if !send().RefusedAfterSignIn() { // tok-1 refused, renewed, tok-2 refused on the resend
+		t.Fatal("the resend's 401 is not noted")
+	}
+	if !send().RefusedAfterSignIn() { // takes tok-2 (never accepted): not renewed, but noted
+		t.Error("a request that carried the new sign-in's token and met 401 is not noted as refused after a sign-in")
+	}
+	if n := cred.Renewals(); n != 1 {
+		t.Errorf("%d renewals, want 1", n)
+	}
+}
