@@ -336,7 +336,13 @@ func (a *Applier) applyOne(ctx context.Context, rc *plan.ResourceChange, known m
 		if err != nil {
 			return cty.NilVal, "", nil, err
 		}
-		live, err := client.Read(ctx, providers.ReadRequest{Type: rc.Type, ID: rc.ID, Config: cty.NullVal(rc.Schema.ImpliedType())})
+		// Read back as the orphan it now is: located by what state recorded (or, from a saved
+		// plan without it, what plan read), so that it is this object that is checked gone.
+		prior := rc.Prior
+		if prior == cty.NilVal || prior.IsNull() {
+			prior = rc.Before
+		}
+		live, err := client.Read(ctx, providers.ReadRequest{Type: rc.Type, ID: rc.ID, Config: cty.NullVal(rc.Schema.ImpliedType()), Prior: prior})
 		if err != nil {
 			return cty.NilVal, "", nil, fmt.Errorf("deleted, but re-reading it failed: %w", err)
 		}

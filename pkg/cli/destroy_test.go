@@ -1,9 +1,16 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 )
 
 const destroyConfig = transcription + `
@@ -94,5 +101,171 @@ func TestSavedDestroyPlanApplies(t *testing.T) {
 	}
 	if out, _, _ := runCLI(t, "--dir", dir, "state", "list"); out != "" {
 		t.Fatalf("state after the saved destroy: %q", out)
+	}
+}
+
+// allTypesPolicy adds the one resource type the quickstart lacks. Not applied to msdyn_viva,
+// where the quickstart's connector rule edits every policy (plan refuses a rule and a policy
+// block that would both manage one policy).
+const allTypesPolicy = `
+resource "powerplatform_dlp_policy" "other" {
+  display_name        = "c4sctl orphan test"
+  environment_type    = "ExceptEnvironments"
+  environments        = ["msdyn_viva"]
+  business_connectors = ["shared_salesforce", "shared_office365"]
+}
+`
+
+// deployFullQuickstart applies the quickstart (with allTypesPolicy) to an in-process sandbox in
+// a fresh directory, doing the guide's manual steps in between as `make demo` does, until plan
+// is clean: every block has its object in state. The seed holds Copilot for Sales settings of
+// two Salesforce orgs and more than one Dataverse environment, so an object located by defaults
+// rather than by what state recorded is ambiguous.
+func deployFullQuickstart(t *testing.T) (dir, hcl string) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = writeConfig(t, map[string]string{"main.c4s.hcl": string(b)})
+	run := func(ok []int, args ...string) {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if !slices.Contains(ok, code) {
+			t.Fatalf("%v: exit %d, want %v\n%s\n%s", args, code, ok, stdout, stderr)
+		}
+	}
+	run([]int{0, 4}, "apply", "--auto-approve")
+	run([]int{0}, "sandbox", "salesforce", "install-app")
+	run([]int{0}, "sandbox", "sign-in", "seller@contoso-sandbox.onmicrosoft.com")
+	run([]int{0}, "sandbox", "dataverse", "add-app-user")
+	// The policy names msdyn_viva, which the seller's sign-in has just created.
+	hcl = string(b) + allTypesPolicy
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(hcl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run([]int{0}, "apply", "--auto-approve")
+	run([]int{0}, "plan", "--detailed-exitcode")
+	return dir, hcl
+}
+
+// copyDeployment copies a deployed directory (configuration, state, the sandbox's data) so that
+// each case starts from the same deployment without applying it again.
+func copyDeployment(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(filepath.Join(to, ".c4sctl", "sandbox", "lock"))
+	return to
+}
+
+// withoutBlocks removes the resource blocks at addrs from an HCL file.
+func withoutBlocks(t *testing.T, src string, addrs ...string) string {
+	t.Helper()
+	f, diags := hclwrite.ParseConfig([]byte(src), "main.c4s.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, a := range addrs {
+		typ, name, _ := strings.Cut(a, ".")
+		blk := f.Body().FirstMatchingBlock("resource", []string{typ, name})
+		if blk == nil {
+			t.Fatalf("no block %s", a)
+		}
+		f.Body().RemoveBlock(blk)
+	}
+	return string(f.Bytes())
+}
+
+// An orphan (an object in state whose block is gone) is read from what state recorded about it,
+// for every resource type: with its block removed from the deployed quickstart, plan reads it
+// (never "could not be read") and plans what the type's rule says: destroyed, or, for objects
+// that cannot be deleted, no longer managed. Every registered resource type is in the table.
+func TestOrphanOfEveryTypeIsReadFromState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("deploys the whole quickstart")
+	}
+	const (
+		destroyed = "will be destroyed"
+		forgotten = "will no longer be managed"
+	)
+	cases := []struct {
+		remove []string          // the blocks removed: the address and its dependents
+		want   map[string]string // each one's planned action
+	}{
+		{[]string{"teams_meeting_policy.global"}, map[string]string{"teams_meeting_policy.global": forgotten}},
+		{[]string{"teams_app_setup_policy.global"}, map[string]string{"teams_app_setup_policy.global": forgotten}},
+		{[]string{"powerplatform_dlp_connector_rule.salesforce"}, map[string]string{"powerplatform_dlp_connector_rule.salesforce": forgotten}},
+		{[]string{"powerplatform_dlp_policy.other"}, map[string]string{"powerplatform_dlp_policy.other": destroyed}},
+		{[]string{"dataverse_environment_admins.viva"}, map[string]string{"dataverse_environment_admins.viva": forgotten}},
+		{[]string{"copilot_for_sales_settings.viva"}, map[string]string{"copilot_for_sales_settings.viva": forgotten}},
+		{[]string{"salesforce_connected_app.power_platform"}, map[string]string{"salesforce_connected_app.power_platform": forgotten}},
+		{[]string{"salesforce_permission_set.copilot", "salesforce_connected_app.power_platform"}, map[string]string{"salesforce_permission_set.copilot": destroyed, "salesforce_connected_app.power_platform": forgotten}},
+		{[]string{"m365_license_assignment.sellers"}, map[string]string{"m365_license_assignment.sellers": destroyed}},
+		{[]string{"m365_integrated_app.copilot_for_sales"}, map[string]string{"m365_integrated_app.copilot_for_sales": destroyed}},
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		for a := range c.want {
+			covered[strings.SplitN(a, ".", 2)[0]] = true
+		}
+	}
+	for _, typ := range providers.NewRegistry(builtinProviders()...).ResourceTypes() {
+		if !strings.HasPrefix(typ, "data.") && !covered[typ] {
+			t.Errorf("resource type %s has no case: add its block to the deployment and a case here", typ)
+		}
+	}
+
+	deployed, src := deployFullQuickstart(t)
+	for _, c := range cases {
+		t.Run(c.remove[0], func(t *testing.T) {
+			dir := copyDeployment(t, deployed)
+			if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(withoutBlocks(t, src, c.remove...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+			if code != 2 || strings.Contains(stdout+stderr, "could not be read") || strings.Contains(stderr, "Error") {
+				t.Fatalf("plan exit %d, want 2 without errors\n%s\n%s", code, stdout, stderr)
+			}
+			var changes []string
+			for _, l := range strings.Split(stdout, "\n") {
+				if strings.HasPrefix(l, "  # ") && strings.Contains(l, " will ") { // not a no-op's warnings
+					changes = append(changes, strings.TrimPrefix(l, "  # "))
+				}
+			}
+			var want []string
+			for a, w := range c.want {
+				want = append(want, a+" "+w)
+			}
+			slices.Sort(want)
+			slices.Sort(changes)
+			if !slices.Equal(changes, want) {
+				t.Fatalf("planned %q, want %q\n%s", changes, want, stdout)
+			}
+		})
+	}
+}
+
+// destroy of the whole deployed quickstart (every resource type, two Salesforce orgs' Copilot
+// for Sales settings in msdyn_viva) completes: every object is read from what state recorded,
+// deleted or no longer managed, exit 0; a plan --destroy afterwards has nothing to do.
+func TestDestroyFullQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("deploys the whole quickstart")
+	}
+	dir, _ := deployFullQuickstart(t)
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "destroy", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "Destroy complete! Resources: 4 destroyed. 6 removed from state and left as they are") || strings.Contains(stdout+stderr, "could not be read") {
+		t.Fatalf("destroy exit %d, want 0 and Destroy complete\n%s\n%s", code, stdout, stderr)
+	}
+	if out, _, _ := runCLI(t, "--dir", dir, "state", "list"); out != "" {
+		t.Fatalf("state after destroy: %q", out)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--destroy", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "No objects need to be destroyed") {
+		t.Fatalf("plan --destroy after destroy: exit %d, want 0 and nothing to do\n%s\n%s", code, stdout, stderr)
 	}
 }

@@ -307,7 +307,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 		readFailed(rc, r.Schema, fmt.Sprintf("provider %q is not usable", rc.Provider), err)
 		return rc, diags
 	}
-	live, err := client.Read(ctx, providers.ReadRequest{Type: r.Type, ID: id, Config: config})
+	live, err := client.Read(ctx, providers.ReadRequest{Type: r.Type, ID: id, Config: config, Prior: rc.Prior})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, append(diags, providerErrDiag(rc.Provider, addr, "Cannot read the live object", err)...)
@@ -475,7 +475,7 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			diags = append(diags, providerErrDiag(s.Provider, addr, fmt.Sprintf("Provider %q is not usable", s.Provider), err)...)
 			continue
 		}
-		live, err := client.Read(ctx, providers.ReadRequest{Type: sr.Type, ID: sr.ID, Config: cty.NullVal(s.ImpliedType())})
+		live, err := client.Read(ctx, providers.ReadRequest{Type: sr.Type, ID: sr.ID, Config: cty.NullVal(s.ImpliedType()), Prior: prior})
 		if err != nil && ctx.Err() == nil {
 			readFailed(rc, s, "reading it failed", err)
 			rc.Reason += orphanNote(addr)

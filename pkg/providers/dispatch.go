@@ -21,12 +21,17 @@ type Dispatch struct {
 	Handlers map[string]Handler
 }
 
-// Read implements Client.
+// Read implements Client. An orphan (Config null, Prior set) reaches the type's Read with its
+// prior value as the configuration (ReadRequest.Locator): every type then finds the object its
+// address held the way it found it while the block existed (its environment, its Salesforce org,
+// its declared map keys and set members), rather than by defaults that may name another object
+// or none (two Salesforce orgs' settings in one msdyn_viva: "set salesforce_org_id").
 func (d Dispatch) Read(ctx context.Context, req ReadRequest) (ReadResponse, error) {
 	h, ok := d.Handlers[req.Type]
 	if !ok || h.Read == nil {
 		return ReadResponse{}, fmt.Errorf("the %s provider has no resource type %q", d.Provider, req.Type)
 	}
+	req.Config = req.Locator()
 	return h.Read(ctx, req)
 }
 

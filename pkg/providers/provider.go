@@ -78,8 +78,28 @@ type ReadRequest struct {
 	ID string
 	// Config is the resource's configuration as an object of the schema's type: absent
 	// attributes are null, and values that depend on unapplied changes are unknown. Null when
-	// the resource was removed from configuration and is only in state.
+	// the resource was removed from configuration and is only in state (an orphan).
 	Config cty.Value
+	// Prior is what state recorded about the object after the last apply (an object of the
+	// schema's type, sensitive attributes null); cty.NilVal or null when state does not hold it.
+	// An orphan is read from it, as Terraform reads a resource whose block is gone with its
+	// prior state and a null configuration: it says which object the address held (the
+	// environment, the Salesforce org, the declared keys) where the configuration no longer
+	// can. Dispatch hands it to the type's Read in place of the null Config (see Dispatch.Read).
+	Prior cty.Value
+}
+
+// Locator is the value an object is located by: the configuration, or for an orphan (Config
+// null) the prior value state recorded. Both are objects of the schema's type; the result is
+// null when neither is known (export, import by id).
+func (r ReadRequest) Locator() cty.Value {
+	if r.Config != cty.NilVal && !r.Config.IsNull() {
+		return r.Config
+	}
+	if r.Prior != cty.NilVal && !r.Prior.IsNull() && r.Prior.IsWhollyKnown() {
+		return r.Prior
+	}
+	return r.Config
 }
 
 // ReadResponse is one object's live state.
