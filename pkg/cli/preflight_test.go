@@ -56,3 +56,35 @@ func TestPreflightCoversFourServicesAndSaysWhatItDidNotCheck(t *testing.T) {
 		t.Errorf("with the application user: exit %d\n%s", code, out)
 	}
 }
+
+// An outage is no verdict: with one service answering 500 to everything (its token endpoint
+// included), preflight shows that service's lines as not checked with the reason, never as
+// MISSING or ok, and its verdict is never "Nothing blocks apply".
+func TestPreflightOutageIsNotCheckedNeverMissing(t *testing.T) {
+	main, err := os.ReadFile(filepath.Join(repoRoot(t), "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ down, want string }{
+		{"salesforce", `[not checked] provider "salesforce": not checked: the sign-in got no usable answer`},
+		{"graph", "[not checked] licences: not checked: the tenant's subscriptions could not be read"},
+		{"graph", "[not checked] Teams Administrator: not checked"},
+		{"bap", "[not checked] Power Platform admin API: could not be checked"},
+	} {
+		t.Run(tc.down, func(t *testing.T) {
+			dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(main)})
+			t.Setenv("C4S_SANDBOX_FAULTS", "down="+tc.down)
+			stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "preflight")
+			out := stdout + stderr
+			if !strings.Contains(out, tc.want) || !strings.Contains(out, "500") {
+				t.Errorf("lacks %q with its reason (500):\n%s", tc.want, out)
+			}
+			if strings.Contains(out, "[MISSING]") || code != 0 {
+				t.Errorf("an outage of %s reads as missing (exit %d):\n%s", tc.down, code, out)
+			}
+			if strings.Contains(out, "Nothing blocks apply") || !strings.Contains(out, "were not checked") {
+				t.Errorf("verdict does not count what was not checked:\n%s", out)
+			}
+		})
+	}
+}

@@ -93,11 +93,19 @@ func runPreflight(ctx context.Context, g *Globals) error {
 	rep := &m365.PreflightReport{Identity: "(no microsoft365 or teams resources: Microsoft Graph not checked)"}
 	if len(microsoft) > 0 {
 		c, err := m365Client(ctx, g)
-		if err != nil {
-			return err
+		if err == nil {
+			var r *m365.PreflightReport
+			if r, err = c.Preflight(ctx, microsoft, "welcome"); err == nil {
+				rep = r
+			}
 		}
-		if rep, err = c.Preflight(ctx, microsoft, "welcome"); err != nil {
-			return fmt.Errorf("preflight: %w", err)
+		if err != nil {
+			addrs := make([]string, len(microsoft))
+			for i, r := range microsoft {
+				addrs[i] = r.Addr
+			}
+			rep.Identity = "(the Microsoft 365 sign-in failed: Microsoft Graph not checked)"
+			rep.Lines = append(rep.Lines, signInLine("microsoft365", addrs, err))
 		}
 	}
 	names := make([]string, 0, len(byProvider))
@@ -113,7 +121,7 @@ func runPreflight(ctx context.Context, g *Globals) error {
 		sort.Strings(addrs)
 		cl, err := g.Client(ctx, name)
 		if err != nil {
-			rep.Lines = append(rep.Lines, m365.CheckLine{Status: providers.CheckMissing, Text: fmt.Sprintf("provider %q cannot sign in, so nothing of %s can be read: %v", name, strings.Join(addrs, ", "), err)})
+			rep.Lines = append(rep.Lines, signInLine(name, addrs, err))
 			continue
 		}
 		pf, ok := cl.(providers.Preflighter)
@@ -129,6 +137,16 @@ func runPreflight(ctx context.Context, g *Globals) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// signInLine is preflight's line for a provider that could not sign in: missing when the
+// service refused (wrong credentials, a configuration error), not checked when it gave no verdict
+// (a 5xx, a timeout, an answer of another shape: providers.Inconclusive).
+func signInLine(name string, addrs []string, err error) m365.CheckLine {
+	if providers.Inconclusive(err) {
+		return m365.CheckLine{Status: providers.CheckUnchecked, Text: fmt.Sprintf("provider %q: not checked: the sign-in got no usable answer, so nothing of %s could be checked: %v", name, strings.Join(addrs, ", "), err)}
+	}
+	return m365.CheckLine{Status: providers.CheckMissing, Text: fmt.Sprintf("provider %q cannot sign in, so nothing of %s can be read: %v", name, strings.Join(addrs, ", "), err)}
 }
 
 // sellerGroup is the group of the first licence assignment of the configuration.

@@ -19,7 +19,7 @@ func DecodeJSON(raw []byte, out any) error {
 		return nil
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		return errors.New("the answer is empty where JSON was expected")
+		return &ShapeError{"the answer is empty where JSON was expected"}
 	}
 	return DescribeJSONError(err)
 }
@@ -37,16 +37,22 @@ func DescribeJSONError(err error) error {
 		if te.Field != "" {
 			where = "field " + te.Field
 		}
-		return fmt.Errorf("%s is %s where %s was expected", where, article(te.Value), jsonKind(te.Type))
+		return &ShapeError{fmt.Sprintf("%s is %s where %s was expected", where, article(te.Value), jsonKind(te.Type))}
 	case errors.As(err, &se):
-		return fmt.Errorf("the answer is not valid JSON (at byte %d)", se.Offset)
+		return &ShapeError{fmt.Sprintf("the answer is not valid JSON (at byte %d)", se.Offset)}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return errors.New("the answer ends before its JSON does")
+		return &ShapeError{"the answer ends before its JSON does"}
 	case strings.HasPrefix(err.Error(), "json: "):
-		return errors.New("the answer is not the JSON that was expected")
+		return &ShapeError{"the answer is not the JSON that was expected"}
 	}
 	return err
 }
+
+// ShapeError is an answer c4sctl cannot read: not JSON, or JSON of another shape than the one
+// documented. It says nothing about what the identity may do (preflight: Inconclusive).
+type ShapeError struct{ msg string }
+
+func (e *ShapeError) Error() string { return e.msg }
 
 // article turns encoding/json's value kinds ("array", "number 1.5", "string") into words.
 func article(v string) string {

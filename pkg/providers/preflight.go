@@ -1,6 +1,15 @@
 package providers
 
-import "context"
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/c4sctl/c4sctl/pkg/httpx"
+)
 
 // Statuses of a preflight CheckLine.
 const (
@@ -22,4 +31,47 @@ type CheckLine struct {
 // types only).
 type Preflighter interface {
 	Preflight(ctx context.Context, resources map[string][]string) []CheckLine
+}
+
+// HTTPStatuser is an error that carries the HTTP status of a service's answer (the providers'
+// APIError and GraphError types, the Salesforce sign-in error).
+type HTTPStatuser interface{ HTTPStatus() int }
+
+// Inconclusive reports whether err says nothing about what the identity holds, so that a
+// preflight line built on it must read "not checked" (with err as the reason), never "missing"
+// or "ok": a server error (5xx), throttling that outlasted the retries (429), a request timeout
+// (408), a token endpoint failing the same ways (azidentity's AuthenticationFailedError), a
+// timeout or a broken connection, an answer whose outcome is unknown (httpx), or an answer of
+// a shape c4sctl cannot read (ShapeError). Refusals (400 invalid_client, 401, 403, 404), a host
+// that does not exist and configuration errors are verdicts: false.
+func Inconclusive(err error) bool {
+	if err == nil {
+		return false
+	}
+	unanswered := func(status int) bool {
+		// Below 400: an error on a success status is an answer of another shape.
+		return status >= 500 || status < 400 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout
+	}
+	var hs HTTPStatuser
+	if errors.As(err, &hs) {
+		return unanswered(hs.HTTPStatus())
+	}
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil {
+		return unanswered(af.RawResponse.StatusCode)
+	}
+	var shape *ShapeError
+	var dns *net.DNSError
+	var ne net.Error
+	var op *net.OpError
+	switch {
+	case errors.As(err, &shape), httpx.IsOutcomeUnknown(err),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return true
+	case errors.As(err, &dns):
+		return !dns.IsNotFound // a host that does not exist is the configuration's to fix
+	case errors.As(err, &ne) && ne.Timeout(), errors.As(err, &op):
+		return true
+	}
+	return false
 }

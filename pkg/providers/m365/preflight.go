@@ -329,7 +329,8 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 		n := roleNeeds[name]
 		switch {
 		case rolesErr != nil:
-			add("warn", "%s: unknown, needed by %s", name, strings.Join(n.by, ", "))
+			// Unknown is not fine: the verdict must count it.
+			add(providers.CheckUnchecked, "%s: not checked (the directory roles could not be read, above), needed by %s", name, strings.Join(n.by, ", "))
 		case holds[strings.ToLower(name)]:
 			add("ok", "%s: held, needed by %s", name, strings.Join(n.by, ", "))
 		case n.optional:
@@ -356,9 +357,12 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 
 	// Licences and seats.
 	skus, err := c.subscribedSkus(ctx)
-	if err != nil {
+	switch {
+	case providers.Inconclusive(err):
+		add(providers.CheckUnchecked, "licences: not checked: the tenant's subscriptions could not be read (%v)", err)
+	case err != nil:
 		add("missing", "licences: cannot read the tenant's subscriptions (%v)", err)
-	} else {
+	default:
 		for _, s := range skus {
 			add("info", "licence %s: %d of %d seats free", s.PartNumber, max(s.Free(), 0), s.Enabled)
 		}
@@ -379,6 +383,9 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 		}
 		a, deferred, aerr := c.analyse(ctx, r.Config)
 		switch {
+		case providers.Inconclusive(aerr):
+			add(providers.CheckUnchecked, "%s: not checked: %v", r.Addr, aerr)
+			continue
 		case aerr != nil:
 			add("missing", "%s: %v", r.Addr, aerr)
 			continue

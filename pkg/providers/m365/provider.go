@@ -258,6 +258,9 @@ type GraphError struct {
 	Reauthed bool
 }
 
+// HTTPStatus is the answer's status (providers.HTTPStatuser).
+func (e *GraphError) HTTPStatus() int { return e.Status }
+
 func (e *GraphError) Error() string {
 	msg := fmt.Sprintf("Microsoft Graph %s %s: %d %s", e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	if e.Code != "" || e.Message != "" {

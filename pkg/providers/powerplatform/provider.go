@@ -156,6 +156,9 @@ type APIError struct {
 	Reauthed   bool // the answer came after a new sign-in on a first 401 (entra.Transport)
 }
 
+// HTTPStatus is the answer's status (providers.HTTPStatuser).
+func (e *APIError) HTTPStatus() int { return e.Status }
+
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("%s %s %s: %d %s", e.API, e.Method, e.Path, e.Status, http.StatusText(e.Status))
 	if e.Code != "" || e.Message != "" {

@@ -379,7 +379,7 @@ func (c *Client) tokenRequest(ctx context.Context, host string, form url.Values)
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return "", "", fmt.Errorf("Salesforce sign-in at %s: %v", host, unwrapURLError(err))
+		return "", "", fmt.Errorf("Salesforce sign-in at %s: %w", host, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -402,11 +402,23 @@ func (c *Client) tokenRequest(ctx context.Context, host string, form url.Values)
 		case "invalid_grant":
 			msg += ". Check the username, that the app's certificate matches the private key, that the user is pre-authorized for the app (admin-approved users, profile or permission set), and login_url (test.salesforce.com for sandboxes)"
 		}
-		return "", "", errors.New(msg)
+		return "", "", &SignInError{Status: resp.StatusCode, msg: msg}
 	}
 	c.setOrgID(orgIDOf(body.ID))
 	return body.AccessToken, body.InstanceURL, nil
 }
+
+// SignInError is a refused or failed token request; Status is the token endpoint's answer.
+type SignInError struct {
+	Status int
+	msg    string
+}
+
+func (e *SignInError) Error() string { return e.msg }
+
+// HTTPStatus is the token endpoint's status (providers.HTTPStatuser): a 5xx is no verdict on
+// the credentials, nor is a 200 without an access token (an answer of another shape).
+func (e *SignInError) HTTPStatus() int { return e.Status }
 
 // orgIDOf reads the org id from the token response's identity URL
 // (https://login.salesforce.com/id/{orgId}/{userId}; OAuth 2.0 token response, "id":
@@ -566,6 +578,9 @@ type APIError struct {
 	Usage        string // Sforce-Limit-Info api-usage
 	Reauthed     bool   // the request was retried after signing in again
 }
+
+// HTTPStatus is the answer's status (providers.HTTPStatuser).
+func (e *APIError) HTTPStatus() int { return e.Status }
 
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("Salesforce %s %s: %d", e.Method, e.Path, e.Status)

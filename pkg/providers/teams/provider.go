@@ -126,6 +126,9 @@ type APIError struct {
 	Reauthed bool
 }
 
+// HTTPStatus is the answer's status (providers.HTTPStatuser).
+func (e *APIError) HTTPStatus() int { return e.Status }
+
 func (e *APIError) Error() string {
 	msg := strings.TrimSuffix(e.Message, ".") // the hints below start a sentence
 	if msg == "" {
