@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/c4sctl/c4sctl/pkg/httpx"
 )
 
@@ -34,13 +33,13 @@ type Preflighter interface {
 }
 
 // HTTPStatuser is an error that carries the HTTP status of a service's answer (the providers'
-// APIError and GraphError types, the Salesforce sign-in error).
+// APIError and GraphError types, the Salesforce and Entra sign-in errors).
 type HTTPStatuser interface{ HTTPStatus() int }
 
 // Inconclusive reports whether err says nothing about what the identity holds, so that a
 // preflight line built on it must read "not checked" (with err as the reason), never "missing"
 // or "ok": a server error (5xx), throttling that outlasted the retries (429), a request timeout
-// (408), a token endpoint failing the same ways (azidentity's AuthenticationFailedError), a
+// (408), a token endpoint failing the same ways (entra.TokenError), a
 // timeout or a broken connection, an answer whose outcome is unknown (httpx), or an answer of
 // a shape c4sctl cannot read (ShapeError). Refusals (400 invalid_client, 401, 403, 404), a host
 // that does not exist and configuration errors are verdicts: false.
@@ -55,10 +54,6 @@ func Inconclusive(err error) bool {
 	var hs HTTPStatuser
 	if errors.As(err, &hs) {
 		return unanswered(hs.HTTPStatus())
-	}
-	var af *azidentity.AuthenticationFailedError
-	if errors.As(err, &af) && af.RawResponse != nil {
-		return unanswered(af.RawResponse.StatusCode)
 	}
 	var shape *ShapeError
 	var dns *net.DNSError

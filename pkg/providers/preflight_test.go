@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"testing"
-
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 type statusErr int
@@ -32,8 +29,6 @@ func TestInconclusive(t *testing.T) {
 		{"401", wrap(statusErr(401)), false},
 		{"403", statusErr(403), false},
 		{"400 invalid_client", statusErr(400), false},
-		{"token endpoint 500", &azidentity.AuthenticationFailedError{RawResponse: &http.Response{StatusCode: 500}}, true},
-		{"token endpoint 401", &azidentity.AuthenticationFailedError{RawResponse: &http.Response{StatusCode: 401}}, false},
 		{"shape", wrap(DescribeJSONError(errors.New("json: cannot unmarshal"))), true},
 		{"timeout", wrap(context.DeadlineExceeded), true},
 		{"connection refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"io"
 	"net/http"
 	"strings"
@@ -56,7 +57,7 @@ func (r *Reauth) GetToken(ctx context.Context, opts policy.TokenRequestOptions) 
 	r.mu.Unlock()
 	t, err := c.GetToken(ctx, opts)
 	if err != nil {
-		return t, err
+		return t, withStatus(err)
 	}
 	r.mu.Lock()
 	if len(r.tokens) > 256 { // a long run: forget old tokens rather than grow
@@ -245,4 +246,24 @@ func UnauthorizedHint(reauthed bool, audience string) string {
 			"registration is enabled there with admin consent for " + audience + ", and that no Conditional Access policy blocks the app"
 	}
 	return ". The access token was refused: check tenant_id, client_id and the credential; the token must be issued for " + audience
+}
+
+// TokenError is a failed sign-in of azidentity that carries the token endpoint's status, so that
+// preflight can tell a refusal (400 invalid_client, 401) from an outage (5xx) without the engine
+// importing the Azure SDK (providers.HTTPStatuser). Its text is azidentity's.
+type TokenError struct {
+	Status int
+	err    error
+}
+
+func (e *TokenError) Error() string   { return e.err.Error() }
+func (e *TokenError) Unwrap() error   { return e.err }
+func (e *TokenError) HTTPStatus() int { return e.Status }
+
+func withStatus(err error) error {
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil {
+		return &TokenError{Status: af.RawResponse.StatusCode, err: err}
+	}
+	return err
 }
