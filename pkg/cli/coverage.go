@@ -169,6 +169,21 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 				avail <- a
 			}()
 		}
+		// The reconciliation with Salesforce needs only the members: it runs beside the Teams
+		// coverage from the moment they are known (LoadSellers), instead of after the user
+		// configurations' pages, which are the plan's longest chain of requests.
+		type reconciled struct {
+			r   *plan.Reconciliation
+			err error
+		}
+		rctx, rcancel := context.WithCancel(ctx)
+		var recon chan reconciled
+		defer func() {
+			rcancel()
+			if recon != nil {
+				<-recon // it stops at once when cancelled: no goroutine outlives the call
+			}
+		}()
 		graph := graphSource{}
 		tin := teams.CoverageInput{Members: in.M365.GroupMemberIDs, AppID: appID}
 		if in.AppIDOf != nil {
@@ -191,6 +206,17 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 				return nil, fmt.Errorf("read the members of %q: %w", in.Group, err)
 			}
 			gid, members = id, ms
+			if in.Salesforce != nil {
+				ch := make(chan reconciled, 1)
+				recon = ch
+				go func() {
+					var r reconciled
+					if err := providers.Guard(func() error { r.r, r.err = reconcileSellers(rctx, in, ms); return nil }); err != nil {
+						r.err = err
+					}
+					ch <- r
+				}()
+			}
 			sellers := make([]teams.Seller, 0, len(ms))
 			for _, u := range ms {
 				sellers = append(sellers, teams.Seller{ID: u.ID, UPN: u.UPN})
@@ -216,6 +242,15 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 		}
 		cov = coverageSummary(in.Group, gid, appID, res, graph)
 		cov.Notes = append(cov.Notes, appNotes...)
+		if recon != nil {
+			r := <-recon
+			recon = nil
+			if r.err != nil {
+				return nil, fmt.Errorf("seller reconciliation: %w", r.err)
+			}
+			cov.Reconciliation = r.r
+			return cov, nil
+		}
 	}
 	var err error
 	if in.Salesforce != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/c4sctl/c4sctl/pkg/providers"
 	"golang.org/x/sync/errgroup"
@@ -258,13 +259,14 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 	transcription := map[string]bool{}
 	copilot := map[string]string{}
 	apps := map[string]bool{}
-	policyOf := func(typ, name string) error {
+	// policyOf reads one policy in use (each is read once: the caller lists them without
+	// repeats) and records what the coverage needs of it under mu.
+	policyOf := func(typ, name string, mu *sync.Mutex) error {
 		k := strings.ToLower(name)
 		if typ == meetingType {
-			if _, ok := transcription[k]; ok {
-				return nil
-			}
 			p, err := c.getPolicy(ctx, meetingType, name)
+			mu.Lock()
+			defer mu.Unlock()
 			res.Requests++
 			if err != nil {
 				return fmt.Errorf("read meeting policy %q: %w", name, err)
@@ -274,30 +276,36 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 			copilot[k], _ = p["Copilot"].(string)
 			return nil
 		}
-		if _, ok := apps[k]; ok {
-			return nil
-		}
 		if in.AppID == "" {
+			mu.Lock()
+			defer mu.Unlock()
 			apps[k] = true
 			return nil
 		}
 		l, err := c.getSetup(ctx, name)
+		mu.Lock()
+		defer mu.Unlock()
 		res.Requests++
 		if err != nil {
 			return fmt.Errorf("read app setup policy %q: %w", name, err)
 		}
+		apps[k] = false
 		for _, a := range l.Apps {
 			if strings.EqualFold(a, in.AppID) {
 				apps[k] = true
 			}
 		}
-		if !apps[k] {
-			apps[k] = false
-		}
 		return nil
 	}
-	byKey := map[string]*CoverageGroup{}
-	keys := make([]*CoverageGroup, len(in.Sellers))
+	// Each seller's effective policies first, then the policies in use, read beside each other
+	// (a handful at most: each distinct policy once), then the groups. The reads come after the
+	// user configurations' pages, at the end of the plan's longest chain: read one after the
+	// other, they added a latency each to it.
+	type effective struct{ m, st Effective }
+	effs := make([]effective, len(in.Sellers))
+	type policyRef struct{ typ, name string }
+	var inUse []policyRef
+	seen := map[policyRef]bool{}
 	for i, s := range in.Sellers {
 		id := strings.ToLower(s.ID)
 		var m, st Effective
@@ -308,12 +316,39 @@ func (c *Client) Coverage(ctx context.Context, in CoverageInput) (*CoverageResul
 			m = EffectivePolicy("", memberOf, assigned[meetingType])
 			st = EffectivePolicy("", memberOf, assigned[setupType])
 		}
-		if err := policyOf(meetingType, m.Policy); err != nil {
+		effs[i] = effective{m, st}
+		for _, r := range []policyRef{{meetingType, m.Policy}, {setupType, st.Policy}} {
+			if k := (policyRef{r.typ, strings.ToLower(r.name)}); !seen[k] {
+				seen[k] = true
+				inUse = append(inUse, r)
+			}
+		}
+	}
+	// policyOf records into maps: the reads run beside each other, their results are recorded
+	// one at a time, and the first failure in the order of use is the error, as when they ran
+	// one after the other.
+	var mu sync.Mutex
+	errs := make([]error, len(inUse))
+	var reads errgroup.Group
+	reads.SetLimit(8)
+	for i, r := range inUse {
+		providers.Go(&reads, func() error {
+			errs[i] = policyOf(r.typ, r.name, &mu)
+			return nil
+		})
+	}
+	if err := reads.Wait(); err != nil {
+		return nil, err // a panic, as an error (providers.Go)
+	}
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		if err := policyOf(setupType, st.Policy); err != nil {
-			return nil, err
-		}
+	}
+	byKey := map[string]*CoverageGroup{}
+	keys := make([]*CoverageGroup, len(in.Sellers))
+	for i, s := range in.Sellers {
+		m, st := effs[i].m, effs[i].st
 		key := fmt.Sprintf("%v|%v", m, st)
 		g := byKey[key]
 		if g == nil {

@@ -3,8 +3,11 @@ package teams_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
 
@@ -209,5 +212,81 @@ func TestCoverageFromGraphUserPolicies(t *testing.T) {
 		if g.Meeting.Policy == "Global" && g.Sellers != 1 {
 			t.Errorf("u3 (no entry: Global): %+v", g)
 		}
+	}
+}
+
+// The policies in use are read beside each other (they come at the end of the plan's longest
+// chain of requests), each once; a failing read is the coverage's error, naming the policy.
+func TestCoverageReadsThePoliciesInUseBesideEachOther(t *testing.T) {
+	h := newHarness(t)
+	if err := h.svc.AssignGroup("contractors", teamsapi.MeetingPolicyType, "AllOff", 1); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	inFlight, most, reads := 0, 0, map[string]int{}
+	refuse := ""
+	all := make(chan struct{})
+	h.sb.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/configuration/") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			mu.Lock()
+			reads[r.URL.Path]++
+			inFlight++
+			most = max(most, inFlight)
+			if inFlight == 4 {
+				close(all)
+			}
+			bad := refuse != "" && strings.HasSuffix(r.URL.Path, "/"+refuse)
+			together := all
+			mu.Unlock()
+			// Hold each read until the four are in flight together (or give up after a while:
+			// read one after the other, they never are, and most stays 1).
+			select {
+			case <-together:
+			case <-time.After(3 * time.Second):
+			}
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			if bad {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"errors":[{"code":"Forbidden","message":"refused by the test"}]}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	var sellers []teams.Seller
+	for i := 0; i < 30; i++ {
+		sellers = append(sellers, teams.Seller{ID: fmt.Sprintf("u%d", i), UPN: "s@x"})
+	}
+	members := map[string][]string{"contractors": {"u0", "u1"}, teamsapi.SeedGroupID: {"u1", "u2"}}
+	in := teams.CoverageInput{Sellers: sellers, AppID: c4s, Members: func(_ context.Context, g string) ([]string, bool, error) {
+		ids, ok := members[g]
+		return ids, ok, nil
+	}}
+	c := h.c.(*teams.Client)
+	// In use: meeting policies AllOff, AllOn and Global, setup policy Global: four reads.
+	res, err := c.Coverage(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if most != 4 || len(reads) != 4 || res.Requests != 6 {
+		t.Fatalf("%d policy reads in flight at most, reads %v, %d requests: want the 4 policies in use read together, each once (6 requests with the 2 lists)", most, reads, res.Requests)
+	}
+	for p, n := range reads {
+		if n != 1 {
+			t.Errorf("%s read %d times", p, n)
+		}
+	}
+	mu.Lock()
+	all, inFlight, refuse = make(chan struct{}), 0, "AllOn"
+	mu.Unlock()
+	if _, err := c.Coverage(context.Background(), in); err == nil || !strings.Contains(err.Error(), `read meeting policy "AllOn"`) || !strings.Contains(err.Error(), "refused by the test") {
+		t.Fatalf("a refused policy read: %v", err)
 	}
 }
