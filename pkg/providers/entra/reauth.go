@@ -18,27 +18,49 @@ import (
 // Reauth is a credential that can sign in again. A token refused with 401 before it expires was
 // revoked (an admin revoked the app's sessions, a Conditional Access or continuous access
 // evaluation event) or expired while a long run used it; azidentity keeps serving it from its
-// cache until its own expiry. Renew drops that cache by building a new credential, so the next
-// GetToken signs in again.
+// cache until its own expiry. A renewal drops that cache by building a new credential, so that
+// the next GetToken signs in again.
+//
+// Renewals are per kind of token (scopes, tenant, CAE): a refusal says only that that token is
+// bad. Each kind is served by the credential it was first asked of until one of its tokens is
+// refused, and then moves to the newest credential, which is built only when the kind is already
+// served by the newest. So a token of another kind that is still good is not thrown away with the
+// refused one's cache: one signed in for after a revocation but before the renewal (the race
+// TestRevokedTokensMidPlanAreRecoveredWithOneSignIn met under load: dataverse signed in twice
+// after the revocation, its first token never refused). Each kind whose token is refused signs
+// in again once.
 //
 // Renewals are bounded: a token is renewed at most once (requests that saw the same refused token
-// share one new sign-in), and a new sign-in whose token is refused before any request succeeded
-// with it is not renewed again (the service refuses this app's tokens; signing in again would
-// loop).
+// share one new sign-in), and a kind's new sign-in whose token is refused before any request
+// succeeded with it is not renewed again (the service refuses this app's tokens; signing in again
+// would loop).
 type Reauth struct {
 	build func() (azcore.TokenCredential, error)
 
-	mu      sync.Mutex
-	cur     azcore.TokenCredential
-	gen     int            // generation of cur; 0 is the first credential
-	tokens  map[string]tok // tokens handed out, by value (kept in memory only)
-	worked  map[int]bool   // generations whose tokens were accepted at least once
-	signIns int            // renewals so far
+	mu        sync.Mutex
+	creds     []azcore.TokenCredential // by generation; the last is the newest
+	serving   map[string]int           // the generation serving each kind of token (tokenKind)
+	renewedTo map[string]int           // the generation a kind moved to on its last renewal
+	worked    map[kindGen]bool         // kinds and generations whose tokens were accepted at least once
+	tokens    map[string]tok           // tokens handed out, by value (kept in memory only)
+	signIns   int                      // credentials built after the first
 }
 
 type tok struct {
-	gen    int
-	scopes []string
+	gen  int
+	kind string
+	opts policy.TokenRequestOptions // what it was asked for (no claims), to ask again
+}
+
+type kindGen struct {
+	kind string
+	gen  int
+}
+
+// tokenKind names the tokens a request for opts gets: azidentity caches one per scopes and
+// tenant, apart for CAE.
+func tokenKind(opts policy.TokenRequestOptions) string {
+	return fmt.Sprintf("%q|%s|%v", opts.Scopes, opts.TenantID, opts.EnableCAE)
 }
 
 // NewReauth builds the first credential with build and returns the renewable credential.
@@ -47,13 +69,21 @@ func NewReauth(build func() (azcore.TokenCredential, error)) (*Reauth, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reauth{build: build, cur: c, tokens: map[string]tok{}, worked: map[int]bool{}}, nil
+	return &Reauth{build: build, creds: []azcore.TokenCredential{c}, serving: map[string]int{}, renewedTo: map[string]int{},
+		worked: map[kindGen]bool{}, tokens: map[string]tok{}}, nil
 }
 
-// GetToken returns a token of the current credential and remembers its scopes for Renew.
+// GetToken returns a token of the credential serving its kind (the newest when the kind is new)
+// and remembers what it was asked for, for a renewal.
 func (r *Reauth) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	kind := tokenKind(opts)
 	r.mu.Lock()
-	c, gen := r.cur, r.gen
+	gen, ok := r.serving[kind]
+	if !ok {
+		gen = len(r.creds) - 1
+		r.serving[kind] = gen
+	}
+	c := r.creds[gen]
 	r.mu.Unlock()
 	t, err := c.GetToken(ctx, opts)
 	if err != nil {
@@ -63,19 +93,21 @@ func (r *Reauth) GetToken(ctx context.Context, opts policy.TokenRequestOptions) 
 	if len(r.tokens) > 256 { // a long run: forget old tokens rather than grow
 		r.tokens = map[string]tok{}
 	}
-	r.tokens[t.Token] = tok{gen: gen, scopes: append([]string(nil), opts.Scopes...)}
+	if _, seen := r.tokens[t.Token]; !seen {
+		r.tokens[t.Token] = tok{gen: gen, kind: kind, opts: policy.TokenRequestOptions{Scopes: append([]string(nil), opts.Scopes...), TenantID: opts.TenantID, EnableCAE: opts.EnableCAE}}
+	}
 	r.mu.Unlock()
 	return t, nil
 }
 
-// Renewals is the number of times the credential signed in again.
+// Renewals is the number of times a new credential was built to sign in again.
 func (r *Reauth) Renewals() int { r.mu.Lock(); defer r.mu.Unlock(); return r.signIns }
 
 // accepted records that a token was accepted by a service.
 func (r *Reauth) accepted(token string) {
 	r.mu.Lock()
 	if t, ok := r.tokens[token]; ok {
-		r.worked[t.gen] = true
+		r.worked[kindGen{t.kind, t.gen}] = true
 	}
 	r.mu.Unlock()
 }
@@ -88,8 +120,8 @@ var errNoRenew = errors.New("not renewed")
 // another request's renewal meets this on its first answer.
 var errFreshRefused = fmt.Errorf("%w: the token of a new sign-in was refused", errNoRenew)
 
-// renew signs in again for a refused token (once per generation) and returns a new token for the
-// same scopes.
+// renew signs in again for a refused token (once per kind and generation) and returns a new
+// token of the same kind.
 func (r *Reauth) renew(ctx context.Context, refused string) (string, error) {
 	r.mu.Lock()
 	t, ok := r.tokens[refused]
@@ -97,22 +129,27 @@ func (r *Reauth) renew(ctx context.Context, refused string) (string, error) {
 		r.mu.Unlock()
 		return "", errNoRenew
 	}
-	if t.gen > 0 && !r.worked[t.gen] {
+	if g, renewed := r.renewedTo[t.kind]; renewed && g == t.gen && !r.worked[kindGen{t.kind, t.gen}] {
 		r.mu.Unlock()
 		return "", errFreshRefused
 	}
-	if t.gen == r.gen {
-		c, err := r.build()
-		if err != nil {
-			r.mu.Unlock()
-			return "", err
+	if r.serving[t.kind] == t.gen { // the first to see this refusal; others share its sign-in
+		if newest := len(r.creds) - 1; t.gen == newest {
+			c, err := r.build()
+			if err != nil {
+				r.mu.Unlock()
+				return "", err
+			}
+			r.creds = append(r.creds, c)
+			r.signIns++
 		}
-		r.cur = c
-		r.gen++
-		r.signIns++
+		// The newest credential never served this kind (kinds only move forward), so its
+		// GetToken signs in.
+		r.serving[t.kind] = len(r.creds) - 1
+		r.renewedTo[t.kind] = len(r.creds) - 1
 	}
 	r.mu.Unlock()
-	nt, err := r.GetToken(ctx, policy.TokenRequestOptions{Scopes: t.scopes})
+	nt, err := r.GetToken(ctx, t.opts)
 	if err != nil {
 		return "", err
 	}

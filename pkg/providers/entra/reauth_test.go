@@ -165,3 +165,116 @@ func TestFreshTokenRefusedMarksTheNote(t *testing.T) {
 		t.Errorf("%d renewals, want 1", n)
 	}
 }
+
+// scopedCred is a credential that signs in once per scope and caches the token, as an
+// azidentity credential does; signIns counts sign-ins by scope across every instance.
+type scopedCred struct {
+	gen     int64
+	mu      sync.Mutex
+	cache   map[string]string
+	signIns *sync.Map // scope -> *atomic.Int64
+}
+
+func (c *scopedCred) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := o.Scopes[0]
+	if c.cache[s] == "" {
+		n, _ := c.signIns.LoadOrStore(s, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+		c.cache[s] = fmt.Sprintf("gen%d-%s", c.gen, s)
+	}
+	return azcore.AccessToken{Token: c.cache[s], ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// A revocation refuses every token issued before it. A token of another scope signed in for
+// between the revocation and the renewal (here dataverse's first token, taken while the
+// Power Platform admin API's token was already revoked but not yet refused) is valid: the
+// renewal for the refused scope must not throw it away, or that scope signs in a second time
+// for a token nobody refused (TestRevokedTokensMidPlanAreRecoveredWithOneSignIn saw
+// "dataverse: 2 sign-ins after the revocation" under load). A scope whose token is then refused
+// signs in once on the newer credential, which costs no further renewal.
+func TestRenewalKeepsValidTokensOfOtherScopes(t *testing.T) {
+	signIns := &sync.Map{}
+	var gen atomic.Int64
+	cred, err := NewReauth(func() (azcore.TokenCredential, error) {
+		return &scopedCred{gen: gen.Add(1), cache: map[string]string{}, signIns: signIns}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	revoked := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if revoked[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	hc := Client(srv.Client(), cred)
+	token := func(scope string) string {
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+	send := func(tok string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return resp
+	}
+	count := func(scope string) int64 {
+		n, ok := signIns.Load(scope)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int64).Load()
+	}
+	const bap, dv, graph = "bap/.default", "dataverse/.default", "graph/.default"
+	bapTok, graphTok := token(bap), token(graph)
+	send(bapTok)
+	send(graphTok)
+	revoke := func(toks ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, tk := range toks {
+			revoked[tk] = true
+		}
+	}
+	revoke(bapTok, graphTok)
+	dvTok := token(dv) // signed in after the revocation: valid
+	if resp := send(bapTok); !Reauthenticated(resp) {
+		t.Fatal("the refused token was not renewed")
+	}
+	if got := token(dv); got != dvTok {
+		t.Errorf("after the renewal for %s, %s's valid token %s was replaced by %s", bap, dv, dvTok, got)
+	}
+	send(token(dv))
+	if resp := send(graphTok); !Reauthenticated(resp) {
+		t.Fatal("graph's refused token was not renewed")
+	}
+	send(token(graph))
+	send(token(bap))
+	for scope, want := range map[string]int64{bap: 2, graph: 2, dv: 1} {
+		if n := count(scope); n != want {
+			t.Errorf("%s: %d sign-ins, want %d", scope, n, want)
+		}
+	}
+	if n := cred.Renewals(); n != 1 {
+		t.Errorf("%d renewals (new credentials), want 1: graph's refusal is served by the credential bap's renewal made", n)
+	}
+}
