@@ -20,8 +20,13 @@ build:
 # seller's first sign-in creates msdyn_viva (step 7), and the plan after it asks the admin to add
 # c4sctl's app to msdyn_viva as an application user, which the admin does. The second apply
 # finishes the job and the plan after it prints "No changes."; then the sellers who are ready are
-# welcomed (guide step 9; stdin is not a terminal, so nobody is asked) and status shows every step
-# done, with the clocks (exit 0).
+# welcomed (guide step 9; stdin is not a terminal, so nobody is asked). status then tells the
+# truth about the seeded org: 193 of 200 sellers ready, 7 held back by their Salesforce users
+# (seller 13 has no Federation ID, 97 and 194 are inactive, 50, 100, 150 and 200 have the Read
+# Only profile: no permission set, no API Enabled, not let through the connected app), steps 4
+# and 6 not done, exit 2, with the fix for each. The admin makes those fixes in Setup > Users >
+# Edit (sandbox salesforce edit-user), the next apply assigns the permission set, the 7 are
+# welcomed, and status shows every step done and 200 of 200 ready, with the clocks (exit 0).
 demo: build
 	rm -rf $(DEMO_DIR)/.c4sctl
 	$(C4S) validate
@@ -33,6 +38,13 @@ demo: build
 	$(C4S) sandbox dataverse add-app-user
 	$(C4S) apply --auto-approve
 	$(C4S) plan --detailed-exitcode
+	$(C4S) welcome --send --ready-only --per-minute 100000 </dev/null >/dev/null
+	$(C4S) status || test $$? -eq 2 # 2: not ready, 7 sellers' Salesforce users (the final status must exit 0)
+	$(C4S) sandbox salesforce edit-user seller013@contoso-sandbox.example --federation-id user00013@contoso-sandbox.onmicrosoft.com
+	$(C4S) sandbox salesforce edit-user seller097@contoso-sandbox.example --active=true
+	$(C4S) sandbox salesforce edit-user seller194@contoso-sandbox.example --active=true
+	for u in 050 100 150 200; do $(C4S) sandbox salesforce edit-user seller$$u@contoso-sandbox.example --profile "Standard User" || exit 1; done
+	$(C4S) apply --auto-approve
 	$(C4S) welcome --send --ready-only --per-minute 100000 </dev/null >/dev/null
 	$(C4S) status
 

@@ -16,6 +16,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
 	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -75,13 +76,17 @@ func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
 		}
 		return c
 	}
+	// AppID as plan passes it once data.teams_app is read: the setup policy's Copilot for Sales
+	// app, so the coverage also reads whether the sellers may use it (app availability).
 	spec := cli.CoverageSpec{Group: "Sellers", Sku: m365.Defaults.SkuPartNumber, PermissionSet: "Copilot_for_Sales_Users", ConnectedApp: salesforceapi.PowerPlatformApp,
+		AppID: graphapi.SalesAppID, ManagesApp: true,
 		M365: configure(m365.New()).(*m365.Client), Teams: configure(teams.New()).(*teams.Client), Salesforce: configure(salesforce.New()).(*salesforce.Client)}
-	var orgUsers, holders, tenantUsers int
+	var orgUsers, holders, tenantUsers, packages int
 	t.sb.View(func() {
 		orgUsers = len(t.sf.Org().Users)
 		holders = len(t.sf.Org().AssignedUsernames(spec.PermissionSet))
 		tenantUsers = len(t.graph.Tenant().Users)
+		packages = len(t.graph.Tenant().Packages)
 	})
 	t.rec.take() // the sign-ins above are not the read's
 
@@ -97,6 +102,15 @@ func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
 	if cov.Sellers != sellers || r == nil || r.Licensed != sellers || r.Matched != sellers-1 || len(r.Missing) != 1 {
 		b.Fatalf("coverage of %d sellers: %+v %+v", sellers, cov, r)
 	}
+	// The app was checked: its availability was read (the quickstart makes it available to the
+	// Sellers group), and every seller may use it.
+	availability := false
+	for _, n := range cov.Notes {
+		availability = availability || strings.HasPrefix(n, "app availability read from app-centric management")
+	}
+	if !availability || cov.Uncovered != 0 {
+		b.Fatalf("the app's availability was not read for %d sellers (%d not covered): %q", sellers, cov.Uncovered, cov.Notes)
+	}
 
 	byAPI := map[string]int{}
 	for _, e := range recs {
@@ -108,8 +122,9 @@ func sellerCoverage(b *testing.B, users, sellers int, lat time.Duration) {
 	// in the same pages), the subscribed SKUs (the licence's id), and the tenant's Teams user
 	// configurations (the sellers' effective policies: the list has no filter, so one page per
 	// 999 users of the tenant, whatever the number of sellers; with them no assigned group's
-	// members need reading).
-	graphMin := 1 + ceilDiv(sellers, GraphPageSize) + 1 + ceilDiv(tenantUsers, GraphPageSize)
+	// members need reading), and the app's availability: the Copilot package list and the detail
+	// of the package of the app (available to the Sellers group, whose members are read already).
+	graphMin := 1 + ceilDiv(sellers, GraphPageSize) + 1 + ceilDiv(tenantUsers, GraphPageSize) + ceilDiv(packages, GraphPageSize) + 1
 	sfMin := 1 + ceilDiv(orgUsers, SalesforceQueryBatch) + ceilDiv(holders, SalesforceQueryBatch) + 2
 	// The coverage read's Teams requests are all of one kind; the chain is the lists, then the
 	// policies: the minimum is what it sent (no per-seller request exists to save).

@@ -13,6 +13,7 @@ import (
 	"github.com/c4sctl/c4sctl/examples"
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
+	"github.com/c4sctl/c4sctl/pkg/providers/salesforce"
 	"github.com/c4sctl/c4sctl/pkg/providers/teams"
 	"github.com/c4sctl/c4sctl/pkg/report"
 	"github.com/c4sctl/c4sctl/pkg/spec"
@@ -359,6 +360,13 @@ const (
 	checkTeamsApp      = "teams_app"
 	checkTranscription = "transcription"
 	checkWelcomed      = "welcomed"
+	// The seller's Salesforce user (guide steps 4 and 6), from the Entra-Salesforce
+	// reconciliation plan and drift print (reconcileSellers).
+	checkSFUser    = "salesforce_user"
+	checkSFActive  = "salesforce_active"
+	checkSFPermSet = "salesforce_permission_set"
+	checkSFAPI     = "salesforce_api_enabled"
+	checkSFApp     = "salesforce_connected_app"
 )
 
 // sellerChecks reads the seller group's members and checks each of them; it adds the clocks.
@@ -369,6 +377,16 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		{ID: checkAddin, Step: 1, Title: "the Outlook add-in is deployed to them", Failure: "Outlook add-in not deployed to them", Readiness: true},
 		{ID: checkTeamsApp, Step: 2, Title: "their app setup policy installs the app", Failure: "their Teams app setup policy does not install the app, or they may not use it", Readiness: true},
 		{ID: checkTranscription, Step: 3, Title: "their meeting policy allows transcription (and Copilot)", Failure: "transcription (or Copilot) off in their Teams meeting policy", Readiness: true},
+		{ID: checkSFUser, Step: 4, Title: "have a Salesforce user (matched by seller_match_by)", Failure: "no Salesforce user matched", Readiness: true,
+			Fix: "in Salesforce, Setup > Users > Edit: set the user's Federation ID (Single Sign On Information) to the seller's user principal name, or create the user; or change seller_match_by in the salesforce provider block (federation_id, email)"},
+		{ID: checkSFActive, Step: 4, Title: "their Salesforce user is active", Failure: "their Salesforce user is inactive", Readiness: true,
+			Fix: "in Salesforce, Setup > Users > Edit > Active (it takes a Salesforce licence); then apply, so the permission set's assignee_filter assigns it"},
+		{ID: checkSFPermSet, Step: 4, Title: "their Salesforce user holds the permission set", Failure: "their Salesforce user lacks the permission set", Readiness: true,
+			Fix: "make the user match the salesforce_permission_set's assignee_filter (e.g. its profile: Setup > Users > Edit > Profile) or widen the filter, then apply; or Setup > Users > Permission Set Assignments > Edit Assignments"},
+		{ID: checkSFAPI, Step: 4, Title: "their Salesforce user has API Enabled", Failure: "their Salesforce user lacks API Enabled", Readiness: true,
+			Fix: "assign the permission set (it grants API Enabled: api_enabled = true), or System Permissions > API Enabled on their profile"},
+		{ID: checkSFApp, Step: 6, Title: "the connected app lets their Salesforce user through", Failure: "the connected app does not let their Salesforce user through", Readiness: true,
+			Fix: "add their profile or the permission set to the salesforce_connected_app's profiles / permission_sets and apply (Setup > Connected Apps > Manage Connected Apps > the app > Manage Profiles / Manage Permission Sets)"},
 		{ID: checkWelcomed, Step: 9, Title: "welcomed (welcome --send)", Failure: "not welcomed yet"},
 	}
 	idx := map[string]int{}
@@ -477,6 +495,11 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		return err
 	}
 
+	// Salesforce: each seller's user, as the reconciliation of plan and drift finds it.
+	if err := salesforceChecks(ctx, g, pl, m, group, members, sellers, fail, notChecked, checks, idx); err != nil {
+		return err
+	}
+
 	// Welcome: the record welcome --send keeps (read, not locked).
 	sent, err := m365.WelcomedAt(welcomeRecordPath(g))
 	if err != nil {
@@ -516,7 +539,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		}
 		rep.Add(status.Check{ID: "sellers:" + c.ID, Step: c.Step, Status: c.Status, Detail: d})
 	}
-	rep.Note("a seller is ready when every per-seller check made passes (licence, add-in, Teams app, transcription); the Salesforce user of each seller is not matched in this version")
+	rep.Note("a seller is ready when every per-seller check made passes (licence, add-in, Teams app, transcription, and their Salesforce user: matched, active, holding the permission set, API Enabled, let through by the connected app)")
 	return nil
 }
 
@@ -631,6 +654,99 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerG
 			checks[idx[checkTeamsApp]].Detail = "app " + appID + "; " + via
 			if appWhy != "" {
 				checks[idx[checkTeamsApp]].Detail += "; sellers who may not use it: " + appWhy
+			}
+		}
+	}
+	return nil
+}
+
+// salesforceChecks checks each seller's Salesforce user with the reconciliation plan and drift
+// print (reconcileSellers, one matcher), every member compared whether licensed or not. Its reads
+// are the reconciliation's: a COUNT() of the org's users, the users (every user's page, or the
+// IN (...) queries by Federation ID then Email, whichever is fewer), one paged query of the
+// permission set assignments that matter, and the connected app's row and access rows: five
+// requests for the sandbox's 200 sellers, never one per seller.
+func salesforceChecks(ctx context.Context, g *Globals, pl *plan.Plan, m *m365.Client, group string, members []m365.Member, sellers []status.Seller,
+	fail func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int) error {
+	all := []string{checkSFUser, checkSFActive, checkSFPermSet, checkSFAPI, checkSFApp}
+	none := func(why string) {
+		for _, id := range all {
+			notChecked(id, why)
+		}
+	}
+	ps := resourceOf(pl, "salesforce_permission_set")
+	permSet := ""
+	if ps != nil {
+		permSet = strAttr(ps.Config, "name")
+	}
+	if permSet == "" {
+		none("no salesforce_permission_set is declared: the sellers' Salesforce users were not compared")
+		return nil
+	}
+	appName := ""
+	if app := resourceOf(pl, "salesforce_connected_app"); app != nil {
+		appName = strAttr(app.Config, "name")
+	}
+	cl, err := g.Client(ctx, "salesforce")
+	if err != nil {
+		var de *diagError
+		if errors.As(err, &de) {
+			return err
+		}
+		none(fmt.Sprintf("the Salesforce provider could not be configured: %v", err))
+		return nil
+	}
+	sc, ok := cl.(*salesforce.Client)
+	if !ok {
+		return fmt.Errorf("provider salesforce is not the Salesforce client")
+	}
+	r, err := reconcileSellers(ctx, CoverageSpec{Group: group, PermissionSet: permSet, ConnectedApp: appName, EveryMember: true, M365: m, Salesforce: sc}, members)
+	if err != nil {
+		none(fmt.Sprintf("the sellers' Salesforce users could not be read: %v", err))
+		return nil
+	}
+	byUPN := make(map[string]int, len(members))
+	for i, u := range members {
+		byUPN[strings.ToLower(u.UPN)] = i
+	}
+	mark := func(id string, upn, username string) {
+		i, ok := byUPN[strings.ToLower(upn)]
+		if !ok {
+			return
+		}
+		fail(id, members[i].ID)
+		if username != "" {
+			sellers[i].SalesforceUser = username
+		}
+	}
+	for _, upn := range r.Missing {
+		mark(checkSFUser, upn, "")
+	}
+	for _, l := range []struct {
+		id    string
+		pairs []plan.SellerUser
+	}{{checkSFActive, r.Inactive}, {checkSFPermSet, r.NoPermSet}, {checkSFAPI, r.NoAPI}, {checkSFApp, r.NotAllowed}} {
+		for _, p := range l.pairs {
+			mark(l.id, p.Seller, p.Username)
+		}
+	}
+	by := make([]string, 0, len(r.MatchBy))
+	for _, rule := range r.MatchBy {
+		by = append(by, fmt.Sprintf("%d by %s", r.MatchedBy[rule], rule))
+	}
+	checks[idx[checkSFUser]].Detail = fmt.Sprintf("%d of %d matched (%s)", r.Matched, r.Licensed, strings.Join(by, ", "))
+	checks[idx[checkSFPermSet]].Detail = "permission set " + permSet
+	if !r.AppChecked {
+		why := "no salesforce_connected_app is declared"
+		if appName != "" {
+			why = fmt.Sprintf("the connected app %q is not installed in the org: nobody reaches Salesforce through it yet (guide step 6)", appName)
+		}
+		notChecked(checkSFApp, why)
+	} else {
+		checks[idx[checkSFApp]].Detail = "connected app " + appName
+		for _, n := range r.Notes {
+			if strings.Contains(n, "self-authorize") {
+				checks[idx[checkSFApp]].Detail += ": " + n
 			}
 		}
 	}

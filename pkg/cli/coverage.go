@@ -134,9 +134,12 @@ type CoverageSpec struct {
 	// PermissionSet and ConnectedApp name the sellers' Salesforce permission set and the
 	// connected app to check ("" skips the app).
 	PermissionSet, ConnectedApp string
-	M365                        *m365.Client
-	Teams                       *teams.Client      // nil: Teams policies not computed
-	Salesforce                  *salesforce.Client // nil: no reconciliation
+	// EveryMember compares every member of the group with Salesforce, not only the licensed
+	// ones (status: each seller's Salesforce user is checked whatever their licence).
+	EveryMember bool
+	M365        *m365.Client
+	Teams       *teams.Client      // nil: Teams policies not computed
+	Salesforce  *salesforce.Client // nil: no reconciliation
 }
 
 // ComputeCoverage reads the seller group's members once and computes their Teams coverage and
@@ -263,8 +266,14 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 
 // reconcileSellers puts the licensed members of the seller group side by side with their
 // Salesforce users (salesforce.Client.Reconcile), with the provider block's seller_match_by.
+// With spec.EveryMember (status), every member is compared, licensed or not: the licence and the
+// Salesforce user are separate fixes, and status reports both at once.
 func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Member) (*plan.Reconciliation, error) {
-	skuID, err := spec.M365.SkuID(ctx, spec.Sku)
+	var skuID string
+	var err error
+	if !spec.EveryMember {
+		skuID, err = spec.M365.SkuID(ctx, spec.Sku)
+	}
 	if err != nil {
 		// A tenant without the licence (the m365_license_assignment's plan says so) has no
 		// licensed seller to compare: say why instead of failing the whole plan.
@@ -275,7 +284,7 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	sc, permSet, app, sku := spec.Salesforce, spec.PermissionSet, spec.ConnectedApp, spec.Sku
 	in := salesforce.ReconcileInput{MatchBy: sc.MatchBy(), PermissionSet: permSet, ConnectedApp: app}
 	for _, u := range members {
-		in.Sellers = append(in.Sellers, salesforce.EntraSeller{UPN: u.UPN, Mail: u.Mail, Licensed: u.Licensed(skuID)})
+		in.Sellers = append(in.Sellers, salesforce.EntraSeller{UPN: u.UPN, Mail: u.Mail, Licensed: spec.EveryMember || u.Licensed(skuID)})
 	}
 	res, err := sc.Reconcile(ctx, in)
 	if err != nil {
@@ -296,7 +305,7 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	}
 	r := &plan.Reconciliation{PermissionSet: permSet, ConnectedApp: app, MatchBy: in.MatchBy, Licensed: res.Licensed, Matched: res.Matched,
 		MatchedBy: res.MatchedBy, Ready: res.Ready, Missing: nonNil(res.Missing), Inactive: pairs(res.Inactive), NoPermSet: pairs(res.NoPermSet),
-		NoAPI: pairs(res.NoAPI), NotAllowed: pairs(res.NotAllowed), Unlicensed: nonNil(res.Unlicensed), Notes: []string{}}
+		NoAPI: pairs(res.NoAPI), NotAllowed: pairs(res.NotAllowed), Unlicensed: nonNil(res.Unlicensed), AppChecked: res.AppChecked, Notes: []string{}}
 	if unl := len(members) - res.Licensed; unl > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d member(s) of %s do not hold the licence %s and were not compared", unl, spec.Group, sku))
 	}

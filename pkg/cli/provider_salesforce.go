@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/c4sctl/c4sctl/pkg/sandbox/salesforceapi"
 	"github.com/spf13/cobra"
@@ -60,6 +61,43 @@ func newSandboxSalesforceCmd(g *Globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(install, setPolicy, setLanguage)
+	var active bool
+	var fedID, profile string
+	editUser := &cobra.Command{
+		Use:   "edit-user USERNAME [--active true|false] [--federation-id ID] [--profile NAME]",
+		Short: "Do what Setup > Users > Edit does for one user: reactivate or deactivate them, set their Federation ID, change their profile",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var e salesforceapi.UserEdit
+			var what []string
+			if cmd.Flags().Changed("active") {
+				e.Active = &active
+				what = append(what, fmt.Sprintf("active %t", active))
+			}
+			if cmd.Flags().Changed("federation-id") {
+				e.FederationID = &fedID
+				what = append(what, fmt.Sprintf("Federation ID %q", fedID))
+			}
+			if cmd.Flags().Changed("profile") {
+				if profile == "" {
+					return fmt.Errorf("--profile: give a profile name, e.g. \"Standard User\"")
+				}
+				e.Profile = profile
+				what = append(what, fmt.Sprintf("profile %q", profile))
+			}
+			if len(what) == 0 {
+				return fmt.Errorf("nothing to change: give --active, --federation-id or --profile")
+			}
+			if err := withOrg(func(s *salesforceapi.Service) error { return s.EditUser(args[0], e) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Stdout, "The sandbox org's user %s now has %s.\n", args[0], strings.Join(what, ", "))
+			return nil
+		},
+	}
+	editUser.Flags().BoolVar(&active, "active", true, "the user is active (Setup > Users > Edit > Active)")
+	editUser.Flags().StringVar(&fedID, "federation-id", "", "Single Sign On Information > Federation ID (\"\" clears it)")
+	editUser.Flags().StringVar(&profile, "profile", "", "the user's profile, e.g. \"Standard User\"")
+	cmd.AddCommand(install, setPolicy, setLanguage, editUser)
 	return cmd
 }

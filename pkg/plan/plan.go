@@ -67,7 +67,9 @@ type Reconciliation struct {
 	NoAPI         []SellerUser   `json:"no_api_enabled"`
 	NotAllowed    []SellerUser   `json:"not_allowed_by_app"`
 	Unlicensed    []string       `json:"unlicensed"` // Salesforce usernames holding the set, matching no licensed seller
-	Notes         []string       `json:"notes"`
+	// AppChecked: not_allowed_by_app was computed (the connected app is declared and installed).
+	AppChecked bool     `json:"app_checked"`
+	Notes      []string `json:"notes"`
 }
 
 // SellerUser is a seller (user principal name) and their Salesforce user (username).

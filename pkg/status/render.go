@@ -125,6 +125,9 @@ func WriteHuman(w io.Writer, r *Report) {
 		for _, o := range sl.outcomes() {
 			fmt.Fprintf(w, "  %d %s: %s\n", o.n, plural(o.n, "seller", "sellers"), o.text())
 		}
+		for _, f := range sl.Fixes() {
+			fmt.Fprintf(w, "  To fix: %s\n", f)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "\nNote: %s", n)
@@ -173,7 +176,11 @@ func (sl *Sellers) outcomes() []outcome {
 		}
 		o.n++
 		if len(o.examples) < 3 {
-			o.examples = append(o.examples, s.UPN)
+			ex := s.UPN
+			if s.SalesforceUser != "" {
+				ex += " (Salesforce user " + s.SalesforceUser + ")"
+			}
+			o.examples = append(o.examples, ex)
 		}
 	}
 	sort.SliceStable(order, func(i, j int) bool {
@@ -206,6 +213,18 @@ func (sl *Sellers) why(s Seller) string {
 		out = append(out, title[id])
 	}
 	return strings.Join(out, "; ")
+}
+
+// Fixes says, for each readiness check some sellers fail and that names a fix, what an admin
+// does and for how many ("salesforce_active (2 sellers): in Salesforce, Setup > Users > ...").
+func (sl *Sellers) Fixes() []string {
+	var out []string
+	for _, c := range sl.Checks {
+		if c.Readiness && c.Failed > 0 && c.Fix != "" && c.Status != NotChecked {
+			out = append(out, fmt.Sprintf("%s (%d %s): %s", c.ID, c.Failed, plural(c.Failed, "seller", "sellers"), c.Fix))
+		}
+	}
+	return out
 }
 
 // WriteMarkdown writes the report for a pull request, an issue or a wiki page.
@@ -245,6 +264,13 @@ func WriteMarkdown(w io.Writer, r *Report) {
 			for _, o := range out {
 				fmt.Fprintf(w, "- %d %s: %s\n", o.n, plural(o.n, "seller", "sellers"), mdCell(o.text()))
 			}
+		}
+		if fixes := sl.Fixes(); len(fixes) > 0 {
+			fmt.Fprintln(w, "\nTo fix:")
+			for _, f := range fixes {
+				fmt.Fprintf(w, "\n- %s", mdCell(f))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	for _, n := range r.Notes {

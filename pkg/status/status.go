@@ -80,7 +80,7 @@ type StepResult struct {
 	Optional bool    `json:"optional,omitempty"`
 	Status   State   `json:"status"`
 	Checks   []Check `json:"checks"`
-	Clocks   []Clock `json:"clocks,omitempty"`
+	Clocks   []Clock `json:"clocks"` // [] when the step has none: consumers need no existence check
 }
 
 // SellerCheck is a check made for every seller, summed up.
@@ -94,6 +94,8 @@ type SellerCheck struct {
 	Passed  int    `json:"passed"`
 	Failed  int    `json:"failed"`
 	Detail  string `json:"detail,omitempty"`
+	// Fix says what an admin does for the sellers who fail it ("" when there is nothing to say).
+	Fix string `json:"fix,omitempty"`
 	// Readiness: a failed check makes the seller not ready (the welcome check does not).
 	Readiness bool `json:"readiness"`
 }
@@ -107,6 +109,9 @@ type Seller struct {
 	// Failed lists the ids of the checks this seller fails.
 	Failed   []string   `json:"failed"`
 	Welcomed *time.Time `json:"welcomed,omitempty"`
+	// SalesforceUser is the username of the Salesforce user matched to a seller who fails a
+	// Salesforce check ("" otherwise: none matched, all passed, or Salesforce not compared).
+	SalesforceUser string `json:"salesforce_username,omitempty"`
 }
 
 // Sellers is the per-seller part of the report.
@@ -168,7 +173,7 @@ func (r *Report) Finish() {
 	r.Steps = nil
 	ready := true
 	for _, s := range Steps {
-		sr := StepResult{Number: s.Number, Title: s.Title, Optional: s.Optional, Checks: []Check{}}
+		sr := StepResult{Number: s.Number, Title: s.Title, Optional: s.Optional, Checks: []Check{}, Clocks: []Clock{}}
 		for _, c := range r.checks {
 			if c.Step == s.Number {
 				sr.Checks = append(sr.Checks, c)

@@ -2,6 +2,7 @@ package status
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,66 @@ func TestMarkdownEscapesCells(t *testing.T) {
 	WriteMarkdown(&b, r)
 	if !strings.Contains(b.String(), `a \| b &lt;script>`) || !strings.Contains(b.String(), "| 1 | ❌ not done |") {
 		t.Errorf("markdown:\n%s", b.String())
+	}
+}
+
+// Every step carries "clocks" in JSON, [] when it has none: consumers need no existence check.
+func TestJSONStepsAlwaysCarryClocks(t *testing.T) {
+	r := New(t0, "dir", false)
+	allDone(r)
+	r.Finish()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Steps []map[string]json.RawMessage `json:"steps"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Steps) != len(Steps) {
+		t.Fatalf("%d steps", len(doc.Steps))
+	}
+	for _, s := range doc.Steps {
+		if c, ok := s["clocks"]; !ok || string(c) != "[]" {
+			t.Errorf("step %s: clocks %q (present %v), want []", s["number"], c, ok)
+		}
+	}
+}
+
+// The fix of each readiness check some sellers fail is said once, with how many fail it, in the
+// human and Markdown outputs; the seller's Salesforce username is shown beside them; a check
+// nobody fails, not made, or not about readiness says no fix.
+func TestSellersFixesAndSalesforceUser(t *testing.T) {
+	sellers := []Seller{{ID: "U1", UPN: "a@x", SalesforceUser: "a@sf"}, {ID: "U2", UPN: "b@x"}, {ID: "U3", UPN: "c@x"}}
+	checks := []SellerCheck{
+		{ID: "salesforce_active", Failure: "inactive", Readiness: true, Fix: "reactivate them"},
+		{ID: "salesforce_user", Failure: "no user", Readiness: true, Fix: "create them"},
+		{ID: "salesforce_connected_app", Failure: "not let through", Readiness: true, Fix: "add the profile", Status: NotChecked, Detail: "app not installed"},
+		{ID: "welcomed", Failure: "not welcomed", Fix: "welcome them"},
+	}
+	failed := map[string]map[string]bool{"salesforce_active": {"u1": true}, "welcomed": {"u3": true}}
+	sl := SellerList("Sellers", sellers, checks, failed)
+	if got := sl.Fixes(); len(got) != 1 || got[0] != "salesforce_active (1 seller): reactivate them" {
+		t.Fatalf("fixes %q", got)
+	}
+	r := New(t0, "dir", false)
+	allDone(r)
+	r.Sellers = sl
+	r.Finish()
+	var h, md bytes.Buffer
+	WriteHuman(&h, r)
+	WriteMarkdown(&md, r)
+	for _, want := range []string{"To fix: salesforce_active (1 seller): reactivate them", "NOT ready: inactive, e.g. a@x (Salesforce user a@sf)"} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("human output lacks %q:\n%s", want, h.String())
+		}
+	}
+	if !strings.Contains(md.String(), "To fix:\n\n- salesforce_active (1 seller): reactivate them") {
+		t.Errorf("markdown lacks the fix:\n%s", md.String())
+	}
+	if strings.Contains(h.String(), "welcome them") || strings.Contains(h.String(), "add the profile") || strings.Contains(h.String(), "create them") {
+		t.Errorf("a fix for a check nobody fails, not made, or not about readiness:\n%s", h.String())
 	}
 }

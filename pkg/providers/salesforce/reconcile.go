@@ -62,8 +62,12 @@ type Reconciliation struct {
 	// Unlicensed are the Salesforce users holding the permission set that match no licensed
 	// seller (username).
 	Unlicensed []string
-	// AppNote says why the connected app was not checked ("" when it was).
+	// AppNote says why the connected app was not checked per seller, or that every active user
+	// may use it ("" when its access rows were read).
 	AppNote string
+	// AppChecked: NotAllowed is meaningful (the app is installed; either every active user may
+	// self-authorize or its admin-approved profiles and permission sets were read).
+	AppChecked bool
 	// Minimum is the fewest requests its reads could take at 2,000 records a page: the user
 	// count, the users' pages, the assignments' pages, the app's row and access rows.
 	Minimum int
@@ -118,9 +122,10 @@ func (c *Client) Reconcile(ctx context.Context, in ReconcileInput) (*Reconciliat
 			noApp = true
 			res.AppNote = fmt.Sprintf("the connected app %q is not installed: nobody reaches Salesforce through it yet (not checked per seller)", in.ConnectedApp)
 		case !app.adminApproved:
+			res.AppChecked = true
 			res.AppNote = fmt.Sprintf("the connected app %q lets all users self-authorize: every active user may use it", in.ConnectedApp)
 		default:
-			allowAll = false
+			allowAll, res.AppChecked = false, true
 			rows, err := c.appAccess(ctx, app.id, map[string]string{})
 			if err != nil {
 				return nil, err

@@ -603,3 +603,48 @@ func (s *Service) AddUsers(n int, profile string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// UserEdit is what `c4sctl sandbox salesforce edit-user` changes: the fields of Setup > Users >
+// Edit the seller reconciliation reads. nil fields are left as they are.
+type UserEdit struct {
+	Active       *bool
+	FederationID *string // Single Sign On Information > Federation ID ("" clears it)
+	Profile      string  // a profile name or id ("" leaves it)
+}
+
+// EditUser does what an admin does in Setup > Users > Edit for one user, for the sandbox's
+// demos and tests: reactivate or deactivate them, set their Federation ID, change their profile.
+// A Federation ID another user holds is refused with Salesforce's message ("This Federation ID
+// is already in use. Use a different Federation ID.", quoted in Okta's support article
+// "Salesforce Federated ID Provisioning Error", support.okta.com); compared without case, which
+// is at least as strict as Salesforce (whose Federation IDs are case-sensitive: assumed).
+// Call it under Server.Mutate.
+func (s *Service) EditUser(username string, e UserEdit) error {
+	u := s.org.User(username)
+	if u == nil {
+		return fmt.Errorf("the org has no user %q", username)
+	}
+	next := *u
+	if e.Active != nil {
+		next.IsActive = *e.Active
+	}
+	if e.FederationID != nil {
+		if *e.FederationID != "" {
+			for _, o := range s.org.Users {
+				if o != u && strings.EqualFold(o.FederationIdentifier, *e.FederationID) {
+					return fmt.Errorf("This Federation ID is already in use. Use a different Federation ID. (%q is the Federation ID of %s)", *e.FederationID, o.Username)
+				}
+			}
+		}
+		next.FederationIdentifier = *e.FederationID
+	}
+	if e.Profile != "" {
+		p := s.org.Profile(e.Profile)
+		if p == nil {
+			return fmt.Errorf("the org has no profile %q", e.Profile)
+		}
+		next.ProfileID = p.ID
+	}
+	*u = next
+	return nil
+}
