@@ -54,12 +54,15 @@ func bootstrapInput(g *Globals) (bootstrap.Input, error) {
 	if err != nil {
 		return bootstrap.Input{}, err
 	}
-	in := bootstrap.Input{Resources: map[string][]string{}, Auth: map[string]string{}}
+	in := bootstrap.Input{Resources: map[string][]string{}, ProviderOf: map[string]string{}, Auth: map[string]string{}, ClientIDs: map[string]string{}}
 	for _, r := range sortedResources(cfg) {
 		if r.Mode != spec.ManagedResource && r.Mode != spec.DataResource {
 			continue
 		}
 		in.Resources[r.Type] = append(in.Resources[r.Type], r.Addr())
+		if r.Schema != nil {
+			in.ProviderOf[r.Type] = r.Schema.Provider
+		}
 	}
 	ev, _ := g.Evaluator()
 	reg := g.Registry()
@@ -104,9 +107,10 @@ func bootstrapInput(g *Globals) (bootstrap.Input, error) {
 		case "salesforce":
 			in.SalesforceInstance = firstOf(known(v, "instance_url"), g.Getenv("SF_INSTANCE_URL"))
 			in.SalesforceUsername = firstOf(known(v, "username"), g.Getenv("SF_USERNAME"))
+			in.SalesforceTargetOrg = known(v, "target_org")
 		default:
 			in.TenantID = firstOf(in.TenantID, known(v, "tenant_id"), g.Getenv("AZURE_TENANT_ID"))
-			in.ClientID = firstOf(in.ClientID, known(v, "client_id"), g.Getenv("AZURE_CLIENT_ID"))
+			in.ClientIDs[name] = firstOf(known(v, "client_id"), g.Getenv("AZURE_CLIENT_ID"))
 		}
 	}
 	return in, nil

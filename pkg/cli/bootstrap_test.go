@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// bootstrap reads what the provider blocks give: a managed identity's client_id on the
+// powerplatform block is what Power Platform registers and Dataverse adds (not a new app
+// registration), and sf_cli's target_org is the org every sf command uses, with the permission set
+// assigned to that org's own user (no invented user name).
+func TestBootstrapUsesTheConfiguredIdentities(t *testing.T) {
+	const mi = "7c1e4f2a-0b1d-4c8e-9a55-3d2f6b7e8a90"
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": `
+provider "powerplatform" {
+  auth      = "managed_identity"
+  client_id = "` + mi + `"
+}
+provider "salesforce" {
+  auth       = "sf_cli"
+  target_org = "prod-admin"
+}
+resource "powerplatform_dlp_connector_rule" "salesforce" {
+  environment = "msdyn_viva"
+  connector   = "shared_salesforce"
+}
+resource "salesforce_permission_set" "copilot" {
+  name        = "Copilot_for_Sales_Users"
+  api_enabled = true
+}
+`})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "bootstrap")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{
+		"MI_APP_ID=" + mi,
+		`pac admin application register --application-id "$MI_APP_ID"`,
+		"sf org login web --instance-url https://MYDOMAIN.my.salesforce.com --alias prod-admin",
+		"sf org assign permset --target-org prod-admin --name C4sctl_Deployer",
+	} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, n := range []string{"az ad app create", `"$APP_ID"`, "c4sctl-admin", "--on-behalf-of", "MYDOMAIN.example"} {
+		if strings.Contains(stdout, n) {
+			t.Errorf("has %q:\n%s", n, stdout)
+		}
+	}
+}
