@@ -139,7 +139,10 @@ func TestBootstrapSalesforceNamesOnlyWhatTheConfigurationGives(t *testing.T) {
 			[]string{"--target-org admin@contoso.com", `target_org = "admin@contoso.com"`}, []string{"c4sctl-admin", "--on-behalf-of", "--alias"}},
 		{"sf_cli default org", func(in *Input) { in.Auth["salesforce"] = "sf_cli" },
 			[]string{"--set-default", "sf config get target-org", "sf org assign permset --name C4sctl_Deployer"}, []string{"--target-org", "c4sctl-admin", "--on-behalf-of"}},
-		{"jwt_bearer with username", func(in *Input) { in.Auth["salesforce"] = "jwt_bearer"; in.SalesforceUsername = "c4s-deployer@contoso.com" },
+		{"jwt_bearer with username", func(in *Input) {
+			in.Auth["salesforce"] = "jwt_bearer"
+			in.SalesforceUsername = "c4s-deployer@contoso.com"
+		},
 			[]string{"--on-behalf-of c4s-deployer@contoso.com", "SF_USERNAME=c4s-deployer@contoso.com"}, []string{"INTEGRATION_USERNAME", "MYDOMAIN.example"}},
 		{"jwt_bearer without username", func(in *Input) { in.Auth["salesforce"] = "jwt_bearer" },
 			[]string{"substitute its user name for INTEGRATION_USERNAME", "--on-behalf-of INTEGRATION_USERNAME"}, []string{"MYDOMAIN.example"}},
