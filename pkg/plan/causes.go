@@ -52,37 +52,50 @@ func providerErrDiag(provider, addr, summary string, err error) hcl.Diagnostics 
 	return d
 }
 
+// sameCauseAs groups items by provider and cause, in order: it maps the index of each item whose
+// Cause an earlier item shares to the index of the first such item. Items without a Cause (nil)
+// are in no group. The one grouping behind DedupeCauses (diagnostics) and Plan.SameCause (reads
+// that failed), so that an error is printed once per provider and cause wherever it surfaces.
+func sameCauseAs[T any](items []T, cause func(T) *Cause) map[int]int {
+	first := map[Cause]int{}
+	out := map[int]int{}
+	for i, it := range items {
+		c := cause(it)
+		if c == nil {
+			continue
+		}
+		if f, ok := first[*c]; ok {
+			out[i] = f
+			continue
+		}
+		first[*c] = i
+	}
+	return out
+}
+
 // DedupeCauses keeps the first error diagnostic of each provider and cause, saying which other
 // objects the same error stopped; the rest are dropped. Diagnostics without a Cause are kept as
 // they are.
 func DedupeCauses(diags hcl.Diagnostics) hcl.Diagnostics {
-	type group struct {
-		first *hcl.Diagnostic
-		more  []string
-	}
-	groups := map[Cause]*group{}
+	same := sameCauseAs(diags, func(d *hcl.Diagnostic) *Cause {
+		if c, ok := d.Extra.(*Cause); ok && d.Severity == hcl.DiagError {
+			return c
+		}
+		return nil
+	})
+	more := map[int][]string{}
 	var out hcl.Diagnostics
-	for _, d := range diags {
-		c, ok := d.Extra.(*Cause)
-		if !ok || c == nil || d.Severity != hcl.DiagError {
-			out = append(out, d)
-			continue
-		}
-		if g := groups[*c]; g != nil {
+	for i, d := range diags {
+		if f, ok := same[i]; ok {
 			addr, _, _ := strings.Cut(d.Detail, ": ")
-			g.more = append(g.more, addr)
+			more[f] = append(more[f], addr)
 			continue
 		}
-		groups[*c] = &group{first: d}
 		out = append(out, d)
 	}
-	for _, g := range groups {
-		if len(g.more) == 0 {
-			continue
-		}
-		c := g.first.Extra.(*Cause)
-		sort.Strings(g.more)
-		g.first.Detail += fmt.Sprintf("\n\nThe same error (provider %q) also stopped %d more: %s.", c.Provider, len(g.more), strings.Join(g.more, ", "))
+	for f, addrs := range more {
+		sort.Strings(addrs)
+		diags[f].Detail += fmt.Sprintf("\n\nThe same error (provider %q) also stopped %d more: %s.", diags[f].Extra.(*Cause).Provider, len(addrs), strings.Join(addrs, ", "))
 	}
 	return out
 }

@@ -63,3 +63,14 @@ func TestReadFailuresRenderOncePerProviderAndCause(t *testing.T) {
 		t.Errorf("plan:\n%s", b.String())
 	}
 }
+
+// The one grouping behind both: the same provider and cause point at the first; another
+// provider with the same text, another cause and items without a cause are in no group.
+func TestSameCauseAsGroupsByProviderAndCause(t *testing.T) {
+	cs := []*Cause{{"teams", "sign-in"}, nil, {"teams", "403"}, {"teams", "sign-in"}, {"powerplatform", "sign-in"}, nil, {"teams", "sign-in"}, {"powerplatform", "sign-in"}}
+	got := sameCauseAs(cs, func(c *Cause) *Cause { return c })
+	want := map[int]int{3: 0, 6: 0, 7: 4}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sameCauseAs = %v, want %v", got, want)
+	}
+}

@@ -325,24 +325,21 @@ func (p *Plan) Addresses() []string {
 
 // SameCause maps each resource whose provider failed to read it (ReadError) with the same
 // provider and Cause as an earlier one in p.Changes to the address of that first one, so that
-// renderings print the error once per provider and cause and name the others.
+// renderings print the error once per provider and cause and name the others (sameCauseAs, as
+// DedupeCauses for diagnostics). A failure without a Cause is grouped by its Reason.
 func (p *Plan) SameCause() map[string]string {
-	type key struct{ provider, cause string }
-	first := map[key]string{}
+	same := sameCauseAs(p.Changes, func(rc *ResourceChange) *Cause {
+		switch {
+		case !rc.ReadError:
+			return nil
+		case rc.Cause == "":
+			return &Cause{Provider: rc.Provider, Root: "reason: " + rc.Reason}
+		}
+		return &Cause{Provider: rc.Provider, Root: rc.Cause}
+	})
 	out := map[string]string{}
-	for _, rc := range p.Changes {
-		if !rc.ReadError {
-			continue
-		}
-		k := key{rc.Provider, rc.Cause}
-		if rc.Cause == "" {
-			k.cause = "reason: " + rc.Reason
-		}
-		if a, ok := first[k]; ok {
-			out[rc.Addr] = a
-			continue
-		}
-		first[k] = rc.Addr
+	for i, f := range same {
+		out[p.Changes[i].Addr] = p.Changes[f].Addr
 	}
 	return out
 }
