@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -453,7 +452,7 @@ type run struct {
 	wall     time.Duration
 	cpu      time.Duration // user + system time of the process
 	hostCPU  time.Duration // user + system time of this process meanwhile: the in-process sandbox's
-	maxRSS   int64         // bytes, from getrusage
+	maxRSS   int64         // bytes, from getrusage; -1 where the OS does not say (Windows)
 	peakHeap int64         // bytes: the largest heap size gctrace reported (at the start or end of a GC)
 	gcs      int
 	code     int
@@ -486,9 +485,7 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 		r.code = ee.ExitCode()
 	}
 	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	r.maxRSS = maxRSS(cmd.ProcessState)
 	var rest []string
 	for _, l := range strings.Split(errb.String(), "\n") {
 		if m := gcLine.FindStringSubmatch(l); m != nil {
@@ -528,7 +525,13 @@ func (r run) timeline() string {
 	return b.String()
 }
 
-func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+// mb prints a byte count in MB; a negative one (not measured on this OS) as "n/a".
+func mb(b int64) string {
+	if b < 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
 
 func ceilDiv(a, b int) int {
 	if a <= 0 {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -86,16 +85,6 @@ func printLoad(name string) {
 	if busy {
 		fmt.Printf("WARNING: the machine is busy (1-minute load above half its CPUs): other work shares the cores, so wall times are longer than on a quiet machine and a wall-time target MISSED here may be the machine's, not c4sctl's\n")
 	}
-}
-
-// selfCPU is this process's user + system CPU time so far (the in-process sandbox's, while a
-// child process runs the client).
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // span is when, since the process started, its first request arrived and its last answer was

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/internal/filemode"
 )
 
 func TestWriteReplacesWholeFilePrivately(t *testing.T) {
@@ -17,7 +19,7 @@ func TestWriteReplacesWholeFilePrivately(t *testing.T) {
 	}
 	b, _ := os.ReadFile(path)
 	info, _ := os.Stat(path)
-	if string(b) != "new" || info.Mode().Perm() != 0o600 {
+	if string(b) != "new" || (filemode.Enforced && info.Mode().Perm() != 0o600) {
 		t.Fatalf("content %q mode %v", b, info.Mode().Perm())
 	}
 	entries, _ := os.ReadDir(dir)

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -106,7 +105,7 @@ func TestAzureRMBackendTwoAppliesKillForceUnlockConverge(t *testing.T) {
 	lockID := m[1]
 
 	// kill -9 the first: its lease is neither released nor renewed.
-	_ = first.Process.Signal(syscall.SIGKILL)
+	_ = first.Process.Kill()
 	_ = first.Wait()
 	latency.Store(0)
 	_, stderr, code = runBin(t, bin, env, "--dir", dir, "--no-color", "plan")

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/internal/filemode"
 )
 
 // runCLI runs c4sctl in-process with the given arguments; stdin is empty (not a terminal).
@@ -87,7 +89,7 @@ func TestPlanApplyPlanConvergesThroughTheSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o600 {
+	if filemode.Enforced && info.Mode().Perm() != 0o600 {
 		t.Errorf("state mode %v, want 0600", info.Mode().Perm())
 	}
 	stdout, _, _ = runCLI(t, "--dir", dir, "state", "list")

@@ -22,7 +22,7 @@ import (
 // applyUntil starts `apply --auto-approve` and sends sig once stdout shows that the apply phase
 // is under way (at least one change completed, so some are recorded and others in flight). It
 // returns the exit code and the output.
-func applyUntil(t *testing.T, bin string, env []string, dir string, sig syscall.Signal) (code int, stdout, stderr string) {
+func applyUntil(t *testing.T, bin string, env []string, dir string, sig os.Signal) (code int, stdout, stderr string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -148,8 +148,8 @@ func converges(t *testing.T, s *standalone, bin string, env []string, dir string
 func TestKilledApplyLeavesReadableStateAndStaleLock(t *testing.T) {
 	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	s, bin, env, dir := crashSetup(t)
-	code, stdout, _ := applyUntil(t, bin, env, dir, syscall.SIGKILL)
-	if code != -int(syscall.SIGKILL) {
+	code, stdout, _ := applyUntil(t, bin, env, dir, os.Kill)
+	if code != killedExitCode() {
 		t.Fatalf("apply was not killed (exit %d):\n%s", code, stdout)
 	}
 	st := readState(t, dir)
@@ -180,9 +180,10 @@ func TestKilledApplyLeavesReadableStateAndStaleLock(t *testing.T) {
 // SIGINT mid-apply: the changes in flight finish, state records them, the lock is released and
 // the process exits non-zero; apply again converges.
 func TestInterruptedApplySavesStateAndReleasesTheLock(t *testing.T) {
+	needsInterrupt(t)
 	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	s, bin, env, dir := crashSetup(t)
-	code, stdout, stderr := applyUntil(t, bin, env, dir, syscall.SIGINT)
+	code, stdout, stderr := applyUntil(t, bin, env, dir, os.Interrupt)
 	if code <= 0 {
 		t.Fatalf("interrupted apply: exit %d, want a non-zero exit code\n%s\n%s", code, stdout, stderr)
 	}

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -170,7 +169,7 @@ func TestGettingStartedRealRehearsal(t *testing.T) {
 	stop := func() {
 		if !stopped {
 			stopped = true
-			_ = serve.Process.Signal(syscall.SIGINT)
+			stopProcess(serve.Process)
 			_ = serve.Wait()
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/c4sctl/c4sctl/internal/filemode"
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/teamsapi"
@@ -76,7 +77,7 @@ func TestSavedPlanAppliesExactlyAndConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o600 {
+	if filemode.Enforced && info.Mode().Perm() != 0o600 {
 		t.Errorf("plan file mode %v, want 0600", info.Mode().Perm())
 	}
 	if payload := planPayload(t, pfile); bytes.Contains(payload, []byte(sandbox.ClientSecret)) {

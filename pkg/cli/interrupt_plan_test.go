@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +44,7 @@ func salesforceLatency(d time.Duration, seen func(path string)) func(http.Handle
 // plan's context, so the requests in flight stop and no further one starts; a read that ignored
 // the context would keep paging for seconds.
 func TestInterruptedPlanStopsSalesforceReadsAndReleasesTheLock(t *testing.T) {
+	needsInterrupt(t)
 	t.Parallel() // waits on the sandbox and the binary, not the CPU
 	bin := c4sctlBinary(t)
 	s := startStandalone(t, "interrupt-plan-secret")
@@ -100,7 +100,7 @@ func TestInterruptedPlanStopsSalesforceReadsAndReleasesTheLock(t *testing.T) {
 	mu.Lock()
 	signalAt = time.Now()
 	mu.Unlock()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	err = <-exited

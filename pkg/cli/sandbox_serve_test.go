@@ -19,11 +19,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/c4sctl/c4sctl/internal/filemode"
 )
 
 // served is what `sandbox serve` printed.
@@ -34,7 +35,7 @@ type served struct {
 }
 
 // serveSandbox runs `c4sctl sandbox serve` on a free loopback port with its data in dir and
-// reads what it prints; the process is stopped (SIGINT) at cleanup.
+// reads what it prints; the process is stopped (Ctrl-C, stopProcess) at cleanup.
 func serveSandbox(t *testing.T, bin, dir string, args ...string) served {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -48,7 +49,7 @@ func serveSandbox(t *testing.T, bin, dir string, args ...string) served {
 		t.Fatal(err)
 	}
 	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGINT)
+		stopProcess(cmd.Process)
 		_ = cmd.Wait()
 		cancel()
 	}
@@ -173,7 +174,7 @@ func TestSandboxServeSignInsFromOtherClients(t *testing.T) {
 	if s.url == "" || s.caFile == "" || s.tokenURL != s.url+"/salesforce/services/oauth2/token" || s.audience != s.url+"/salesforce" || s.username == "" || s.consumerKey == "" {
 		t.Fatalf("serve printed %+v", s)
 	}
-	if fi, err := os.Stat(s.keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(s.keyFile); err != nil || (filemode.Enforced && fi.Mode().Perm() != 0o600) {
 		t.Fatalf("private key file %s: %v %v", s.keyFile, fi, err)
 	}
 	certPEM, err := os.ReadFile(s.certFile)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c4sctl/c4sctl/internal/filemode"
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/planfile"
 	"github.com/zclconf/go-cty/cty"
@@ -61,7 +62,7 @@ func TestWriteIsPrivateAndReadable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o600 {
+	if filemode.Enforced && info.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", info.Mode().Perm())
 	}
 	if _, err := planfile.Read(path); err != nil {

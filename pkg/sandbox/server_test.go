@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/c4sctl/c4sctl/internal/filemode"
 )
 
 // counter is a toy service: GET /counter/n reads, POST /counter/n increments.
@@ -178,7 +180,7 @@ func TestDataPersistsAcrossRunsAndResets(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(filepath.Join(dir, "data.json"))
-	if err != nil || info.Mode().Perm() != 0o600 {
+	if err != nil || (filemode.Enforced && info.Mode().Perm() != 0o600) {
 		t.Fatalf("data file: %v %v", info, err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); strings.Contains(string(b), "PRIVATE KEY") {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/c4sctl/c4sctl/internal/filemode"
 )
 
 func TestWriteIsAtomicPrivateAndStripsSensitive(t *testing.T) {
@@ -28,7 +30,7 @@ func TestWriteIsAtomicPrivateAndStripsSensitive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Mode().Perm() != 0o600 {
+	if filemode.Enforced && info.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode %v, want 0600", info.Mode().Perm())
 	}
 	b, _ := os.ReadFile(l.Path)
@@ -159,7 +161,7 @@ func TestLocalHistoryAppendsAndSkipsATornLine(t *testing.T) {
 	if len(recs) != 4 || string(recs[3]) != `{"n":4}` {
 		t.Errorf("after a torn line: %q", recs)
 	}
-	if info, _ := os.Stat(l.HistoryPath()); info.Mode().Perm() != 0o600 {
+	if info, _ := os.Stat(l.HistoryPath()); filemode.Enforced && info.Mode().Perm() != 0o600 {
 		t.Errorf("history mode %v", info.Mode().Perm())
 	}
 }
