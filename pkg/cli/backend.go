@@ -108,6 +108,9 @@ func (g *Globals) Backend() (state.Backend, error) {
 			return nil, err
 		}
 		if !slices.Contains(names, ws) {
+			if err := state.CaseCollision(names, ws); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("workspace %q does not exist in %s: create it with `%s` (existing: %s)", ws, st, g.commandWith(hintDir, "workspace", "new", ws), strings.Join(names, ", "))
 		}
 	}

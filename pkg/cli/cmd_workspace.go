@@ -89,7 +89,7 @@ recorded in .c4sctl/environment, else default.`,
 			if slices.Contains(names, name) {
 				return fmt.Errorf("workspace %q already exists in %s", name, st)
 			}
-			b, err := g.createWorkspace(st, name)
+			b, err := g.createWorkspace(st, names, name)
 			if err != nil {
 				return err
 			}
@@ -116,10 +116,13 @@ recorded in .c4sctl/environment, else default.`,
 				return err
 			}
 			if !slices.Contains(names, name) {
+				if err := state.CaseCollision(names, name); err != nil {
+					return err
+				}
 				if !orCreate {
 					return fmt.Errorf("workspace %q does not exist in %s; create it with `%s` (existing: %v)", name, st, g.commandWith(hintDir, "workspace", "new", name), names)
 				}
-				if _, err := g.createWorkspace(st, name); err != nil {
+				if _, err := g.createWorkspace(st, names, name); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.Stdout, "Created workspace %q.\n", name)
@@ -181,9 +184,14 @@ recorded in .c4sctl/environment, else default.`,
 	return cmd
 }
 
-// createWorkspace writes an empty state for name, under its lock, so that it is listed.
-func (g *Globals) createWorkspace(st state.Store, name string) (state.Backend, error) {
+// createWorkspace writes an empty state for name, under its lock, so that it is listed. names
+// are the workspaces that exist: one spelled the same but for case refuses name
+// (state.CaseCollision), whatever the backend.
+func (g *Globals) createWorkspace(st state.Store, names []string, name string) (state.Backend, error) {
 	if err := state.ValidWorkspace(name); err != nil {
+		return nil, err
+	}
+	if err := state.CaseCollision(names, name); err != nil {
 		return nil, err
 	}
 	b, err := st.Workspace(name)

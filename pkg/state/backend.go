@@ -58,6 +58,21 @@ func ValidWorkspace(name string) error {
 	return nil
 }
 
+// CaseCollision refuses name when an existing workspace (names, DefaultWorkspace included) is
+// spelled the same but for case: "Contoso" beside "contoso". The local backend keeps a workspace
+// in the directory state.d/NAME, and the file systems macOS and Windows use by default ignore
+// case, so there the two would be one directory, one state and one lock, while on Linux they
+// are two. c4sctl refuses the pair on every OS (and with every backend) so that a configuration
+// and its workspaces mean the same on an admin's laptop and in a Linux pipeline.
+func CaseCollision(names []string, name string) error {
+	for _, n := range names {
+		if n != name && strings.EqualFold(n, name) {
+			return fmt.Errorf("workspace %q differs only in case from the existing workspace %q: on case-insensitive file systems (macOS, Windows) both would be one state, so c4sctl refuses it on every OS; use %q or a name that differs in more than case", name, n, n)
+		}
+	}
+	return nil
+}
+
 // Encode is the bytes of a state as every backend stores them: indented JSON and a newline.
 func Encode(s *State) ([]byte, error) {
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -96,10 +111,19 @@ func (l *LocalStore) path(name string) string {
 	return filepath.Join(l.Dir, "state.d", name, "state.json")
 }
 
-// Workspace returns the local backend of a workspace.
+// Workspace returns the local backend of a workspace. A name that differs only in case from an
+// existing workspace is refused (CaseCollision): on macOS and Windows it would open that
+// workspace's state.
 func (l *LocalStore) Workspace(name string) (Backend, error) {
 	if name != DefaultWorkspace {
 		if err := ValidWorkspace(name); err != nil {
+			return nil, err
+		}
+		names, err := l.Workspaces()
+		if err != nil {
+			return nil, err
+		}
+		if err := CaseCollision(names, name); err != nil {
 			return nil, err
 		}
 	}
@@ -129,6 +153,13 @@ func (l *LocalStore) DeleteWorkspace(name string) error {
 	}
 	if err := ValidWorkspace(name); err != nil {
 		return err
+	}
+	names, err := l.Workspaces()
+	if err != nil {
+		return err
+	}
+	if err := CaseCollision(names, name); err != nil {
+		return err // on macOS and Windows it would delete the other spelling's state
 	}
 	dir := filepath.Dir(l.path(name))
 	if _, err := os.Stat(dir); err != nil {
