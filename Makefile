@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/c4sctl/c4sctl/pkg/cli.Version=$(VERSION) -X github.com
 DEMO_DIR ?= examples/quickstart
 C4S      := $(BIN) --dir $(DEMO_DIR) --sandbox --no-color
 
-.PHONY: all build demo test vet fuzz bench clean azurite cross release image
+.PHONY: all build demo test vet fuzz bench clean azurite cross release release-files image
 
 all: build
 
@@ -100,9 +100,10 @@ cross:
 		(cd $(FLEET_EXAMPLES) && GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./...); \
 	done
 
-# release: dist/c4sctl_VERSION_OS_ARCH.tar.gz (.zip for Windows) for each platform, and
-# dist/SHA256SUMS. Reproducible: -trimpath, no symbol tables, no cgo, archive entries with a fixed
-# owner and the commit's time, gzip without a name or timestamp. VERSION comes from git describe.
+# release: dist/c4sctl_VERSION_OS_ARCH.tar.gz (.zip for Windows) for each platform, each holding
+# the directory c4sctl_VERSION_OS_ARCH/ with the binary and RELEASE_FILES, and dist/SHA256SUMS.
+# Reproducible: -trimpath, no symbol tables, no cgo, archive entries with a fixed owner and the
+# commit's time, gzip without a name or timestamp. VERSION comes from git describe.
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 DIST     := dist
 SRC_DATE := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -114,7 +115,7 @@ release:
 		mkdir -p $(DIST)/$$name; \
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" \
 			-o $(DIST)/$$name/c4sctl$$ext ./cmd/c4sctl; \
-		cp LICENSE README.md $(DIST)/$$name/; \
+		$(MAKE) -s release-files STAGE=$(DIST)/$$name; \
 		find $(DIST)/$$name -exec touch -h -d @$(SRC_DATE) {} +; \
 		if [ $$os = windows ]; then \
 			(cd $(DIST) && find $$name | LC_ALL=C sort | TZ=UTC zip -q -X -@ $$name.zip); \
@@ -126,6 +127,17 @@ release:
 	done
 	cd $(DIST) && sha256sum *.tar.gz *.zip > SHA256SUMS
 	@cat $(DIST)/SHA256SUMS
+
+# release-files: what each release archive holds besides the binary, copied into STAGE with their
+# paths: the licence, the README and the example configuration for a real tenant, which
+# docs/getting-started-real.md step 1 copies (cmd/c4sctl's TestReleaseArchiveHoldsWhatTheDocsCopy
+# stages them and checks the paths that step names). Directories go in without state (.c4sctl).
+RELEASE_FILES := LICENSE README.md examples/real-tenant
+release-files:
+	@test -n "$(STAGE)" || { echo "release-files: set STAGE=DIR" >&2; exit 1; }
+	set -e; for f in $$(find $(RELEASE_FILES) -type f ! -path '*/.c4sctl/*' | LC_ALL=C sort); do \
+		mkdir -p "$(STAGE)/$$(dirname $$f)"; cp "$$f" "$(STAGE)/$$f"; \
+	done
 
 # image: the container image (Dockerfile) for pipelines, tagged with VERSION. Needs a Docker
 # daemon, which CI here does not have: cmd/c4sctl's tests check the Dockerfile's build matches
