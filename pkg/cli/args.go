@@ -132,17 +132,38 @@ func requireSubcommand(c *cobra.Command) {
 }
 
 // versionLine is what `c4sctl version` and `c4sctl --version` print: the version (set at build
-// time, from git describe), the commit Go recorded (vcs.revision) and the Go version.
+// time, from git describe), the commit and the Go version.
 func versionLine() string {
-	commit := "unknown"
-	if len(Commit) >= 12 {
-		commit = Commit[:12]
-	} else if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return fmt.Sprintf("c4sctl %s (commit %s, %s %s/%s)\n", Version, commitOf(Commit, bi), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// commitOf names the commit a binary was built from, in 12 hex digits: set is the commit set at
+// build time (Commit), else bi's vcs.revision, which Go stamps when it builds in a checkout.
+// Neither (-buildvcs=false, a source tarball, the image's build context without .git) gives
+// "unknown". When Go recorded that the checkout had changes not in that commit
+// (vcs.modified=true), it says so: the binary is not that commit.
+func commitOf(set string, bi *debug.BuildInfo) string {
+	var rev, modified string
+	if bi != nil {
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				commit = s.Value[:12]
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
 			}
 		}
 	}
-	return fmt.Sprintf("c4sctl %s (commit %s, %s %s/%s)\n", Version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	commit := set
+	if len(commit) < 12 {
+		commit = rev
+	}
+	if len(commit) < 12 {
+		return "unknown"
+	}
+	if modified == "true" && commit == rev {
+		return commit[:12] + " with uncommitted changes"
+	}
+	return commit[:12]
 }
