@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 )
 
@@ -243,5 +245,63 @@ func TestSandboxAssignRefusesAnUnknownUser(t *testing.T) {
 	upn := strings.ToUpper(graphapi.UserUPN(7))
 	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", upn); code != 0 {
 		t.Fatalf("assign to %s: exit %d %s", upn, code, stderr)
+	}
+}
+
+// sandbox teams assign --group matches a display name without case, as an admin types it; two
+// groups whose names differ only in case are ambiguous, an error naming both; --rank 0 is refused
+// (Teams ranks start at 1), and --rank left out ranks the assignment last.
+func TestSandboxAssignGroupNameAndRank(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	assign := func(args ...string) (string, string, int) {
+		return runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color", "sandbox", "teams", "assign"}, args...)...)
+	}
+	stdout, stderr, code := assign("TeamsMeetingPolicy", "AllOff", "--group", "sellers", "--rank", "1")
+	if code != 0 || !strings.Contains(stdout, "("+graphapi.SellersGroupID+") at rank 1") {
+		t.Fatalf("--group sellers: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := assign("TeamsAppSetupPolicy", "FirstlineWorker", "--group", "Sellers", "--rank", "0"); code == 0 || !strings.Contains(stderr, "--rank 0: a rank is a whole number from 1") {
+		t.Errorf("--rank 0: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := assign("TeamsMeetingPolicy", "AllOff", "--user", graphapi.UserUPN(3), "--rank", "2"); code == 0 || !strings.Contains(stderr, "--rank applies to group assignments only") {
+		t.Errorf("--rank with --user: exit %d %s", code, stderr)
+	}
+
+	// A second group, "SELLERS": the name is ambiguous, the object id is not.
+	const otherID = "5e11e125-0000-4000-8000-00000000c0de"
+	svcs := newSandboxServices()
+	var gs *graphapi.Service
+	for _, s := range svcs {
+		if x, ok := s.(*graphapi.Service); ok {
+			gs = x
+		}
+	}
+	sb, err := sandbox.Start(sandbox.Options{Dir: filepath.Join(dir, ".c4sctl", "sandbox")}, svcs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Mutate(func() error {
+		gs.Tenant().Groups = append(gs.Tenant().Groups, &graphapi.Group{ID: otherID, DisplayName: "SELLERS", Members: []string{}})
+		gs.Reindex()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = assign("TeamsAppSetupPolicy", "FirstlineWorker", "--group", "Sellers")
+	if code == 0 || !strings.Contains(stderr, `2 sandbox groups are named "Sellers", compared without case`) ||
+		!strings.Contains(stderr, graphapi.SellersGroupID) || !strings.Contains(stderr, otherID) || !strings.Contains(stderr, "give the object id") {
+		t.Errorf("ambiguous --group Sellers: exit %d %s", code, stderr)
+	}
+	stdout, stderr, code = assign("TeamsAppSetupPolicy", "FirstlineWorker", "--group", otherID)
+	if code != 0 || !strings.Contains(stdout, "("+otherID+") at rank 1") {
+		t.Errorf("--group by object id: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// No --rank: last, after the assignment above.
+	stdout, stderr, code = assign("TeamsAppSetupPolicy", "FirstlineWorker", "--group", graphapi.SellersGroupID)
+	if code != 0 || !strings.Contains(stdout, "("+graphapi.SellersGroupID+") at rank 2") {
+		t.Errorf("no --rank: exit %d\n%s%s", code, stdout, stderr)
 	}
 }

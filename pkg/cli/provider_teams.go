@@ -46,24 +46,29 @@ POLICY_TYPE is TeamsMeetingPolicy or TeamsAppSetupPolicy; VALUE is JSON (true, f
 		Long: `Assign a Teams policy in the sandbox as an admin would in the Teams admin center.
 
 --group NAME (display name or object id) [--rank N] is a group policy assignment
-(New-CsGroupPolicyAssignment; rank 1 = highest among the type's group assignments, no rank = last);
+(New-CsGroupPolicyAssignment; rank 1 = highest among the type's group assignments, no --rank =
+last; --rank 0 is refused: Teams ranks start at 1);
 a group that already has an assignment of that type is changed (Set-CsGroupPolicyAssignment).
 --user UPN is a direct assignment (Grant-CsTeamsMeetingPolicy -Identity UPN -PolicyName NAME),
 which wins over every group assignment; POLICY_NAME Global removes it.`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			if (group == "") == (user == "") {
 				return fmt.Errorf("give exactly one of --group NAME or --user UPN")
 			}
-			if rank < 0 {
-				return fmt.Errorf("--rank %d: a rank is a whole number from 1 (highest)", rank)
+			// Teams ranks start at 1, the highest (New-CsGroupPolicyAssignment -Rank, Learn: "converted
+			// into sequential values 1, 2, 3, etc. with 1 being the highest rank"); without --rank
+			// the assignment goes last. --rank 0 is no rank Teams has: refused, not taken as "last".
+			rankSet := cmd.Flags().Changed("rank")
+			if rankSet && rank < 1 {
+				return fmt.Errorf("--rank %d: a rank is a whole number from 1 (the highest); leave --rank out to rank the assignment last", rank)
 			}
 			sb, svc, err := sandboxService[*teamsapi.Service](g, "teams", "the Teams policy API")
 			if err != nil {
 				return err
 			}
 			if user != "" {
-				if rank != 0 {
+				if rankSet {
 					return fmt.Errorf("--rank applies to group assignments only")
 				}
 				if err := sandboxUserExists(sb, user); err != nil {
@@ -91,7 +96,7 @@ which wins over every group assignment; POLICY_NAME Global removes it.`,
 		},
 	}
 	assign.Flags().StringVar(&group, "group", "", "group display name or object id")
-	assign.Flags().IntVar(&rank, "rank", 0, "rank among the policy type's group assignments (1 = highest; default last)")
+	assign.Flags().IntVar(&rank, "rank", 0, "rank among the policy type's group assignments, from 1 (the highest); left out: last")
 	assign.Flags().StringVar(&user, "user", "", "user principal name (direct assignment)")
 	cmd.AddCommand(assign)
 	var unblock bool
@@ -202,19 +207,29 @@ func sandboxGroupID(sb *sandbox.Server, ref string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("this sandbox does not serve Microsoft Graph; cannot find group %q", ref)
 	}
-	var ids []string
+	// An object id names one group. A display name is matched without case, as an admin types it
+	// (Entra compares display names without case: $filter=displayName eq 'sellers' finds
+	// "Sellers"), and display names are not unique: several matches are an error naming them.
+	var byID, byName []string
 	sb.View(func() {
 		for _, grp := range gs.Tenant().Groups {
-			if strings.EqualFold(grp.ID, ref) || grp.DisplayName == ref {
-				ids = append(ids, grp.ID)
+			switch {
+			case strings.EqualFold(grp.ID, ref):
+				byID = append(byID, grp.ID)
+			case strings.EqualFold(grp.DisplayName, ref):
+				byName = append(byName, fmt.Sprintf("%q (%s)", grp.DisplayName, grp.ID))
 			}
 		}
 	})
-	switch len(ids) {
+	if len(byID) == 1 {
+		return byID[0], nil
+	}
+	switch len(byName) {
 	case 1:
-		return ids[0], nil
+		_, id, _ := strings.Cut(byName[0], " (")
+		return strings.TrimSuffix(id, ")"), nil
 	case 0:
 		return "", fmt.Errorf("the sandbox has no group %q (display name or object id)", ref)
 	}
-	return "", fmt.Errorf("%d sandbox groups are named %q (%s); use the object id", len(ids), ref, strings.Join(ids, ", "))
+	return "", fmt.Errorf("%d sandbox groups are named %q, compared without case: %s; give the object id", len(byName), ref, strings.Join(byName, ", "))
 }
