@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 )
 
 // The quickstart's plan names the Copilot for Sales app beside its id (data.teams_app read it)
@@ -28,5 +30,25 @@ func TestQuickstartPlanShowsNamesBesideIDs(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("plan lacks %q:\n%s", want, stdout)
 		}
+	}
+}
+
+// A Teams policy's group assignment shows the group's name beside its id: the licence
+// assignment's read found the Sellers group (by name) on its way, and the plan labels every
+// place that id appears with no request for the name alone.
+func TestPlanNamesEntraGroupsBesideIDs(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(src), "sellers.c4s.hcl": coverageSellersPolicy})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	if code != 0 {
+		t.Fatalf("plan exit %d\n%s", code, stderr)
+	}
+	want := `group_id = "` + graphapi.SellersGroupID + `" (` + graphapi.SellersGroupName + `)`
+	if !strings.Contains(stdout, want) {
+		t.Errorf("plan lacks %q:\n%s", want, stdout)
 	}
 }

@@ -12,13 +12,21 @@ import (
 // short words a note might hold by chance.
 const minLabelledID = 15
 
-// collectLabels names ids from the data sources of the plan: an object read with a string id
+// collectLabels names ids from what the plan read: an object of a data source with a string id
 // and a display_name (data.teams_app: the catalog app; data.powerplatform_environment: the
-// environment) gives id -> display name. Those names are what the tenant calls the objects the
-// plan references by id (a pinned app, an environment), read in the same plan at no extra cost.
+// environment) gives id -> display name, and so do the names a resource's read learned on its
+// way (providers.ReadResponse.Labels: the Entra group of a licence assignment or an app
+// deployment, the Salesforce profiles of a connected app). Those names are what the tenant calls
+// the objects the plan references by id (a pinned app, an environment, a policy's group), read in
+// the same plan at no extra cost: no request is made for a name alone.
 func collectLabels(changes []*ResourceChange) map[string]string {
 	labels := map[string]string{}
 	for _, rc := range changes {
+		for id, name := range rc.readLabels {
+			if len(id) >= minLabelledID && name != "" && !strings.EqualFold(id, name) {
+				labels[strings.ToLower(id)] = name
+			}
+		}
 		if !rc.Data {
 			continue
 		}

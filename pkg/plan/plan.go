@@ -180,6 +180,8 @@ type ResourceChange struct {
 	Schema *schema.Resource `json:"-"`
 
 	labels map[string]string // the plan's Labels, for renderings
+	// readLabels are the names its read learned (providers.ReadResponse.Labels).
+	readLabels map[string]string
 }
 
 // AttrChange is one attribute's before and after.

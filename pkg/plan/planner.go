@@ -316,6 +316,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 		return rc, diags
 	}
 	rc.Warnings = append(rc.Warnings, live.Warnings...)
+	rc.readLabels = live.Labels
 	if live.Deferred != "" {
 		rc.Action = providers.Deferred
 		rc.Reason = live.Deferred

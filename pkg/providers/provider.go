@@ -114,6 +114,10 @@ type ReadResponse struct {
 	Deferred string
 	// Warnings are shown with the plan (e.g. "nobody can use the app").
 	Warnings []string
+	// Labels name ids the read learned on its way, at no request of their own (object id ->
+	// display name: the group a licence assignment reads, the profiles a connected app's access
+	// is resolved through). The plan shows each name beside its id wherever the id appears.
+	Labels map[string]string
 }
 
 // PlanRequest carries the engine's proposed change for a provider to refine.

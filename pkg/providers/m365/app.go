@@ -296,7 +296,13 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		// resource manages, is gone; apply's re-read after a delete relies on that).
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
 	}
-	return providers.ReadResponse{ID: p.ID, Value: v}, nil
+	var ids []string
+	for _, a := range p.Allowed {
+		if a.ResourceType == "group" {
+			ids = append(ids, a.ResourceID)
+		}
+	}
+	return providers.ReadResponse{ID: p.ID, Value: v, Labels: c.groupLabels(ids...)}, nil
 }
 
 func appName(cfg cty.Value) string {

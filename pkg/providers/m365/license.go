@@ -192,6 +192,36 @@ func licMap(ls []assignedLicense) map[string][]string {
 }
 
 // findGroup reads a group by id or display name (nil when absent).
+// noteGroup remembers a group's name as a read found it, for the plan's labels.
+func (c *Client) noteGroup(id, name string) {
+	if id == "" || name == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.groupNames == nil {
+		c.groupNames = map[string]string{}
+	}
+	c.groupNames[strings.ToLower(id)] = name
+}
+
+// groupLabels are the names of those of ids whose group a read of this client found (no
+// request: providers.ReadResponse.Labels).
+func (c *Client) groupLabels(ids ...string) map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out map[string]string
+	for _, id := range ids {
+		if n := c.groupNames[strings.ToLower(id)]; n != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[id] = n
+		}
+	}
+	return out
+}
+
 func (c *Client) findGroup(ctx context.Context, ref string, byName bool) (*groupInfo, error) {
 	type g struct {
 		ID          string            `json:"id"`
@@ -207,6 +237,7 @@ func (c *Client) findGroup(ctx context.Context, ref string, byName bool) (*group
 		if err != nil {
 			return nil, err
 		}
+		c.noteGroup(one.ID, one.DisplayName)
 		return &groupInfo{ID: one.ID, Name: one.DisplayName, Licenses: licMap(one.Licenses)}, nil
 	}
 	q := url.Values{"$filter": {"displayName eq '" + strings.ReplaceAll(ref, "'", "''") + "'"}, "$select": {"id,displayName,assignedLicenses"}}
@@ -224,6 +255,7 @@ func (c *Client) findGroup(ctx context.Context, ref string, byName bool) (*group
 	case 0:
 		return nil, nil
 	case 1:
+		c.noteGroup(found[0].ID, found[0].DisplayName)
 		return &groupInfo{ID: found[0].ID, Name: found[0].DisplayName, Licenses: licMap(found[0].Licenses)}, nil
 	}
 	var ids []string
@@ -619,6 +651,9 @@ func (c *Client) readLicense(ctx context.Context, req providers.ReadRequest) (pr
 	c.analyses[analysisKey(cfg)] = a
 	c.mu.Unlock()
 	resp := providers.ReadResponse{Warnings: a.warnings()}
+	if a.group != nil {
+		resp.Labels = c.groupLabels(a.group.ID)
+	}
 	exists := (a.t.mode == "group" && a.groupHas) || (a.t.mode != "group" && (req.ID != "" || a.compliant > 0))
 	if !exists {
 		resp.Value = cty.NullVal(typ)

@@ -148,6 +148,7 @@ type Client struct {
 	skus       []skuInfo
 	analyses   map[string]*analysis
 	pkgProblem map[string]string // per app (appKey): why the Copilot package API could not be used
+	groupNames map[string]string // lower-case group id -> displayName, as findGroup read them
 
 	memberReads singleflight.Group // group member reads under way, by lower-case group id
 

@@ -368,14 +368,23 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	// name in another case) or permission set (in another case): Salesforce compares them so.
 	cfgProfiles, _ := attrs.Strings(cfg, "profiles")
 	shown := make([]string, 0, len(rows))
+	// The profiles' names beside their ids in the plan: appAccess resolved them already
+	// (profileNames, one query for all profiles), so they cost no request of their own.
+	labels := map[string]string{}
 	for _, a := range rows {
 		if a.profileID == "" {
 			continue
+		}
+		if a.profile != a.profileID {
+			labels[a.profileID] = a.profile
 		}
 		n := a.profile
 		for _, e := range cfgProfiles {
 			if (profileIDRe.MatchString(e) && sameID(e, a.profileID)) || strings.EqualFold(e, a.profile) {
 				n = e
+				if n != a.profile && a.profile != a.profileID {
+					labels[n] = a.profile
+				}
 				break
 			}
 		}
@@ -392,7 +401,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 	if w := c.usageWarning(); w != "" {
 		warnings = append(warnings, w)
 	}
-	return providers.ReadResponse{ID: row.id, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
+	return providers.ReadResponse{ID: row.id, Value: cty.ObjectVal(vals), Warnings: warnings, Labels: labels}, nil
 }
 
 var policyAttrs = []string{"permitted_users", "ip_relaxation", "refresh_token_policy", "refresh_token_duration", "session_timeout"}

@@ -346,3 +346,17 @@ func TestMethodsDeclareWhatConfigureAsksFor(t *testing.T) {
 		}
 	}
 }
+
+// A connected app's profiles named by Id read back in that spelling, with each profile's name as
+// a label for the plan (from the profile names the read resolves anyway: no request of its own).
+func TestConnectedAppLabelsProfileIDsWithTheirNames(t *testing.T) {
+	c, sb, svc := start(t)
+	mutate(t, sb, func() error { return svc.InstallConnectedApp(salesforceapi.PowerPlatformApp) })
+	id := svc.Org().Profile(salesforceapi.ProfileStandardUser).ID
+	app := guideApp(map[string]cty.Value{"profiles": strs(id)})
+	converge(t, c, connectedAppSchema, app)
+	live := read(t, c, connectedAppSchema.Type, "", app)
+	if got := live.Labels[id]; got != salesforceapi.ProfileStandardUser {
+		t.Errorf("label of profile %s = %q, want %q (labels %v)", id, got, salesforceapi.ProfileStandardUser, live.Labels)
+	}
+}
