@@ -77,6 +77,32 @@ func startSellerCoverage(ctx context.Context, g *Globals) (wait func(pl *plan.Pl
 			return "", ctx.Err()
 		}
 	}
+	type result struct {
+		cov *plan.Coverage
+		err error
+	}
+	done := make(chan result, 1)
+	// The providers are configured in the goroutine too: Salesforce's Configure signs in (a round
+	// trip), and the plan's refresh, which starts when this returns, and the coverage's own
+	// Graph reads (the plan's longest chain) must not wait for it.
+	go func() {
+		var r result
+		if err := providers.Guard(func() error { r.cov, r.err = configureAndCompute(ctx, g, in, hasTeams, permSet != ""); return nil }); err != nil {
+			r.err = err
+		}
+		done <- r
+	}()
+	return func(pl *plan.Plan) (*plan.Coverage, error) {
+		planned <- pl
+		r := <-done
+		return r.cov, r.err
+	}, nil
+}
+
+// configureAndCompute configures the clients the coverage reads through (Microsoft Graph; Teams
+// and Salesforce when they apply) and runs ComputeCoverage.
+func configureAndCompute(ctx context.Context, g *Globals, in CoverageSpec, hasTeams, withSalesforce bool) (*plan.Coverage, error) {
+	var err error
 	if in.M365, err = m365Client(ctx, g); err != nil {
 		return nil, err
 	}
@@ -91,34 +117,46 @@ func startSellerCoverage(ctx context.Context, g *Globals) (wait func(pl *plan.Pl
 		}
 		in.Teams = tc
 	}
-	if permSet != "" {
-		cl, err := g.Client(ctx, "salesforce")
-		if err != nil {
-			return nil, err
+	if withSalesforce {
+		// Salesforce's Configure signs in: the Graph reads start meanwhile, and the
+		// reconciliation (which alone needs the client) waits for it.
+		type configured struct {
+			c   *salesforce.Client
+			err error
 		}
-		sc, ok := cl.(*salesforce.Client)
-		if !ok {
-			return nil, fmt.Errorf("provider salesforce is not the Salesforce client")
+		ch := make(chan configured, 1)
+		go func() {
+			var r configured
+			if err := providers.Guard(func() error {
+				cl, err := g.Client(ctx, "salesforce")
+				if err != nil {
+					r.err = err
+					return nil
+				}
+				var ok bool
+				if r.c, ok = cl.(*salesforce.Client); !ok {
+					r.err = fmt.Errorf("provider salesforce is not the Salesforce client")
+				}
+				return nil
+			}); err != nil {
+				r.err = err
+			}
+			ch <- r
+		}()
+		// The configuration ends before this returns (no goroutine outlives the call), whether
+		// the reconciliation asked for it or the coverage failed first.
+		defer func() { <-ch }() // LoadSalesforce puts back what it takes
+		in.LoadSalesforce = func(ctx context.Context) (*salesforce.Client, error) {
+			select {
+			case r := <-ch:
+				ch <- r // for the deferred wait
+				return r.c, r.err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
-		in.Salesforce = sc
 	}
-	type result struct {
-		cov *plan.Coverage
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var r result
-		if err := providers.Guard(func() error { r.cov, r.err = ComputeCoverage(ctx, in); return nil }); err != nil {
-			r.err = err
-		}
-		done <- r
-	}()
-	return func(pl *plan.Plan) (*plan.Coverage, error) {
-		planned <- pl
-		r := <-done
-		return r.cov, r.err
-	}, nil
+	return ComputeCoverage(ctx, in)
 }
 
 // CoverageSpec is what ComputeCoverage measures, and with which clients.
@@ -139,7 +177,26 @@ type CoverageSpec struct {
 	EveryMember bool
 	M365        *m365.Client
 	Teams       *teams.Client      // nil: Teams policies not computed
-	Salesforce  *salesforce.Client // nil: no reconciliation
+	Salesforce  *salesforce.Client // nil: no reconciliation, unless LoadSalesforce
+	// LoadSalesforce, when Salesforce is nil, gives the Salesforce client (it may wait: a
+	// provider signing in); called once, by the reconciliation, which then runs.
+	LoadSalesforce func(ctx context.Context) (*salesforce.Client, error)
+}
+
+// reconciles tells whether ComputeCoverage reconciles the sellers with Salesforce.
+func (in CoverageSpec) reconciles() bool { return in.Salesforce != nil || in.LoadSalesforce != nil }
+
+// withSalesforce returns in with its Salesforce client (LoadSalesforce's when it is nil).
+func (in CoverageSpec) withSalesforce(ctx context.Context) (CoverageSpec, error) {
+	if in.Salesforce != nil || in.LoadSalesforce == nil {
+		return in, nil
+	}
+	sc, err := in.LoadSalesforce(ctx)
+	if err != nil {
+		return in, err
+	}
+	in.Salesforce = sc
+	return in, nil
 }
 
 // ComputeCoverage reads the seller group's members once and computes their Teams coverage and
@@ -209,12 +266,20 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 				return nil, fmt.Errorf("read the members of %q: %w", in.Group, err)
 			}
 			gid, members = id, ms
-			if in.Salesforce != nil {
+			if in.reconciles() {
 				ch := make(chan reconciled, 1)
 				recon = ch
 				go func() {
 					var r reconciled
-					if err := providers.Guard(func() error { r.r, r.err = reconcileSellers(rctx, in, ms); return nil }); err != nil {
+					if err := providers.Guard(func() error {
+						spec, err := in.withSalesforce(rctx)
+						if err != nil {
+							r.err = err
+							return nil
+						}
+						r.r, r.err = reconcileSellers(rctx, spec, ms)
+						return nil
+					}); err != nil {
 						r.err = err
 					}
 					ch <- r
@@ -255,9 +320,12 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 			return cov, nil
 		}
 	}
-	var err error
-	if in.Salesforce != nil {
-		if cov.Reconciliation, err = reconcileSellers(ctx, in, members); err != nil {
+	if in.reconciles() {
+		spec, err := in.withSalesforce(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("seller reconciliation: %w", err)
+		}
+		if cov.Reconciliation, err = reconcileSellers(ctx, spec, members); err != nil {
 			return nil, fmt.Errorf("seller reconciliation: %w", err)
 		}
 	}

@@ -67,6 +67,9 @@ type Globals struct {
 	mu      sync.Mutex
 	clients map[string]providers.Client
 	targets map[string]providers.Identity
+	// configuring holds the configurations under way, by provider name: a provider's Configure
+	// may sign in (a round trip), and the others must not wait for it.
+	configuring map[string]*configuring
 
 	// sandboxVia says how --sandbox was turned on ("--sandbox", "C4S_SANDBOX=1"), for the banner.
 	sandboxVia string
@@ -382,29 +385,90 @@ func (g *Globals) HTTPClient() (*http.Client, error) {
 	return g.httpc, nil
 }
 
+// configuring is a provider configuration under way: done is closed when c and err are set.
+type configuring struct {
+	done chan struct{}
+	c    providers.Client
+	err  error
+}
+
 // Client returns the configured client of a provider (configured on first use; with --sandbox
-// pointed at the sandbox).
+// pointed at the sandbox). Providers are configured beside each other: a Salesforce sign-in
+// during Configure (a round trip) does not hold up Microsoft Graph's first request, which
+// starts the plan's longest chain. Concurrent callers for one provider share its configuration.
 func (g *Globals) Client(ctx context.Context, name string) (providers.Client, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if c, ok := g.clients[name]; ok {
+		g.mu.Unlock()
 		return c, nil
 	}
+	if cf, ok := g.configuring[name]; ok {
+		g.mu.Unlock()
+		select {
+		case <-cf.done:
+			return cf.c, cf.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	cf := &configuring{done: make(chan struct{})}
+	if g.configuring == nil {
+		g.configuring = map[string]*configuring{}
+	}
+	g.configuring[name] = cf
+	// What Configure needs (the configuration's evaluation, the HTTP client) is built under the
+	// lock, as before; only Configure itself runs outside it.
+	p, val, env, err := g.providerInput(name)
+	g.mu.Unlock()
+	var c providers.Client
+	if err == nil {
+		// A panic in Configure must not leave the callers waiting on cf for ever.
+		if err = providers.Guard(func() (err error) { c, err = p.Configure(ctx, val, env); return err }); err != nil {
+			err = fmt.Errorf("provider %q: %w", name, err)
+		}
+	}
+	g.mu.Lock()
+	delete(g.configuring, name) // a failed configuration is tried again by the next caller
+	if err == nil {
+		if g.clients == nil {
+			g.clients = map[string]providers.Client{}
+			g.targets = map[string]providers.Identity{}
+		}
+		g.clients[name] = c
+		g.targets[name] = g.identity(c)
+	}
+	g.mu.Unlock()
+	cf.c, cf.err = c, err
+	close(cf.done)
+	if err != nil {
+		return nil, err
+	}
+	if ic, ok := c.(providers.Identified); ok && !g.Sandbox {
+		if why := sandboxIdentity(name, ic.Identity()); why != "" {
+			g.sandboxBanner(why)
+		}
+	}
+	return c, nil
+}
+
+// providerInput is what provider name's Configure takes: its block's value (with --sandbox, the
+// sandbox's values over it) and the environment. Called with g.mu held.
+func (g *Globals) providerInput(name string) (providers.Provider, cty.Value, *providers.Env, error) {
 	p := g.Registry().Provider(name)
 	if p == nil {
-		return nil, fmt.Errorf("this c4sctl has no provider %q", name)
+		return nil, cty.NilVal, nil, fmt.Errorf("this c4sctl has no provider %q", name)
 	}
 	ev, err := g.Evaluator()
 	if err != nil {
-		return nil, err
+		return nil, cty.NilVal, nil, err
 	}
 	val, diags := ev.ProviderConfig(name, p.ConfigSchema())
 	if err := g.printDiags(diags); err != nil {
-		return nil, err
+		return nil, cty.NilVal, nil, err
 	}
 	httpc, err := g.HTTPClient()
 	if err != nil {
-		return nil, err
+		return nil, cty.NilVal, nil, err
 	}
 	if g.Sandbox {
 		vals := val.AsValueMap()
@@ -416,22 +480,7 @@ func (g *Globals) Client(ctx context.Context, name string) (providers.Client, er
 		}
 		val = cty.ObjectVal(vals)
 	}
-	c, err := p.Configure(ctx, val, &providers.Env{HTTPClient: httpc, Getenv: g.Getenv, Log: g.Logger()})
-	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", name, err)
-	}
-	if g.clients == nil {
-		g.clients = map[string]providers.Client{}
-		g.targets = map[string]providers.Identity{}
-	}
-	g.clients[name] = c
-	g.targets[name] = g.identity(c)
-	if ic, ok := c.(providers.Identified); ok && !g.Sandbox {
-		if why := sandboxIdentity(name, ic.Identity()); why != "" {
-			g.sandboxBanner(why)
-		}
-	}
-	return c, nil
+	return p, val, &providers.Env{HTTPClient: httpc, Getenv: g.Getenv, Log: g.Logger()}, nil
 }
 
 // identity is where a configured client signs in, plus whether it is the sandbox. The in-process
