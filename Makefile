@@ -23,8 +23,8 @@ build:
 # welcomed (guide step 9; stdin is not a terminal, so nobody is asked). status then tells the
 # truth about the seeded org: 193 of 200 sellers ready, 7 held back by their Salesforce users
 # (seller 13 has no Federation ID, 97 and 194 are inactive, 50, 100, 150 and 200 have the Read
-# Only profile: no permission set, no API Enabled, not let through the connected app), steps 4
-# and 6 not done, exit 2, with the fix for each. The admin makes those fixes in Setup > Users >
+# Only profile: no permission set, no API Enabled, not let through the connected app), steps 4,
+# 6 and 9 not done, exit 2, with the fix for each. The admin makes those fixes in Setup > Users >
 # Edit (sandbox salesforce edit-user), the next apply assigns the permission set, the 7 are
 # welcomed, and status shows every step done and 200 of 200 ready, with the clocks (exit 0).
 demo: build

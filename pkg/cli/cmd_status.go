@@ -54,7 +54,9 @@ func newStatusCmd(g *Globals) *cobra.Command {
 prerequisites, to 9), whether it is done, and for each member of the seller group whether they are
 ready: licensed, the Outlook add-in deployed to them, a Teams setup policy that installs the app
 and a meeting policy with transcription on (the policies they actually get, through group
-assignments by rank or the Global policy), and whether they were welcomed (welcome --send).
+assignments by rank or the Global policy), a Salesforce user (matched by seller_match_by) that is
+active, holds the permission set, has API Enabled and is let through the connected app, and
+whether they were welcomed (welcome --send). Each check some sellers fail says what to fix.
 
 Without a configuration in --dir, it checks against the guide's defaults: the built-in copy of
 examples/quickstart (pass --var to name the tenant, client and org).

@@ -286,7 +286,7 @@ many it skipped and why; they are not recorded, so a later run mails them once t
 	f.StringVar(&appName, "app-name", "", "app name used in the message (default: "+m365.Defaults.AppName+")")
 	f.BoolVar(&send, "send", false, "send the message (default: preview only); on a terminal, asks first, showing how many and how long")
 	f.StringVar(&resolve, "resolve-unknown", "", "settle the messages an earlier run may or may not have sent (lost answers): sent (found in the sender's Sent Items) or resend")
-	f.BoolVar(&readyOnly, "ready-only", false, "mail only the sellers `c4sctl status` finds ready (licensed, add-in deployed, Teams app installed, transcription on); says how many were skipped and why")
+	f.BoolVar(&readyOnly, "ready-only", false, "mail only the sellers `c4sctl status` finds ready (licensed, add-in deployed, Teams app installed, transcription on, their Salesforce user ready); says how many were skipped and why")
 	f.IntVar(&perMinute, "per-minute", m365.MailsPerMinute, "messages a minute (at most 30, the mailbox limit; the sandbox allows more for demos)")
 	return cmd
 }

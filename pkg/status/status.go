@@ -4,8 +4,9 @@
 //
 // A check is one fact with an id, the guide step it belongs to, a status (done, not done, not
 // checked) and a detail. The command adds checks from several sources (the resources of a
-// refresh-only plan, per-seller reads); later sources (Entra-Salesforce reconciliation, app
-// availability) add theirs the same way, with Report.Add and Report.AddSellerCheck.
+// refresh-only plan, per-seller reads: licence, add-in, Teams policies and app availability, the
+// Entra-Salesforce reconciliation); a new source adds its checks with Report.Add and, per seller,
+// a SellerCheck and the ids of the sellers who fail it (SellerList).
 package status
 
 import (
