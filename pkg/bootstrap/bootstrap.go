@@ -493,6 +493,9 @@ func writeSalesforce(w io.Writer, n *Needs, in Input, method string, section fun
 		p("#    As a Salesforce System Administrator, with the Salesforce CLI:")
 		p("sf org login web --instance-url %s --alias c4sctl-admin", inst)
 		switch {
+		case method == salesforce.AuthAccessToken:
+			p("#    auth = \"access_token\": c4sctl acts as the user whose session SF_ACCESS_TOKEN is (below: this")
+			p("#    admin session, c4sctl-admin); that user needs the permissions below (a System Administrator has them).")
 		case in.SalesforceUsername != "":
 			user = in.SalesforceUsername
 			p("#    The user c4sctl signs in as (username in the configuration): %s. If it does not exist yet:", user)
@@ -505,7 +508,9 @@ func writeSalesforce(w io.Writer, n *Needs, in Input, method string, section fun
 			p("#    The user c4sctl signs in as: substitute its user name for INTEGRATION_USERNAME (username / SF_USERNAME")
 			p("#    is not set). If it does not exist yet:")
 		}
-		p("#    Setup > Users > New User, with a Salesforce licence; the permission set below gives it what c4sctl needs.")
+		if method != salesforce.AuthAccessToken {
+			p("#    Setup > Users > New User, with a Salesforce licence; the permission set below gives it what c4sctl needs.")
+		}
 	}
 	if len(n.Salesforce) > 0 {
 		var fields, vals []string

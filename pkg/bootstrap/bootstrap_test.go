@@ -146,6 +146,9 @@ func TestBootstrapSalesforceNamesOnlyWhatTheConfigurationGives(t *testing.T) {
 			[]string{"--on-behalf-of c4s-deployer@contoso.com", "SF_USERNAME=c4s-deployer@contoso.com"}, []string{"INTEGRATION_USERNAME", "MYDOMAIN.example"}},
 		{"jwt_bearer without username", func(in *Input) { in.Auth["salesforce"] = "jwt_bearer" },
 			[]string{"substitute its user name for INTEGRATION_USERNAME", "--on-behalf-of INTEGRATION_USERNAME"}, []string{"MYDOMAIN.example"}},
+		{"access_token", func(in *Input) { in.Auth["salesforce"] = "access_token" },
+			[]string{"sf org assign permset --target-org c4sctl-admin --name C4sctl_Deployer   #", "sf org display --target-org c4sctl-admin"},
+			[]string{"--on-behalf-of", "USERNAME", "New User"}},
 		{"client_credentials", func(in *Input) { in.Auth["salesforce"] = "client_credentials" },
 			[]string{"substitute its user name for RUN_AS_USERNAME", "--on-behalf-of RUN_AS_USERNAME", "Run As = RUN_AS_USERNAME"}, []string{"MYDOMAIN.example"}},
 	} {
