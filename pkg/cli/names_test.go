@@ -52,3 +52,30 @@ func TestPlanNamesEntraGroupsBesideIDs(t *testing.T) {
 		t.Errorf("plan lacks %q:\n%s", want, stdout)
 	}
 }
+
+// A policy's group that no other read resolved is named through Graph in one batched lookup for
+// the whole plan (the microsoft365 client's $batch), and that lookup is counted with the plan's
+// requests.
+func TestPlanNamesOtherGroupsInOneBatchedLookup(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := `
+resource "teams_meeting_policy" "sales" {
+  identity            = "All Sales"
+  allow_transcription = true
+  groups              = [{ group_id = "` + graphapi.AllSalesGroupID + `", rank = 1 }]
+}
+`
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(src), "sales.c4s.hcl": policy})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan")
+	if code != 0 {
+		t.Fatalf("plan exit %d\n%s", code, stderr)
+	}
+	want := `group_id = "` + graphapi.AllSalesGroupID + `" (` + graphapi.AllSalesGroupName + `)`
+	if !strings.Contains(stdout, want) {
+		t.Errorf("plan lacks %q:\n%s", want, stdout)
+	}
+}

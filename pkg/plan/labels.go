@@ -1,9 +1,12 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/c4sctl/c4sctl/pkg/providers"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -110,5 +113,68 @@ func labelTexts(xs []string, labels map[string]string) []string {
 	for i, x := range xs {
 		out[i] = labelText(x, labels)
 	}
+	return out
+}
+
+// nameUnlabelled asks the plan's providers that are Namers for the names of the ids reads could
+// not name and no other read named (a Teams policy's groups that no licence or app deployment
+// resolved): one call per provider and kind for the whole plan, which batches its requests (the
+// microsoft365 client: one Graph $batch per 20 groups). Only clients the plan configured already
+// are asked (no sign-in for a name). A failed lookup leaves the ids without names: names are an
+// aid to reading the plan, not part of it.
+func (p *Planner) nameUnlabelled(ctx context.Context, changes []*ResourceChange, labels map[string]string) {
+	want := map[string][]string{}
+	seen := map[string]bool{}
+	provs := map[string]bool{}
+	for _, rc := range changes {
+		provs[rc.Provider] = true
+		for kind, ids := range rc.unnamed {
+			for _, id := range ids {
+				k := kind + "|" + strings.ToLower(id)
+				if len(id) < minLabelledID || seen[k] || labels[strings.ToLower(id)] != "" {
+					continue
+				}
+				seen[k] = true
+				want[kind] = append(want[kind], id)
+			}
+		}
+	}
+	if len(want) == 0 || p.Clients == nil {
+		return
+	}
+	names := make([]string, 0, len(provs))
+	for n := range provs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, prov := range names {
+		cl, err := p.Clients.Client(ctx, prov)
+		if err != nil {
+			continue
+		}
+		namer, ok := cl.(providers.Namer)
+		if !ok {
+			continue
+		}
+		for _, kind := range sortedKinds(want) {
+			got, err := namer.Names(ctx, kind, want[kind])
+			if err != nil {
+				continue
+			}
+			for id, name := range got {
+				if name != "" && !strings.EqualFold(id, name) {
+					labels[strings.ToLower(id)] = name
+				}
+			}
+		}
+	}
+}
+
+func sortedKinds(m map[string][]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -182,6 +182,8 @@ type ResourceChange struct {
 	labels map[string]string // the plan's Labels, for renderings
 	// readLabels are the names its read learned (providers.ReadResponse.Labels).
 	readLabels map[string]string
+	// unnamed are the ids its read could not name (providers.ReadResponse.Unnamed), by kind.
+	unnamed map[string][]string
 }
 
 // AttrChange is one attribute's before and after.

@@ -182,7 +182,9 @@ func (p *Planner) plan(ctx context.Context) (*Plan, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	pl.setLabels(collectLabels(pl.Changes))
+	labels := collectLabels(pl.Changes)
+	p.nameUnlabelled(ctx, pl.Changes, labels)
+	pl.setLabels(labels)
 	if !p.Options.RefreshOnly {
 		orderLiteralNames(pl.Changes, func(addr string) bool { return p.Config.Resources[addr] != nil })
 	}
@@ -317,6 +319,7 @@ func (p *Planner) planResource(ctx context.Context, r *spec.Resource, known map[
 	}
 	rc.Warnings = append(rc.Warnings, live.Warnings...)
 	rc.readLabels = live.Labels
+	rc.unnamed = live.Unnamed
 	if live.Deferred != "" {
 		rc.Action = providers.Deferred
 		rc.Reason = live.Deferred

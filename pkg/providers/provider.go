@@ -118,6 +118,22 @@ type ReadResponse struct {
 	// display name: the group a licence assignment reads, the profiles a connected app's access
 	// is resolved through). The plan shows each name beside its id wherever the id appears.
 	Labels map[string]string
+	// Unnamed are ids the plan shows whose names the read does not know, by kind (KindEntraGroup:
+	// a Teams policy's group assignments): the plan asks a Namer for them, in one batched lookup
+	// for the whole plan.
+	Unnamed map[string][]string
+}
+
+// KindEntraGroup is the kind of Microsoft Entra group object ids (ReadResponse.Unnamed, Namer).
+const KindEntraGroup = "entra_group"
+
+// Namer is a client that can name objects of some kinds by id, for the plan's labels (names
+// beside ids). Names makes as few requests as it can for all ids at once (the microsoft365
+// client: Graph $batch, 20 ids a request); they count among the plan's requests like any other.
+// It returns the names it found (ids it cannot name are left out) and nil for a kind it does not
+// know.
+type Namer interface {
+	Names(ctx context.Context, kind string, ids []string) (map[string]string, error)
 }
 
 // PlanRequest carries the engine's proposed change for a provider to refine.

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/c4sctl/c4sctl/pkg/providers"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -228,4 +229,26 @@ func (c *Client) syncGroups(ctx context.Context, typ, name string, declared []gr
 
 func groupOnePath(typ, groupID string) string {
 	return groupsPath + "/" + url.PathEscape(groupID) + "/policyTypes/" + typ
+}
+
+// unnamedGroups are the group ids a policy's plan shows (assigned now, or declared), whose names
+// the Teams policy service does not give: the plan names them through Microsoft Graph
+// (providers.Namer), in one batched lookup for the whole plan.
+func unnamedGroups(live, cfg cty.Value) map[string][]string {
+	var ids []string
+	if live != cty.NilVal && live.IsKnown() && !live.IsNull() {
+		for it := live.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if id := e.GetAttr("group_id"); id.IsKnown() && !id.IsNull() {
+				ids = append(ids, id.AsString())
+			}
+		}
+	}
+	for _, d := range declaredGroups(cfg) {
+		ids = append(ids, d.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return map[string][]string{providers.KindEntraGroup: ids}
 }

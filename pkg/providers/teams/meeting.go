@@ -95,7 +95,7 @@ func (c *Client) readMeeting(ctx context.Context, req providers.ReadRequest) (pr
 		if isGlobal(identity) {
 			return providers.ReadResponse{}, fmt.Errorf("the Global meeting policy was not found, but it exists in every tenant: check the endpoint and that the app has the Teams Administrator role (%v)", err)
 		}
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
+		return providers.ReadResponse{Value: cty.NullVal(typ), Unnamed: unnamedGroups(cty.NilVal, req.Config)}, nil
 	}
 	if err != nil {
 		return providers.ReadResponse{}, fmt.Errorf("read meeting policy %q: %w", identity, err)
@@ -117,7 +117,7 @@ func (c *Client) readMeeting(ctx context.Context, req providers.ReadRequest) (pr
 		return providers.ReadResponse{}, err
 	}
 	vals["groups"] = groups
-	return providers.ReadResponse{ID: apiID, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
+	return providers.ReadResponse{ID: apiID, Value: cty.ObjectVal(vals), Warnings: warnings, Unnamed: unnamedGroups(groups, req.Config)}, nil
 }
 
 // changedProps returns the API properties whose planned value is set and differs from prior

@@ -444,7 +444,7 @@ func (c *Client) readSetup(ctx context.Context, req providers.ReadRequest) (prov
 		if isGlobal(identity) {
 			return providers.ReadResponse{}, fmt.Errorf("the Global app setup policy was not found, but it exists in every tenant: check the endpoint and that the app has the Teams Administrator role (%v)", err)
 		}
-		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
+		return providers.ReadResponse{Value: cty.NullVal(typ), Unnamed: unnamedGroups(cty.NilVal, req.Config)}, nil
 	}
 	if err != nil {
 		return providers.ReadResponse{}, fmt.Errorf("read app setup policy %q: %w", identity, err)
@@ -520,7 +520,7 @@ func (c *Client) readSetup(ctx context.Context, req providers.ReadRequest) (prov
 		return providers.ReadResponse{}, err
 	}
 	vals["groups"] = groups
-	return providers.ReadResponse{ID: l.Identity, Value: cty.ObjectVal(vals), Warnings: warnings}, nil
+	return providers.ReadResponse{ID: l.Identity, Value: cty.ObjectVal(vals), Warnings: warnings, Unnamed: unnamedGroups(groups, cfg)}, nil
 }
 
 // --- Plan ---
