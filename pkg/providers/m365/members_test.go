@@ -1,8 +1,11 @@
 package m365_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,5 +75,68 @@ func TestGroupMemberReadsUnderWayAreShared(t *testing.T) {
 	}
 	if n := pages.Load(); n != 6 {
 		t.Fatalf("%d member pages after a later read, want 6: a read that has ended is not reused", n)
+	}
+}
+
+// reorderedWriter keeps an answer to write it again with its keys in another order.
+type reorderedWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *reorderedWriter) WriteHeader(code int)        { w.status = code }
+func (w *reorderedWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
+func (w *reorderedWriter) Flush()                      {}
+
+// OData lets a service write @odata.nextLink after value (the JSON format allows control
+// information at the end of the object). Graph writes it first (docs/api/graph.md, Paging) and
+// c4sctl asks for the next page as soon as it has read it; written last, every page is still
+// read, each once, and the items are the same.
+func TestPagingWithTheNextLinkAfterValue(t *testing.T) {
+	svc := graphapi.New()
+	svc.SeedLarge(3000, 2500) // Sellers: 3 pages of 999
+	cl, sb := providertest.Start(t, m365.New(), svc)
+	c := cl.(*m365.Client)
+	want, _, err := c.GroupMemberIDs(context.Background(), graphapi.SellersGroupID)
+	if err != nil || len(want) != 2500 {
+		t.Fatalf("members with the link first: %d, %v", len(want), err)
+	}
+	var pages, last atomic.Int64
+	sb.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "/groups/"+graphapi.SellersGroupID+"/members") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			pages.Add(1)
+			rw := &reorderedWriter{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(rw, r)
+			var page map[string]json.RawMessage
+			if err := json.Unmarshal(rw.body.Bytes(), &page); err != nil {
+				t.Errorf("page: %v", err)
+				return
+			}
+			var b bytes.Buffer
+			b.WriteString(`{"@odata.context":` + string(page["@odata.context"]) + `,"value":` + string(page["value"]))
+			if l, ok := page["@odata.nextLink"]; ok {
+				b.WriteString(`,"@odata.nextLink":` + string(l))
+				last.Store(int64(b.Len()) - int64(len(l)))
+			}
+			b.WriteString("}")
+			w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+			w.WriteHeader(rw.status)
+			_, _ = w.Write(b.Bytes())
+		})
+	})
+	got, _, err := c.GroupMemberIDs(context.Background(), graphapi.SellersGroupID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages.Load() != 3 || last.Load() == 0 {
+		t.Fatalf("%d pages read (want 3), link written last: %v", pages.Load(), last.Load() != 0)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%d members with the link last, %d with it first", len(got), len(want))
 	}
 }
