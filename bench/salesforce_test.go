@@ -82,6 +82,15 @@ func salesforceHeavy(b *testing.B, n int, lat time.Duration) {
 		len(plans), plan.wall.Round(time.Millisecond), plan.cpu.Round(10*time.Millisecond), mb(plan.maxRSS), c.total, bound, chain, pages)
 	fmt.Printf("plan wall, min / median / max of %d runs: %s = %s the bound; target (median) 1.3x: %s\n",
 		len(plans), pw.ms(), pw.ratioTo(bound.Seconds()), verdict(pw.med <= 1.3*bound.Seconds()))
+	// Memory on the medians too: max RSS (getrusage) beside the peak heap gctrace reported, so
+	// that a high RSS can be told apart from a large live heap (an RSS far above the peak heap is
+	// memory the runtime has not returned yet, not data c4sctl holds).
+	var rss, heap []float64
+	for _, p := range plans {
+		rss, heap = append(rss, float64(p.maxRSS)/(1<<20)), append(heap, float64(p.peakHeap)/(1<<20))
+	}
+	rs, hs := spreadOf(rss), spreadOf(heap)
+	fmt.Printf("  memory, min / median / max of %d runs: max RSS %.0f / %.0f / %.0f MB; peak heap (gctrace) %.0f / %.0f / %.0f MB\n", len(plans), rs.min, rs.med, rs.max, hs.min, hs.med, hs.max)
 	fmt.Printf("  SOQL pages of users and assignments (first pages and nextRecordsUrl): %d (minimum %d)\n", assignmentPages, 2*pages)
 	if os.Getenv("BENCH_TIMELINE") != "" {
 		fmt.Printf("  plan timeline:\n%s", plan.timeline())
