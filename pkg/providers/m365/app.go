@@ -147,6 +147,39 @@ type pkgDetail struct {
 	LastModified string `json:"lastModifiedDateTime"`
 }
 
+// UnmarshalJSON reads a package and spells availableTo and deployedTo as none, some, all.
+// Learn's copilotPackage page has two spellings of them: packageStatus none / some / all
+// (the Frontier program revision, the one the sandbox serves), and in its newer revision
+// (the Microsoft Agent 365 licence, agentIdentityId and createdDateTime added)
+// packageAllowStatus allowedForNone / allowedForSome / allowedForAll and packageAcquireStatus
+// acquiredForNone / acquiredForSome / acquiredForAll. A public Agent 365 package collector
+// accepts both ("allowedforall", "all", ...). Read with only the first, every package of a
+// tenant answering the second was "not none, some or all": seller coverage counted every seller
+// not covered and m365_integrated_app read everyone = false.
+func (p *pkgDetail) UnmarshalJSON(b []byte) error {
+	type plain pkgDetail
+	var q plain
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	*p = pkgDetail(q)
+	p.AvailableTo = packageStatus(p.AvailableTo, "allowedFor")
+	p.DeployedTo = packageStatus(p.DeployedTo, "acquiredFor")
+	return nil
+}
+
+// packageStatus spells allowedForAll (acquiredForAll, ...) as all, allowedForSome as some and
+// allowedForNone as none, without regard to case; other values are kept as they are.
+func packageStatus(v, prefix string) string {
+	if len(v) > len(prefix) && strings.EqualFold(v[:len(prefix)], prefix) {
+		switch rest := strings.ToLower(v[len(prefix):]); rest {
+		case "all", "some", "none":
+			return rest
+		}
+	}
+	return v
+}
+
 // Deployment is who the app is deployed to, as `c4sctl status` reads it.
 type Deployment struct {
 	PackageID string

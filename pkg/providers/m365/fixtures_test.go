@@ -81,6 +81,43 @@ func TestFixtureCopilotPackageAvailability(t *testing.T) {
 	}
 }
 
+// Learn's newer copilotPackage revision spells availableTo allowedForAll / allowedForSome /
+// allowedForNone and deployedTo acquiredFor...: read as all / some / none, not as an unknown
+// availability (which made every seller not covered) nor as "not everyone".
+func TestFixtureCopilotPackageAgent365Spelling(t *testing.T) {
+	raw, err := os.ReadFile("testdata/copilot_package_detail_agent365.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := DecodeAppAvailability(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.AvailableTo != "some" || !a.Groups["0e5c8a1b-7d3f-4b2a-9c6e-1f2a3b4c5d6e"] || !a.Users["5b2d7f1a-8c4e-4d3b-a1f9-6e0c2b7d4a81"] {
+		t.Fatalf("decoded %+v", a)
+	}
+	var p pkgDetail
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.DeployedTo != "some" {
+		t.Errorf("deployedTo acquiredForSome read as %q", p.DeployedTo)
+	}
+	for in, want := range map[string]string{"allowedForAll": "all", "ALLOWEDFORNONE": "none", "all": "all", "unknownFutureValue": "unknownFutureValue"} {
+		var q pkgDetail
+		if err := json.Unmarshal([]byte(`{"id":"P_x","availableTo":"`+in+`","deployedTo":"acquiredForAll"}`), &q); err != nil {
+			t.Fatal(err)
+		}
+		if q.AvailableTo != want || q.DeployedTo != "all" {
+			t.Errorf("availableTo %s read as %q (deployedTo %q)", in, q.AvailableTo, q.DeployedTo)
+		}
+		d, err := deploymentOf(&q)
+		if err == nil && d.Everyone != (want == "all") {
+			t.Errorf("availableTo %s: everyone = %v", in, d.Everyone)
+		}
+	}
+}
+
 // A copilotPackageDetail as Learn documents it decodes into the deployment `c4sctl status`
 // reads: who it is deployed to and lastModifiedDateTime (the add-in clock's source).
 func TestFixtureCopilotPackageDetail(t *testing.T) {
