@@ -92,6 +92,12 @@ resource "teams_meeting_policy" "sales" {
 	run([]int{0}, "plan", "--detailed-exitcode")
 	run([]int{0}, "plan", "--json")
 	run([]int{0}, "state", "show", "teams_meeting_policy.sales")
+	// status and welcome read the same providers (and Salesforce for the reconciliation).
+	run([]int{0, 2}, "status")
+	run([]int{0, 2}, "status", "--json")
+	run([]int{0, 2}, "status", "--format", "markdown")
+	run([]int{0}, "welcome")
+	run([]int{0}, "welcome", "--ready-only")
 	if _, _, code := runBin(t, bin, env, "--dir", dir, "drift", "--help"); code == 0 {
 		run([]int{0, 2}, "drift", "--report", "junit="+filepath.Join(out, "drift.xml"), "--report", "sarif="+filepath.Join(out, "drift.sarif"),
 			"--report", "markdown="+filepath.Join(out, "drift.md"), "--report", "json="+filepath.Join(out, "drift.json"))
