@@ -269,6 +269,7 @@ func TestSandboxAssignGroupNameAndRank(t *testing.T) {
 
 	// A second group, "SELLERS": the name is ambiguous, the object id is not.
 	const otherID = "5e11e125-0000-4000-8000-00000000c0de"
+	const emeaID = "5e11e125-0000-4000-8000-00000000e3ea"
 	svcs := newSandboxServices()
 	var gs *graphapi.Service
 	for _, s := range svcs {
@@ -281,7 +282,8 @@ func TestSandboxAssignGroupNameAndRank(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := sb.Mutate(func() error {
-		gs.Tenant().Groups = append(gs.Tenant().Groups, &graphapi.Group{ID: otherID, DisplayName: "SELLERS", Members: []string{}})
+		gs.Tenant().Groups = append(gs.Tenant().Groups, &graphapi.Group{ID: otherID, DisplayName: "SELLERS", Members: []string{}},
+			&graphapi.Group{ID: emeaID, DisplayName: "Sales (EMEA)", Members: []string{}})
 		gs.Reindex()
 		return nil
 	}); err != nil {
@@ -303,5 +305,10 @@ func TestSandboxAssignGroupNameAndRank(t *testing.T) {
 	stdout, stderr, code = assign("TeamsAppSetupPolicy", "FirstlineWorker", "--group", graphapi.SellersGroupID)
 	if code != 0 || !strings.Contains(stdout, "("+graphapi.SellersGroupID+") at rank 2") {
 		t.Errorf("no --rank: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A display name holding " (": the group's own id, not a piece of the name.
+	stdout, stderr, code = assign("TeamsMeetingPolicy", "AllOn", "--group", "sales (emea)")
+	if code != 0 || !strings.Contains(stdout, "group sales (emea) ("+emeaID+") at rank ") {
+		t.Errorf("--group \"sales (emea)\": exit %d\n%s%s", code, stdout, stderr)
 	}
 }

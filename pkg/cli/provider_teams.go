@@ -210,7 +210,9 @@ func sandboxGroupID(sb *sandbox.Server, ref string) (string, error) {
 	// An object id names one group. A display name is matched without case, as an admin types it
 	// (Entra compares display names without case: $filter=displayName eq 'sellers' finds
 	// "Sellers"), and display names are not unique: several matches are an error naming them.
-	var byID, byName []string
+	// The matches by name keep their ids apart from how they are printed: a display name may
+	// itself hold " (" ("Sales (EMEA)"), and the id was cut out of the printed form.
+	var byID, byName, nameIDs []string
 	sb.View(func() {
 		for _, grp := range gs.Tenant().Groups {
 			switch {
@@ -218,6 +220,7 @@ func sandboxGroupID(sb *sandbox.Server, ref string) (string, error) {
 				byID = append(byID, grp.ID)
 			case strings.EqualFold(grp.DisplayName, ref):
 				byName = append(byName, fmt.Sprintf("%q (%s)", grp.DisplayName, grp.ID))
+				nameIDs = append(nameIDs, grp.ID)
 			}
 		}
 	})
@@ -226,8 +229,7 @@ func sandboxGroupID(sb *sandbox.Server, ref string) (string, error) {
 	}
 	switch len(byName) {
 	case 1:
-		_, id, _ := strings.Cut(byName[0], " (")
-		return strings.TrimSuffix(id, ")"), nil
+		return nameIDs[0], nil
 	case 0:
 		return "", fmt.Errorf("the sandbox has no group %q (display name or object id)", ref)
 	}
