@@ -132,6 +132,19 @@ func TestPlanFailsWhenTheAppIsBlockedForSellers(t *testing.T) {
 	if code != 2 || !strings.Contains(stdout, "200 seller(s), 200 not covered") || !strings.Contains(stdout, "available to no one") {
 		t.Fatalf("plan with the app available to no one: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// The note promises the m365_integrated_app change in this plan: the plan carries it (the
+	// groups the package still lists are available to no one), and apply makes sellers covered.
+	if !strings.Contains(stdout, "m365_integrated_app.c4s will be updated") {
+		t.Errorf("plan counts the sellers as not covered until the m365_integrated_app change is applied, but has no such change:\n%s", stdout)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || strings.Contains(stdout, "No changes") {
+		t.Fatalf("apply with the app available to no one: exit %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered") {
+		t.Fatalf("plan after applying the availability: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
 // A seller's direct assignment (Grant-CsTeamsMeetingPolicy) wins over the group's: Graph's

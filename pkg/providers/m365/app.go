@@ -221,7 +221,7 @@ func deploymentOf(p *pkgDetail) (*Deployment, error) {
 		}
 		d.LastModified = t.UTC()
 	}
-	for _, a := range p.Allowed {
+	for _, a := range allowedAccess(p) {
 		switch a.ResourceType {
 		case "group":
 			d.GroupIDs = append(d.GroupIDs, strings.ToLower(a.ResourceID))
@@ -230,6 +230,17 @@ func deploymentOf(p *pkgDetail) (*Deployment, error) {
 		}
 	}
 	return d, nil
+}
+
+// allowedAccess is the users and groups the package is in effect available to: its
+// allowedUsersAndGroups, unless availableTo is "none" (No one): a list kept beside "none" reaches
+// nobody, so it is read as empty (else m365_integrated_app would read as deployed to the groups
+// it lists, plan would carry no change, and the sellers would stay without the app).
+func allowedAccess(p *pkgDetail) []pkgAccess {
+	if p.AvailableTo == "none" {
+		return nil
+	}
+	return p.Allowed
 }
 
 // unavailable tells whether an error means the package API cannot be used for this tenant.
@@ -330,7 +341,7 @@ func (c *Client) readApp(ctx context.Context, req providers.ReadRequest) (provid
 		return providers.ReadResponse{Value: cty.NullVal(typ)}, nil
 	}
 	var ids []string
-	for _, a := range p.Allowed {
+	for _, a := range allowedAccess(p) {
 		if a.ResourceType == "group" {
 			ids = append(ids, a.ResourceID)
 		}
@@ -359,7 +370,7 @@ func (c *Client) appValue(ctx context.Context, cfg cty.Value, p *pkgDetail) (cty
 	}
 	var groups, users []string
 	var unknownUsers []string
-	for _, a := range p.Allowed {
+	for _, a := range allowedAccess(p) {
 		switch a.ResourceType {
 		case "group":
 			if n, ok := groupIDs[strings.ToLower(a.ResourceID)]; ok {
