@@ -90,9 +90,13 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 		configPages = ceilDiv(users, GraphPageSize)
 	}
 	planLargeMin := refreshLargeMin + configPages
-	// Apply: one refresh (as plan, without the coverage), then the writes; the refresh finds no
-	// assignment either.
-	applyLargeMin := refreshLargeMin + batches + collections
+	// Apply: one refresh with the seller coverage (apply shows the plan plan shows), then the
+	// writes; the refresh finds no assignment either.
+	applyConfigPages := 0
+	if ac.byRoute["GET /graph/v1.0/admin/teams/userConfigurations"] > 0 {
+		applyConfigPages = ceilDiv(users, GraphPageSize)
+	}
+	applyLargeMin := refreshLargeMin + applyConfigPages + batches + collections
 
 	planMin := planLargeMin + pc.otherReq
 	applyMin := applyLargeMin + ac.otherReq
@@ -108,7 +112,8 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 	// Plan's seller coverage: Graph token -> the user configurations' pages one after the other.
 	refreshChain := max(2+memberPages, 1+userPages)
 	planChain := max(refreshChain, 1+configPages)
-	applyChain := refreshChain + max(ceilDiv(batches, GraphBatchConcurrency), 1+ceilDiv(collections, SalesforceConcurrency))
+	// apply shows the plan, seller coverage included, before it writes.
+	applyChain := max(refreshChain, 1+applyConfigPages) + max(ceilDiv(batches, GraphBatchConcurrency), 1+ceilDiv(collections, SalesforceConcurrency))
 	planLB, applyLB := time.Duration(planChain)*lat, time.Duration(applyChain)*lat
 	// The naive client's own chains: the list pages, then one request per user NaiveConcurrency at
 	// a time.

@@ -524,9 +524,23 @@ func planAndApply(ctx context.Context, g *Globals, op string, f *planFlags, auto
 		return err
 	}
 	defer s.close()
+	// apply shows the plan that plan shows, seller coverage included: without it, apply said
+	// "No changes. The tenant and org match the configuration." where plan said that sellers
+	// were not covered, and went on where plan fails (the app blocked for sellers).
+	var coverage func(*plan.Plan) (*plan.Coverage, error)
+	stopCoverage := func() {}
+	if !f.destroy {
+		coverage, stopCoverage = startCoverage(ctx, g)
+	}
 	pl, err := s.plan(ctx, f)
 	if err != nil {
+		stopCoverage()
 		return err
+	}
+	if coverage != nil {
+		if err := withCoverage(g, pl, coverage); err != nil {
+			return err
+		}
 	}
 	plan.Render(g.Stdout, pl, g.colors(g.Stdout))
 	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))

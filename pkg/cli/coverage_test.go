@@ -325,3 +325,26 @@ func TestSandboxAssignGroupNameAndRank(t *testing.T) {
 		t.Errorf("--group \"sales (emea)\": exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// apply shows the plan plan shows: with a seller not covered it never says "No changes" (plan
+// does not), and with the app blocked for sellers it fails as plan does, changing nothing.
+func TestApplyShowsSellerCoverageAsPlanDoes(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase + coverageApp})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", "user00005@contoso-sandbox.onmicrosoft.com"); code != 0 {
+		t.Fatalf("assign: %d %s", code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 0 || strings.Contains(stdout, "No changes") || !strings.Contains(stdout, "1 NOT covered: meeting policy AllOff assigned directly") {
+		t.Fatalf("apply with a seller on AllOff: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "block-app"); code != 0 {
+		t.Fatalf("block-app: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve")
+	if code != 1 || strings.Contains(stdout, "Apply complete!") || !strings.Contains(stderr, "the app is blocked by an admin") {
+		t.Fatalf("apply with the app blocked: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
