@@ -125,7 +125,7 @@ release:
 		fi; \
 		rm -rf $(DIST)/$$name; \
 	done
-	cd $(DIST) && sha256sum *.tar.gz *.zip > SHA256SUMS
+	cd $(DIST) && sha256sum $$(LC_ALL=C ls | grep -E '\.(tar\.gz|zip)$$') > SHA256SUMS # no .zip without Windows in RELEASE_PLATFORMS
 	@cat $(DIST)/SHA256SUMS
 
 # release-files: what each release archive holds besides the binary, copied into STAGE with their
