@@ -399,6 +399,15 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		checks[idx[id]].Status, checks[idx[id]].Detail = status.NotChecked, why
 	}
 	failed := map[string]map[string]bool{}
+	// skipped: the checks that cannot be made for a seller (their Salesforce user's, when none
+	// is matched): neither passed nor failed.
+	skipped := map[string]map[string]bool{}
+	skip := func(id, userID string) {
+		if skipped[id] == nil {
+			skipped[id] = map[string]bool{}
+		}
+		skipped[id][strings.ToLower(userID)] = true
+	}
 	fail := func(id, userID string) {
 		if failed[id] == nil {
 			failed[id] = map[string]bool{}
@@ -498,7 +507,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 	}
 
 	// Salesforce: each seller's user, as the reconciliation of plan and drift finds it.
-	if err := salesforceChecks(ctx, g, pl, m, group, members, sellers, fail, notChecked, checks, idx); err != nil {
+	if err := salesforceChecks(ctx, g, pl, m, group, members, sellers, fail, skip, notChecked, checks, idx); err != nil {
 		return err
 	}
 
@@ -531,8 +540,17 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		}
 	}
 
-	rep.Sellers = status.SellerList(group, sellers, checks, failed)
-	for _, c := range rep.Sellers.Checks {
+	rep.Sellers = status.SellerListSkipping(group, sellers, checks, failed, skipped)
+	for i := range rep.Sellers.Checks {
+		c := &rep.Sellers.Checks[i]
+		if c.NotApplicable > 0 && c.Status != status.NotChecked {
+			na := fmt.Sprintf("%d without a Salesforce user not counted", c.NotApplicable)
+			if c.Detail == "" {
+				c.Detail = na
+			} else {
+				c.Detail += "; " + na
+			}
+		}
 		d := fmt.Sprintf("%d of %d seller(s): %s", c.Passed, rep.Sellers.Total, c.Title)
 		if c.Status == status.NotChecked {
 			d = fmt.Sprintf("sellers: %q not checked: %s", c.Title, c.Detail)
@@ -669,7 +687,7 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerG
 // permission set assignments that matter, and the connected app's row and access rows: five
 // requests for the sandbox's 200 sellers, never one per seller.
 func salesforceChecks(ctx context.Context, g *Globals, pl *plan.Plan, m *m365.Client, group string, members []m365.Member, sellers []status.Seller,
-	fail func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int) error {
+	fail, skip func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int) error {
 	all := []string{checkSFUser, checkSFActive, checkSFPermSet, checkSFAPI, checkSFApp}
 	none := func(why string) {
 		for _, id := range all {
@@ -723,6 +741,15 @@ func salesforceChecks(ctx context.Context, g *Globals, pl *plan.Plan, m *m365.Cl
 	}
 	for _, upn := range r.Missing {
 		mark(checkSFUser, upn, "")
+		// Without a Salesforce user, whether "their Salesforce user" is active, holds the set,
+		// has API Enabled or is let through cannot be said: not counted as passed (the step
+		// line said "1 of 200 seller(s): their Salesforce user holds the permission set" for the
+		// seller who has none).
+		if i, ok := byUPN[strings.ToLower(upn)]; ok {
+			for _, id := range all[1:] {
+				skip(id, members[i].ID)
+			}
+		}
 	}
 	for _, l := range []struct {
 		id    string

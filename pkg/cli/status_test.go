@@ -458,6 +458,28 @@ func TestStatusSalesforceReadsAreFew(t *testing.T) {
 	if failed["salesforce_permission_set"] != 199 || failed["salesforce_user"] != 1 {
 		t.Errorf("Salesforce checks before apply: %v", failed)
 	}
+	// Seller 13, without a Salesforce user, passes none of the checks of "their Salesforce user":
+	// it was counted as passing them ("1 of 200 seller(s): their Salesforce user holds the
+	// permission set").
+	for _, c := range r.Sellers.Checks {
+		switch c.ID {
+		case "salesforce_permission_set", "salesforce_api_enabled":
+			if c.Passed != 0 || c.NotApplicable != 1 || c.Status != status.NotDone {
+				t.Errorf("%s before apply: %d passed, %d not applicable, %s; want 0, 1, not done", c.ID, c.Passed, c.NotApplicable, c.Status)
+			}
+		case "salesforce_active":
+			if c.Passed != 197 || c.Failed != 2 || c.NotApplicable != 1 {
+				t.Errorf("%s before apply: %d passed, %d failed, %d not applicable; want 197, 2, 1", c.ID, c.Passed, c.Failed, c.NotApplicable)
+			}
+		}
+	}
+	for _, st := range r.Steps {
+		for _, c := range st.Checks {
+			if c.ID == "sellers:salesforce_permission_set" && !strings.HasPrefix(c.Detail, "0 of 200 seller(s)") {
+				t.Errorf("step %d: %s", st.Number, c.Detail)
+			}
+		}
+	}
 	count := func(sub string) int {
 		n := 0
 		for _, l := range strings.Split(stderr, "\n") {

@@ -94,7 +94,10 @@ type SellerCheck struct {
 	Status  State  `json:"status"` // not checked: made for nobody (Detail says why)
 	Passed  int    `json:"passed"`
 	Failed  int    `json:"failed"`
-	Detail  string `json:"detail,omitempty"`
+	// NotApplicable counts the sellers the check cannot be made for (a check of their Salesforce
+	// user when none is matched): they neither pass nor fail it (0: left out of JSON).
+	NotApplicable int    `json:"not_applicable,omitempty"`
+	Detail        string `json:"detail,omitempty"`
 	// Fix says what an admin does for the sellers who fail it ("" when there is nothing to say).
 	Fix string `json:"fix,omitempty"`
 	// Readiness: a failed check makes the seller not ready (the welcome check does not).
@@ -225,16 +228,29 @@ func (r *Report) Ready() bool { return r.Status == Done }
 // checks are in display order; failed maps a check id to the lower-case ids of the sellers who
 // fail it (absent for a check not made: its Status is NotChecked).
 func SellerList(group string, sellers []Seller, checks []SellerCheck, failed map[string]map[string]bool) *Sellers {
+	return SellerListSkipping(group, sellers, checks, failed, nil)
+}
+
+// SellerListSkipping is SellerList where skipped maps a check id to the lower-case ids of the
+// sellers it cannot be made for (whether the Salesforce user of a seller no Salesforce user was
+// matched to is active, holds the permission set...): they are counted neither as passed nor as
+// failed (NotApplicable), and the check is not done while any seller is skipped.
+func SellerListSkipping(group string, sellers []Seller, checks []SellerCheck, failed, skipped map[string]map[string]bool) *Sellers {
 	out := &Sellers{Group: group, Total: len(sellers), Checks: checks, List: sellers}
 	for i := range out.Checks {
 		c := &out.Checks[i]
 		if c.Status == NotChecked {
 			continue
 		}
-		c.Failed = len(failed[c.ID])
-		c.Passed = len(sellers) - c.Failed
+		c.Failed, c.NotApplicable = len(failed[c.ID]), 0
+		for id := range skipped[c.ID] {
+			if !failed[c.ID][id] {
+				c.NotApplicable++
+			}
+		}
+		c.Passed = len(sellers) - c.Failed - c.NotApplicable
 		c.Status = Done
-		if c.Failed > 0 {
+		if c.Failed > 0 || c.NotApplicable > 0 {
 			c.Status = NotDone
 		}
 	}

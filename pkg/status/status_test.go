@@ -207,3 +207,25 @@ func TestSellersFixesAndSalesforceUser(t *testing.T) {
 		t.Errorf("a fix for a check nobody fails, not made, or not about readiness:\n%s", h.String())
 	}
 }
+
+// A seller a check cannot be made for (their Salesforce user's, when none is matched) neither
+// passes nor fails it, and the check is not done while one is skipped.
+func TestSellerListSkipping(t *testing.T) {
+	sellers := []Seller{{ID: "U1", UPN: "a@x"}, {ID: "U2", UPN: "b@x"}}
+	checks := []SellerCheck{{ID: "salesforce_user", Readiness: true}, {ID: "salesforce_active", Readiness: true}}
+	failed := map[string]map[string]bool{"salesforce_user": {"u2": true}}
+	skipped := map[string]map[string]bool{"salesforce_active": {"u2": true}}
+	sl := SellerListSkipping("Sellers", sellers, checks, failed, skipped)
+	if c := sl.Checks[1]; c.Passed != 1 || c.Failed != 0 || c.NotApplicable != 1 || c.Status != NotDone {
+		t.Errorf("skipped check: %+v", c)
+	}
+	if c := sl.Checks[0]; c.Passed != 1 || c.Failed != 1 || c.NotApplicable != 0 {
+		t.Errorf("failed check: %+v", c)
+	}
+	if sl.Ready != 1 {
+		t.Errorf("%d ready, want 1", sl.Ready)
+	}
+	if n := SellerList("Sellers", sellers, checks, failed).Checks[1]; n.Passed != 2 || n.Status != Done {
+		t.Errorf("without skipping: %+v", n)
+	}
+}
