@@ -380,6 +380,10 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	if res.AppNote != "" {
 		r.Notes = append(r.Notes, res.AppNote)
 	}
+	if n := len(res.FederationCase); n > 0 {
+		ex := res.FederationCase[0]
+		r.Notes = append(r.Notes, fmt.Sprintf("%d seller(s) matched by federation_id only without regard to case (the Federation ID and the user principal name differ in case), e.g. %s (Salesforce user %s): Salesforce compares Federation IDs with case unless Setup > Single Sign-On Settings > Make Federation ID case-insensitive is on, so their single sign-on may fail; set the Federation ID to the user principal name as Entra ID spells it", n, ex.Seller, ex.Username))
+	}
 	r.Notes = append(r.Notes, "these are warnings: c4sctl manages no users, so plan stays clean; fix the users in Salesforce (or seller_match_by in the provider block)")
 	return r, nil
 }

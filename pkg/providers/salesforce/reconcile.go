@@ -62,6 +62,13 @@ type Reconciliation struct {
 	// Unlicensed are the Salesforce users holding the permission set that match no licensed
 	// seller (username).
 	Unlicensed []string
+	// FederationCase are the sellers matched by federation_id only without regard to case (the
+	// Federation ID and the user principal name differ in case). Salesforce compares Federation
+	// IDs with case unless the org turns on "Make Federation ID case-insensitive" (Setup >
+	// Single Sign-On Settings; Salesforce Summer '20 release notes, "Seamlessly Integrate
+	// Federation IDs with Identity Providers"), which c4sctl does not read: their single sign-on
+	// may fail although every check passes.
+	FederationCase []SellerUser
 	// AppNote says why the connected app was not checked per seller, or that every active user
 	// may use it ("" when its access rows were read).
 	AppNote string
@@ -168,7 +175,24 @@ func (c *Client) Reconcile(ctx context.Context, in ReconcileInput) (*Reconciliat
 			if key == "" || len(idx[key]) == 0 {
 				continue
 			}
-			u := pick(idx[key])
+			cands := idx[key]
+			if r == MatchFederationID {
+				// The user whose Federation ID is the UPN as Entra ID sends it, case included,
+				// is the one a case-sensitive org signs the seller in as.
+				var exact []*sfSeller
+				for _, u := range cands {
+					if u.fed == s.UPN {
+						exact = append(exact, u)
+					}
+				}
+				if len(exact) > 0 {
+					cands = exact
+				}
+			}
+			u := pick(cands)
+			if r == MatchFederationID && u.fed != s.UPN {
+				res.FederationCase = append(res.FederationCase, SellerUser{Seller: s.UPN, Username: u.username})
+			}
 			matched[s.UPN] = u
 			matchedIDs[id15(u.id)] = true
 			res.MatchedBy[r]++
@@ -243,7 +267,7 @@ func (c *Client) Reconcile(ctx context.Context, in ReconcileInput) (*Reconciliat
 	}
 	sort.Strings(res.Missing)
 	sort.Strings(res.Unlicensed)
-	for _, l := range [][]SellerUser{res.Inactive, res.NoPermSet, res.NoAPI, res.NotAllowed} {
+	for _, l := range [][]SellerUser{res.Inactive, res.NoPermSet, res.NoAPI, res.NotAllowed, res.FederationCase} {
 		sort.Slice(l, func(i, j int) bool { return l[i].Seller < l[j].Seller })
 	}
 	if in.ConnectedApp != "" {

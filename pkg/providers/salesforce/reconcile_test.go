@@ -116,6 +116,16 @@ func TestReconcileByFederationIDThenEmail(t *testing.T) {
 	if n := sb.RequestLog().Count("GET /salesforce/services/data/{v}/query"); n != 5 || sb.RequestLog().Count("GET /salesforce/services/data/{v}/query/{locator}") != 0 {
 		t.Fatalf("%d queries, want 5\n%s", n, sb.RequestLog())
 	}
+	// A Federation ID that differs from the UPN in case still matches (SOQL compares without
+	// case), and is named: a case-sensitive org (Salesforce's default) would not sign the seller
+	// in. An exact one is preferred when both exist.
+	mutate(t, sb, func() error {
+		svc.Org().User("seller004@contoso-sandbox.example").FederationIdentifier = strings.ToUpper(upn(4))
+		return nil
+	})
+	if res, err = c.Reconcile(ctx, in); err != nil || res.MatchedBy[MatchFederationID] != 9 || !reflect.DeepEqual(res.FederationCase, pairs(4)) {
+		t.Fatalf("Federation ID in another case: %v %+v", err, res)
+	}
 	// Federation ID only: seller 3 is missing.
 	in.MatchBy = []string{MatchFederationID}
 	if res, err = c.Reconcile(ctx, in); err != nil || !reflect.DeepEqual(res.Missing, []string{upn(3)}) {
