@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/c4sctl/c4sctl/pkg/plan"
 	"github.com/c4sctl/c4sctl/pkg/providers"
@@ -181,6 +182,35 @@ type CoverageSpec struct {
 	// LoadSalesforce, when Salesforce is nil, gives the Salesforce client (it may wait: a
 	// provider signing in); called once, by the reconciliation, which then runs.
 	LoadSalesforce func(ctx context.Context) (*salesforce.Client, error)
+	// skuID, set by ComputeCoverage, reads the licence's SKU id once for the Teams coverage
+	// (the sellers' licences) and the reconciliation.
+	skuID func(ctx context.Context) (string, error)
+}
+
+// licenceSkuID is the id of the licence's SKU (in.skuID's, read once, when set).
+func (in CoverageSpec) licenceSkuID(ctx context.Context) (string, error) {
+	if in.skuID != nil {
+		return in.skuID(ctx)
+	}
+	return in.M365.SkuID(ctx, in.Sku)
+}
+
+// onceSkuID reads the SKU id at its first call; later calls get the same answer.
+func onceSkuID(m *m365.Client, sku string) func(ctx context.Context) (string, error) {
+	var mu sync.Mutex
+	var done bool
+	var id string
+	var err error
+	return func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			id, err = m.SkuID(ctx, sku)
+			// A cancelled read is not the answer: the next caller asks again.
+			done = ctx.Err() == nil
+		}
+		return id, err
+	}
 }
 
 // reconciles tells whether ComputeCoverage reconciles the sellers with Salesforce.
@@ -203,6 +233,9 @@ func (in CoverageSpec) withSalesforce(ctx context.Context) (CoverageSpec, error)
 // their reconciliation with Salesforce (what plan, show and drift print; the large-tenant
 // benchmark runs it for 20,000 sellers).
 func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, error) {
+	if in.skuID == nil && in.M365 != nil {
+		in.skuID = onceSkuID(in.M365, in.Sku)
+	}
 	var gid string
 	var members []m365.Member
 	var cov *plan.Coverage
@@ -310,6 +343,7 @@ func ComputeCoverage(ctx context.Context, in CoverageSpec) (*plan.Coverage, erro
 		}
 		cov = coverageSummary(in.Group, gid, appID, res, graph)
 		cov.Notes = append(cov.Notes, appNotes...)
+		licenceCoverage(ctx, in, cov, res, members)
 		if recon != nil {
 			r := <-recon
 			recon = nil
@@ -340,7 +374,7 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	var skuID string
 	var err error
 	if !spec.EveryMember {
-		skuID, err = spec.M365.SkuID(ctx, spec.Sku)
+		skuID, err = spec.licenceSkuID(ctx)
 	}
 	if err != nil {
 		// A tenant without the licence (the m365_license_assignment's plan says so) has no
@@ -386,6 +420,52 @@ func reconcileSellers(ctx context.Context, spec CoverageSpec, members []m365.Mem
 	}
 	r.Notes = append(r.Notes, "these are warnings: c4sctl manages no users, so plan stays clean; fix the users in Salesforce (or seller_match_by in the provider block)")
 	return r, nil
+}
+
+// licenceCoverage counts the sellers without the licence (Graph's assignedLicenses, direct or
+// through a group: a member group-based licensing left in error, out of seats for one, has
+// none) as not covered, beside those the Teams policies leave out (each seller once): the
+// issue's "200 sellers: 200 licensed, ...". Without it plan and drift were clean while status
+// found sellers without the licence. A SKU that cannot be read is a note (the licence
+// assignment's own plan says why).
+func licenceCoverage(ctx context.Context, in CoverageSpec, cov *plan.Coverage, res *teams.CoverageResult, members []m365.Member) {
+	skuID, err := in.licenceSkuID(ctx)
+	if err != nil {
+		cov.Notes = append(cov.Notes, fmt.Sprintf("licences not checked: %s", clipNote(err.Error())))
+		return
+	}
+	sku := in.Sku
+	if sku == "" {
+		sku = m365.Defaults.SkuPartNumber
+	}
+	var unlicensed []string
+	for _, m := range members {
+		if !m.Licensed(skuID) {
+			unlicensed = append(unlicensed, m.UPN)
+		}
+	}
+	licensed := len(members) - len(unlicensed)
+	cov.Licensed = &licensed
+	if len(unlicensed) == 0 {
+		return
+	}
+	out := map[string]bool{}
+	for _, g := range res.Groups {
+		ids := g.AppNotAllowedIDs
+		if !g.Transcription || teams.CopilotOff(g.Copilot) || !g.AppInstalled {
+			ids = g.SellerIDs
+		}
+		for _, id := range ids {
+			out[strings.ToLower(id)] = true
+		}
+	}
+	for _, m := range members {
+		if !m.Licensed(skuID) {
+			out[strings.ToLower(m.ID)] = true
+		}
+	}
+	cov.Uncovered = len(out)
+	cov.Lines = append(cov.Lines, fmt.Sprintf("%d NOT covered: no %s licence (assignedLicenses, directly or through a group), e.g. %s", len(unlicensed), sku, unlicensed[0]))
 }
 
 // appAvailability is the Copilot for Sales app's availability as read for the coverage.

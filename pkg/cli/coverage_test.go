@@ -348,3 +348,29 @@ func TestApplyShowsSellerCoverageAsPlanDoes(t *testing.T) {
 		t.Fatalf("apply with the app blocked: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// The licence is part of what a seller gets: sellers without it (Graph's assignedLicenses) are
+// not covered, counted once beside the Teams policies, and the heading says how many hold it.
+// The coverage said "200 seller(s), 0 not covered" while no seller held the licence.
+func TestSellerCoverageCountsTheLicence(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve", "--target", "teams_meeting_policy.global"); code != 0 {
+		t.Fatalf("apply the meeting policy alone: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 {
+		t.Fatalf("plan: exit %d, want 2\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"200 seller(s), 200 not covered; 0 licensed", "200 NOT covered: no Microsoft_365_Copilot licence"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d %s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "200 seller(s), 0 not covered; 200 licensed") || strings.Contains(stdout, "licence (assignedLicenses") {
+		t.Fatalf("plan with every seller licensed: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

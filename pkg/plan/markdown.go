@@ -325,7 +325,7 @@ func MarkdownCoverage(w io.Writer, cov *Coverage) {
 		return
 	}
 	if cov.Teams {
-		fmt.Fprintf(w, "\n**Seller coverage** (group %s): %d seller(s), %d not covered\n\n", mdEscape(cov.Group), cov.Sellers, cov.Uncovered)
+		fmt.Fprintf(w, "\n**Seller coverage** (group %s): %d seller(s), %d not covered%s\n\n", mdEscape(cov.Group), cov.Sellers, cov.Uncovered, cov.licensedNote())
 	} else {
 		fmt.Fprintf(w, "\n**Seller coverage** (group %s): %d seller(s); Teams policies not checked\n\n", mdEscape(cov.Group), cov.Sellers)
 	}

@@ -40,15 +40,26 @@ const SandboxNote = "sandbox: true — planned against the c4sctl sandbox (an em
 // Coverage is the seller coverage: which Teams policies the members of the seller group get,
 // and how their Salesforce users compare (Reconciliation). JSON: docs/json-plan.md.
 type Coverage struct {
-	Group     string   `json:"group"`     // the seller group as the configuration names it
-	Sellers   int      `json:"sellers"`   // members of the group
-	Teams     bool     `json:"teams"`     // the Teams policies were computed (Lines, Uncovered)
-	Uncovered int      `json:"uncovered"` // sellers who lack transcription or the Copilot for Sales app
-	Lines     []string `json:"lines"`     // one per group of sellers with the same outcome, human-readable
-	Notes     []string `json:"notes"`     // how it was computed, and what it could not see
+	Group     string `json:"group"`     // the seller group as the configuration names it
+	Sellers   int    `json:"sellers"`   // members of the group
+	Teams     bool   `json:"teams"`     // the Teams policies were computed (Lines, Uncovered)
+	Uncovered int    `json:"uncovered"` // sellers who lack the licence, transcription or the Copilot for Sales app
+	// Licensed is how many sellers hold the licence (when the Teams policies were computed and
+	// the licence's SKU could be read; nil otherwise).
+	Licensed *int     `json:"licensed,omitempty"`
+	Lines    []string `json:"lines"` // one per group of sellers with the same outcome, human-readable
+	Notes    []string `json:"notes"` // how it was computed, and what it could not see
 	// Reconciliation is the Entra-Salesforce comparison (nil when the configuration manages no
 	// Salesforce permission set). Its findings are warnings: they never make a plan unclean.
 	Reconciliation *Reconciliation `json:"reconciliation,omitempty"`
+}
+
+// licensedNote is the coverage heading's licence count ("; 200 licensed"), "" when not read.
+func (c *Coverage) licensedNote() string {
+	if c.Licensed == nil {
+		return ""
+	}
+	return fmt.Sprintf("; %d licensed", *c.Licensed)
 }
 
 // Reconciliation compares the licensed sellers with the Salesforce users they sign in as. Lists

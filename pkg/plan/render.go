@@ -188,7 +188,7 @@ func RenderCoverage(w io.Writer, cov *Coverage, c Colors) {
 		col = c.Yellow
 	}
 	if cov.Teams {
-		fmt.Fprintf(w, "\n%sSeller coverage%s (group %s): %d seller(s), %d not covered\n", col, c.Reset, cov.Group, cov.Sellers, cov.Uncovered)
+		fmt.Fprintf(w, "\n%sSeller coverage%s (group %s): %d seller(s), %d not covered%s\n", col, c.Reset, cov.Group, cov.Sellers, cov.Uncovered, cov.licensedNote())
 	} else {
 		fmt.Fprintf(w, "\nSeller coverage (group %s): %d seller(s); Teams policies not checked (no teams_* resource)\n", cov.Group, cov.Sellers)
 	}
