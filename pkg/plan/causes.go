@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -64,13 +65,26 @@ func sameCauseAs[T any](items []T, cause func(T) *Cause) map[int]int {
 		if c == nil {
 			continue
 		}
-		if f, ok := first[*c]; ok {
+		key := Cause{Provider: c.Provider, Root: causeKey(c.Root)}
+		if f, ok := first[key]; ok {
 			out[i] = f
 			continue
 		}
-		first[*c] = i
+		first[key] = i
 	}
 	return out
+}
+
+// retriesGaveUp matches httpx's "gave up after N attempts in 7.8s" (and the same inside another
+// library's text, such as azidentity's, which does not wrap it): each request's own count and
+// time, which differ between the resources one unreachable host stops.
+var retriesGaveUp = regexp.MustCompile(`gave up after \d+ attempts in [0-9.]+[a-zµ]+`)
+
+// causeKey is the text by which causes are compared: the root error without what differs from
+// one request to the next for the same cause (the retries' count and time), so that a host that
+// refuses connections is one error per provider, as a wrong secret is.
+func causeKey(root string) string {
+	return retriesGaveUp.ReplaceAllString(root, "gave up after retries")
 }
 
 // DedupeCauses keeps the first error diagnostic of each provider and cause, saying which other

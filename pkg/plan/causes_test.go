@@ -74,3 +74,20 @@ func TestSameCauseAsGroupsByProviderAndCause(t *testing.T) {
 		t.Errorf("sameCauseAs = %v, want %v", got, want)
 	}
 }
+
+// An unreachable host fails each request after its own retries ("gave up after 6 attempts in
+// 7.8s" here, "in 9.3s" there): still one cause per provider, not one error per resource.
+func TestSameCauseIgnoresRetryTimings(t *testing.T) {
+	refused := "dial tcp 127.0.0.1:8443: connect: connection refused"
+	cs := []*Cause{
+		{"microsoft365", "unable to resolve an endpoint: Get \"https://h/x\": gave up after 6 attempts in 7.8s: " + refused},
+		{"microsoft365", "unable to resolve an endpoint: Get \"https://h/x\": gave up after 6 attempts in 9.347s: " + refused},
+		{"microsoft365", "unable to resolve an endpoint: Get \"https://h/x\": gave up after 5 attempts in 850ms: " + refused},
+		{"microsoft365", "unable to resolve an endpoint: Get \"https://h/x\": 401 Unauthorized"},
+	}
+	got := sameCauseAs(cs, func(c *Cause) *Cause { return c })
+	want := map[int]int{1: 0, 2: 0}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sameCauseAs = %v, want %v", got, want)
+	}
+}
