@@ -37,7 +37,7 @@ func TestQuickstartEnforceKeepsMicrosoftServiceAccounts(t *testing.T) {
 	}
 	run("sandbox", "sign-in", "seller@contoso-sandbox.onmicrosoft.com")
 	out := run("plan")
-	if !strings.Contains(out, "Environments > msdyn_viva > Settings > Users > App users > New app user") || !strings.Contains(out, "0x80072560") {
+	if !strings.Contains(out, "Environments > msdyn_viva > Settings > Users + permissions > Application users > New app user") || !strings.Contains(out, "0x80072560") {
 		t.Fatalf("plan before the app user is added lacks the manual action:\n%s", out)
 	}
 	run("sandbox", "dataverse", "add-app-user")

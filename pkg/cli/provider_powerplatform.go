@@ -21,7 +21,7 @@ func newSandboxDataverseCmd(g *Globals) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "add-app-user [CLIENT_ID]",
 		Short: "Add an app (default: the sandbox's c4sctl app) as an application user of msdyn_viva with System Administrator",
-		Long: "Does what an admin does in the Power Platform admin centre: Environments > msdyn_viva > Settings > Users > App users > New app user, " +
+		Long: "Does what an admin does in the Power Platform admin centre: Environments > msdyn_viva > Settings > Users + permissions > Application users > New app user, " +
 			"security role System Administrator. Until then Dataverse answers the app 403 (0x80072560, \"The user is not a member of the organization.\").",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {

@@ -230,7 +230,7 @@ func (c *Client) addAppUserAction(envName string, cause error) *providers.Manual
 	return &providers.ManualAction{
 		Summary: fmt.Sprintf("Add the app c4sctl signs in with (client id %s) as an application user of %s: Dataverse refuses it until an admin does (%v).", c.clientID, envName, cause),
 		Steps: []string{
-			fmt.Sprintf("Power Platform admin centre > Environments > %s > Settings > Users > App users > New app user.", envName),
+			fmt.Sprintf("Power Platform admin centre > Environments > %s > Settings > Users + permissions > Application users > New app user.", envName),
 			fmt.Sprintf("Add an app: choose the app with client id %s; Business unit: the environment's root business unit.", c.clientID),
 			"Security roles: System Administrator (c4sctl reads and removes System Administrator assignments and reads the Copilot for Sales settings tables). Create.",
 			"Run c4sctl plan again.",

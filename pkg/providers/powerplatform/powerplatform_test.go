@@ -391,7 +391,7 @@ func TestErrorsAreClear(t *testing.T) {
 	}
 	pr, err := c.PlanChange(ctx, providers.PlanRequest{Type: adminsSchema.Type, ID: live.ID, Action: providers.NoOp, Config: acfg, Prior: live.Value, Planned: live.Value})
 	if err != nil || pr.Action != providers.Manual || pr.Manual == nil || !strings.Contains(pr.Manual.Summary, "0x80072560") ||
-		!strings.Contains(strings.Join(pr.Manual.Steps, "\n"), "Environments > msdyn_viva > Settings > Users > App users > New app user") {
+		!strings.Contains(strings.Join(pr.Manual.Steps, "\n"), "Environments > msdyn_viva > Settings > Users + permissions > Application users > New app user") {
 		t.Errorf("Dataverse 403 plan: %v %+v", err, pr)
 	}
 	if _, err := c.Apply(ctx, providers.ApplyRequest{Type: adminsSchema.Type, Action: providers.Update, ID: live.ID, Prior: live.Value, Planned: live.Value}); err == nil || !strings.Contains(err.Error(), "0x80072560") {
@@ -740,7 +740,7 @@ func TestAppUserMissingIsAManualAction(t *testing.T) {
 			t.Fatalf("%s: plan %v %+v, want a manual action", r.typ, err, pr)
 		}
 		steps := strings.Join(pr.Manual.Steps, "\n")
-		for _, want := range []string{"Power Platform admin centre > Environments > msdyn_viva > Settings > Users > App users > New app user", sandbox.ClientID, "System Administrator"} {
+		for _, want := range []string{"Power Platform admin centre > Environments > msdyn_viva > Settings > Users + permissions > Application users > New app user", sandbox.ClientID, "System Administrator"} {
 			if !strings.Contains(steps, want) {
 				t.Errorf("%s: steps lack %q:\n%s", r.typ, want, steps)
 			}

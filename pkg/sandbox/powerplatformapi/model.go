@@ -533,7 +533,7 @@ func seedSettings(t *Tenant) (org, entity []*SettingRow) {
 }
 
 // AddAppUser does what an admin does in the Power Platform admin centre (Environments > msdyn_viva
-// > Settings > Users > App users > New app user, security role System Administrator): the app
+// > Settings > Users + permissions > Application users > New app user, security role System Administrator): the app
 // becomes an application user of the organisation. Adding it twice changes nothing.
 func (a *API) AddAppUser(uniqueName, appID string) error {
 	org := a.Org(uniqueName)
