@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -72,6 +73,54 @@ resource "mem_setting" "kept" {
 		}
 		if kept := rec.reads["kept"]; !destroy && (kept.Prior == cty.NilVal || kept.Prior.IsNull() || kept.Config.IsNull()) {
 			t.Errorf("the configured resource in state was read with Prior %#v and Config %#v, want both", kept.Prior, kept.Config)
+		}
+	}
+}
+
+// locating reads an orphan as the real providers do through Dispatch: by what state recorded
+// (the prior value as the configuration), not by the id.
+type locating struct{ *providertest.Memory }
+
+func (l locating) Read(ctx context.Context, req providers.ReadRequest) (providers.ReadResponse, error) {
+	if req.Config == cty.NilVal || req.Config.IsNull() {
+		req.Config, req.ID = req.Locator(), ""
+	}
+	return l.Memory.Read(ctx, req)
+}
+
+type locatingClients struct{ l locating }
+
+func (c locatingClients) Client(context.Context, string) (providers.Client, error) { return c.l, nil }
+
+// An orphan whose recorded attributes locate another object than the id state holds (state
+// edited by hand, or from another tenant or org) is neither destroyed nor forgotten: the plan
+// would show one object while the delete goes to the other. Apply leaves both alone.
+func TestOrphanLocatingAnotherObjectIsNotDestroyed(t *testing.T) {
+	for _, destroy := range []bool{false, true} {
+		m := providertest.NewMemory()
+		m.Put("mem_setting", "gone", map[string]cty.Value{"identity": cty.StringVal("other"), "value": cty.StringVal("b")})
+		st := stateOf(t, m, "mem_setting.gone=gone")
+		m.Put("mem_setting", "other", map[string]cty.Value{"identity": cty.StringVal("other"), "value": cty.StringVal("c")})
+		reg := providers.NewRegistry(m)
+		cfg, diags := spec.LoadFiles("cfg", map[string][]byte{"main.c4s.hcl": []byte(``)}, reg)
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		ev, diags := spec.NewEvaluator(cfg, spec.Inputs{})
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		p := &plan.Planner{Config: cfg, Eval: ev, State: st, Registry: reg, Clients: locatingClients{locating{m}}, Options: plan.Options{Destroy: destroy}}
+		pl, diags := p.Plan(context.Background())
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		rc := pl.Change("mem_setting.gone")
+		if rc == nil || rc.Action != providers.Deferred || !rc.CouldNotRead || !strings.Contains(rc.Reason, "id gone") || !strings.Contains(rc.Reason, "id other") {
+			t.Fatalf("destroy=%v: orphan locating another object planned %+v, want could not read naming both ids", destroy, rc)
+		}
+		if n := pl.Summary().ToApply(); n != 0 {
+			t.Errorf("destroy=%v: %d changes to apply, want none", destroy, n)
 		}
 	}
 }

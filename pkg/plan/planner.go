@@ -494,6 +494,15 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			rc.Before = cty.NullVal(s.ImpliedType())
 		}
 		switch {
+		case live.ID != "" && sr.ID != "" && !sameObjectID(live.ID, sr.ID):
+			// The orphan is located by what state recorded (Prior), and that found another
+			// object than the id state holds (state edited by hand or from another tenant or
+			// org, an object deleted and another made under its name): neither delete nor
+			// forget it, since the delete is sent for the id state holds while the plan would
+			// show the other object.
+			rc.Action, rc.CouldNotRead = providers.Deferred, true
+			rc.Before = cty.NullVal(s.ImpliedType())
+			rc.Reason = fmt.Sprintf("state holds id %s, but what state recorded about it now locates another object (id %s): it is neither destroyed nor forgotten; check the state (`c4sctl state show %s`), or `c4sctl state rm %s` forgets it", sr.ID, live.ID, addr, addr)
 		case live.Deferred != "":
 			// Whether the object still exists is unknown: neither delete nor forget it blindly.
 			rc.Action, rc.CouldNotRead = providers.Deferred, true
@@ -519,6 +528,20 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
 	return out, diags
+}
+
+// sameObjectID says whether two ids name one object: the services compare ids without case
+// (Teams identities, GUIDs, Salesforce's 18-character ids) and a Salesforce id may come in its
+// 15-character form.
+func sameObjectID(a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return len(a) == 15 && len(b) == 18 && b[:15] == a
 }
 
 // orphanNote ends the reason of an object removed from the configuration that could not be read.
