@@ -71,6 +71,18 @@ func normalizeArgs(root *cobra.Command, args []string) []string {
 	return out
 }
 
+// terraformOnly answers Terraform flags that c4sctl has no counterpart of, rather than suggest the
+// nearest spelling (-refresh=false would be told --refresh-only, which does the opposite).
+var terraformOnly = map[string]string{
+	"refresh":   "c4sctl always reads the live objects before it plans (--refresh-only is the opposite: only compare, change nothing)",
+	"lock":      "c4sctl always locks the state (--lock-timeout waits for another run's lock)",
+	"input":     "c4sctl never prompts for variables (set them with --var, --var-file or C4S_VAR_name)",
+	"replace":   "c4sctl does not replace objects on request",
+	"state":     "the state is DIR/.c4sctl/state.json, per workspace (--workspace)",
+	"state-out": "the state is DIR/.c4sctl/state.json, per workspace (--workspace)",
+	"backup":    "c4sctl keeps state.json.backup beside the state",
+}
+
 // flagError answers an unknown flag with the nearest long flag of the command:
 // "unknown flag: --auto-aprove (did you mean --auto-approve?)".
 func flagError(cmd *cobra.Command, err error) error {
@@ -91,7 +103,12 @@ func flagError(cmd *cobra.Command, err error) error {
 	if bad == "" {
 		return err
 	}
-	best, bestD := "", 4
+	if why, ok := terraformOnly[bad]; ok {
+		return fmt.Errorf("%w: Terraform's -%s has no c4sctl equivalent: %s", err, bad, why)
+	}
+	// A suggestion is a near spelling (a third of the name's letters at most), not any short
+	// flag: -lock=false is not a misspelling of --out.
+	best, bestD := "", max(1, len(bad)/3)+1
 	visit := func(f *pflag.Flag) {
 		if d := levenshtein.Distance(bad, f.Name, nil); d < bestD || (strings.HasPrefix(f.Name, bad) && best == "") {
 			best, bestD = f.Name, d

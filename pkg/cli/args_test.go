@@ -93,3 +93,24 @@ func TestUnknownSubcommandExits1WithSuggestion(t *testing.T) {
 		t.Errorf("state alone: exit %d\n%s", code, stdout)
 	}
 }
+
+// Terraform flags c4sctl has no counterpart of are answered as such, not with the nearest short
+// flag: -refresh=false is not --refresh-only (its opposite), -lock=false and -input=false are not
+// --out.
+func TestTerraformOnlyFlagsAreNotMisSuggested(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	for _, c := range []struct{ flag, want string }{
+		{"-refresh=false", "no c4sctl equivalent: c4sctl always reads"},
+		{"-lock=false", "no c4sctl equivalent: c4sctl always locks"},
+		{"-input=false", "no c4sctl equivalent: c4sctl never prompts"},
+	} {
+		_, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "plan", c.flag)
+		if code != 1 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "did you mean") {
+			t.Errorf("plan %s: exit %d, want 1 saying %q and no suggestion:\n%s", c.flag, code, c.want, stderr)
+		}
+	}
+	_, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "plan", "-parallelizm=2")
+	if code != 1 || !strings.Contains(stderr, "did you mean --parallelism?") {
+		t.Errorf("plan -parallelizm=2: exit %d, want a suggestion:\n%s", code, stderr)
+	}
+}
