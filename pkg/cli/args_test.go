@@ -114,3 +114,15 @@ func TestTerraformOnlyFlagsAreNotMisSuggested(t *testing.T) {
 		t.Errorf("plan -parallelizm=2: exit %d, want a suggestion:\n%s", code, stderr)
 	}
 }
+
+// -out= with no file name (a pipeline's -out=$PLAN with PLAN unset) is an error, not a plan
+// that is silently not saved.
+func TestPlanOutWithoutFileNameFails(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": transcription})
+	for _, args := range [][]string{{"-out="}, {"--out="}, {"--out", ""}} {
+		_, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "plan"}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "--out needs a file name") {
+			t.Errorf("plan %q: exit %d, want 1:\n%s", args, code, stderr)
+		}
+	}
+}

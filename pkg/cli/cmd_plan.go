@@ -256,6 +256,11 @@ Exit codes: 0 success, 1 error; with --detailed-exitcode, 2 when the plan is not
 changes, manual actions, deferred resources, or resources that could not be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("out") && strings.TrimSpace(out) == "" {
+				// -out=$PLAN with PLAN unset: no plan would be saved, and the pipeline's
+				// apply step would find none.
+				return fmt.Errorf("--out needs a file name (it was given an empty one)")
+			}
 			format, err := outputFormat(format, jsonOut)
 			if err != nil {
 				return err
