@@ -2,6 +2,8 @@ package salesforce
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -57,5 +59,48 @@ func TestPreflightReadsTheUsersPermissions(t *testing.T) {
 	out = preflightText(c.Preflight(ctx, res))
 	if !strings.Contains(out, "ok: Salesforce Customize Application or Manage Connected Apps: held") {
 		t.Errorf("with Manage Connected Apps:\n%s", out)
+	}
+}
+
+// refusingTransport answers the UserPermissionAccess query as Salesforce answers a user without
+// API Enabled (403 API_DISABLED_FOR_ORG, the token having been issued), or with status.
+type refusingTransport struct {
+	next   http.RoundTripper
+	status int
+	body   string
+}
+
+func (r refusingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.Contains(req.URL.RawQuery, "UserPermissionAccess") {
+		return &http.Response{StatusCode: r.status, Status: http.StatusText(r.status), Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(r.body)), Request: req}, nil
+	}
+	return r.next.RoundTrip(req)
+}
+
+// A refusal of the permission check (403: the user lacks API Enabled, or the org has no API
+// access) is a verdict: preflight says missing, never "not checked" (which lets it exit 0); a
+// server error is not one: not checked, never ok.
+func TestPreflightRefusedIsMissingNotUnchecked(t *testing.T) {
+	res := map[string][]string{"salesforce_permission_set": {"salesforce_permission_set.copilot"}}
+	for _, c := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{http.StatusForbidden, `[{"message":"The REST API is not enabled for this Organization.","errorCode":"API_DISABLED_FOR_ORG"}]`, "missing: "},
+		{http.StatusInternalServerError, `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`, "unchecked: "},
+	} {
+		cl, _, _ := start(t)
+		hc := *cl.hc
+		hc.Transport = refusingTransport{next: cl.hc.Transport, status: c.status, body: c.body}
+		cl.hc = &hc
+		out := preflightText(cl.Preflight(context.Background(), res))
+		if !strings.Contains(out, c.want) || strings.Contains(out, "ok: ") {
+			t.Errorf("%d: want a %q line and none ok:\n%s", c.status, c.want, out)
+		}
+		if c.status == http.StatusForbidden && (strings.Contains(out, "unchecked: ") || !strings.Contains(out, "API_DISABLED_FOR_ORG")) {
+			t.Errorf("403: want every line missing, naming the refusal:\n%s", out)
+		}
 	}
 }
