@@ -78,10 +78,23 @@ func (c *Client) Preflight(ctx context.Context, resources map[string][]string) [
 	case isNotAppUser(err):
 		add(providers.CheckMissing, "Dataverse application user in %s: missing: Dataverse refuses the app (client id %s) until a Power Platform Administrator adds it with System Administrator (`pac admin assign-user --environment %s --user %s --role \"System Administrator\" --application-user`); needed by %s",
 			VivaEnvironment, c.clientID, dv.env.Name, c.clientID, strings.Join(users, ", "))
+	case refused(err):
+		// Refused for another reason (a disabled application user, a token Dataverse does not
+		// accept): a verdict, which plan would meet too.
+		add(providers.CheckMissing, "Dataverse application user in %s: refused: %v; needed by %s", VivaEnvironment, err, strings.Join(users, ", "))
 	case err != nil:
 		add(providers.CheckUnchecked, "Dataverse application user in %s: could not be checked: %v", VivaEnvironment, err)
 	default:
 		add(providers.CheckOK, "Dataverse application user in %s: the app is a user (systemuserid %s; its security role is checked at plan time), needed by %s", VivaEnvironment, who.UserID, strings.Join(users, ", "))
 	}
 	return lines
+}
+
+// refused reports whether err is a refusal (401 or 403) rather than no answer.
+func refused(err error) bool {
+	var hs providers.HTTPStatuser
+	if err == nil || providers.Inconclusive(err) || !errors.As(err, &hs) {
+		return false
+	}
+	return hs.HTTPStatus() == http.StatusUnauthorized || hs.HTTPStatus() == http.StatusForbidden
 }

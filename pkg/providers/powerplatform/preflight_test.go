@@ -2,6 +2,8 @@ package powerplatform
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -61,6 +63,49 @@ func TestPreflightWithoutTheManagementApp(t *testing.T) {
 	for _, want := range []string{"missing: Power Platform admin API: refused (403)", "pac admin application register --application-id " + sandbox.ClientID, "unchecked: Dataverse application user in msdyn_viva: not checked"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// whoAmIAnswer answers Dataverse's WhoAmI with status and body.
+type whoAmIAnswer struct {
+	next   http.RoundTripper
+	status int
+	body   string
+}
+
+func (w whoAmIAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/WhoAmI") {
+		return &http.Response{StatusCode: w.status, Status: http.StatusText(w.status), Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(w.body)), Request: req}, nil
+	}
+	return w.next.RoundTrip(req)
+}
+
+// Dataverse refusing the app for another reason than "not a member of the organization" (a
+// disabled application user, 401 for a token it does not accept) is a verdict: missing, never
+// "not checked", which lets preflight exit 0; a 5xx is not checked, never ok.
+func TestPreflightDataverseRefusalIsMissing(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{http.StatusForbidden, `{"error":{"code":"0x80040225","message":"The specified user is either disabled or is not a member of any business unit."}}`, "missing: Dataverse application user in msdyn_viva"},
+		{http.StatusUnauthorized, `{"error":{"code":"0x80048306","message":"unauthorized"}}`, "missing: Dataverse application user in msdyn_viva"},
+		{http.StatusServiceUnavailable, `{"error":{"code":"0x80072321","message":"busy"}}`, "unchecked: Dataverse application user in msdyn_viva"},
+	} {
+		cl, sb, api := start(t)
+		signInOnly(t, sb, api)
+		if err := sb.Mutate(func() error { return api.AddAppUser(powerplatformapi.VivaUniqueName, sandbox.ClientID) }); err != nil {
+			t.Fatal(err)
+		}
+		hc := *cl.http
+		hc.Transport = whoAmIAnswer{next: cl.http.Transport, status: c.status, body: c.body}
+		cl.http = &hc
+		out := statuses(cl.Preflight(context.Background(), preflightQuickstart))
+		if !strings.Contains(out, c.want) || strings.Contains(out, "ok: Dataverse") {
+			t.Errorf("%d: want %q:\n%s", c.status, c.want, out)
 		}
 	}
 }
