@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/c4sctl/c4sctl/pkg/providers/m365"
 	"github.com/c4sctl/c4sctl/pkg/providers/powerplatform"
@@ -229,6 +230,7 @@ func clientID(in Input, provs []string) string {
 //     CLI reference, https://developer.salesforce.com/docs/platform/salesforce-cli-reference/guide/
 //     (cli_reference_org_assign_permset and the org login / data pages).
 func Write(w io.Writer, in Input) {
+	in = shellInput(in)
 	tenant := or(in.TenantID, "TENANT_ID")
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	ids := identities(in)
@@ -555,4 +557,45 @@ func writeSalesforce(w io.Writer, n *Needs, in Input, method string, section fun
 		p("export SF_INSTANCE_URL=%s", inst)
 		p("export SF_ACCESS_TOKEN=\"$(sf org display --target-org c4sctl-admin --json | jq -r .result.accessToken)\"")
 	}
+}
+
+// shellInput makes the configuration's values (and the environment's) safe to paste into a shell:
+// the commands are printed for an admin to run, and a tenant_id, client_id, instance_url,
+// username or target_org is text from a configuration (or a variable) that may come from
+// anyone: a value of more than plain characters is single-quoted, and control characters (a
+// line break would end a comment line and start a command) are dropped.
+func shellInput(in Input) Input {
+	in.TenantID, in.ClientID = shellWord(in.TenantID), shellWord(in.ClientID)
+	in.SalesforceInstance, in.SalesforceUsername = shellWord(in.SalesforceInstance), shellWord(in.SalesforceUsername)
+	in.SalesforceTargetOrg = shellWord(in.SalesforceTargetOrg)
+	if in.ClientIDs != nil {
+		ids := make(map[string]string, len(in.ClientIDs))
+		for k, v := range in.ClientIDs {
+			ids[k] = shellWord(v)
+		}
+		in.ClientIDs = ids
+	}
+	return in
+}
+
+// shellWord is s as one shell word: itself when it holds only characters no shell interprets,
+// else single-quoted.
+func shellWord(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	plain := s != ""
+	for _, r := range s {
+		if !(r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_.:/@+=,%", r))) {
+			plain = false
+			break
+		}
+	}
+	if plain || s == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -169,3 +169,33 @@ func TestBootstrapSalesforceNamesOnlyWhatTheConfigurationGives(t *testing.T) {
 		})
 	}
 }
+
+// Values from the configuration reach the printed commands as single shell words: a tenant_id,
+// client_id, instance_url, username or target_org holding $(...), quotes, ; or a line break runs
+// nothing when the admin pastes the commands.
+func TestBootstrapQuotesConfigurationValuesForTheShell(t *testing.T) {
+	evil := "x$(touch /tmp/pwned);y'z\"\nrm -rf ~"
+	for _, sfAuth := range []string{"jwt_bearer", "sf_cli"} {
+		in := quickstart(map[string]string{"teams": "client_secret", "microsoft365": "managed_identity", "powerplatform": "client_secret", "salesforce": sfAuth},
+			map[string]string{"teams": evil, "microsoft365": evil})
+		in.TenantID, in.SalesforceInstance, in.SalesforceUsername, in.SalesforceTargetOrg = evil, evil, evil, evil
+		out := write(in)
+		if strings.Contains(out, "\nrm -rf") {
+			t.Errorf("%s: a line break in a value started a line:\n%s", sfAuth, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") || !strings.Contains(line, "touch /tmp/pwned") {
+				continue
+			}
+			if !strings.Contains(line, `'x$(touch /tmp/pwned);y'\''z"rm -rf ~'`) {
+				t.Errorf("%s: a value reaches a command unquoted: %s", sfAuth, line)
+			}
+		}
+	}
+	if got := shellWord("00000000-0000-0000-0000-000000000000"); got != "00000000-0000-0000-0000-000000000000" {
+		t.Errorf("a plain value is quoted: %s", got)
+	}
+	if got := shellWord("https://contoso.my.salesforce.com"); got != "https://contoso.my.salesforce.com" {
+		t.Errorf("a plain URL is quoted: %s", got)
+	}
+}
