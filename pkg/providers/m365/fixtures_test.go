@@ -166,4 +166,9 @@ func TestFixtureTeamsUserConfigurationsPage(t *testing.T) {
 	if _, err := DecodeUserConfigurationsPage([]byte(`{"value":[{"id":"u","effectivePolicyAssignments":[{"policyType":"TeamsMeetingPolicy","policyAssignment":{"displayName":"X","assignmentType":"inherited"}}]}]}`)); err == nil {
 		t.Error("assignment type inherited accepted")
 	}
+	// The Teams service's own spelling (Get-CsOnlineUser prints Direct) is read as Graph's.
+	got, err = DecodeUserConfigurationsPage([]byte(`{"value":[{"id":"U","effectivePolicyAssignments":[{"policyType":"TeamsMeetingPolicy","policyAssignment":{"displayName":"X","assignmentType":"Direct"}}]}]}`))
+	if err != nil || len(got["u"]) != 1 || got["u"][0].AssignmentType != "direct" {
+		t.Errorf("assignment type Direct: %v %+v", err, got)
+	}
 }

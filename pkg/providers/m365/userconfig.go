@@ -64,6 +64,11 @@ func userPolicies(u userConfiguration) ([]UserPolicy, error) {
 	ps := []UserPolicy{}
 	for _, e := range u.Effective {
 		a := e.Assignment
+		// Graph's JSON spells the enum direct / group (Learn policyAssignment); the Teams
+		// service's own objects (Get-CsOnlineUser's EffectivePolicyAssignments, public scripts
+		// printing it) say Direct / Group: either is read, so a capital letter does not throw
+		// away every seller's direct assignments.
+		a.AssignmentType = strings.ToLower(a.AssignmentType)
 		switch {
 		case e.PolicyType == "" || a.DisplayName == "":
 			return nil, fmt.Errorf("Teams user configuration %s: an effective policy assignment without policyType or policyAssignment.displayName", u.ID)
