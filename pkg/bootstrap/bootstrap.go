@@ -353,6 +353,9 @@ func writeGraphAndRoles(w io.Writer, n *Needs, appVar, spVar string, viaApp bool
 			opt := ""
 			if n.GraphOptional[perm] {
 				opt = " (optional: without it, manual steps)"
+				if perm == "TeamsUserConfiguration.Read.All" {
+					opt = " (optional: without it, " + m365.OptionalWithout(perm) + ")"
+				}
 			}
 			p("#      %s: %s%s", perm, strings.Join(n.GraphPermissions[perm], ", "), opt)
 		}

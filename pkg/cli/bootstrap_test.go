@@ -49,3 +49,30 @@ resource "salesforce_permission_set" "copilot" {
 		}
 	}
 }
+
+// The seller coverage reads the sellers' effective Teams policies with
+// TeamsUserConfiguration.Read.All (without it a seller's direct assignment of a policy with
+// transcription off is not seen, and status can call them ready): bootstrap grants it and
+// preflight checks it for a configuration whose coverage reads it (teams_* resources and the
+// sellers' licence assignment), never for one without Teams policies.
+func TestBootstrapAndPreflightAskForTheSellersEffectivePolicies(t *testing.T) {
+	const perm = "TeamsUserConfiguration.Read.All"
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	stdout, stderr, code := runCLI(t, "--dir", dir, "bootstrap")
+	if code != 0 || !strings.Contains(stdout, "#      "+perm+": seller coverage") || !strings.Contains(stdout, " "+perm+" ") {
+		t.Fatalf("bootstrap: exit %d, no %s:\n%s%s", code, perm, stdout, stderr)
+	}
+	stdout, stderr, code = runCLI(t, "--dir", dir, "--sandbox", "preflight")
+	if !strings.Contains(stdout, "Graph permission "+perm+": granted") {
+		t.Fatalf("preflight: exit %d, no %s check:\n%s%s", code, perm, stdout, stderr)
+	}
+	dir = writeConfig(t, map[string]string{"main.c4s.hcl": `
+provider "microsoft365" {}
+resource "m365_license_assignment" "sellers" {
+  group_name = "Sellers"
+}
+`})
+	if stdout, _, _ := runCLI(t, "--dir", dir, "bootstrap"); strings.Contains(stdout, perm) {
+		t.Errorf("bootstrap asks for %s without Teams policies:\n%s", perm, stdout)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/c4sctl/c4sctl/pkg/bootstrap"
 	"github.com/c4sctl/c4sctl/pkg/providers/attrs"
+	"github.com/c4sctl/c4sctl/pkg/providers/m365"
 	"github.com/c4sctl/c4sctl/pkg/spec"
 	"github.com/spf13/cobra"
 	"github.com/zclconf/go-cty/cty"
@@ -63,6 +64,16 @@ func bootstrapInput(g *Globals) (bootstrap.Input, error) {
 		if r.Schema != nil {
 			in.ProviderOf[r.Type] = r.Schema.Provider
 		}
+	}
+	// The seller coverage reads the sellers' effective Teams policies through Microsoft Graph
+	// (as preflight checks it: measuresTeamsCoverage).
+	var rs []m365.PreflightResource
+	for typ := range in.Resources {
+		rs = append(rs, m365.PreflightResource{Type: typ})
+	}
+	if measuresTeamsCoverage(rs) {
+		in.Resources[m365.SellerCoverage] = []string{"seller coverage (plan, drift, status)"}
+		in.ProviderOf[m365.SellerCoverage] = in.ProviderOf["m365_license_assignment"]
 	}
 	ev, _ := g.Evaluator()
 	reg := g.Registry()

@@ -95,7 +95,11 @@ func runPreflight(ctx context.Context, g *Globals) error {
 		c, err := m365Client(ctx, g)
 		if err == nil {
 			var r *m365.PreflightReport
-			if r, err = c.Preflight(ctx, microsoft, "welcome"); err == nil {
+			extra := []string{"welcome"}
+			if measuresTeamsCoverage(microsoft) {
+				extra = append(extra, m365.SellerCoverage)
+			}
+			if r, err = c.Preflight(ctx, microsoft, extra...); err == nil {
 				rep = r
 			}
 		}
@@ -345,4 +349,15 @@ func printWelcome(g *Globals, res *m365.WelcomeResult, send bool) {
 		fmt.Fprintf(w, "  failed: %s\n", f)
 	}
 	fmt.Fprintf(w, "It can take up to %d hours for the app to show for sellers in Outlook and the other Microsoft 365 apps; if it is still missing after %d hours, check the deployment and Outlook on the web's attachment handling policy.\n", m365.VisibilityHours, m365.VisibilityHours)
+}
+
+// measuresTeamsCoverage tells whether plan, drift and status compute the sellers' Teams policies
+// for these resources: a teams_* resource and an m365_license_assignment (the sellers' group).
+func measuresTeamsCoverage(rs []m365.PreflightResource) bool {
+	teamsRes, sellers := false, false
+	for _, r := range rs {
+		teamsRes = teamsRes || strings.HasPrefix(r.Type, "teams_")
+		sellers = sellers || r.Type == "m365_license_assignment"
+	}
+	return teamsRes && sellers
 }

@@ -28,7 +28,20 @@ type Requirement struct {
 	Optional bool
 }
 
-// Requirements by resource type, plus "welcome" for `c4sctl welcome --send`.
+// SellerCoverage is the Requirements key of the seller coverage's reads (a configuration with a
+// teams_* resource and an m365_license_assignment: its group is the sellers).
+const SellerCoverage = "seller_coverage"
+
+// OptionalWithout says what happens without an optional Graph permission (alternatives joined
+// by " or ").
+func OptionalWithout(perm string) string {
+	if perm == "TeamsUserConfiguration.Read.All" {
+		return "the sellers' Teams policies are computed from the group assignments, and a seller's direct assignment is not seen"
+	}
+	return "manual steps or no mail"
+}
+
+// Requirements by resource type, plus "welcome" for `c4sctl welcome --send` and SellerCoverage.
 var Requirements = map[string]Requirement{
 	"teams_meeting_policy":   {Roles: []string{"Teams Administrator"}},
 	"teams_app_setup_policy": {Roles: []string{"Teams Administrator"}},
@@ -42,6 +55,10 @@ var Requirements = map[string]Requirement{
 	"teams_app":              {Permissions: [][]string{{"AppCatalog.Read.All", "AppCatalog.ReadWrite.All", "Directory.Read.All"}}},
 	"teams_app_availability": {Permissions: [][]string{{"CopilotPackages.Read.All", "CopilotPackages.ReadWrite.All"}}},
 	"welcome":                {Optional: true, Permissions: [][]string{{"Mail.Send"}, {"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}}},
+	// seller_coverage: the sellers' effective Teams policies (plan, drift, status) from Graph's
+	// Teams user configurations; without it they are computed from the group assignments and
+	// a seller's direct assignment (a policy with transcription off) is not seen.
+	SellerCoverage: {Optional: true, Permissions: [][]string{{"TeamsUserConfiguration.Read.All"}}},
 }
 
 // PreflightResource is one resource of the configuration.
@@ -349,7 +366,7 @@ func (c *Client) Preflight(ctx context.Context, resources []PreflightResource, e
 		case ok:
 			add("ok", "Graph permission %s: granted, needed by %s", key, strings.Join(n.by, ", "))
 		case n.optional:
-			add("warn", "Graph permission %s: missing, used by %s (without it: manual steps or no mail)", key, strings.Join(n.by, ", "))
+			add("warn", "Graph permission %s: missing, used by %s (without it: %s)", key, strings.Join(n.by, ", "), OptionalWithout(key))
 		default:
 			add("missing", "Graph permission %s: missing, needed by %s", key, strings.Join(n.by, ", "))
 		}
