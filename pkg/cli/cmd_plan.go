@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/c4sctl/c4sctl/pkg/state"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
+	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/term"
 )
 
@@ -675,9 +677,25 @@ func writeApplyOutcome(w io.Writer, pl *plan.Plan, res *apply.Result) {
 		if pl.Destroy {
 			// Terraform's "Destroy complete! Resources: N destroyed."; the objects that cannot
 			// be deleted are counted apart, since they still exist.
+			// The objects already gone are counted apart from those left in place: "left as
+			// they are (they cannot be deleted)" is untrue of an object that no longer exists.
+			var kept, gone int
+			for _, rc := range pl.Changes {
+				if rc.Action != providers.Forget || rc.Data {
+					continue
+				}
+				if rc.Before == cty.NilVal || rc.Before.IsNull() || slices.Contains(rc.Notes, plan.NoteGone) {
+					gone++
+				} else {
+					kept++
+				}
+			}
 			forgot := ""
-			if n := pl.Summary().Forget; n > 0 {
-				forgot = fmt.Sprintf(" %d removed from state and left as they are (they cannot be deleted).", n)
+			if kept > 0 {
+				forgot = fmt.Sprintf(" %d removed from state and left as they are (they cannot be deleted).", kept)
+			}
+			if gone > 0 {
+				forgot += fmt.Sprintf(" %d removed from state (they no longer existed).", gone)
 			}
 			fmt.Fprintf(w, "\nDestroy complete! Resources: %d destroyed.%s\n", destroy, forgot)
 			return

@@ -269,3 +269,22 @@ func TestDestroyFullQuickstart(t *testing.T) {
 		t.Fatalf("plan --destroy after destroy: exit %d, want 0 and nothing to do\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// destroy's verdict counts an object that no longer existed (the connected app the guide has the
+// admin install by hand, never installed) apart from those left in place: "left as they are
+// (they cannot be deleted)" is untrue of it.
+func TestDestroyCountsObjectsAlreadyGoneApart(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "examples", "quickstart", "main.c4s.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(b)})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != ExitApplyPending {
+		t.Fatalf("apply exit %d, want %d (the connected app is a manual step)\n%s\n%s", code, ExitApplyPending, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "destroy", "--auto-approve")
+	if code != 0 || !strings.Contains(stdout, "Destroy complete! Resources: 3 destroyed. 3 removed from state and left as they are (they cannot be deleted). 1 removed from state (they no longer existed).") {
+		t.Fatalf("destroy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

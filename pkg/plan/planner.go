@@ -509,7 +509,7 @@ func (p *Planner) planOrphans(ctx context.Context) ([]*ResourceChange, hcl.Diagn
 			rc.Reason = couldNotReadReason(sr.ID, live.Deferred) + orphanNote(addr)
 		case live.ID == "" || rc.Before.IsNull():
 			rc.Action = providers.Forget
-			rc.Notes = append(rc.Notes, "the object no longer exists; it is removed from state")
+			rc.Notes = append(rc.Notes, NoteGone)
 		case s.Singleton:
 			rc.Action = providers.Forget
 			rc.Notes = append(rc.Notes, "this object cannot be deleted; c4sctl stops managing it and leaves it as it is")
@@ -543,6 +543,10 @@ func sameObjectID(a, b string) bool {
 	}
 	return len(a) == 15 && len(b) == 18 && b[:15] == a
 }
+
+// NoteGone is the note of an orphan forgotten because its object no longer exists (apply and
+// destroy count it apart from the objects left in place).
+const NoteGone = "the object no longer exists; it is removed from state"
 
 // orphanNote ends the reason of an object removed from the configuration that could not be read.
 func orphanNote(addr string) string {
