@@ -171,6 +171,12 @@ func identities(in Input) []*identity {
 			continue
 		}
 		k := kindOf(m)
+		if m == "azure_cli" && in.ClientIDs[prov] != "" {
+			// azure_cli with the block's client_id: the CLI is signed in as that app's service
+			// principal (a pipeline's azure/login, examples/github-actions), not as a person; the
+			// app needs what any app registration needs.
+			k = "app"
+		}
 		id := by[k]
 		if id == nil {
 			id = &identity{kind: k}
@@ -413,6 +419,13 @@ func writeApp(w io.Writer, n *Needs, in Input, id *identity, methods map[string]
 			p("az ad app federated-credential create --id \"$APP_ID\" --parameters \\")
 			p("  '{\"name\":\"c4sctl-ci\",\"issuer\":\"https://token.actions.githubusercontent.com\",\"subject\":\"repo:OWNER/REPO:environment:production\",\"audiences\":[\"api://AzureADTokenExchange\"]}'")
 			p("#    In the CI job: AZURE_TENANT_ID, AZURE_CLIENT_ID=$APP_ID and AZURE_FEDERATED_TOKEN_FILE (the job's OIDC token).")
+		case "azure_cli":
+			p("#    The Azure CLI signed in as this app's service principal (auth = \"azure_cli\" with client_id), as a")
+			p("#    pipeline's azure/login does: federate the CI system's tokens (no secret); subject as your CI names")
+			p("#    the job, e.g. GitHub Actions: repo:OWNER/REPO:environment:production (and :pull_request, :ref:refs/heads/main).")
+			p("az ad app federated-credential create --id \"$APP_ID\" --parameters \\")
+			p("  '{\"name\":\"c4sctl-ci\",\"issuer\":\"https://token.actions.githubusercontent.com\",\"subject\":\"repo:OWNER/REPO:environment:production\",\"audiences\":[\"api://AzureADTokenExchange\"]}'")
+			p("#    In the CI job: azure/login with client-id $APP_ID, tenant-id %s and allow-no-subscriptions: true.", tenant)
 		}
 	}
 }

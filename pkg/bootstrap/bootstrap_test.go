@@ -199,3 +199,36 @@ func TestBootstrapQuotesConfigurationValuesForTheShell(t *testing.T) {
 		t.Errorf("a plain URL is quoted: %s", got)
 	}
 }
+
+// azure_cli with the block's client_id is a service principal signed in to the Azure CLI (the
+// GitHub Actions example's azure/login): bootstrap sets up that app registration (Graph
+// application permissions, admin consent, the Teams Administrator role on its service
+// principal, federation, the Power Platform registration and the Dataverse application user),
+// not the roles of whoever runs the script; without client_id it is still a person.
+func TestBootstrapAzureCLIServicePrincipal(t *testing.T) {
+	const app = "0f2e4c6a-8b1d-4e3f-9a5c-7d6e8f0a1b2c"
+	all := map[string]string{"microsoft365": "azure_cli", "teams": "azure_cli", "powerplatform": "azure_cli"}
+	out := write(quickstart(all, map[string]string{"microsoft365": app, "teams": app, "powerplatform": app}))
+	for _, w := range []string{
+		"APP_ID=" + app, `az ad app permission admin-consent --id "$APP_ID"`,
+		`"principalId\":\"$SP_ID\",\"roleDefinitionId\":\"69091246-20e8-4a56-aa4d-066075b2a7a8\"`,
+		`az ad app federated-credential create --id "$APP_ID"`, "azure/login with client-id $APP_ID",
+		`pac admin application register --application-id "$APP_ID"`,
+		`--user "$APP_ID" --role "System Administrator" --application-user`,
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("lacks %q:\n%s", w, out)
+		}
+	}
+	for _, n := range []string{"signed-in-user", "A person signs in", "az ad app create", "credential reset"} {
+		if strings.Contains(out, n) {
+			t.Errorf("has %q:\n%s", n, out)
+		}
+	}
+	if bad := usedBeforeSet(out); len(bad) > 0 {
+		t.Errorf("variables used before they are set: %q", bad)
+	}
+	if out := write(quickstart(all, nil)); !strings.Contains(out, "A person signs in") || strings.Contains(out, "az ad app federated-credential") {
+		t.Errorf("azure_cli without client_id is not a person's setup:\n%s", out)
+	}
+}

@@ -76,3 +76,31 @@ resource "m365_license_assignment" "sellers" {
 		t.Errorf("bootstrap asks for %s without Teams policies:\n%s", perm, stdout)
 	}
 }
+
+// The GitHub Actions example's provider blocks (auth = "azure_cli" with client_id: azure/login
+// signs the CLI in as that app) get the app registration's setup; a person's azure_cli is not
+// turned into one by an AZURE_CLIENT_ID left in the environment (the Azure CLI ignores it).
+func TestBootstrapAzureCLIWithClientIDIsTheApp(t *testing.T) {
+	const app = "0f2e4c6a-8b1d-4e3f-9a5c-7d6e8f0a1b2c"
+	body := func(clientID string) string {
+		return `
+provider "teams" {
+  auth = "azure_cli"
+  ` + clientID + `
+}
+resource "teams_meeting_policy" "global" {
+  identity            = "Global"
+  allow_transcription = true
+}
+`
+	}
+	stdout, stderr, code := runCLI(t, "--dir", writeConfig(t, map[string]string{"main.c4s.hcl": body(`client_id = "` + app + `"`)}), "bootstrap")
+	if code != 0 || !strings.Contains(stdout, "APP_ID="+app) || !strings.Contains(stdout, `"principalId\":\"$SP_ID\"`) || strings.Contains(stdout, "signed-in-user") {
+		t.Errorf("exit %d, %s\n%s", code, stderr, stdout)
+	}
+	t.Setenv("AZURE_CLIENT_ID", app)
+	stdout, stderr, code = runCLI(t, "--dir", writeConfig(t, map[string]string{"main.c4s.hcl": body("")}), "bootstrap")
+	if code != 0 || strings.Contains(stdout, app) || !strings.Contains(stdout, "signed-in-user") {
+		t.Errorf("exit %d, %s\n%s", code, stderr, stdout)
+	}
+}

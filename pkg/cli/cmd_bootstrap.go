@@ -121,7 +121,13 @@ func bootstrapInput(g *Globals) (bootstrap.Input, error) {
 			in.SalesforceTargetOrg = known(v, "target_org")
 		default:
 			in.TenantID = firstOf(in.TenantID, known(v, "tenant_id"), g.Getenv("AZURE_TENANT_ID"))
-			in.ClientIDs[name] = firstOf(known(v, "client_id"), g.Getenv("AZURE_CLIENT_ID"))
+			if auth == "azure_cli" {
+				// The Azure CLI ignores AZURE_CLIENT_ID: only a client_id the block names says that
+				// the CLI is signed in as that app's service principal (a pipeline's azure/login).
+				in.ClientIDs[name] = known(v, "client_id")
+			} else {
+				in.ClientIDs[name] = firstOf(known(v, "client_id"), g.Getenv("AZURE_CLIENT_ID"))
+			}
 		}
 	}
 	return in, nil
