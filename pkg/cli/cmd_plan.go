@@ -497,10 +497,31 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 	}
 	f.targets, f.exclude, f.refreshOnly, f.destroy = pf.Options.Targets, pf.Options.Exclude, pf.Options.RefreshOnly, pf.Options.Destroy
 	fmt.Fprintf(g.Stdout, "Applying the plan saved in %s at %s; reading the live objects again first.\n", path, pf.CreatedAt.Format(time.RFC3339))
+	// The plan shown is the one plan shows, seller coverage included (as apply without a file).
+	var coverage func(*plan.Plan) (*plan.Coverage, error)
+	stopCoverage := func() {}
+	if !f.destroy {
+		coverage, stopCoverage = startCoverage(ctx, g)
+	}
 	fresh, diags, err := s.planDiags(ctx, f)
 	if err != nil {
+		stopCoverage()
 		return err
 	}
+	// What the saved plan is compared with is the plan of the resources alone.
+	covered := func() error {
+		if coverage == nil {
+			return nil
+		}
+		c := coverage
+		coverage = nil
+		return withCoverage(g, fresh, c)
+	}
+	defer func() {
+		if coverage != nil {
+			stopCoverage()
+		}
+	}()
 	doc, err := plan.ToJSON(fresh, plan.JSONOptions{C4sctlVersion: Version, Diagnostics: diags})
 	if err != nil {
 		return err
@@ -513,6 +534,9 @@ func applySaved(ctx context.Context, g *Globals, path string, f *planFlags) erro
 	}
 	if stale := planfile.Stale(pf, doc, planfile.Fingerprints(fresh)); len(stale) > 0 {
 		return &exitError{code: ExitStalePlan, err: fmt.Errorf("the saved plan %s is STALE: things changed since it was made, and nothing was applied:\n  - %s\nMake a new plan (`%s`), review it and apply that", path, strings.Join(stale, "\n  - "), g.command("plan", "--out", path))}
+	}
+	if err := covered(); err != nil {
+		return err
 	}
 	plan.Render(g.Stdout, fresh, g.colors(g.Stdout))
 	writeExcluded(g.Stdout, plan.Excluded(g.config, f.exclude))

@@ -374,3 +374,23 @@ func TestSellerCoverageCountsTheLicence(t *testing.T) {
 		t.Fatalf("plan with every seller licensed: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// apply PLAN_FILE shows the seller coverage too: with nothing to change and a seller not
+// covered, it never says "No changes".
+func TestApplySavedPlanShowsSellerCoverage(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": coverageBase})
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply: %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", "user00005@contoso-sandbox.onmicrosoft.com"); code != 0 {
+		t.Fatalf("assign: %d %s", code, stderr)
+	}
+	planFile := filepath.Join(dir, "plan.bin")
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "plan", "--out", planFile); code != 0 {
+		t.Fatalf("plan --out: %d\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", planFile)
+	if code != 0 || strings.Contains(stdout, "No changes") || !strings.Contains(stdout, "1 NOT covered: meeting policy AllOff assigned directly") {
+		t.Fatalf("apply PLAN_FILE with a seller on AllOff: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
