@@ -559,7 +559,7 @@ func sellerChecks(ctx context.Context, g *Globals, rep *status.Report, pl *plan.
 		}
 		rep.Add(status.Check{ID: "sellers:" + c.ID, Step: c.Step, Status: c.Status, Detail: d})
 	}
-	rep.Note("a seller is ready when every per-seller check made passes (licence, add-in, Teams app, transcription, and their Salesforce user: matched, active, holding the permission set, API Enabled, let through by the connected app)")
+	rep.Note("a seller is ready when every per-seller check is made and passes (a check not made holds every seller back; licence, add-in, Teams app, transcription, and their Salesforce user: matched, active, holding the permission set, API Enabled, let through by the connected app)")
 	return nil
 }
 

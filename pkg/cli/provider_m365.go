@@ -202,8 +202,12 @@ at a time, and records whom it mailed in .c4sctl/welcome-sent.json so a rerun ne
 twice. The app can take up to 48 hours to show for sellers.
 
 --ready-only mails only the sellers ` + "`c4sctl status`" + ` finds ready (licensed, the Outlook add-in
-deployed to them, a Teams setup policy that installs the app, transcription on) and prints how
-many it skipped and why; they are not recorded, so a later run mails them once they are ready.`,
+deployed to them, a Teams setup policy that installs the app, transcription on, their Salesforce
+user ready) and prints how many it skipped and why; they are not recorded, so a later run mails
+them once they are ready. Ready means known to be ready: while a check cannot be made (Salesforce
+or Graph cannot be read, the app availability API refuses), no seller is ready and none is mailed;
+send without --ready-only to mail them anyway, deliberately. Skipping sellers is what
+--ready-only asks for: the exit code is 0 (c4sctl status exits 2 while a seller is not ready).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -244,9 +248,11 @@ many it skipped and why; they are not recorded, so a later run mails them once t
 					return fmt.Errorf("--ready-only checks the configuration's seller group %s, not %s: drop --group", rep.Sellers.Group, group)
 				}
 				notReady = rep.Sellers.NotReady()
+				// A check that could not be made holds every seller back: --ready-only means known
+				// to be ready, and what was not checked is not known.
 				for _, c := range rep.Sellers.Checks {
 					if c.Readiness && c.Status == status.NotChecked {
-						fmt.Fprintf(g.Stderr, "Warning: --ready-only: %q was not checked (%s); sellers are not held back for it\n", c.Title, c.Detail)
+						fmt.Fprintf(g.Stderr, "Warning: --ready-only: %q was not checked (%s): no seller is known to be ready, so none is mailed. Make the check possible (see why), or, if you know the sellers are ready by other means, send deliberately without --ready-only.\n", c.Title, c.Detail)
 					}
 				}
 			}

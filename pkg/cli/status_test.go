@@ -282,6 +282,7 @@ func TestWelcomeReadyOnlySkipsSellersNotReady(t *testing.T) {
 		return stdout
 	}
 	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app") // else the connected app check is not made and no seller is ready
 	out := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
 	for _, want := range []string{"Sent 3, failed 0.", "Skipped 197 seller(s) not ready", "190: Outlook add-in not deployed to them", "or they may not use it, no Salesforce user matched"} {
 		if !strings.Contains(out, want) {
@@ -359,6 +360,7 @@ func TestStatusSellersOnPoliciesAssignedByHand(t *testing.T) {
 		return stdout
 	}
 	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app") // else the connected app check is not made and no seller is ready
 	assigned := time.Now().UTC().Add(-time.Second)
 	run(0, "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--group", "Sellers", "--rank", "1")
 	run(0, "sandbox", "teams", "assign", "TeamsAppSetupPolicy", "FirstlineWorker", "--group", "Sellers", "--rank", "1")
@@ -408,6 +410,7 @@ func TestStatusSellersWithTheAppBlocked(t *testing.T) {
 		return stdout
 	}
 	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app") // else the connected app check is not made and no seller is ready
 	r, _, _ := statusJSON(t, "--dir", dir, "--sandbox")
 	// 7 sellers are held back by their Salesforce users in the seeded org.
 	if r.Sellers.Ready != 193 {
@@ -499,5 +502,51 @@ func TestStatusSalesforceReadsAreFew(t *testing.T) {
 	t.Logf("%d Salesforce requests in all (the plan's refresh included)", all)
 	if all == 0 || all > 25 {
 		t.Errorf("status sent %d Salesforce requests for 200 sellers", all)
+	}
+}
+
+// --ready-only means known to be ready. With Salesforce down (every request 500, its token
+// endpoint included) the sellers' Salesforce checks cannot be made: before, they held nobody
+// back and welcome mailed all 200, the seller without a Salesforce user and the inactive ones
+// included, and status... Now no seller is ready: status counts 0, welcome mails nobody, skips the
+// 200 as not checked and says what the admin can do. With Salesforce back, the 193 ready sellers
+// are mailed and the 7 held back by their Salesforce users are still skipped.
+func TestWelcomeReadyOnlySkipsSellersNotChecked(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	run := func(want int, args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout, stderr
+	}
+	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app") // the connected app's check is made
+	t.Setenv("C4S_SANDBOX_FAULTS", "down=salesforce")
+
+	r, code, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Sellers == nil || r.Sellers.Ready != 0 {
+		t.Fatalf("status with Salesforce down: exit %d, sellers %+v, want 2 and 0 ready", code, r.Sellers)
+	}
+	for _, s := range r.Sellers.List {
+		if s.Ready || len(s.NotChecked) == 0 || s.NotChecked[0] != checkSFUser {
+			t.Fatalf("%s: ready %v, not checked %q", s.UPN, s.Ready, s.NotChecked)
+		}
+	}
+	out, errOut := run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	for _, want := range []string{"0 to mail", "Skipped 200 seller(s) not ready", "200: not checked: the Salesforce provider could not be configured: ", "failed: 500", "Sent 0, failed 0."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("welcome --ready-only with Salesforce down lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "no seller is known to be ready, so none is mailed") || !strings.Contains(errOut, "send deliberately without --ready-only") {
+		t.Errorf("no warning saying what the admin can do:\n%s", errOut)
+	}
+
+	t.Setenv("C4S_SANDBOX_FAULTS", "")
+	out, _ = run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	if !strings.Contains(out, "0 mailed before, 193 to mail") || !strings.Contains(out, "Sent 193, failed 0.") || !strings.Contains(out, "Skipped 7 seller(s) not ready") {
+		t.Errorf("welcome --ready-only with Salesforce back:\n%s", out)
 	}
 }

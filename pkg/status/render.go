@@ -212,6 +212,13 @@ func (sl *Sellers) why(s Seller) string {
 	for _, id := range s.Failed {
 		out = append(out, title[id])
 	}
+	seen := map[string]bool{}
+	for _, r := range sl.reasons(Seller{NotChecked: s.NotChecked, Ready: false}) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
 	return strings.Join(out, "; ")
 }
 

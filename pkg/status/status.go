@@ -108,11 +108,17 @@ type SellerCheck struct {
 type Seller struct {
 	ID  string `json:"id"`
 	UPN string `json:"user_principal_name"`
-	// Ready: no readiness check failed (checks not made are listed in the report's seller checks).
+	// Ready: every readiness check was made for this seller and passed. A readiness check that
+	// could not be made (Salesforce or Graph could not be read, the app's availability API
+	// refused) leaves the seller not ready: ready is a promise, and what was not checked counts
+	// against it.
 	Ready bool `json:"ready"`
 	// Failed lists the ids of the checks this seller fails.
-	Failed   []string   `json:"failed"`
-	Welcomed *time.Time `json:"welcomed,omitempty"`
+	Failed []string `json:"failed"`
+	// NotChecked lists the ids of the readiness checks that could not be made for anyone (the
+	// seller check's Detail says why); empty: left out of JSON.
+	NotChecked []string   `json:"not_checked,omitempty"`
+	Welcomed   *time.Time `json:"welcomed,omitempty"`
 	// SalesforceUser is the username of the Salesforce user matched to a seller who fails a
 	// Salesforce check ("" otherwise: none matched, all passed, or Salesforce not compared).
 	SalesforceUser string `json:"salesforce_username,omitempty"`
@@ -258,7 +264,13 @@ func SellerListSkipping(group string, sellers []Seller, checks []SellerCheck, fa
 		s := &out.List[i]
 		s.Failed = []string{}
 		s.Ready = true
+		s.NotChecked = nil
 		for _, c := range out.Checks {
+			if c.Readiness && c.Status == NotChecked {
+				s.NotChecked = append(s.NotChecked, c.ID)
+				s.Ready = false
+				continue
+			}
 			if failed[c.ID][strings.ToLower(s.ID)] {
 				s.Failed = append(s.Failed, c.ID)
 				if c.Readiness {
@@ -275,26 +287,39 @@ func SellerListSkipping(group string, sellers []Seller, checks []SellerCheck, fa
 }
 
 // NotReady maps the lower-case id of each seller who is not ready to why (the readiness checks
-// they fail, by title): what `welcome --ready-only` leaves out.
+// they fail, by title, then "not checked: WHY" for each reason a readiness check could not be
+// made): what `welcome --ready-only` leaves out.
 func (s *Sellers) NotReady() map[string]string {
-	title := map[string]string{}
-	ready := map[string]bool{}
-	for _, c := range s.Checks {
-		title[c.ID] = c.Failure
-		ready[c.ID] = c.Readiness
-	}
 	out := map[string]string{}
 	for _, x := range s.List {
 		if x.Ready {
 			continue
 		}
-		var why []string
-		for _, id := range x.Failed {
-			if ready[id] {
-				why = append(why, title[id])
-			}
-		}
-		out[strings.ToLower(x.ID)] = strings.Join(why, ", ")
+		out[strings.ToLower(x.ID)] = strings.Join(s.reasons(x), ", ")
 	}
 	return out
+}
+
+// reasons says why a seller is not ready: the failure of each readiness check they fail, then
+// each distinct reason a readiness check was not made.
+func (s *Sellers) reasons(x Seller) []string {
+	byID := map[string]SellerCheck{}
+	for _, c := range s.Checks {
+		byID[c.ID] = c
+	}
+	var why []string
+	for _, id := range x.Failed {
+		if c := byID[id]; c.Readiness {
+			why = append(why, c.Failure)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range x.NotChecked {
+		d := "not checked: " + byID[id].Detail
+		if !seen[d] {
+			seen[d] = true
+			why = append(why, d)
+		}
+	}
+	return why
 }

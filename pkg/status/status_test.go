@@ -71,9 +71,11 @@ func TestSellersReadinessAndWhy(t *testing.T) {
 		{ID: "welcomed", Failure: "not welcomed"},
 	}
 	failed := map[string]map[string]bool{"licence": {"u2": true}, "welcomed": {"u1": true, "u2": true}}
+	// A readiness check not made leaves every seller not ready: ready is a promise, and the
+	// add-in was not checked for anyone.
 	sl := SellerList("Sellers", sellers, checks, failed)
-	if sl.Total != 3 || sl.Ready != 2 {
-		t.Fatalf("total %d ready %d", sl.Total, sl.Ready)
+	if sl.Total != 3 || sl.Ready != 0 {
+		t.Fatalf("total %d ready %d, want 0 ready while the add-in is not checked", sl.Total, sl.Ready)
 	}
 	if sl.Checks[0].Passed != 2 || sl.Checks[0].Failed != 1 || sl.Checks[0].Status != NotDone {
 		t.Errorf("licence %+v", sl.Checks[0])
@@ -81,10 +83,14 @@ func TestSellersReadinessAndWhy(t *testing.T) {
 	if sl.Checks[1].Status != NotChecked || sl.Checks[1].Passed != 0 {
 		t.Errorf("a check not made was counted: %+v", sl.Checks[1])
 	}
-	// Not welcomed is no reason to hold a seller back; no licence is.
 	nr := sl.NotReady()
-	if len(nr) != 1 || nr["u2"] != "no licence" {
-		t.Errorf("not ready %v", nr)
+	if len(nr) != 3 || nr["u2"] != "no licence, not checked: API unavailable" || nr["u1"] != "not checked: API unavailable" || nr["u3"] != "not checked: API unavailable" {
+		t.Errorf("not ready %q", nr)
+	}
+	for _, s := range sl.List {
+		if s.Ready || len(s.NotChecked) != 1 || s.NotChecked[0] != "addin" {
+			t.Errorf("%s: ready %v, not checked %q", s.UPN, s.Ready, s.NotChecked)
+		}
 	}
 	if sl.List[0].UPN != "a@x" {
 		t.Errorf("sellers not sorted by UPN: %+v", sl.List)
@@ -98,7 +104,28 @@ func TestSellersReadinessAndWhy(t *testing.T) {
 	}
 	var b bytes.Buffer
 	WriteHuman(&b, r)
-	for _, want := range []string{"1 seller: NOT ready: no licence; not welcomed, e.g. a@x", "1 seller: ready, but not welcomed, e.g. b@x", "addin", "not checked  -       -       API unavailable"} {
+	for _, want := range []string{"1 seller: NOT ready: no licence; not welcomed; not checked: API unavailable, e.g. a@x", "1 seller: NOT ready: not welcomed; not checked: API unavailable, e.g. b@x",
+		"1 seller: NOT ready: not checked: API unavailable, e.g. c@x", "addin", "not checked  -       -       API unavailable", "Sellers (group Sellers): 3, 0 ready"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("human output lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	// Once the add-in is checked (and everyone has it), not welcomed is no reason to hold a
+	// seller back; no licence is.
+	checks[1] = SellerCheck{ID: "addin", Failure: "no add-in", Readiness: true}
+	sl = SellerList("Sellers", []Seller{{ID: "U1", UPN: "b@x"}, {ID: "U2", UPN: "a@x"}, {ID: "U3", UPN: "c@x"}}, checks, failed)
+	if sl.Ready != 2 {
+		t.Fatalf("add-in checked: ready %d, want 2", sl.Ready)
+	}
+	if nr := sl.NotReady(); len(nr) != 1 || nr["u2"] != "no licence" {
+		t.Errorf("not ready %q", nr)
+	}
+	b.Reset()
+	r.Sellers = sl
+	r.Finish()
+	WriteHuman(&b, r)
+	for _, want := range []string{"1 seller: NOT ready: no licence; not welcomed, e.g. a@x", "1 seller: ready, but not welcomed, e.g. b@x"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("human output lacks %q:\n%s", want, b.String())
 		}
@@ -195,7 +222,7 @@ func TestSellersFixesAndSalesforceUser(t *testing.T) {
 	var h, md bytes.Buffer
 	WriteHuman(&h, r)
 	WriteMarkdown(&md, r)
-	for _, want := range []string{"To fix: salesforce_active (1 seller): reactivate them", "NOT ready: inactive, e.g. a@x (Salesforce user a@sf)"} {
+	for _, want := range []string{"To fix: salesforce_active (1 seller): reactivate them", "NOT ready: inactive; not checked: app not installed, e.g. a@x (Salesforce user a@sf)"} {
 		if !strings.Contains(h.String(), want) {
 			t.Errorf("human output lacks %q:\n%s", want, h.String())
 		}
