@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -286,5 +287,49 @@ func TestDestroyCountsObjectsAlreadyGoneApart(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "destroy", "--auto-approve")
 	if code != 0 || !strings.Contains(stdout, "Destroy complete! Resources: 3 destroyed. 3 removed from state and left as they are (they cannot be deleted). 1 removed from state (they no longer existed).") {
 		t.Fatalf("destroy exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// An orphan whose recorded attributes do not say its target (state edited by hand, or written
+// before the target was recorded) is still read by its id, as before orphans were read from
+// state: a licence assignment whose state lacks group_id and group_name plans its destroy, not
+// "could not be read".
+func TestOrphanLicenceWithoutTargetInStateIsReadByID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("deploys the whole quickstart")
+	}
+	deployed, src := deployFullQuickstart(t)
+	dir := copyDeployment(t, deployed)
+	path := filepath.Join(dir, ".c4sctl", "state.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range st["resources"].([]any) {
+		if r := r.(map[string]any); r["type"] == "m365_license_assignment" {
+			attrs := r["attributes"].(map[string]any)
+			delete(attrs, "group_id")
+			delete(attrs, "group_name")
+		}
+	}
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.c4s.hcl"), []byte(withoutBlocks(t, src, "m365_license_assignment.sellers")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "plan", "--detailed-exitcode")
+	if code != 2 || strings.Contains(stdout+stderr, "could not be read") || !strings.Contains(stdout, "m365_license_assignment.sellers will be destroyed") {
+		t.Fatalf("plan exit %d, want 2 destroying the licence assignment\n%s\n%s", code, stdout, stderr)
+	}
+	if stdout, stderr, code := runCLI(t, "--dir", dir, "--sandbox", "--no-color", "apply", "--auto-approve"); code != 0 {
+		t.Fatalf("apply exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }

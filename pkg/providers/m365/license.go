@@ -634,6 +634,11 @@ func (c *Client) readLicense(ctx context.Context, req providers.ReadRequest) (pr
 		// nothing to read; the assignment is planned as new and checked at apply.
 		return absent, nil
 	}
+	if _, terr := licenseTarget(cfg); !cfg.IsNull() && terr != nil && req.Prior != cty.NilVal && !req.Prior.IsNull() && cfg.RawEquals(req.Prior) && req.ID != "" {
+		// An orphan located by what state recorded, but state holds no target (edited by
+		// hand, or written before group_id was recorded): the id says which it was.
+		cfg = cty.NullVal(cfg.Type())
+	}
 	if cfg.IsNull() {
 		// Removed from configuration: rebuild the target from the id.
 		var err error
