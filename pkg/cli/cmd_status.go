@@ -597,6 +597,10 @@ func deployedTo(ctx context.Context, m *m365.Client, dep *m365.Deployment, selle
 	return out, nil
 }
 
+// fallbackNotChecked is why the Teams checks are not made when Graph's per-user effective
+// policies (GET /v1.0/admin/teams/userConfigurations) cannot be read.
+const fallbackNotChecked = "direct policy assignments cannot be read without Graph's TeamsUserConfiguration.Read.All; grant it (see `c4sctl bootstrap`) or check the users in the Teams admin center"
+
 func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerGID string, managesApp bool, members []m365.Member, appID string,
 	fail func(id, user string), notChecked func(id, why string), checks []status.SellerCheck, idx map[string]int, pinSources map[string]*time.Time) error {
 	cl, err := g.Client(ctx, "teams")
@@ -660,13 +664,24 @@ func teamsChecks(ctx context.Context, g *Globals, m *m365.Client, group, sellerG
 			}
 		}
 	}
-	via := "the effective policies Microsoft Graph reports (userConfigurations)"
 	if res.Source != teams.SourceGraph {
-		via = "computed from the group policy assignments by rank, then Global (Graph's effective policies could not be read: " + clipNote(graph.why) + "); direct user assignments are not seen"
-	} else if res.NotInGraph > 0 {
+		// Computed from the group assignments, a seller's direct assignment (Grant-Cs...Policy
+		// -Identity) is unseen and wins over them: whatever the groups give, the policy the
+		// seller gets is unknown, so neither check is made (plan and drift count the computed
+		// policies and say so in a note; readiness is a promise).
+		why := fallbackNotChecked + " (Graph's effective policies could not be read: " + clipNote(graph.why) + ")"
+		notChecked(checkTranscription, why)
+		if appID != "" {
+			notChecked(checkTeamsApp, why)
+		}
+	}
+	via := "the effective policies Microsoft Graph reports (userConfigurations)"
+	if res.NotInGraph > 0 {
 		via += fmt.Sprintf("; %d seller(s) Graph did not list computed from the group assignments", res.NotInGraph)
 	}
-	checks[idx[checkTranscription]].Detail = via
+	if checks[idx[checkTranscription]].Status != status.NotChecked {
+		checks[idx[checkTranscription]].Detail = via
+	}
 	if appID == "" {
 		notChecked(checkTeamsApp, "no teams_app_setup_policy declares app_preset_list: the app to look for is unknown")
 	} else {

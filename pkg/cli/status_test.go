@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/c4sctl/c4sctl/examples"
+	"github.com/c4sctl/c4sctl/pkg/sandbox/graphapi"
 	"github.com/c4sctl/c4sctl/pkg/status"
 )
 
@@ -548,5 +549,58 @@ func TestWelcomeReadyOnlySkipsSellersNotChecked(t *testing.T) {
 	out, _ = run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
 	if !strings.Contains(out, "0 mailed before, 193 to mail") || !strings.Contains(out, "Sent 193, failed 0.") || !strings.Contains(out, "Skipped 7 seller(s) not ready") {
 		t.Errorf("welcome --ready-only with Salesforce back:\n%s", out)
+	}
+}
+
+// Without Graph's per-user effective policies (userConfigurations 403: no
+// TeamsUserConfiguration.Read.All), the policies were computed from the group assignments alone:
+// a seller's direct AllOff was unseen and status said every seller was ready, welcome
+// --ready-only mailing them. The Teams checks are now not made, with the reason and what to do,
+// so nobody is ready until the effective policies can be read again.
+func TestStatusTeamsChecksNotMadeWithoutUserConfigurations(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.c4s.hcl": string(examples.Quickstart)})
+	run := func(want int, args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(t, append([]string{"--dir", dir, "--sandbox", "--no-color"}, args...)...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, stdout, stderr)
+		}
+		return stdout
+	}
+	run(4, "apply", "--auto-approve")
+	run(0, "sandbox", "salesforce", "install-app") // the connected app's check is made
+	run(0, "sandbox", "teams", "user-configurations", "off")
+	upn := graphapi.UserUPN(5)
+	run(0, "sandbox", "teams", "assign", "TeamsMeetingPolicy", "AllOff", "--user", upn)
+
+	r, code, _ := statusJSON(t, "--dir", dir, "--sandbox")
+	if code != 2 || r.Sellers == nil || r.Sellers.Ready != 0 {
+		t.Fatalf("status without userConfigurations: exit %d, want 2 and 0 sellers ready (sellers nil: %v)", code, r.Sellers == nil)
+	}
+	for _, s := range r.Sellers.List {
+		nc := strings.Join(s.NotChecked, ",")
+		if s.Ready || !strings.Contains(nc, checkTranscription) || !strings.Contains(nc, checkTeamsApp) {
+			t.Fatalf("%s: ready %v, not checked %q, want transcription and teams_app not checked", s.UPN, s.Ready, s.NotChecked)
+		}
+	}
+	out := run(2, "status")
+	if strings.Contains(out, "Ready") || !strings.Contains(out, fallbackNotChecked) || !strings.Contains(out, "403") {
+		t.Errorf("status without userConfigurations:\n%s", out)
+	}
+	out = run(0, "welcome", "--send", "--ready-only", "--per-minute", "100000")
+	if !strings.Contains(out, "0 to mail") || !strings.Contains(out, "Skipped 200 seller(s) not ready") || !strings.Contains(out, "Sent 0, failed 0.") {
+		t.Errorf("welcome --ready-only without userConfigurations:\n%s", out)
+	}
+
+	// With the effective policies readable again, the direct assignment is seen.
+	run(0, "sandbox", "teams", "user-configurations", "on")
+	r, _, _ = statusJSON(t, "--dir", dir, "--sandbox")
+	if r.Sellers.Ready == 0 {
+		t.Fatalf("status with userConfigurations: no seller ready")
+	}
+	for _, s := range r.Sellers.List {
+		if strings.EqualFold(s.UPN, upn) && (s.Ready || !strings.Contains(strings.Join(s.Failed, ","), checkTranscription)) {
+			t.Errorf("%s with a direct AllOff: ready %v, failed %q", s.UPN, s.Ready, s.Failed)
+		}
 	}
 }
