@@ -65,6 +65,9 @@ A JWT bearer sign-in from any client, e.g. with openssl and curl (README, "Sandb
 			if err != nil {
 				return err
 			}
+			if err := checkDown(fo.Down, svcs); err != nil {
+				return fmt.Errorf("--%v", err)
+			}
 			sb, err := sandbox.Start(sandbox.Options{Addr: addr, Dir: dir}, svcs...)
 			if err != nil {
 				return err

@@ -343,6 +343,9 @@ func (g *Globals) SandboxServer() (*sandbox.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDown(fo.Down, svcs); err != nil {
+		return nil, fmt.Errorf("C4S_SANDBOX_FAULTS: %v", err)
+	}
 	sb, err := sandbox.Start(sandbox.Options{Dir: filepath.Join(g.StateDir(), "sandbox")}, svcs...)
 	if err != nil {
 		return nil, err

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/c4sctl/c4sctl/pkg/sandbox"
 	"github.com/c4sctl/c4sctl/pkg/sandbox/faults"
 	"github.com/spf13/cobra"
 )
@@ -72,4 +74,19 @@ func parseFaultSpec(spec string) (faultFlags, error) {
 		}
 	}
 	return f, nil
+}
+
+// checkDown refuses an API name in down that no sandbox service has: "down=dataverse" or a typo
+// was ignored, and the run answered as if nothing were down.
+func checkDown(down []string, svcs []sandbox.Service) error {
+	var names []string
+	for _, svc := range svcs {
+		names = append(names, svc.Name())
+	}
+	for _, d := range down {
+		if !slices.Contains(names, d) {
+			return fmt.Errorf("down: no sandbox API is called %q (the APIs: %s)", d, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
