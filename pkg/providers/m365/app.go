@@ -274,7 +274,7 @@ func (c *Client) findPackage(ctx context.Context, cfg cty.Value) (*pkgDetail, er
 	}
 	if id == "" {
 		var ids []string
-		if _, err := c.pages(ctx, "/v1.0/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
+		if _, err := c.pages(ctx, "/beta/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
 			var p pkgDetail
 			if json.Unmarshal(raw, &p) == nil && p.ID != "" && strings.EqualFold(p.DisplayName, name) {
 				ids = append(ids, p.ID)
@@ -293,7 +293,7 @@ func (c *Client) findPackage(ctx context.Context, cfg cty.Value) (*pkgDetail, er
 		}
 	}
 	var p pkgDetail
-	err := c.do(ctx, http.MethodGet, "/v1.0/copilot/admin/catalog/packages/"+url.PathEscape(id), nil, &p)
+	err := c.do(ctx, http.MethodGet, "/beta/copilot/admin/catalog/packages/"+url.PathEscape(id), nil, &p)
 	if ge, ok := err.(*GraphError); ok && ge.Status == http.StatusNotFound && attrs.String(cfg, "package_id") == "" {
 		return nil, nil
 	}

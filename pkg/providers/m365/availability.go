@@ -32,7 +32,7 @@ type AppAvailability struct {
 // that appId (packages named preferName first). found is false when no package has the app.
 func (c *Client) AppAvailabilityOf(ctx context.Context, teamsAppID, preferName string) (a *AppAvailability, found bool, err error) {
 	var first, rest []string
-	if _, err := c.pages(ctx, "/v1.0/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
+	if _, err := c.pages(ctx, "/beta/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
 		var p pkgDetail
 		if json.Unmarshal(raw, &p) == nil && p.ID != "" {
 			if strings.EqualFold(p.DisplayName, preferName) {
@@ -47,7 +47,7 @@ func (c *Client) AppAvailabilityOf(ctx context.Context, teamsAppID, preferName s
 	}
 	for _, id := range append(first, rest...) {
 		var p pkgDetail
-		if err := c.do(ctx, http.MethodGet, "/v1.0/copilot/admin/catalog/packages/"+url.PathEscape(id), nil, &p); err != nil {
+		if err := c.do(ctx, http.MethodGet, "/beta/copilot/admin/catalog/packages/"+url.PathEscape(id), nil, &p); err != nil {
 			return nil, false, err
 		}
 		if !strings.EqualFold(p.AppID, teamsAppID) {

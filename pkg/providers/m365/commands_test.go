@@ -209,6 +209,10 @@ func TestIntegratedAppDeploysThroughPackageAPI(t *testing.T) {
 	if sb.RequestLog().Count("PATCH /graph/beta/copilot/admin/catalog/packages/{id}") != 1 {
 		t.Fatalf("no beta PATCH:\n%s", sb.RequestLog())
 	}
+	// Learn documents the package reads under /beta only (docs/api/graph.md "Version").
+	if sb.RequestLog().Count("GET /graph/beta/copilot/admin/catalog/packages") == 0 || sb.RequestLog().Count("GET /graph/v1.0/copilot/admin/catalog/packages") != 0 {
+		t.Fatalf("package list not read through /beta:\n%s", sb.RequestLog())
+	}
 	rr, err = c.Read(ctx, providers.ReadRequest{Type: "m365_integrated_app", ID: ar.ID, Config: cfg})
 	if err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func (c *Client) exportLicenses(ctx context.Context) ([]providers.ExportedObject
 
 func (c *Client) exportApps(ctx context.Context) ([]providers.ExportedObject, error) {
 	var list []pkgDetail
-	_, err := c.pages(ctx, "/v1.0/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
+	_, err := c.pages(ctx, "/beta/copilot/admin/catalog/packages", func(raw json.RawMessage) error {
 		var p pkgDetail
 		if json.Unmarshal(raw, &p) == nil && p.ID != "" {
 			list = append(list, p)
@@ -132,7 +132,7 @@ func (c *Client) exportApps(ctx context.Context) ([]providers.ExportedObject, er
 			continue // in the catalog, deployed to nobody: no deployment to reproduce
 		}
 		var p pkgDetail
-		if err := c.do(ctx, http.MethodGet, "/v1.0/copilot/admin/catalog/packages/"+url.PathEscape(item.ID), nil, &p); err != nil {
+		if err := c.do(ctx, http.MethodGet, "/beta/copilot/admin/catalog/packages/"+url.PathEscape(item.ID), nil, &p); err != nil {
 			return nil, fmt.Errorf("read Copilot package %s: %w", item.ID, err)
 		}
 		var groups, userIDs []string
