@@ -452,7 +452,7 @@ type run struct {
 	wall     time.Duration
 	cpu      time.Duration // user + system time of the process
 	hostCPU  time.Duration // user + system time of this process meanwhile: the in-process sandbox's
-	maxRSS   int64         // bytes, from getrusage; -1 where the OS does not say (Windows)
+	maxRSS   int64         // bytes: the child's own peak (watchPeakRSS on Linux, else getrusage); -1 where the OS does not say (Windows)
 	peakHeap int64         // bytes: the largest heap size gctrace reported (at the start or end of a GC)
 	gcs      int
 	code     int
@@ -475,7 +475,13 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	host0 := selfCPU()
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	stopRSS := func() int64 { return -1 }
+	if err == nil {
+		stopRSS = watchPeakRSS(cmd.Process.Pid)
+		err = cmd.Wait()
+	}
+	peakRSS := stopRSS()
 	r := run{start: start, wall: time.Since(start), hostCPU: selfCPU() - host0, stdout: out.String(), recs: t.rec.take()}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
@@ -485,7 +491,11 @@ func (t *tenant) runChild(tb testing.TB, env []string, name string, args ...stri
 		r.code = ee.ExitCode()
 	}
 	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	r.maxRSS = maxRSS(cmd.ProcessState)
+	// The child's own peak where /proc says it (see watchPeakRSS: on Linux, getrusage's figure
+	// is this process's peak when it is larger), else getrusage's.
+	if r.maxRSS = peakRSS; r.maxRSS < 0 {
+		r.maxRSS = maxRSS(cmd.ProcessState)
+	}
 	var rest []string
 	for _, l := range strings.Split(errb.String(), "\n") {
 		if m := gcLine.FindStringSubmatch(l); m != nil {
