@@ -182,7 +182,7 @@ func largeTenant(b *testing.B, users, sellers int, lat time.Duration) {
 		memberPages, userPages, configPages, batches, collections, pc.otherReq, ac.otherReq, pc.otherWrites, ac.otherWrites)
 	fmt.Fprintf(&o, "bounds (bound column): plan chain %d requests (the refresh's %d: token, group, member pages; the seller coverage's %d: token, user configuration pages); apply chain %d requests; naive %d and %d (its per-user requests %d at a time)\n",
 		planChain, refreshChain, 1+configPages, applyChain, naiveChain, naiveApplyChain, NaiveConcurrency)
-	fmt.Fprintf(&o, "naive: the large lists only (not the quickstart's other resources); heap from GODEBUG=gctrace=1, RSS from getrusage of each child process\n")
+	fmt.Fprintf(&o, "naive: the large lists only (not the quickstart's other resources); heap from GODEBUG=gctrace=1, RSS the child's own (VmHWM from /proc on Linux, else getrusage)\n")
 	fmt.Fprintf(&o, "targets (on the medians): plan wall <= 1.3x bound: %s (%.2fx); apply writes <= 1.05x minimum: %s (%.2fx); peak RSS < 300 MB: %s (%.0f MB)\n",
 		verdict(pw.med <= 1.3*planLB.Seconds()), pw.med/planLB.Seconds(), verdict(float64(ac.writes) <= 1.05*float64(applyWritesMin)), ratio(ac.writes, applyWritesMin),
 		rssVerdict, max(prss.med, arss.med))
