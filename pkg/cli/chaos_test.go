@@ -82,6 +82,12 @@ func TestChaosApplyConvergesWithoutDuplicates(t *testing.T) {
 			t.Fatalf("apply did not converge in %d runs under 20%% faults; last run:\n%s\n%s", maxRuns, stdout, stderr)
 		}
 	}
+	// The convergence check reads without faults: it checks what the faulted applies left, and a
+	// read that ran out of retries under faults would rightly say "could not be read" (exit 2)
+	// whatever apply did. (Under make test this plan has failed so, with one Salesforce query
+	// reset 6 to 7 times in a row (HTTP/2 INTERNAL_ERROR, the drop faults), far more often than
+	// independent 10% drops explain: not explained yet.)
+	inj.StopFaults()
 	stdout, stderr, code := runBin(t, bin, env, "--dir", dir, "--no-color", "plan", "--detailed-exitcode")
 	if code != 0 {
 		t.Fatalf("plan after apply converged: exit %d, want 0 (no changes)\n%s\n%s", code, stdout, stderr)

@@ -152,6 +152,14 @@ func Install(s *sandbox.Server, opts Options) *Injector {
 	return in
 }
 
+// StopFaults stops injecting faults from now on (FaultRate 0); the latency, the throttle and
+// Down stay. For a test that checks, with a clean read, the state that faulted runs left.
+func (in *Injector) StopFaults() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.opts.FaultRate = 0
+}
+
 // Counters returns a copy of the counters.
 func (in *Injector) Counters() Counters {
 	in.mu.Lock()

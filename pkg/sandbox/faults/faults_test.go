@@ -352,3 +352,27 @@ func TestAdapterContractUnderFaults(t *testing.T) {
 	}
 	t.Logf("faults %+v; client %+v", cn, st)
 }
+
+// After StopFaults every request is answered by the service, at fault rate 1 before it.
+func TestStopFaults(t *testing.T) {
+	t.Parallel()
+	sb, inj, _, _ := start(t, faults.Options{FaultRate: 1, Seed: 1})
+	c := plainClient(sb)
+	get := func() int {
+		resp, err := c.Get(sb.URL + "/api/items")
+		if err != nil {
+			return 0 // a dropped connection
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(); code == http.StatusOK {
+		t.Fatalf("status 200 at fault rate 1")
+	}
+	inj.StopFaults()
+	for i := 0; i < 20; i++ {
+		if code := get(); code != http.StatusOK {
+			t.Fatalf("request %d after StopFaults: status %d, want 200", i, code)
+		}
+	}
+}
