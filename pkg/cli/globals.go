@@ -236,38 +236,29 @@ func (g *Globals) printDiags(diags hcl.Diagnostics) error {
 	}
 	if g.diagJSON {
 		g.jsonDiags = append(g.jsonDiags, diags...)
-		if diags.HasErrors() {
-			n := 0
-			for _, d := range diags {
-				if d.Severity == hcl.DiagError {
-					n++
-				}
-			}
-			return &diagError{n: n}
+	} else {
+		var sources map[string][]byte
+		if g.config != nil {
+			sources = g.config.Sources
 		}
+		width := uint(100)
+		if f, ok := g.Stderr.(*os.File); ok {
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+				width = uint(w)
+			}
+		}
+		_ = spec.WriteDiagnostics(g.Stderr, diags, sources, width, g.color(g.Stderr))
+	}
+	n := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			n++
+		}
+	}
+	if n == 0 {
 		return nil
 	}
-	var sources map[string][]byte
-	if g.config != nil {
-		sources = g.config.Sources
-	}
-	width := uint(100)
-	if f, ok := g.Stderr.(*os.File); ok {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
-			width = uint(w)
-		}
-	}
-	_ = spec.WriteDiagnostics(g.Stderr, diags, sources, width, g.color(g.Stderr))
-	if diags.HasErrors() {
-		n := 0
-		for _, d := range diags {
-			if d.Severity == hcl.DiagError {
-				n++
-			}
-		}
-		return &diagError{n: n}
-	}
-	return nil
+	return &diagError{n: n}
 }
 
 // LoadConfig decodes and validates the configuration (printing diagnostics).
